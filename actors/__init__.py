@@ -1,0 +1,1 @@
+"""The actor processes of the ProcClaw daemon and the runtime they share."""

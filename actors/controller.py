@@ -1,0 +1,174 @@
+"""The controller actor: the applied config, the job registry and the state database.
+
+Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
+procclaw/protocol.py (`ping`, `list`, `status`, `config`, `reload`). Owns
+`procclaw.db` and writes `logs/daemon.audit.log`. Publishes `config.reloaded`.
+
+The config it runs with is the one last applied, kept in the database: a controller
+restarted after a crash picks up that one, not whatever the files say now, so editing
+a file changes nothing until `reload`. Only at daemon start (a new daemon id) are the
+files read; if they are broken then, the last applied config is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from typing import Any
+
+from actors.runtime import Actor, ActorContext
+from procclaw import protocol
+from procclaw.audit import AuditLog
+from procclaw.config import Config, ConfigError, parse_config
+from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.store import ConfigSnapshot, Store
+from procclaw.suggest import did_you_mean
+
+log = logging.getLogger("procclaw.controller")
+
+
+class Controller(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self.store: Store | None = None
+        self.audit: AuditLog | None = None
+        self.config: Config = parse_config(None, None)
+
+    def setup(self) -> None:
+        self.store = Store(self.home.db_file)
+        self.audit = AuditLog(self.home.audit_log)
+        self.config = self._initial_config()
+        self.serve(
+            self.home.endpoint("controller"),
+            {
+                "ping": lambda _req: {"pid": os.getpid(), "jobs": len(self.config.jobs)},
+                "list": self._list,
+                "status": self._status,
+                "config": self._config,
+                "reload": self._audited(self._reload),
+            },
+            protocol.CONTROLLER_COMMANDS,
+        )
+
+    def teardown(self) -> None:
+        if self.store:
+            self.store.close()
+        if self.audit:
+            self.audit.close()
+
+    # ---- config ------------------------------------------------------------------------
+
+    def _initial_config(self) -> Config:
+        assert self.store is not None
+        snapshot = self.store.load_config()
+        if snapshot is not None and snapshot.daemon_id == self.ctx.daemon_id:
+            log.info("restarted: keeping the config applied before")
+            return self._parse_snapshot(snapshot)
+        try:
+            return self._apply_files()
+        except (ConfigError, OSError) as exc:
+            log.error("config not loaded, keeping the last applied one:\n%s", exc)
+            if snapshot is None:
+                return parse_config(None, None)
+            return self._parse_snapshot(snapshot)
+
+    def _parse_snapshot(self, snapshot: ConfigSnapshot) -> Config:
+        return parse_config(
+            snapshot.settings_text,
+            snapshot.jobs_text,
+            str(self.home.config_file),
+            str(self.home.jobs_file),
+        )
+
+    def _apply_files(self) -> Config:
+        """Read, validate and record the config files; raises ConfigError if they are bad."""
+        assert self.store is not None
+        settings_text = _read_optional(self.home.config_file)
+        jobs_text = _read_optional(self.home.jobs_file)
+        config = parse_config(
+            settings_text, jobs_text, str(self.home.config_file), str(self.home.jobs_file)
+        )
+        self.store.save_config(ConfigSnapshot(self.ctx.daemon_id, settings_text, jobs_text))
+        return config
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _audited(self, handler):
+        """Wrap a state-changing command so that every call leaves one audit line."""
+
+        def audited(request: Request) -> Any:
+            assert self.audit is not None
+            job = request.args.get("job")
+            job = job if isinstance(job, str) else None
+            try:
+                result = handler(request)
+            except CommandError as exc:
+                self.audit.record(request.cmd, job, request.caller, f"error: {exc.message}")
+                raise
+            self.audit.record(request.cmd, job, request.caller, "ok")
+            return result
+
+        return audited
+
+    def _list(self, _request: Request) -> list[dict[str, Any]]:
+        return [self._summary(job.id) for job in self.config.jobs]
+
+    def _status(self, request: Request) -> dict[str, Any]:
+        job = self._job(request)
+        return {**self._summary(job.id), "config": job.to_dict()}
+
+    def _config(self, _request: Request) -> dict[str, Any]:
+        return {
+            "settings": self.config.settings.to_dict(),
+            "jobs": [job.to_dict() for job in self.config.jobs],
+        }
+
+    def _reload(self, _request: Request) -> dict[str, Any]:
+        old = {job.id: job for job in self.config.jobs}
+        try:
+            config = self._apply_files()
+        except ConfigError as exc:
+            raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
+        except OSError as exc:
+            raise CommandError(ErrorCode.INVALID_CONFIG, f"cannot read config: {exc}") from None
+        new = {job.id: job for job in config.jobs}
+        change = {
+            "added": sorted(set(new) - set(old)),
+            "removed": sorted(set(old) - set(new)),
+            "changed": sorted(j for j in set(new) & set(old) if new[j] != old[j]),
+        }
+        self.config = config
+        self.publish(protocol.CONFIG_RELOADED, change)
+        return change
+
+    def _job(self, request: Request):
+        job_id = request.args.get("job")
+        if not isinstance(job_id, str):
+            raise CommandError(ErrorCode.BAD_REQUEST, "missing job name")
+        job = self.config.job(job_id)
+        if job is None:
+            hint = did_you_mean(job_id, self.config.job_ids)
+            raise CommandError(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'{hint}")
+        return job
+
+    def _summary(self, job_id: str) -> dict[str, Any]:
+        job = self.config.job(job_id)
+        assert job is not None
+        return {
+            "id": job.id,
+            "name": job.name,
+            "type": job.type,
+            "state": "stopped",
+            "pid": None,
+            "uptime": None,
+            "restarts": 0,
+            "tags": list(job.tags),
+            "enabled": job.enabled,
+        }
+
+
+def _read_optional(path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,152 @@
+"""The event loop every ProcClaw process runs: one `zmq.Poller`, timers, signals.
+
+It sleeps until a socket or file descriptor is readable, a signal arrives or the
+earliest timer is due; with nothing to do it does not wake at all. Signals are turned
+into readable bytes on a socketpair (`signal.set_wakeup_fd`) so a SIGCHLD or SIGTERM is
+handled in the loop, never inside a signal handler.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable
+
+import zmq
+
+Handler = Callable[[], None]
+
+
+class Timer:
+    """A pending call; `cancel()` makes the loop skip it."""
+
+    __slots__ = ("when", "callback", "cancelled")
+
+    def __init__(self, when: float, callback: Handler):
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        self.cancelled = True
+
+
+class EventLoop:
+    """Waits on sockets, fds, signals and timers; calls their handlers one at a time."""
+
+    def __init__(self) -> None:
+        self._poller = zmq.Poller()
+        self._handlers: dict[object, Handler] = {}
+        self._timers: list[tuple[float, int, Timer]] = []
+        self._order = itertools.count()
+        self._signal_handlers: dict[int, Callable[[int], None]] = {}
+        self._signal_reader: socket.socket | None = None
+        self._signal_writer: socket.socket | None = None
+        self.running = False
+
+    # ---- registration ------------------------------------------------------------------
+
+    def add_reader(self, source: zmq.Socket | int, handler: Handler) -> None:
+        """Call `handler` whenever `source` (a zmq socket or an fd) is readable."""
+        self._handlers[source] = handler
+        self._poller.register(source, zmq.POLLIN)
+
+    def remove_reader(self, source: zmq.Socket | int) -> None:
+        if self._handlers.pop(source, None) is not None:
+            self._poller.unregister(source)
+
+    def call_later(self, delay: float, callback: Handler) -> Timer:
+        return self.call_at(time.monotonic() + max(0.0, delay), callback)
+
+    def call_at(self, when: float, callback: Handler) -> Timer:
+        timer = Timer(when, callback)
+        heapq.heappush(self._timers, (when, next(self._order), timer))
+        return timer
+
+    def on_signal(self, signum: int, handler: Callable[[int], None]) -> None:
+        """Handle `signum` inside the loop rather than in a signal handler."""
+        if self._signal_reader is None:
+            self._signal_reader, self._signal_writer = socket.socketpair()
+            for end in (self._signal_reader, self._signal_writer):
+                end.setblocking(False)
+            signal.set_wakeup_fd(self._signal_writer.fileno(), warn_on_full_buffer=False)
+            self.add_reader(self._signal_reader.fileno(), self._drain_signals)
+        self._signal_handlers[signum] = handler
+        # A Python-level handler is what makes the interpreter write to the wakeup fd.
+        signal.signal(signum, _note_signal)
+
+    def _drain_signals(self) -> None:
+        assert self._signal_reader is not None
+        try:
+            data = self._signal_reader.recv(4096)
+        except BlockingIOError:
+            return
+        for signum in dict.fromkeys(data):  # a burst of one signal is handled once
+            handler = self._signal_handlers.get(signum)
+            if handler is not None:
+                handler(signum)
+
+    # ---- running -----------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until `stop()` is called."""
+        self.running = True
+        while self.running:
+            self.run_once()
+
+    def run_once(self, max_wait: float | None = None) -> None:
+        timeout = self._next_timeout(max_wait)
+        try:
+            ready = self._poller.poll(timeout)
+        except zmq.ZMQError as exc:
+            if exc.errno == zmq.EINTR:
+                ready = []
+            else:
+                raise
+        for source, _ in ready:
+            handler = self._handlers.get(source)
+            if handler is not None:
+                handler()
+        self._run_due_timers()
+
+    def stop(self) -> None:
+        self.running = False
+
+    def _next_timeout(self, max_wait: float | None) -> int | None:
+        while self._timers and self._timers[0][2].cancelled:
+            heapq.heappop(self._timers)
+        waits = [] if max_wait is None else [max_wait]
+        if self._timers:
+            waits.append(self._timers[0][0] - time.monotonic())
+        if not waits:
+            return None  # nothing scheduled: sleep until something happens
+        return max(0, int(min(waits) * 1000) + 1)
+
+    def _run_due_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                timer.cancelled = True
+                timer.callback()
+
+    def close(self) -> None:
+        if self._signal_writer is not None:
+            signal.set_wakeup_fd(-1)
+            self._signal_writer.close()
+        if self._signal_reader is not None:
+            self._signal_reader.close()
+
+
+def _note_signal(signum: int, frame: object) -> None:
+    """Does nothing: the wakeup fd already carries the signal number to the loop."""
+
+
+def close_quietly(fd: int) -> None:
+    with contextlib.suppress(OSError):
+        os.close(fd)

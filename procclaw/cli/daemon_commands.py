@@ -1,0 +1,208 @@
+"""`procclaw daemon`: start, stop and inspect the daemon.
+
+Usage:
+  procclaw daemon start [-f]
+  procclaw daemon stop [--timeout=SECONDS]
+  procclaw daemon status [--json]
+  procclaw daemon logs [-f] [-n N]
+
+Options:
+  -f                   start: stay in the foreground (for systemd, launchd, a terminal);
+                       logs: follow the log as it grows
+  -n N                 How many lines of the log to show [default: 50]
+  --timeout=SECONDS    How long `stop` waits for jobs to stop gracefully [default: 120]
+  --json               Print machine-readable JSON
+
+`daemon status` exits 0 when the daemon runs and 3 when it does not.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+
+from docopt import docopt
+
+from procclaw.cli.errors import CliFailure
+from procclaw.cli.render import format_duration
+from procclaw.home import Home
+
+USAGE = __doc__
+READY_TIMEOUT = 30.0
+NOT_RUNNING = 3
+
+
+def run(argv: list[str]) -> int:
+    args = docopt(USAGE, argv=argv)
+    home = Home.from_env()
+    if args["start"]:
+        return start(home, foreground=args["-f"])
+    if args["stop"]:
+        return stop(home, timeout=_seconds(args["--timeout"]))
+    if args["status"]:
+        return status(home, as_json=args["--json"])
+    from procclaw.cli.tail import show_file
+
+    return show_file(home.daemon_log, lines=_count(args["-n"]), follow=args["-f"])
+
+
+def _check_can_start(home: Home) -> str:
+    """Refuse early, with the reason, anything that would make the daemon fail; the log level."""
+    from procclaw.config import ConfigError, load_config
+    from procclaw.pidfile import PidFile
+
+    pid = PidFile(home.pid_file).running_pid()
+    if pid is not None:
+        raise CliFailure(f"already running (pid {pid})")
+    try:
+        config = load_config(home)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        raise CliFailure(
+            "not started: fix the config above (`procclaw config --validate`)"
+        ) from None
+    home.prepare()
+    home.endpoint("controller")  # a too-long PROCCLAW_HOME is refused here, not in the daemon
+    return config.settings.daemon.log_level
+
+
+def start(home: Home, foreground: bool) -> int:
+    log_level = _check_can_start(home)
+    command = [sys.executable, "-m", "actors.root", "--log-level", log_level]
+    if foreground:
+        os.execv(sys.executable, command)
+    reader, writer = os.pipe()
+    log_offset = home.daemon_log.stat().st_size if home.daemon_log.exists() else 0
+    with open(home.daemon_log, "ab") as log_file:
+        daemon = subprocess.Popen(
+            [*command, "--notify-fd", str(writer)],
+            pass_fds=(writer,),
+            stdin=subprocess.DEVNULL,
+            stdout=log_file,
+            stderr=log_file,
+            start_new_session=True,
+            cwd=home.root,
+        )
+    os.close(writer)
+    try:
+        ready = _wait_ready(reader, READY_TIMEOUT)
+    finally:
+        os.close(reader)
+    if not ready:
+        code = daemon.poll()
+        problem = _log_since(home, log_offset) or "no output"
+        if code is None:
+            raise CliFailure(f"daemon (pid {daemon.pid}) not ready after {READY_TIMEOUT:g} s")
+        raise CliFailure(f"daemon failed to start (exit {code}):\n{problem}")
+    daemon.returncode = 0  # it lives on without us; nothing to reap
+    print(f"procclaw daemon started (pid {daemon.pid}, home {home.root})")
+    return 0
+
+
+def _wait_ready(reader: int, timeout: float) -> bool:
+    """Wait for root's `ready` line; EOF first means it died starting."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while (left := deadline - time.monotonic()) > 0:
+        readable, _, _ = select.select([reader], [], [], left)
+        if not readable:
+            return False
+        chunk = os.read(reader, 64)
+        if not chunk:
+            return False
+        data += chunk
+        if b"ready" in data:
+            return True
+    return False
+
+
+def _log_since(home: Home, offset: int) -> str:
+    try:
+        with open(home.daemon_log, "rb") as log_file:
+            log_file.seek(offset)
+            return log_file.read(8192).decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+def stop(home: Home, timeout: float) -> int:
+    from procclaw.client import Client
+
+    client = Client(home)
+    pid = client.call("shutdown")["pid"]
+    if not _wait_exit(pid, timeout):
+        raise CliFailure(f"daemon (pid {pid}) still stopping after {timeout:g} s")
+    print(f"procclaw daemon stopped (pid {pid})")
+    return 0
+
+
+def _wait_exit(pid: int, timeout: float) -> bool:
+    """Wait for a process that is not our child to exit, by pidfd where there is one."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except ProcessLookupError:
+        return True
+    except (AttributeError, OSError):
+        pidfd = None
+    if pidfd is not None:
+        try:
+            return bool(select.select([pidfd], [], [], timeout)[0])
+        finally:
+            os.close(pidfd)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:  # no pidfd (macOS): poll, the CLI is not an actor
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def status(home: Home, as_json: bool) -> int:
+    from procclaw.client import Client, DaemonNotRunning
+
+    client = Client(home)
+    try:
+        daemon = client.call_endpoint("daemon", "status")
+    except DaemonNotRunning as exc:
+        if as_json:
+            print(json.dumps({"running": False}))
+        else:
+            print(f"procclaw: {exc}", file=sys.stderr)
+        return NOT_RUNNING
+    controller = client.call("ping")
+    if as_json:
+        print(json.dumps({"running": True, **daemon, "jobs": controller["jobs"]}, indent=2))
+        return 0
+    uptime = format_duration(time.time() - daemon["started_at"])
+    print(f"procclaw daemon running (pid {daemon['pid']}, up {uptime})")
+    print(f"home     {daemon['home']}")
+    print(f"jobs     {controller['jobs']}")
+    print("actors:")
+    for actor in daemon["actors"]:
+        pid = actor["pid"] if actor["pid"] is not None else "-"
+        print(
+            f"  {actor['name']:<20} {actor['state']:<9} pid {pid:<8} restarts {actor['restarts']}"
+        )
+    return 0
+
+
+def _count(value: str) -> int:
+    if not value.isdigit():
+        raise CliFailure(f"-n expects a number of lines, got '{value}'")
+    return int(value)
+
+
+def _seconds(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if seconds <= 0:
+        raise CliFailure(f"--timeout expects a positive number of seconds, got '{value}'")
+    return seconds

@@ -1,0 +1,88 @@
+"""`procclaw list` and `procclaw status`: what the daemon's jobs are doing.
+
+Usage:
+  procclaw list [--status=STATE] [--tag=TAG] [--json]
+  procclaw status <job> [--json]
+
+Options:
+  --status=STATE   Only jobs in this state (running, stopped, failed, ...)
+  --tag=TAG        Only jobs carrying this tag
+  --json           Print machine-readable JSON
+"""
+
+from __future__ import annotations
+
+import json
+
+from docopt import docopt
+
+from procclaw.cli.render import format_duration, table
+from procclaw.home import Home
+
+USAGE = __doc__
+
+
+def run(argv: list[str]) -> int:
+    from procclaw.client import Client
+
+    args = docopt(USAGE, argv=argv)
+    client = Client(Home.from_env())
+    if args["list"]:
+        return list_jobs(client, args["--status"], args["--tag"], args["--json"])
+    return show_status(client, args["<job>"], args["--json"])
+
+
+def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
+    jobs = client.call("list")
+    if state:
+        jobs = [job for job in jobs if job["state"] == state]
+    if tag:
+        jobs = [job for job in jobs if tag in job["tags"]]
+    if as_json:
+        print(json.dumps(jobs, indent=2))
+        return 0
+    if not jobs:
+        print("no jobs" + (" match" if state or tag else " configured"))
+        return 0
+    rows = [
+        (
+            job["id"],
+            job["type"],
+            job["state"],
+            job["pid"],
+            format_duration(job["uptime"]) if job["uptime"] is not None else None,
+            job["restarts"],
+            ",".join(job["tags"]),
+        )
+        for job in jobs
+    ]
+    print(table(("job", "type", "state", "pid", "uptime", "restarts", "tags"), rows))
+    return 0
+
+
+def show_status(client, job_id: str, as_json: bool) -> int:
+    from procclaw.cli.errors import CliFailure
+    from procclaw.client import ClientError
+
+    try:
+        job = client.call("status", {"job": job_id})
+    except ClientError as exc:
+        raise CliFailure(exc.message) from None
+    if as_json:
+        print(json.dumps(job, indent=2))
+        return 0
+    config = job["config"]
+    fields = [
+        ("job", f"{job['id']} ({job['name']})"),
+        ("type", job["type"]),
+        ("state", job["state"]),
+        ("pid", job["pid"] or "-"),
+        ("uptime", format_duration(job["uptime"])),
+        ("restarts", job["restarts"]),
+        ("cmd", config["cmd"] if isinstance(config["cmd"], str) else " ".join(config["cmd"])),
+        ("cwd", config.get("cwd") or "-"),
+        ("tags", ", ".join(job["tags"]) or "-"),
+    ]
+    for label, value in fields:
+        print(f"{label:<9} {value}")
+    return 0

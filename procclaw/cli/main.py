@@ -1,0 +1,84 @@
+"""ProcClaw: a process manager that keeps your jobs running.
+
+Usage:
+  procclaw <command> [<args>...]
+  procclaw (-h | --help | --version)
+
+Commands:
+  init        Create procclaw.yaml and jobs.yaml with sample jobs
+  config      Show the config paths, or validate the config
+  daemon      Start, stop and inspect the daemon (start, stop, status, logs)
+  list        List all jobs
+  status      Show one job in detail
+  version     Show the version
+
+Environment:
+  PROCCLAW_HOME   where config, state and logs live (default ~/.procclaw)
+
+Run `procclaw <command> --help` for the options of a command.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+from docopt import DocoptExit, docopt
+
+from procclaw.cli.errors import CliFailure, fail
+
+# command -> module in procclaw.cli; each module has USAGE and run(argv) -> int.
+COMMANDS = {
+    "init": "setup_commands",
+    "config": "setup_commands",
+    "version": "setup_commands",
+    "daemon": "daemon_commands",
+    "list": "job_commands",
+    "status": "job_commands",
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    from procclaw import __version__
+
+    args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")
+    command = args["<command>"]
+    if command == "help":
+        print(__doc__.strip())
+        return 0
+    module_name = COMMANDS.get(command)
+    if module_name is None:
+        from procclaw.suggest import did_you_mean
+
+        hint = did_you_mean(command, COMMANDS)
+        print(
+            f"procclaw: unknown command '{command}'{hint}; see `procclaw --help`", file=sys.stderr
+        )
+        return 2
+    module = importlib.import_module(f"procclaw.cli.{module_name}")
+    try:
+        return module.run([command, *args["<args>"]])
+    except DocoptExit as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except _user_errors() as exc:
+        return fail(str(exc), getattr(exc, "exit_code", 1))
+    except KeyboardInterrupt:
+        return 130
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Failures that are the user's to fix: printed as one line, no traceback.
+
+    Called only when an exception is already on its way, so the imports cost nothing
+    on the happy path.
+    """
+    from procclaw.client import ClientError
+    from procclaw.home import HomeError
+
+    return (CliFailure, ClientError, HomeError)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,33 @@
+"""Turning daemon replies into text for a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+
+def format_duration(seconds: float | None) -> str:
+    """`3d 4h`, `2h 5m`, `4m 10s`, `12s`: the two largest units, as `ps` users expect."""
+    if seconds is None:
+        return "-"
+    total = int(seconds)
+    days, rest = divmod(total, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "m"), (secs, "s")]
+    while len(parts) > 1 and parts[0][0] == 0:
+        parts.pop(0)
+    return " ".join(f"{value}{unit}" for value, unit in parts[:2])
+
+
+def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """Left-aligned columns separated by two spaces; `-` for a missing value."""
+    cells = [[str(h).upper() for h in headers]]
+    cells += [
+        ["-" if value is None or value == "" else str(value) for value in row] for row in rows
+    ]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    lines = [
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        for row in cells
+    ]
+    return "\n".join(line.rstrip() for line in lines)

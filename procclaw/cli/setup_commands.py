@@ -1,0 +1,85 @@
+"""`procclaw init`, `procclaw config` and `procclaw version`.
+
+Usage:
+  procclaw init [--force]
+  procclaw config [--validate]
+  procclaw version
+
+Options:
+  --force      Overwrite existing config files
+  --validate   Check procclaw.yaml and jobs.yaml; exit 0 if valid, 1 with the errors if not
+"""
+
+from __future__ import annotations
+
+import os
+
+from docopt import docopt
+
+from procclaw.cli.errors import CliFailure
+from procclaw.home import Home
+
+USAGE = __doc__
+
+
+def run(argv: list[str]) -> int:
+    args = docopt(USAGE, argv=argv)
+    home = Home.from_env()
+    if args["init"]:
+        return init(home, force=args["--force"])
+    if args["config"]:
+        return validate(home) if args["--validate"] else show_paths(home)
+    from procclaw import __version__
+
+    print(f"procclaw {__version__}")
+    return 0
+
+
+def init(home: Home, force: bool) -> int:
+    from procclaw.config import JOBS_TEMPLATE, SETTINGS_TEMPLATE
+
+    files = ((home.config_file, SETTINGS_TEMPLATE), (home.jobs_file, JOBS_TEMPLATE))
+    existing = [str(path) for path, _ in files if path.exists()]
+    if existing and not force:
+        raise CliFailure(f"{', '.join(existing)} already exists: use --force to overwrite")
+    home.prepare()
+    for path, text in files:
+        _write_atomically(path, text)
+        print(f"wrote {path}")
+    print("next: edit the jobs, then `procclaw daemon start`")
+    return 0
+
+
+def _write_atomically(path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def show_paths(home: Home) -> int:
+    rows = [
+        ("home", home.root),
+        ("config", home.config_file),
+        ("jobs", home.jobs_file),
+        ("database", home.db_file),
+        ("logs", home.logs_dir),
+        ("pid file", home.pid_file),
+    ]
+    for label, path in rows:
+        note = "" if path.exists() else "  (missing)"
+        print(f"{label:<9} {path}{note}")
+    return 0
+
+
+def validate(home: Home) -> int:
+    from procclaw.config import ConfigError, load_config
+
+    try:
+        config = load_config(home)
+    except ConfigError as exc:
+        print(exc)
+        count = len(exc.problems)
+        plural = "s" if count != 1 else ""
+        raise CliFailure(f"config is invalid ({count} problem{plural})") from None
+    print(f"config is valid: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
+    return 0

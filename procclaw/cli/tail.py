@@ -1,0 +1,73 @@
+"""Showing the end of a log file, and following it as it grows and rotates."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+# `-f` looks for new data this often. The CLI is a viewer, not an actor: like `tail -f`,
+# it may poll.
+FOLLOW_INTERVAL = 0.2
+_BLOCK = 65536
+
+
+def last_lines(path: Path, count: int) -> bytes:
+    """The last `count` lines of `path`, read from the end (the file may be huge)."""
+    if count <= 0:
+        return b""
+    with open(path, "rb") as stream:
+        stream.seek(0, os.SEEK_END)
+        position = stream.tell()
+        data = b""
+        while position > 0 and data.count(b"\n") <= count:
+            step = min(_BLOCK, position)
+            position -= step
+            stream.seek(position)
+            data = stream.read(step) + data
+    lines = data.splitlines(keepends=True)
+    return b"".join(lines[-count:])
+
+
+def show_file(path: Path, lines: int, follow: bool) -> int:
+    out = sys.stdout.buffer
+    if not path.exists() and not follow:
+        print(f"procclaw: {path} does not exist yet", file=sys.stderr)
+        return 1
+    stream = open(path, "rb") if path.exists() else None  # noqa: SIM115 - handed to _follow
+    try:
+        if stream is not None:
+            out.write(last_lines(path, lines))
+            out.flush()
+            stream.seek(0, os.SEEK_END)
+        if follow:
+            _follow(path, stream, out)
+    finally:
+        if stream is not None:
+            stream.close()
+    return 0
+
+
+def _follow(path: Path, stream, out) -> None:
+    """Print what is appended to `path`; after rotation (a new inode), go on in the new file."""
+    while True:
+        chunk = stream.read(_BLOCK) if stream is not None else b""
+        if chunk:
+            out.write(chunk)
+            out.flush()
+            continue
+        current = _inode(path)
+        if current is not None and (stream is None or current != os.fstat(stream.fileno()).st_ino):
+            if stream is not None:
+                stream.close()  # everything written before the rotation was read above
+            stream = open(path, "rb")  # noqa: SIM115
+            continue
+        time.sleep(FOLLOW_INTERVAL)
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,45 @@
+"""ProcClaw's configuration: procclaw.yaml (settings) and jobs.yaml (jobs), loaded
+into frozen models, with every problem reported as `file:line: where: message`."""
+
+from procclaw.config.loader import load_config, parse_config
+from procclaw.config.models import (
+    AlertSettings,
+    ApiSettings,
+    AuthSettings,
+    Config,
+    DaemonSettings,
+    Defaults,
+    Dependency,
+    HealthCheckConfig,
+    JobConfig,
+    LogConfig,
+    OpenClawSettings,
+    RetryConfig,
+    Settings,
+    ShutdownConfig,
+)
+from procclaw.config.problems import ConfigError, Problem
+from procclaw.config.templates import JOBS_TEMPLATE, SETTINGS_TEMPLATE
+
+__all__ = [
+    "JOBS_TEMPLATE",
+    "SETTINGS_TEMPLATE",
+    "AlertSettings",
+    "ApiSettings",
+    "AuthSettings",
+    "Config",
+    "ConfigError",
+    "DaemonSettings",
+    "Defaults",
+    "Dependency",
+    "HealthCheckConfig",
+    "JobConfig",
+    "LogConfig",
+    "OpenClawSettings",
+    "Problem",
+    "RetryConfig",
+    "Settings",
+    "ShutdownConfig",
+    "load_config",
+    "parse_config",
+]

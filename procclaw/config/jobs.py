@@ -1,0 +1,230 @@
+"""Read jobs.yaml into `JobConfig`s, applying the defaults from procclaw.yaml.
+
+Job ids become event topic names and log file names, so they are restricted to
+letters, digits, '-' and '_'. Checks that span jobs (dependency cycles) live in
+`procclaw.config.dependencies`.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from procclaw.config.fields import Fields
+from procclaw.config.models import (
+    DEPENDENCY_CONDITIONS,
+    JOB_TYPES,
+    OVERLAP_POLICIES,
+    Defaults,
+    Dependency,
+    JobConfig,
+)
+from procclaw.config.problems import PathSegment, ProblemLog, Scope
+from procclaw.config.sections import read_health_check, read_log, read_retry, read_shutdown
+from procclaw.config.timing import cron_schedule, time_zone
+from procclaw.config.values import (
+    Invalid,
+    boolean,
+    choice,
+    describe,
+    duration,
+    expected,
+    is_number,
+    optional,
+    text,
+)
+from procclaw.suggest import did_you_mean
+
+JOB_KEYS = (
+    "name",
+    "cmd",
+    "cwd",
+    "type",
+    "shell",
+    "schedule",
+    "timezone",
+    "on_overlap",
+    "health_check",
+    "depends_on",
+    "env",
+    "retry",
+    "shutdown",
+    "log",
+    "tags",
+    "enabled",
+)
+DEPENDENCY_KEYS = ("job", "condition", "timeout")
+JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SECRET = re.compile(r"\$\{secret:([^}]*)\}")
+
+
+@dataclass(frozen=True, slots=True)
+class ReadJob:
+    """A job as read, with the line of each of its dependencies for later checks."""
+
+    config: JobConfig
+    dependency_lines: tuple[int, ...]
+
+
+def job_scope(log: ProblemLog, path: tuple[PathSegment, ...]) -> Scope:
+    """The scope for a path in jobs.yaml: `job 'api'` once the path is inside a job."""
+    if len(path) >= 2 and path[0] == "jobs":
+        return Scope(log, f"job '{path[1]}'", path[2:])
+    return Scope(log, "", path)
+
+
+def read_jobs(root: Any, log: ProblemLog, defaults: Defaults) -> list[ReadJob]:
+    """The jobs in `root` (the parsed file, None when empty), in file order."""
+    top = Fields(Scope(log), root, 1, ("jobs",))
+    entries = list(top.pairs("jobs", "a mapping of job ids to jobs"))
+    ids = [job_id for job_id, *_ in entries]
+    jobs = []
+    for job_id, value, key_line, _ in entries:
+        if not JOB_ID.fullmatch(job_id):
+            log.add(
+                key_line,
+                "",
+                f"job id '{job_id}' is invalid: use letters, digits, '-' and '_' "
+                "(at most 63, starting with a letter or digit)",
+            )
+        fields = Fields(job_scope(log, ("jobs", job_id)), value, key_line, JOB_KEYS)
+        if fields.valid:
+            jobs.append(_read_job(job_id, fields, defaults, ids))
+    return jobs
+
+
+def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str]) -> ReadJob:
+    shell = fields.get("shell", boolean, False)
+    kind = fields.get("type", choice(JOB_TYPES), None)
+    dependencies = [_read_dependency(job_id, *entry, ids) for entry in _dependency_entries(fields)]
+    cwd = fields.get("cwd", optional(text), None)
+    config = JobConfig(
+        id=job_id,
+        cmd=_read_cmd(fields, shell),
+        name=fields.get("name", text, job_id),
+        cwd=None if cwd is None else os.path.expanduser(cwd),
+        type=kind or "manual",
+        shell=shell,
+        schedule=_read_schedule(fields, kind),
+        timezone=fields.get("timezone", optional(time_zone), None) or defaults.timezone,
+        on_overlap=fields.get("on_overlap", choice(OVERLAP_POLICIES), "skip"),
+        health_check=read_health_check(fields, defaults.health_check),
+        depends_on=tuple(dependency for dependency, _ in dependencies if dependency is not None),
+        env=_read_env(fields),
+        retry=read_retry(fields, defaults.retry),
+        shutdown=read_shutdown(fields, defaults.shutdown),
+        log=read_log(fields, defaults.log),
+        tags=fields.list("tags", text, "a list of strings"),
+        enabled=fields.get("enabled", boolean, True),
+    )
+    lines = tuple(line for dependency, line in dependencies if dependency is not None)
+    return ReadJob(config, lines)
+
+
+def _read_cmd(fields: Fields, shell: bool) -> str | tuple[str, ...]:
+    if "cmd" not in fields:
+        fields.require("cmd", text)
+        return ""
+    raw = fields.raw("cmd")
+    scope, line = fields.scope.at("cmd"), fields.value_line("cmd")
+    if not isinstance(raw, list):
+        cmd: str | tuple[str, ...] = fields.get("cmd", _command_line, "")
+    elif shell:
+        scope.error(line, "expected a string when shell is true, got a list")
+        return ""
+    elif not raw:
+        scope.error(line, "expected a command (a string or a list of strings), got an empty list")
+        return ""
+    else:
+        cmd = fields.list("cmd", _argument, "a list of strings")
+    for part in (cmd,) if isinstance(cmd, str) else cmd:
+        if match := _SECRET.search(part):
+            scope.error(
+                line,
+                "secrets are not allowed in cmd (every local user can read a command line): "
+                f"move {match.group(0)} into env",
+            )
+            break
+    return cmd
+
+
+def _command_line(value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise expected("a command (a string or a list of strings)", value)
+    return value
+
+
+def _argument(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if is_number(value) or isinstance(value, bool):
+        raise Invalid(f"expected a string, got {describe(value)} (put it in quotes)")
+    raise expected("a string", value)
+
+
+def _read_schedule(fields: Fields, kind: str | None) -> str | None:
+    if kind == "scheduled":
+        return fields.require("schedule", cron_schedule, " for type: scheduled")
+    if "schedule" not in fields:
+        return None
+    if kind is None and "type" in fields:
+        # The type itself is wrong and reported; the expression may still be checked.
+        fields.get("schedule", cron_schedule, None)
+    else:
+        fields.reject("schedule", "is only used by type: scheduled")
+    return None
+
+
+def _dependency_entries(fields: Fields) -> list[tuple[Scope, int, Any]]:
+    return list(fields.entries("depends_on", "a list of dependencies like [{job: db}]"))
+
+
+def _read_dependency(
+    job_id: str, scope: Scope, line: int, value: Any, ids: Sequence[str]
+) -> tuple[Dependency | None, int]:
+    fields = Fields(scope, value, line, DEPENDENCY_KEYS)
+    target = fields.require("job", text) if fields.valid else None
+    condition = fields.get("condition", choice(DEPENDENCY_CONDITIONS), "after_start")
+    timeout = fields.get("timeout", duration, 60.0)
+    if target is None:
+        return None, line
+    target_scope, target_line = scope.at("job"), fields.value_line("job")
+    if target == job_id:
+        target_scope.error(target_line, "a job cannot depend on itself")
+        return None, line
+    if target not in ids:
+        others = [other for other in ids if other != job_id]
+        target_scope.error(target_line, f"no job '{target}'{did_you_mean(target, others)}")
+        return None, line
+    return Dependency(job=target, condition=condition, timeout=timeout), line
+
+
+def _read_env(fields: Fields) -> tuple[tuple[str, str], ...]:
+    env = []
+    scope = fields.scope.at("env")
+    for name, value, name_line, value_line in fields.pairs("env", "a mapping of names to values"):
+        if not ENV_NAME.fullmatch(name):
+            scope.error(
+                name_line,
+                f"'{name}' is not a valid variable name: "
+                "use letters, digits and '_', not starting with a digit",
+            )
+            continue
+        try:
+            env.append((name, _env_value(value)))
+        except Invalid as err:
+            scope.at(name).error(value_line, str(err))
+    return tuple(env)
+
+
+def _env_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str) or is_number(value):
+        return str(value)
+    hint = " (write '' for an empty value)" if value is None else ""
+    raise Invalid(f"expected a string, number or true/false, got {describe(value)}{hint}")

@@ -1,0 +1,214 @@
+"""The validated configuration: frozen, typed models with the YAML files' key names.
+
+Nothing here reads files or reports problems; by the time a model exists its values
+are known to be good. `to_dict()` gives plain data for the wire and for `status`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+JOB_TYPES = ("manual", "continuous", "scheduled")
+OVERLAP_POLICIES = ("skip", "queue", "kill_restart")
+DEPENDENCY_CONDITIONS = ("after_start", "after_complete", "before_complete")
+HEALTH_CHECK_TYPES = ("process", "http", "file")
+RETRY_PRESETS = ("webhook", "fixed", "exponential", "none")
+RETRY_KINDS = ("delays", "fixed", "exponential", "none")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+# 0s, 30s, 5m, 15m, 1h: retry at once, then back off towards an hour.
+WEBHOOK_DELAYS = (0.0, 30.0, 300.0, 900.0, 3600.0)
+DEFAULT_LOG_BYTES = 10 * 1024 * 1024
+
+
+class _Model:
+    """Gives every model the same `to_dict()`: nested models as dicts, tuples as lists."""
+
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {item.name: _plain(getattr(self, item.name)) for item in fields(self)}  # type: ignore[arg-type]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, _Model):
+        return value.to_dict()
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    return value
+
+
+@dataclass(frozen=True, slots=True)
+class DaemonSettings(_Model):
+    host: str = "127.0.0.1"
+    port: int = 9876
+    log_level: str = "INFO"
+
+
+@dataclass(frozen=True, slots=True)
+class AuthSettings(_Model):
+    enabled: bool = False
+    token: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings with the token masked: this dict travels and gets displayed."""
+        return {"enabled": self.enabled, "token": None if self.token is None else "********"}
+
+
+@dataclass(frozen=True, slots=True)
+class ApiSettings(_Model):
+    auth: AuthSettings = field(default_factory=AuthSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryConfig(_Model):
+    """When to restart a job that failed.
+
+    kind "delays" waits delays[n] before attempt n+1 (the last delay repeats when
+    max_attempts allows more); "fixed" waits `delay`; "exponential" waits
+    initial * factor**n capped at max_delay; "none" never restarts. `jitter` is the
+    random fraction added or removed, max_attempts None means no limit, and a run
+    lasting reset_after seconds forgets earlier failures.
+    """
+
+    kind: str = "delays"
+    delays: tuple[float, ...] = WEBHOOK_DELAYS
+    delay: float = 5.0
+    initial: float = 1.0
+    factor: float = 2.0
+    max_delay: float = 300.0
+    jitter: float = 0.0
+    max_attempts: int | None = len(WEBHOOK_DELAYS)
+    reset_after: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class ShutdownConfig(_Model):
+    """How to stop a job: send `signal`, then SIGKILL after grace_period seconds."""
+
+    grace_period: float = 60.0
+    signal: str = "SIGTERM"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthCheckConfig(_Model):
+    """How to tell a running job is healthy; url/expected_* are http's, path/max_age file's."""
+
+    type: str = "process"
+    interval: float = 60.0
+    timeout: float = 10.0
+    retries: int = 3
+    start_period: float = 0.0
+    url: str | None = None
+    expected_status: int = 200
+    expected_body: str | None = None
+    path: str | None = None
+    max_age: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LogConfig(_Model):
+    """Rotation of a job's log files: keep `backups` old files of max_bytes each."""
+
+    max_bytes: int = DEFAULT_LOG_BYTES
+    backups: int = 5
+    timestamps: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Dependency(_Model):
+    """`job` must reach `condition` within `timeout` seconds before this job starts.
+
+    before_complete is the reverse: this job must complete before `job` starts.
+    """
+
+    job: str
+    condition: str = "after_start"
+    timeout: float = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Defaults(_Model):
+    """What jobs inherit; a job's own keys override these key by key."""
+
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    timezone: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertSettings(_Model):
+    enabled: bool = True
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OpenClawSettings(_Model):
+    enabled: bool = True
+    memory_logging: bool = True
+    alerts: AlertSettings = field(default_factory=AlertSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings(_Model):
+    """Everything in procclaw.yaml."""
+
+    daemon: DaemonSettings = field(default_factory=DaemonSettings)
+    api: ApiSettings = field(default_factory=ApiSettings)
+    defaults: Defaults = field(default_factory=Defaults)
+    openclaw: OpenClawSettings = field(default_factory=OpenClawSettings)
+
+
+@dataclass(frozen=True, slots=True)
+class JobConfig(_Model):
+    """One job from jobs.yaml, with the defaults from procclaw.yaml already applied.
+
+    `cmd` is a string (run through the shell when `shell` is true, else split like a
+    shell would) or an argv tuple. `env` holds (name, value) pairs in file order.
+    `timezone` is the job's own or defaults.timezone; None means the system's zone.
+    """
+
+    id: str
+    cmd: str | tuple[str, ...]
+    name: str = ""
+    cwd: str | None = None
+    type: str = "manual"
+    shell: bool = False
+    schedule: str | None = None
+    timezone: str | None = None
+    on_overlap: str = "skip"
+    health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
+    depends_on: tuple[Dependency, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    tags: tuple[str, ...] = ()
+    enabled: bool = True
+
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.id)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _Model.to_dict(self)
+        data["env"] = dict(self.env)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class Config(_Model):
+    """Both files, validated: the settings and the jobs in file order."""
+
+    settings: Settings = field(default_factory=Settings)
+    jobs: tuple[JobConfig, ...] = ()
+
+    def job(self, job_id: str) -> JobConfig | None:
+        return next((job for job in self.jobs if job.id == job_id), None)
+
+    @property
+    def job_ids(self) -> tuple[str, ...]:
+        return tuple(job.id for job in self.jobs)

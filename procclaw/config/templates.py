@@ -1,0 +1,135 @@
+"""The commented config files that `procclaw init` writes.
+
+They double as the reference a user reads first, so every option appears, live where
+the value shown is the default and commented out where it is only an example.
+"""
+
+SETTINGS_TEMPLATE = """\
+# ProcClaw settings: the daemon, the HTTP API, what jobs inherit, OpenClaw.
+# Every key is optional and the values shown are the defaults.
+# The jobs themselves live in jobs.yaml, next to this file.
+
+daemon:
+  # Address of the HTTP API; keep 127.0.0.1 unless other machines must reach it.
+  host: 127.0.0.1
+  port: 9876
+  log_level: INFO            # DEBUG | INFO | WARNING | ERROR
+
+api:
+  auth:
+    # When enabled, requests need the header "Authorization: Bearer <token>".
+    enabled: false
+    # token: "a-long-random-string"
+
+# What every job gets unless it sets the key itself.
+defaults:
+  retry:
+    # webhook waits 0s, 30s, 5m, 15m, 1h between attempts, then gives up.
+    # Other presets: fixed (delay), exponential (initial, factor, max_delay, jitter)
+    # and none; or, instead of a preset, your own list: delays: [0, 10s, 1m]
+    preset: webhook
+    # max_attempts: 5        # null restarts for ever
+    # reset_after: 60        # a run this long forgets the failures before it
+  shutdown:
+    grace_period: 60         # seconds between the stop signal and SIGKILL
+    signal: SIGTERM
+  health_check:
+    # process (is it still running?); a job can use http or file with its own url/path.
+    type: process
+    interval: 60
+    timeout: 10
+    retries: 3               # failed checks in a row before the job counts as unhealthy
+    start_period: 0          # grace after start before failed checks count
+  log:
+    max_bytes: 10MB          # rotate a job's log at this size
+    backups: 5               # rotated files to keep
+    timestamps: false        # prefix each line with the time it was written
+  # Time zone for schedules; without one, the system's zone is used.
+  # timezone: Europe/Berlin
+
+openclaw:
+  enabled: true
+  memory_logging: true
+  alerts:
+    enabled: true
+    channels: []
+    # channels: [whatsapp]
+"""
+
+JOBS_TEMPLATE = """\
+# ProcClaw jobs, keyed by id. An id uses letters, digits, '-' and '_'; it names the
+# job in the CLI and its log files. Check your edits with: procclaw config --validate
+# Jobs inherit retry, shutdown, health_check and log from defaults in procclaw.yaml.
+
+jobs:
+  # Runs when you ask for it: procclaw start hello
+  hello:
+    name: Hello
+    cmd: echo "hello from procclaw"
+    type: manual
+
+  # Runs all the time and is restarted if it stops.
+  clock:
+    name: Clock
+    cmd: while true; do date; sleep 10; done
+    shell: true                # run cmd through /bin/sh; cmd must then be a string
+    type: continuous
+    tags: [sample]
+
+  # A scheduled job: cron fields are minute hour day-of-month month day-of-week,
+  # or one of @hourly @daily @weekly @monthly @yearly.
+  # report:
+  #   name: Daily Report
+  #   cmd: [python, report.py, --since, 1d]
+  #   cwd: ~/scripts/report
+  #   type: scheduled
+  #   schedule: "0 */12 * * *"
+  #   timezone: America/Sao_Paulo    # else defaults.timezone, else the system's zone
+  #   on_overlap: skip               # skip | queue | kill_restart, if the last run is still on
+
+  # A job that waits for another, with a secret in its environment. A secret may
+  # appear in env but never in cmd, where every local user could read it.
+  # notifier:
+  #   cmd: python notify.py
+  #   depends_on:
+  #     - job: clock
+  #       condition: after_start     # after_start | after_complete | before_complete
+  #       timeout: 60                # seconds to wait for the condition
+  #   env:
+  #     LOG_LEVEL: info
+  #     DATA_DIR: ${HOME}/data
+  #     API_KEY: ${secret:NOTIFY_API_KEY}   # stored with: procclaw secret set NOTIFY_API_KEY
+
+  # A service with an HTTP health check and every other option spelled out.
+  # api:
+  #   name: API Server
+  #   cmd: uvicorn main:app --port 8000
+  #   cwd: ~/projects/api
+  #   type: continuous
+  #   enabled: true
+  #   tags: [web]
+  #   health_check:
+  #     type: http                   # process | http | file (file takes path and max_age)
+  #     url: http://localhost:8000/health
+  #     expected_status: 200
+  #     expected_body: ok
+  #     interval: 30s
+  #     timeout: 10s
+  #     retries: 3
+  #     start_period: 15s
+  #   retry:
+  #     preset: exponential          # webhook | fixed | exponential | none
+  #     initial: 1s
+  #     factor: 2
+  #     max_delay: 5m
+  #     jitter: 0.1
+  #     max_attempts: null           # no limit
+  #     reset_after: 60
+  #   shutdown:
+  #     grace_period: 30
+  #     signal: SIGINT
+  #   log:
+  #     max_bytes: 50MB
+  #     backups: 3
+  #     timestamps: true
+"""

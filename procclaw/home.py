@@ -1,0 +1,88 @@
+"""Where ProcClaw keeps its files: one `Home` per PROCCLAW_HOME.
+
+Every path the daemon, the CLI and the tests use is derived here, so a test that sets
+PROCCLAW_HOME gets a daemon of its own with nothing shared with any other.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+# Unix socket paths are limited to 108 bytes (104 on macOS) including the terminator.
+_MAX_SOCKET_PATH = 100
+
+
+class HomeError(Exception):
+    """The PROCCLAW_HOME directory cannot be used."""
+
+
+@dataclass(frozen=True)
+class Home:
+    """The files and sockets under one PROCCLAW_HOME."""
+
+    root: Path
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Home:
+        env = os.environ if environ is None else environ
+        configured = env.get("PROCCLAW_HOME")
+        path = Path(configured).expanduser() if configured else Path.home() / ".procclaw"
+        return cls(path.absolute())
+
+    @property
+    def config_file(self) -> Path:
+        return self.root / "procclaw.yaml"
+
+    @property
+    def jobs_file(self) -> Path:
+        return self.root / "jobs.yaml"
+
+    @property
+    def db_file(self) -> Path:
+        return self.root / "procclaw.db"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "procclaw.pid"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.root / "run"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.root / "logs"
+
+    @property
+    def daemon_log(self) -> Path:
+        return self.logs_dir / "daemon.log"
+
+    @property
+    def audit_log(self) -> Path:
+        return self.logs_dir / "daemon.audit.log"
+
+    def job_log(self, job_id: str, stream: str = "stdout") -> Path:
+        suffix = ".error.log" if stream == "stderr" else ".log"
+        return self.logs_dir / f"{job_id}{suffix}"
+
+    def endpoint(self, name: str) -> str:
+        """The ZeroMQ ipc:// address of one of the daemon's sockets."""
+        path = self.run_dir / f"{name}.sock"
+        if len(str(path)) > _MAX_SOCKET_PATH:
+            raise HomeError(
+                f"PROCCLAW_HOME {self.root} is too long for a unix socket path "
+                f"({len(str(path))} > {_MAX_SOCKET_PATH} bytes): choose a shorter directory"
+            )
+        return f"ipc://{path}"
+
+    def socket_file(self, name: str) -> Path:
+        return self.run_dir / f"{name}.sock"
+
+    def prepare(self) -> None:
+        """Create the directories, with run/ private to this user whatever the umask."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        self.logs_dir.mkdir(exist_ok=True)
+        self.run_dir.mkdir(mode=0o700, exist_ok=True)
+        os.chmod(self.run_dir, 0o700)

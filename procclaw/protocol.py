@@ -1,0 +1,239 @@
+"""The wire protocol: message shapes, command names, error codes and event topics.
+
+Every message on every ProcClaw socket is a msgpack map with a `v` field. Requests are
+`{v, id, cmd, args, caller}`; replies `{v, id, ok: true, result}` or
+`{v, id, ok: false, error: {code, message}}`. Events travel as two frames,
+`[topic, payload]`, where the payload map carries the publisher (`src`), its own
+sequence number (`seq`, so a subscriber can tell it missed one), a timestamp (`ts`) and
+the event's `data`.
+
+Nobody else builds a topic string or a message map by hand: they call this module.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import msgpack
+
+VERSION = 1
+
+# Requests larger than this are refused before decoding: nothing legitimate comes close.
+MAX_MESSAGE_BYTES = 1 << 20
+
+
+class ErrorCode:
+    """Machine-readable error codes carried in error replies."""
+
+    BAD_REQUEST = "bad_request"
+    VERSION_MISMATCH = "version_mismatch"
+    UNKNOWN_COMMAND = "unknown_command"
+    NO_SUCH_JOB = "no_such_job"
+    CONFLICT = "conflict"
+    INVALID_CONFIG = "invalid_config"
+    UNAVAILABLE = "unavailable"
+    INTERNAL = "internal"
+
+
+# The commands each endpoint accepts: an explicit allowlist, never a name looked up on
+# an object at a client's request.
+CONTROLLER_COMMANDS = frozenset(
+    {
+        "ping",  # liveness; answers {"pid": ...}
+        "list",  # jobs with their cached state
+        "status",  # one job in detail
+        "start",
+        "stop",
+        "restart",
+        "reload",  # re-read and apply the config files
+        "config",  # the applied config, secrets unresolved
+    }
+)
+ROOT_COMMANDS = frozenset(
+    {
+        "ping",
+        "status",  # the daemon and its actors
+        "shutdown",  # stop everything in order and exit
+        "probe",  # publish bus.probe.<token>: lets a subscriber know its subscription is live
+    }
+)
+# Sent by actors to root on their private channel; never accepted from a client.
+ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
+
+# Commands that change state; each is written to the audit log.
+STATE_CHANGING = frozenset({"start", "stop", "restart", "reload", "shutdown"})
+
+CALLERS = frozenset({"cli", "api", "actor"})
+
+
+class ProtocolError(Exception):
+    """A message that is not a valid ProcClaw message; `code` says which way."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    return msgpack.packb(message, use_bin_type=True)
+
+
+def decode(data: bytes) -> dict[str, Any]:
+    """Decode one message map, refusing anything malformed or of another version."""
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"message too large ({len(data)} bytes)")
+    try:
+        message = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=0)
+    except Exception as exc:  # msgpack raises a family of unrelated exception types
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"not a msgpack message: {exc}") from None
+    if not isinstance(message, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "message is not a map")
+    version = message.get("v")
+    if version != VERSION:
+        raise ProtocolError(
+            ErrorCode.VERSION_MISMATCH,
+            f"protocol version {version!r} is not supported (this daemon speaks {VERSION}):"
+            " upgrade or restart the older side",
+        )
+    return message
+
+
+_request_ids = itertools.count(1)
+
+
+def new_request_id() -> str:
+    return f"{os.getpid()}-{next(_request_ids)}"
+
+
+def request(cmd: str, args: dict[str, Any] | None = None, caller: str = "cli") -> dict[str, Any]:
+    return {"v": VERSION, "id": new_request_id(), "cmd": cmd, "args": args or {}, "caller": caller}
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A validated request: its command is on the endpoint's allowlist."""
+
+    id: str
+    cmd: str
+    args: dict[str, Any]
+    caller: str
+
+
+def parse_request(data: bytes, allowed: frozenset[str]) -> Request:
+    message = decode(data)
+    request_id = message.get("id")
+    if not isinstance(request_id, (str, int)):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "request has no id")
+    cmd = message.get("cmd")
+    if not isinstance(cmd, str) or cmd not in allowed:
+        raise ProtocolError(ErrorCode.UNKNOWN_COMMAND, f"unknown command {cmd!r}")
+    args = message.get("args", {})
+    if not isinstance(args, dict):
+        raise ProtocolError(ErrorCode.BAD_REQUEST, "args must be a map")
+    caller = message.get("caller", "cli")
+    if caller not in CALLERS:
+        caller = "cli"
+    return Request(str(request_id), cmd, args, caller)
+
+
+def request_id_of(data: bytes) -> str | None:
+    """Best-effort id of a request that failed to parse, so its error can be matched."""
+    try:
+        message = msgpack.unpackb(data, raw=False) if len(data) <= MAX_MESSAGE_BYTES else None
+    except Exception:  # the data is garbage; there is no id to recover
+        return None
+    if isinstance(message, dict) and isinstance(message.get("id"), (str, int)):
+        return str(message["id"])
+    return None
+
+
+def ok_reply(request_id: str | None, result: Any = None) -> dict[str, Any]:
+    return {"v": VERSION, "id": request_id, "ok": True, "result": result}
+
+
+def error_reply(request_id: str | None, code: str, message: str) -> dict[str, Any]:
+    return {
+        "v": VERSION,
+        "id": request_id,
+        "ok": False,
+        "error": {"code": code, "message": message},
+    }
+
+
+class CommandError(Exception):
+    """Raised by a command handler to send an error reply with a code."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+# ---- events ---------------------------------------------------------------------------
+
+JOB_EVENTS = frozenset(
+    {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
+)
+ACTOR_EVENTS = frozenset({"up", "down"})
+CONFIG_RELOADED = "config.reloaded"
+
+
+def job_topic(job_id: str, event: str) -> str:
+    if event not in JOB_EVENTS:
+        raise ValueError(f"unknown job event {event!r}")
+    return f"job.{job_id}.{event}"
+
+
+def actor_topic(actor: str, event: str) -> str:
+    if event not in ACTOR_EVENTS:
+        raise ValueError(f"unknown actor event {event!r}")
+    return f"actor.{actor}.{event}"
+
+
+def probe_topic(token: str) -> str:
+    return f"bus.probe.{token}"
+
+
+def job_prefix(job_id: str) -> str:
+    """Subscription prefix for every event of one job."""
+    return f"job.{job_id}."
+
+
+class EventSource:
+    """Stamps the events of one publisher with its name and a sequence number."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self._seq = itertools.count(1)
+
+    def frames(self, topic: str, data: dict[str, Any] | None = None) -> list[bytes]:
+        payload = {"v": VERSION, "src": self.name, "seq": next(self._seq), "ts": time.time()}
+        payload["data"] = data or {}
+        return [topic.encode(), encode(payload)]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    topic: str
+    src: str
+    seq: int
+    ts: float
+    data: dict[str, Any]
+
+
+def parse_event(frames: list[bytes]) -> Event:
+    if len(frames) != 2:
+        raise ProtocolError(ErrorCode.BAD_REQUEST, f"event has {len(frames)} frames, not 2")
+    payload = decode(frames[1])
+    return Event(
+        topic=frames[0].decode(errors="replace"),
+        src=str(payload.get("src", "")),
+        seq=int(payload.get("seq", 0)),
+        ts=float(payload.get("ts", 0.0)),
+        data=payload.get("data") or {},
+    )

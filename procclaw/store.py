@@ -1,0 +1,104 @@
+"""`procclaw.db`: the controller's SQLite database (WAL mode, versioned schema).
+
+The schema only moves forward through MIGRATIONS, applied in one transaction each and
+recorded in `schema_version`, so a database from any earlier release opens in this one.
+A database from a newer release is refused rather than misread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+# Index i holds the statements that take the schema from version i to i + 1.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE applied_config (
+               id INTEGER PRIMARY KEY CHECK (id = 1),
+               daemon_id TEXT NOT NULL,
+               settings_text TEXT,
+               jobs_text TEXT,
+               applied_at REAL NOT NULL
+           )""",
+    ),
+)
+
+
+class StoreError(Exception):
+    """The database cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class ConfigSnapshot:
+    """The config files' text as last applied, so a restarted controller reloads nothing."""
+
+    daemon_id: str
+    settings_text: str | None
+    jobs_text: str | None
+
+
+class Store:
+    def __init__(self, path: Path):
+        self.path = path
+        self.db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self._migrate()
+
+    def _migrate(self) -> None:
+        self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+        row = self.db.execute("SELECT version FROM schema_version").fetchone()
+        if row is None:
+            self.db.execute("INSERT INTO schema_version (version) VALUES (0)")
+            current = 0
+        else:
+            current = row[0]
+        if current > len(MIGRATIONS):
+            raise StoreError(
+                f"{self.path} has schema version {current}, newer than this ProcClaw"
+                f" understands ({len(MIGRATIONS)}): upgrade ProcClaw"
+            )
+        for version in range(current, len(MIGRATIONS)):
+            with self.transaction():
+                for statement in MIGRATIONS[version]:
+                    self.db.execute(statement)
+                self.db.execute("UPDATE schema_version SET version = ?", (version + 1,))
+
+    def transaction(self):
+        """A context manager for one write transaction."""
+        return _Transaction(self.db)
+
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("SELECT version FROM schema_version").fetchone()[0]
+
+    def save_config(self, snapshot: ConfigSnapshot) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO applied_config VALUES (1, ?, ?, ?, ?)",
+                (snapshot.daemon_id, snapshot.settings_text, snapshot.jobs_text, time.time()),
+            )
+
+    def load_config(self) -> ConfigSnapshot | None:
+        row = self.db.execute(
+            "SELECT daemon_id, settings_text, jobs_text FROM applied_config WHERE id = 1"
+        ).fetchone()
+        return ConfigSnapshot(*row) if row else None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+class _Transaction:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.db.execute("BEGIN IMMEDIATE")
+        return self.db
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -1,0 +1,133 @@
+"""Test harness: a PROCCLAW_HOME per test, the installed CLI, real daemons torn down by pid."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import psutil
+import pytest
+
+from procclaw.client import Client, Subscription
+from procclaw.home import Home
+
+CLI = shutil.which("procclaw")
+
+
+def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):
+    """Poll `predicate` until it returns something truthy; fail the test at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            raise AssertionError(f"condition not met within {timeout} s: {predicate}")
+        time.sleep(interval)
+
+
+class Sandbox:
+    """One test's PROCCLAW_HOME, the CLI pointed at it, and every process it started."""
+
+    def __init__(self, root: Path):
+        self.home = Home(root)
+        self.env = {**os.environ, "PROCCLAW_HOME": str(root), "PYTHONUNBUFFERED": "1"}
+        self._known_pids: set[int] = set()
+
+    def write(self, name: str, text: str) -> Path:
+        path = self.home.root / name
+        path.write_text(textwrap.dedent(text))
+        return path
+
+    def cli_path(self) -> str:
+        assert CLI, "the procclaw console script is not installed: pip install -e '.[test]'"
+        return CLI
+
+    def cli(self, *args: str, timeout: float = 30.0, check: bool = False, **kwargs):
+        command = [CLI, *args] if CLI else [sys.executable, "-m", "procclaw", *args]
+        result = subprocess.run(
+            command, env=self.env, capture_output=True, text=True, timeout=timeout, **kwargs
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(
+                f"procclaw {' '.join(args)} exited {result.returncode}:\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result
+
+    def start_daemon(self) -> int:
+        self.cli("daemon", "start", check=True)
+        pid = self.client().daemon_pid()
+        assert pid is not None
+        self.remember_tree()
+        return pid
+
+    def client(self, timeout: float = 5.0) -> Client:
+        return Client(self.home, timeout=timeout, caller="cli")
+
+    def subscribe(self, *prefixes: str) -> Subscription:
+        subscription = Subscription(self.home, prefixes or ("",))
+        subscription.sync(self.client())
+        return subscription
+
+    def daemon_status(self) -> dict:
+        return self.client().call_endpoint("daemon", "status")
+
+    def actor_pid(self, name: str) -> int | None:
+        for actor in self.daemon_status()["actors"]:
+            if actor["name"] == name and actor["state"] == "up":
+                return actor["pid"]
+        return None
+
+    def remember_tree(self) -> set[int]:
+        """Record the daemon's whole process tree so teardown can kill it by pid."""
+        pid = self.client().daemon_pid()
+        if pid is None:
+            return set()
+        pids = {pid} | {p.pid for p in _descendants(pid)}
+        self._known_pids |= pids
+        return pids
+
+    def teardown(self) -> None:
+        if self.client().daemon_pid() is not None:
+            self.remember_tree()
+            self.cli("daemon", "stop", "--timeout", "20", timeout=30)
+        for pid in self._known_pids:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def _descendants(pid: int) -> list[psutil.Process]:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.fixture
+def sandbox() -> Iterator[Sandbox]:
+    # Short paths: unix socket addresses are limited to ~100 bytes.
+    root = Path(tempfile.mkdtemp(prefix="pc-", dir="/tmp"))
+    box = Sandbox(root)
+    try:
+        yield box
+    finally:
+        box.teardown()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def running(sandbox: Sandbox) -> Sandbox:
+    """A sandbox with a daemon started from the sample config `procclaw init` writes."""
+    sandbox.cli("init", check=True)
+    sandbox.start_daemon()
+    return sandbox

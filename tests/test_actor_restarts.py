@@ -1,0 +1,85 @@
+"""Root keeps its actors alive: a killed, crashed or hung actor is replaced at once."""
+
+import contextlib
+import os
+import signal
+import time
+
+import psutil
+import pytest
+from conftest import wait_until
+
+from procclaw import protocol
+
+
+@pytest.mark.parametrize("actor", ["controller"])
+def test_kill_9_of_an_actor_brings_it_back_within_a_second(running, actor):
+    events = running.subscribe(f"actor.{actor}.")
+    old = running.actor_pid(actor)
+    killed_at = time.monotonic()
+    os.kill(old, signal.SIGKILL)
+
+    down = events.wait_for(lambda e: e.topic == protocol.actor_topic(actor, "down"), 5)
+    up = events.wait_for(lambda e: e.topic == protocol.actor_topic(actor, "up"), 5)
+    assert down is not None and down.data["status"] == "killed by SIGKILL"
+    assert up is not None and up.data["pid"] != old
+    assert up.ts - killed_at < 1.0 or time.monotonic() - killed_at < 1.0
+    assert running.client().call("ping")["pid"] == up.data["pid"]
+    assert running.actor_pid(actor) == up.data["pid"]
+    events.close()
+
+
+def test_an_actor_that_stops_answering_is_killed_and_replaced(running):
+    events = running.subscribe("actor.controller.")
+    hung = running.actor_pid("controller")
+    os.kill(hung, signal.SIGSTOP)
+    try:
+        up = events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=10)
+        assert up is not None and up.data["pid"] != hung
+        wait_until(lambda: not psutil.pid_exists(hung) or _zombie(hung), timeout=5)
+        assert running.client().call("ping")["pid"] == up.data["pid"]
+        status = running.daemon_status()
+        assert status["actors"][0]["restarts"] == 1
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(hung, signal.SIGCONT)
+    events.close()
+
+
+def _zombie(pid):
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_an_actor_that_keeps_dying_is_restarted_with_growing_delays(running):
+    events = running.subscribe("actor.controller.up")
+    ups = []
+    for _ in range(3):
+        pid = running.actor_pid("controller") or wait_until(
+            lambda: running.actor_pid("controller"), timeout=10
+        )
+        os.kill(pid, signal.SIGKILL)
+        up = events.wait_for(lambda e, killed=pid: e.data["pid"] != killed, timeout=10)
+        assert up is not None
+        ups.append(up.ts)
+    # Immediate first restart, then 0.25 s, then 1 s: the third gap is the largest.
+    assert ups[2] - ups[1] > ups[1] - ups[0]
+    assert running.daemon_status()["actors"][0]["restarts"] == 3
+    events.close()
+
+
+def test_kill_9_of_the_zygote_is_survived_and_actors_can_still_be_started(running):
+    zygote = running.daemon_status()["zygote_pid"]
+    controller = running.actor_pid("controller")
+    os.kill(zygote, signal.SIGKILL)
+    new_zygote = wait_until(
+        lambda: (z := running.daemon_status()["zygote_pid"]) != zygote and z, timeout=10
+    )
+    assert running.actor_pid("controller") == controller  # actors are root's children
+    running.remember_tree()
+    os.kill(controller, signal.SIGKILL)
+    wait_until(lambda: running.actor_pid("controller") not in (None, controller), timeout=10)
+    assert psutil.Process(new_zygote).is_running()
+    assert running.client().call("ping")

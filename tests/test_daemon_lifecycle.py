@@ -1,0 +1,119 @@
+"""Starting and stopping the daemon from the installed CLI."""
+
+import os
+import stat
+import subprocess
+
+import psutil
+from conftest import wait_until
+
+
+def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox):
+    sandbox.cli("init", check=True)
+    result = sandbox.cli("daemon", "start", check=True)
+    assert "procclaw daemon started" in result.stdout
+    root_pid = sandbox.client().daemon_pid()
+    tree = sandbox.remember_tree()
+    status = sandbox.daemon_status()
+    assert status["pid"] == root_pid
+    assert {a["name"]: a["state"] for a in status["actors"]} == {"controller": "up"}
+    assert status["zygote_pid"] in tree
+    assert sandbox.home.pid_file.read_text().strip() == str(root_pid)
+
+    stopped = sandbox.cli("daemon", "stop", check=True)
+    assert f"stopped (pid {root_pid})" in stopped.stdout
+    assert not [pid for pid in tree if psutil.pid_exists(pid) and _alive(pid)]
+    assert not sandbox.home.pid_file.exists()
+    assert not list(sandbox.home.run_dir.glob("*.sock"))
+
+
+def _alive(pid):
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def test_background_daemon_is_detached_into_its_own_session_and_logs_to_daemon_log(running):
+    root = psutil.Process(running.client().daemon_pid())
+    assert os.getsid(root.pid) == root.pid  # its own session: no controlling terminal
+    assert "daemon started" in running.home.daemon_log.read_text()
+    assert root.cwd() == str(running.home.root)
+
+
+def test_run_dir_is_private_whatever_the_umask(sandbox):
+    sandbox.cli("init", check=True)
+    result = subprocess.run(
+        ["sh", "-c", 'umask 000 && exec "$0" daemon start', sandbox.cli_path()],
+        env=sandbox.env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 0, result.stderr
+    sandbox.remember_tree()
+    assert stat.S_IMODE(sandbox.home.run_dir.stat().st_mode) == 0o700
+
+
+def test_second_start_is_refused_and_the_first_daemon_is_untouched(running):
+    first = running.client().daemon_pid()
+    controller = running.actor_pid("controller")
+    result = running.cli("daemon", "start")
+    assert result.returncode == 1
+    assert result.stderr.strip() == f"procclaw: already running (pid {first})"
+    assert running.client().daemon_pid() == first
+    assert running.actor_pid("controller") == controller
+    assert running.client().call("ping")["pid"] == controller
+
+
+def test_a_stale_pid_file_from_a_dead_daemon_does_not_block_a_start(sandbox):
+    sandbox.cli("init", check=True)
+    sandbox.home.root.mkdir(exist_ok=True)
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    sandbox.home.pid_file.write_text(f"{dead.pid}\n")
+    (sandbox.home.run_dir).mkdir(mode=0o700, exist_ok=True)
+    (sandbox.home.run_dir / "controller.sock").write_text("stale")
+    assert sandbox.cli("list").stderr.startswith("procclaw: daemon not running")
+    pid = sandbox.start_daemon()
+    assert pid != dead.pid
+    assert sandbox.client().call("ping")
+
+
+def test_sigterm_to_root_stops_everything_and_exits_zero(sandbox):
+    sandbox.cli("init", check=True)
+    proc = subprocess.Popen(
+        [sandbox.cli_path(), "daemon", "start", "-f"],
+        env=sandbox.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_until(lambda: sandbox.client().daemon_pid() == proc.pid, timeout=15)
+        wait_until(lambda: sandbox.actor_pid("controller"), timeout=15)
+        tree = sandbox.remember_tree()
+        proc.terminate()
+        assert proc.wait(timeout=20) == 0
+        wait_until(lambda: not any(_alive(pid) for pid in tree), timeout=5)
+    finally:
+        proc.kill()
+        proc.wait()
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def test_daemon_status_reports_actors_and_exits_three_when_not_running(sandbox):
+    sandbox.cli("init", check=True)
+    down = sandbox.cli("daemon", "status")
+    assert down.returncode == 3
+    assert "daemon not running" in down.stderr
+    sandbox.start_daemon()
+    up = sandbox.cli("daemon", "status", check=True)
+    assert "procclaw daemon running" in up.stdout
+    assert "controller" in up.stdout
+
+
+def test_daemon_logs_shows_the_end_of_the_daemon_log(running):
+    result = running.cli("daemon", "logs", "-n", "5", check=True)
+    assert "actor controller up" in result.stdout
+    assert len(result.stdout.splitlines()) <= 5
