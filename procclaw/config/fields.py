@@ -23,9 +23,17 @@ class Fields:
 
     `line` is where to report something missing: the line of the key that holds this
     mapping, or of the nearest enclosing key when the mapping is absent altogether.
+    `unknown_hint` ends the message about an unknown key when no known key is close.
     """
 
-    def __init__(self, scope: Scope, value: Any, line: int | None, known: Collection[str]):
+    def __init__(
+        self,
+        scope: Scope,
+        value: Any,
+        line: int | None,
+        known: Collection[str],
+        unknown_hint: str = "",
+    ):
         self.scope = scope
         self.line = line
         # False when the value was not a mapping: callers skip "x is required" noise.
@@ -38,7 +46,7 @@ class Fields:
             self._map = LocatedMap(line or 0)
         for key in self._map:
             if key not in known:
-                hint = did_you_mean(key, known)
+                hint = did_you_mean(key, known) or unknown_hint
                 scope.error(self._map.key_lines[key], f"unknown key '{key}'{hint}")
         self._known = known
 

@@ -79,7 +79,7 @@ def job_scope(log: ProblemLog, path: tuple[PathSegment, ...]) -> Scope:
 
 def read_jobs(root: Any, log: ProblemLog, defaults: Defaults) -> list[ReadJob]:
     """The jobs in `root` (the parsed file, None when empty), in file order."""
-    top = Fields(Scope(log), root, 1, ("jobs",))
+    top = Fields(Scope(log), root, 1, ("jobs",), " (jobs go under the top-level key 'jobs')")
     entries = list(top.pairs("jobs", "a mapping of job ids to jobs"))
     ids = [job_id for job_id, *_ in entries]
     jobs = []
@@ -100,7 +100,7 @@ def read_jobs(root: Any, log: ProblemLog, defaults: Defaults) -> list[ReadJob]:
 def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str]) -> ReadJob:
     shell = fields.get("shell", boolean, False)
     kind = fields.get("type", choice(JOB_TYPES), None)
-    dependencies = [_read_dependency(job_id, *entry, ids) for entry in _dependency_entries(fields)]
+    dependencies = _read_dependencies(job_id, fields, ids)
     cwd = fields.get("cwd", optional(text), None)
     config = JobConfig(
         id=job_id,
@@ -113,7 +113,7 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
         timezone=fields.get("timezone", optional(time_zone), None) or defaults.timezone,
         on_overlap=fields.get("on_overlap", choice(OVERLAP_POLICIES), "skip"),
         health_check=read_health_check(fields, defaults.health_check),
-        depends_on=tuple(dependency for dependency, _ in dependencies if dependency is not None),
+        depends_on=tuple(dependency for dependency, _ in dependencies),
         env=_read_env(fields),
         retry=read_retry(fields, defaults.retry),
         shutdown=read_shutdown(fields, defaults.shutdown),
@@ -121,8 +121,7 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
         tags=fields.list("tags", text, "a list of strings"),
         enabled=fields.get("enabled", boolean, True),
     )
-    lines = tuple(line for dependency, line in dependencies if dependency is not None)
-    return ReadJob(config, lines)
+    return ReadJob(config, tuple(line for _, line in dependencies))
 
 
 def _read_cmd(fields: Fields, shell: bool) -> str | tuple[str, ...]:
@@ -179,28 +178,39 @@ def _read_schedule(fields: Fields, kind: str | None) -> str | None:
     return None
 
 
-def _dependency_entries(fields: Fields) -> list[tuple[Scope, int, Any]]:
-    return list(fields.entries("depends_on", "a list of dependencies like [{job: db}]"))
+def _read_dependencies(
+    job_id: str, fields: Fields, ids: Sequence[str]
+) -> list[tuple[Dependency, int]]:
+    """The usable dependencies, each with its line; the others are reported."""
+    found = []
+    for scope, line, value in fields.entries("depends_on", "a list like [{job: db}]"):
+        dependency = _read_dependency(job_id, scope, line, value, ids)
+        if dependency is not None:
+            found.append((dependency, line))
+    return found
 
 
 def _read_dependency(
     job_id: str, scope: Scope, line: int, value: Any, ids: Sequence[str]
-) -> tuple[Dependency | None, int]:
+) -> Dependency | None:
+    if isinstance(value, str):
+        scope.error(line, f"expected a mapping like {{job: {value}}}, got {value!r}")
+        return None
     fields = Fields(scope, value, line, DEPENDENCY_KEYS)
     target = fields.require("job", text) if fields.valid else None
     condition = fields.get("condition", choice(DEPENDENCY_CONDITIONS), "after_start")
     timeout = fields.get("timeout", duration, 60.0)
     if target is None:
-        return None, line
+        return None
     target_scope, target_line = scope.at("job"), fields.value_line("job")
     if target == job_id:
         target_scope.error(target_line, "a job cannot depend on itself")
-        return None, line
+        return None
     if target not in ids:
         others = [other for other in ids if other != job_id]
         target_scope.error(target_line, f"no job '{target}'{did_you_mean(target, others)}")
-        return None, line
-    return Dependency(job=target, condition=condition, timeout=timeout), line
+        return None
+    return Dependency(job=target, condition=condition, timeout=timeout)
 
 
 def _read_env(fields: Fields) -> tuple[tuple[str, str], ...]:

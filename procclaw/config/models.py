@@ -28,7 +28,7 @@ class _Model:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {item.name: _plain(getattr(self, item.name)) for item in fields(self)}  # type: ignore[arg-type]
+        return {item.name: _plain(getattr(self, item.name)) for item in fields(self)}
 
 
 def _plain(value: Any) -> Any:

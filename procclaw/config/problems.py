@@ -34,6 +34,10 @@ class ConfigError(Exception):
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
 
+    def __reduce__(self) -> tuple[type[ConfigError], tuple[tuple[Problem, ...]]]:
+        # Rebuild from the problems, not the message, when sent to another process.
+        return (ConfigError, (self.problems,))
+
 
 @dataclass
 class ProblemLog:

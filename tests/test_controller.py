@@ -1,0 +1,92 @@
+"""The controller: applied config survives its restarts; reloads are validated and audited."""
+
+import os
+import re
+import signal
+import sqlite3
+
+import pytest
+from conftest import wait_until
+
+from procclaw.client import ClientError
+from procclaw.store import MIGRATIONS, Store, StoreError
+
+
+def _job_ids(box):
+    return [job["id"] for job in box.client().call("list")]
+
+
+def test_a_restarted_controller_keeps_the_applied_config_not_the_edited_file(running):
+    assert _job_ids(running) == ["hello", "clock"]
+    running.write("jobs.yaml", "jobs:\n  other:\n    cmd: 'true'\n")
+    old = running.actor_pid("controller")
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: running.actor_pid("controller") not in (None, old), timeout=5)
+    assert _job_ids(running) == ["hello", "clock"]
+
+
+def test_reload_applies_a_good_config_and_publishes_what_changed(running):
+    events = running.subscribe("config.")
+    running.write("jobs.yaml", "jobs:\n  hello:\n    cmd: echo hi\n  new:\n    cmd: 'true'\n")
+    change = running.client().call("reload")
+    assert change == {"added": ["new"], "removed": ["clock"], "changed": ["hello"]}
+    event = events.wait_for(lambda e: e.topic == "config.reloaded", timeout=5)
+    assert event is not None and event.data == change
+    assert _job_ids(running) == ["hello", "new"]
+    events.close()
+
+
+def test_a_bad_reload_changes_nothing_and_says_where_the_problem_is(running):
+    running.write("jobs.yaml", "jobs:\n  hello:\n    cmd: echo hi\n    tags: nope\n")
+    with pytest.raises(ClientError) as caught:
+        running.client().call("reload")
+    assert caught.value.code == "invalid_config"
+    assert caught.value.message == (
+        f"{running.home.jobs_file}:4: job 'hello': tags: expected a list of strings, got 'nope'"
+    )
+    assert _job_ids(running) == ["hello", "clock"]
+
+
+def test_every_state_changing_command_leaves_one_audit_line(running):
+    running.client().call("reload")
+    running.write("jobs.yaml", "jobs: [")
+    with pytest.raises(ClientError):
+        running.client().call("reload")
+    running.client().call("list")  # reads are not audited
+    lines = running.home.audit_log.read_text().splitlines()
+    assert len(lines) == 2
+    pattern = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z cmd=reload job=- caller=cli result="
+    assert re.match(pattern + "ok$", lines[0])
+    assert re.match(pattern + '"error: ', lines[1])
+
+
+def test_an_unknown_job_gets_a_suggestion(running):
+    with pytest.raises(ClientError) as caught:
+        running.client().call("status", {"job": "helo"})
+    assert caught.value.message == "no job 'helo' (did you mean 'hello'?)"
+    result = running.cli("status", "helo")
+    assert (result.returncode, result.stderr.strip()) == (
+        1,
+        "procclaw: no job 'helo' (did you mean 'hello'?)",
+    )
+
+
+def test_the_database_is_wal_and_versioned(tmp_path):
+    store = Store(tmp_path / "procclaw.db")
+    assert store.schema_version == len(MIGRATIONS)
+    assert store.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    store.close()
+    again = Store(tmp_path / "procclaw.db")  # reopening migrates nothing twice
+    assert again.schema_version == len(MIGRATIONS)
+    again.close()
+
+
+def test_a_database_from_a_newer_release_is_refused(tmp_path):
+    path = tmp_path / "procclaw.db"
+    Store(path).close()
+    db = sqlite3.connect(path)
+    db.execute("UPDATE schema_version SET version = 999")
+    db.commit()
+    db.close()
+    with pytest.raises(StoreError, match="newer than this ProcClaw understands"):
+        Store(path)
