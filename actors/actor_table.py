@@ -44,6 +44,9 @@ class ActorSlot:
     quick_failures: int = 0
     timer: Timer | None = None
     ever_up: bool = False
+    facts: dict[str, Any] = field(default_factory=dict)  # from its heartbeats
+    pidfd: int | None = None  # set when adopted: root is not its parent, so no SIGCHLD
+    queued: dict[str, Any] | None = None  # a supervisor asked for while this one finishes
 
     def restart_delay(self) -> float:
         """The delay before the next restart, growing while the actor keeps dying young."""

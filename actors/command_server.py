@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import zmq
@@ -38,6 +39,7 @@ class CommandServer:
             raise ValueError(f"handlers for commands outside the allowlist: {sorted(unknown)}")
         self._handlers = handlers
         self._allowed = frozenset(handlers)
+        self._endpoint = endpoint
         self.socket = context.socket(zmq.ROUTER)
         self.socket.setsockopt(zmq.LINGER, 0)
         self.socket.setsockopt(zmq.MAXMSGSIZE, protocol.MAX_MESSAGE_BYTES)
@@ -78,4 +80,7 @@ class CommandServer:
         return protocol.ok_reply(request.id, result)
 
     def close(self) -> None:
+        """Close, and remove the socket file: ZeroMQ leaves it behind."""
         self.socket.close(0)
+        if self._endpoint.startswith("ipc://"):
+            Path(self._endpoint[len("ipc://") :]).unlink(missing_ok=True)

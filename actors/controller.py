@@ -1,8 +1,11 @@
 """The controller actor: the applied config, the job registry and the state database.
 
 Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
-procclaw/protocol.py (`ping`, `list`, `status`, `config`, `reload`). Owns
+procclaw/protocol.py: `ping`, `list`, `status`, `config`, `reload`, `start`, `stop`,
+`restart`, and `report` (from supervisors, recorded before it is acknowledged). Owns
 `procclaw.db` and writes `logs/daemon.audit.log`. Publishes `config.reloaded`.
+At daemon start it re-adopts the jobs the last daemon left running and starts the
+enabled continuous jobs.
 
 The config it runs with is the one last applied, kept in the database: a controller
 restarted after a crash picks up that one, not whatever the files say now, so editing
@@ -14,12 +17,16 @@ from __future__ import annotations
 
 import logging
 import os
+from dataclasses import asdict
 from typing import Any
 
+from actors.job_control import JobControl
+from actors.job_registry import JobRegistry
 from actors.runtime import Actor, ActorContext
 from procclaw import protocol
 from procclaw.audit import AuditLog
 from procclaw.config import Config, ConfigError, parse_config
+from procclaw.logfiles import last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.store import ConfigSnapshot, Store
 from procclaw.suggest import did_you_mean
@@ -37,7 +44,13 @@ class Controller(Actor):
     def setup(self) -> None:
         self.store = Store(self.home.db_file)
         self.audit = AuditLog(self.home.audit_log)
+        self.registry = JobRegistry(self.store)
+        self.jobs = JobControl(self.home, self.registry, self.zmq)
+        daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
+        if daemon_start:
+            # After hello: root must be answering before we ask it for supervisors.
+            self.loop.call_later(0, lambda: self.jobs.reconcile(self.config))
         self.serve(
             self.home.endpoint("controller"),
             {
@@ -46,6 +59,12 @@ class Controller(Actor):
                 "status": self._status,
                 "config": self._config,
                 "reload": self._audited(self._reload),
+                "start": self._audited(lambda req: self.jobs.start(self._job(req))),
+                "stop": self._audited(
+                    lambda req: self.jobs.stop(self._job(req), bool(req.args.get("force")))
+                ),
+                "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
+                "report": self._report,
             },
             protocol.CONTROLLER_COMMANDS,
         )
@@ -57,6 +76,11 @@ class Controller(Actor):
             self.audit.close()
 
     # ---- config ------------------------------------------------------------------------
+
+    def _first_of_this_daemon(self) -> bool:
+        assert self.store is not None
+        snapshot = self.store.load_config()
+        return snapshot is None or snapshot.daemon_id != self.ctx.daemon_id
 
     def _initial_config(self) -> Config:
         assert self.store is not None
@@ -111,11 +135,26 @@ class Controller(Actor):
         return audited
 
     def _list(self, _request: Request) -> list[dict[str, Any]]:
-        return [self._summary(job.id) for job in self.config.jobs]
+        return [self.registry.summary(job) for job in self.config.jobs]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
-        return {**self._summary(job.id), "config": job.to_dict()}
+        assert self.store is not None
+        runs = self.store.runs(job.id, limit=1)
+        logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
+        return {
+            **self.registry.summary(job),
+            "config": job.to_dict(),
+            "last_run": asdict(runs[0]) if runs else None,
+            "logs": {stream: str(path) for stream, path in logs.items()},
+            "log_tail": last_lines_text(logs["stdout"], 10),
+        }
+
+    def _report(self, request: Request) -> dict[str, Any]:
+        if not isinstance(request.args.get("job"), str):
+            raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
+        self.registry.record(request.args)
+        return {}
 
     def _config(self, _request: Request) -> dict[str, Any]:
         return {
@@ -150,21 +189,6 @@ class Controller(Actor):
             hint = did_you_mean(job_id, self.config.job_ids)
             raise CommandError(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'{hint}")
         return job
-
-    def _summary(self, job_id: str) -> dict[str, Any]:
-        job = self.config.job(job_id)
-        assert job is not None
-        return {
-            "id": job.id,
-            "name": job.name,
-            "type": job.type,
-            "state": "stopped",
-            "pid": None,
-            "uptime": None,
-            "restarts": 0,
-            "tags": list(job.tags),
-            "enabled": job.enabled,
-        }
 
 
 def _read_optional(path) -> str | None:

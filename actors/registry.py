@@ -12,13 +12,14 @@ from actors.runtime import Actor
 # kind -> "module:Class"
 ACTOR_CLASSES: dict[str, str] = {
     "controller": "actors.controller:Controller",
+    "supervisor": "actors.supervisor:Supervisor",
 }
 
 # The core actors, started in this order at daemon start and stopped in reverse.
 CORE_ACTORS: tuple[str, ...] = ("controller",)
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
-PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "logging.handlers")
+PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "psutil", "subprocess")
 
 
 def actor_class(kind: str) -> type[Actor]:

@@ -38,7 +38,7 @@ from actors.zygote_link import ZygoteLink
 from procclaw import protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
-from procclaw.protocol import Request
+from procclaw.protocol import CommandError, ErrorCode, Request
 
 # Core actors that ignore SIGTERM this long are killed.
 CORE_STOP_TIMEOUT = 10.0
@@ -82,6 +82,8 @@ class Root:
                 "status": self._status,
                 "probe": self._probe,
                 "shutdown": self._shutdown_command,
+                "supervise": self._supervise,
+                "reaped": self._reaped,
             },
             protocol.ROOT_COMMANDS,
         )
@@ -168,8 +170,12 @@ class Root:
             if slot is None:
                 if what == "hello":
                     self._early_hellos.add(pid)  # the zygote's reply is still on its way
+                elif what == "heartbeat":
+                    self._adopt_orphan(str(message.get("name", "")), pid)
                 continue
             slot.last_seen = time.monotonic()
+            if isinstance(message.get("facts"), dict):
+                slot.facts = message["facts"]
             if what == "hello" and slot.state == SlotState.STARTING:
                 self._actor_up(slot)
 
@@ -221,13 +227,28 @@ class Root:
         data = {**_facts(slot), "status": how}
         self.bus.publish(self.events.frames(protocol.actor_topic(slot.name, "down"), data))
         slot.pid = None
-        if self.stopping:
+        finished = slot.kind == "supervisor" and status == 0  # its job is at rest
+        if self.stopping or finished:
             log.info("actor %s stopped (%s)", slot.name, how)
-            del self.slots[slot.name]
-            self._continue_stopping()
+            self._forget(slot)
+            if self.stopping:
+                self._continue_stopping()
+            elif slot.queued is not None:
+                self._start_supervisor(slot.name, slot.queued)
             return
         log.warning("actor %s died (%s)", slot.name, how)
+        if slot.kind == "supervisor":
+            # The replacement adopts the job still running rather than starting another.
+            slot.args = {**slot.args, "resume": slot.facts if slot.facts.get("job_pid") else {}}
         self._schedule_restart(slot)
+
+    def _forget(self, slot: ActorSlot) -> None:
+        del self.slots[slot.name]
+        for fd in slot.fds:
+            close_quietly(fd)
+        if slot.pidfd is not None:
+            self.loop.remove_reader(slot.pidfd)
+            close_quietly(slot.pidfd)
 
     def _schedule_restart(self, slot: ActorSlot) -> None:
         delay = slot.restart_delay()
@@ -265,6 +286,58 @@ class Root:
             "zygote_pid": self.zygote.pid,
             "actors": [slot.describe() for slot in self.slots.values()],
         }
+
+    def _supervise(self, request: Request) -> dict[str, Any]:
+        """Start a supervisor for a job, with fresh output pipes that root keeps."""
+        job_id = str(request.args.get("job", ""))
+        name = f"job-{job_id}"
+        if self.stopping:
+            raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
+        keys = ("job_config", "restarts", "last_exit", "resume")
+        args = {key: request.args[key] for key in keys if key in request.args}
+        existing = self.slots.get(name)
+        if existing is not None:
+            # The controller only asks for a job at rest: this supervisor is finishing
+            # (its last reports are in); the new one starts the moment it has exited.
+            existing.queued = args
+            return {"name": name, "queued": True}
+        self._start_supervisor(name, args)
+        return {"name": name}
+
+    def _start_supervisor(self, name: str, args: dict[str, Any]) -> None:
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        slot = ActorSlot(name=name, kind="supervisor", args=args, fds=(out_r, out_w, err_r, err_w))
+        self.slots[name] = slot
+        self._spawn(slot)
+
+    def _reaped(self, request: Request) -> dict[str, Any]:
+        """The exit status of a job that re-parented to root, once it has exited."""
+        self._reap_children()
+        pid = request.args.get("pid")
+        return {"status": self._unmatched_exits.pop(pid, None) if isinstance(pid, int) else None}
+
+    def _adopt_orphan(self, name: str, pid: int) -> None:
+        """A supervisor left by a daemon that died checks in: watch it until it ends."""
+        if not name.startswith("job-") or name in self.slots:
+            return
+        try:
+            pidfd = os.pidfd_open(pid)
+        except (ProcessLookupError, OSError):
+            return
+        slot = ActorSlot(name=name, kind="supervisor", pid=pid, state=SlotState.UP, pidfd=pidfd)
+        slot.last_seen = time.monotonic()
+        slot.up_since = time.time()
+        self.slots[name] = slot
+        self._by_pid[pid] = slot
+        self.loop.add_reader(pidfd, lambda: self._orphan_exited(slot))
+        log.info("adopted supervisor %s (pid %d) left by the previous daemon", name, pid)
+        self.bus.publish(self.events.frames(protocol.actor_topic(name, "up"), _facts(slot)))
+
+    def _orphan_exited(self, slot: ActorSlot) -> None:
+        # Not our child: init reaps it, and its exit status is not ours to know.
+        self.loop.remove_reader(slot.pidfd)
+        self._actor_exited(slot, 0)
 
     def _probe(self, request: Request) -> dict[str, Any]:
         token = str(request.args.get("token", ""))
@@ -333,8 +406,8 @@ class Root:
         self.zmq.destroy(linger=0)
         close_quietly(self._lifeline_w)
         close_quietly(self._lifeline_r)
-        for path in self.home.run_dir.glob("*.sock"):
-            path.unlink(missing_ok=True)
+        for name in ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS):
+            self.home.socket_file(name).unlink(missing_ok=True)
 
 
 def _facts(slot: ActorSlot) -> dict[str, Any]:
@@ -374,8 +447,10 @@ def main(argv: list[str]) -> int:
         set_process_name("procclaw-root")
         set_child_subreaper()
         configure_logging("root", log_level)
-        for stale in home.run_dir.glob("*.sock"):
-            stale.unlink()  # we hold the lock: whoever made these is dead
+        for name in ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS):
+            # We hold the lock: whoever made these is dead. Job sockets may belong to
+            # supervisors that outlived their daemon; they are adopted, not removed.
+            home.socket_file(name).unlink(missing_ok=True)
         return Root(home, log_level, notify_fd).run()
     finally:
         pidfile.release()

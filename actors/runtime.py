@@ -115,8 +115,13 @@ class Actor:
         self._tell_root("heartbeat")
         self.loop.call_later(HEARTBEAT_INTERVAL, self._heartbeat)
 
+    def heartbeat_facts(self) -> dict[str, Any]:
+        """Facts root keeps about this actor and hands to its replacement."""
+        return {}
+
     def _tell_root(self, what: str) -> None:
         message = {"v": protocol.VERSION, "cmd": what, "name": self.name, "pid": os.getpid()}
+        message["facts"] = self.heartbeat_facts()
         try:
             self._root.send(protocol.encode(message), zmq.NOBLOCK)
         except zmq.Again:

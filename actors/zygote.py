@@ -108,6 +108,11 @@ def _run_actor(spec: dict[str, Any], fds: list[int], lifeline: int) -> None:
         from actors.runtime import ActorContext, configure_logging
         from procclaw.home import Home
 
+        # Out of root's process group, so a Ctrl-C at a foreground daemon reaches only
+        # root (which stops everything in order); and no signal left ignored, since
+        # ignored dispositions would pass on to the jobs.
+        os.setsid()
+        signal.signal(signal.SIGINT, signal.SIG_DFL)
         set_process_name(f"pc-{spec['name']}")
         configure_logging(spec["name"], spec.get("log_level", "INFO"))
         ctx = ActorContext(

@@ -42,11 +42,17 @@ class DaemonNotAnswering(ClientError):
 class Client:
     """Request/reply with the daemon's command endpoints."""
 
-    def __init__(self, home: Home, timeout: float = DEFAULT_TIMEOUT, caller: str = "cli"):
+    def __init__(
+        self,
+        home: Home,
+        timeout: float = DEFAULT_TIMEOUT,
+        caller: str = "cli",
+        context: zmq.Context | None = None,
+    ):
         self.home = home
         self.timeout = timeout
         self.caller = caller
-        self._context = zmq.Context.instance()
+        self._context = context or zmq.Context.instance()
 
     def daemon_pid(self) -> int | None:
         """The pid of the live daemon, or None when there is none."""
@@ -73,7 +79,8 @@ class Client:
         args: dict[str, Any] | None = None,
         timeout: float | None = None,
     ):
-        if cmd not in _ENDPOINTS[target]:
+        served = _ENDPOINTS.get(target, protocol.SUPERVISOR_COMMANDS)
+        if cmd not in served:
             raise ValueError(f"{target} does not serve {cmd!r}")
         self.require_daemon()
         wait = self.timeout if timeout is None else timeout

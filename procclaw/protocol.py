@@ -51,6 +51,7 @@ CONTROLLER_COMMANDS = frozenset(
         "restart",
         "reload",  # re-read and apply the config files
         "config",  # the applied config, secrets unresolved
+        "report",  # from a supervisor: a job's new state, or a finished run
     }
 )
 ROOT_COMMANDS = frozenset(
@@ -59,8 +60,11 @@ ROOT_COMMANDS = frozenset(
         "status",  # the daemon and its actors
         "shutdown",  # stop everything in order and exit
         "probe",  # publish bus.probe.<token>: lets a subscriber know its subscription is live
+        "supervise",  # from the controller: start a supervisor for a job
+        "reaped",  # from a supervisor: the exit status of an adopted job root reaped
     }
 )
+SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart"})
 # Sent by actors to root on their private channel; never accepted from a client.
 ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
 
@@ -88,7 +92,7 @@ def decode(data: bytes) -> dict[str, Any]:
     if len(data) > MAX_MESSAGE_BYTES:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"message too large ({len(data)} bytes)")
     try:
-        message = msgpack.unpackb(data, raw=False, strict_map_key=True, max_bin_len=0)
+        message = msgpack.unpackb(data, raw=False, strict_map_key=True)
     except Exception as exc:  # msgpack raises a family of unrelated exception types
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"not a msgpack message: {exc}") from None
     if not isinstance(message, dict):

@@ -7,10 +7,12 @@ A database from a newer release is refused rather than misread.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 # Index i holds the statements that take the schema from version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -23,7 +25,45 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                applied_at REAL NOT NULL
            )""",
     ),
+    (
+        # The last reported facts of each job (its supervisor owns them; this is the cache
+        # a restarted controller or daemon starts from), and one row per finished run.
+        """CREATE TABLE job_state (
+               job TEXT PRIMARY KEY,
+               facts TEXT NOT NULL,
+               updated_at REAL NOT NULL
+           )""",
+        """CREATE TABLE runs (
+               run_id TEXT PRIMARY KEY,
+               job TEXT NOT NULL,
+               started_at REAL NOT NULL,
+               ended_at REAL NOT NULL,
+               exit_code INTEGER,
+               signal TEXT,
+               result TEXT NOT NULL,
+               output TEXT NOT NULL
+           )""",
+        "CREATE INDEX runs_by_job ON runs (job, ended_at)",
+    ),
 )
+
+
+@dataclass(frozen=True)
+class Run:
+    """One finished run of a job: a process from start to exit."""
+
+    run_id: str
+    job: str
+    started_at: float
+    ended_at: float
+    exit_code: int | None
+    signal: str | None
+    result: str  # completed | failed | stopped
+    output: tuple[str, ...]  # its last lines
+
+    @property
+    def duration(self) -> float:
+        return self.ended_at - self.started_at
 
 
 class StoreError(Exception):
@@ -87,6 +127,42 @@ class Store:
             "SELECT daemon_id, settings_text, jobs_text FROM applied_config WHERE id = 1"
         ).fetchone()
         return ConfigSnapshot(*row) if row else None
+
+    def save_job_state(self, job: str, facts: dict[str, Any]) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO job_state VALUES (?, ?, ?)",
+                (job, json.dumps(facts), time.time()),
+            )
+
+    def job_states(self) -> dict[str, dict[str, Any]]:
+        rows = self.db.execute("SELECT job, facts FROM job_state").fetchall()
+        return {job: json.loads(facts) for job, facts in rows}
+
+    def record_run(self, run: Run) -> None:
+        """Record a finished run; recording the same run twice keeps one row."""
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run.run_id,
+                    run.job,
+                    run.started_at,
+                    run.ended_at,
+                    run.exit_code,
+                    run.signal,
+                    run.result,
+                    "\n".join(run.output),
+                ),
+            )
+
+    def runs(self, job: str, limit: int = 10) -> list[Run]:
+        rows = self.db.execute(
+            "SELECT run_id, job, started_at, ended_at, exit_code, signal, result, output"
+            " FROM runs WHERE job = ? ORDER BY ended_at DESC LIMIT ?",
+            (job, limit),
+        ).fetchall()
+        return [Run(*row[:7], tuple(row[7].split("\n")) if row[7] else ()) for row in rows]
 
     def close(self) -> None:
         self.db.close()

@@ -82,6 +82,12 @@ class Sandbox:
     def daemon_status(self) -> dict:
         return self.client().call_endpoint("daemon", "status")
 
+    def actor(self, name: str) -> dict | None:
+        for actor in self.daemon_status()["actors"]:
+            if actor["name"] == name:
+                return actor
+        return None
+
     def actor_pid(self, name: str) -> int | None:
         for actor in self.daemon_status()["actors"]:
             if actor["name"] == name and actor["state"] == "up":

@@ -16,7 +16,11 @@ def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox
     tree = sandbox.remember_tree()
     status = sandbox.daemon_status()
     assert status["pid"] == root_pid
-    assert {a["name"]: a["state"] for a in status["actors"]} == {"controller": "up"}
+    # The sample config's continuous job starts with the daemon, under its supervisor.
+    wait_until(lambda: running_jobs(sandbox) == ["clock"])
+    actors = {a["name"]: a["state"] for a in sandbox.daemon_status()["actors"]}
+    assert actors == {"controller": "up", "job-clock": "up"}
+    tree = sandbox.remember_tree()
     assert status["zygote_pid"] in tree
     assert sandbox.home.pid_file.read_text().strip() == str(root_pid)
 
@@ -25,6 +29,10 @@ def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox
     assert not [pid for pid in tree if psutil.pid_exists(pid) and _alive(pid)]
     assert not sandbox.home.pid_file.exists()
     assert not list(sandbox.home.run_dir.glob("*.sock"))
+
+
+def running_jobs(box):
+    return [job["id"] for job in box.client().call("list") if job["state"] == "running"]
 
 
 def _alive(pid):

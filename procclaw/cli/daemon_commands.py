@@ -45,7 +45,7 @@ def run(argv: list[str]) -> int:
         return stop(home, timeout=_seconds(args["--timeout"]))
     if args["status"]:
         return status(home, as_json=args["--json"])
-    from procclaw.cli.tail import show_file
+    from procclaw.logfiles import show_file
 
     return show_file(home.daemon_log, lines=_count(args["-n"]), follow=args["-f"])
 

@@ -10,6 +10,10 @@ Commands:
   daemon      Start, stop and inspect the daemon (start, stop, status, logs)
   list        List all jobs
   status      Show one job in detail
+  start       Start a job
+  stop        Stop a job (gracefully: signal, grace period, then SIGKILL)
+  restart     Restart a job
+  logs        Show (or follow) a job's output
   version     Show the version
 
 Environment:
@@ -35,6 +39,10 @@ COMMANDS = {
     "daemon": "daemon_commands",
     "list": "job_commands",
     "status": "job_commands",
+    "start": "control_commands",
+    "stop": "control_commands",
+    "restart": "control_commands",
+    "logs": "log_commands",
 }
 
 

@@ -1,4 +1,4 @@
-"""Showing the end of a log file, and following it as it grows and rotates."""
+"""Reading log files: their last lines, and following them as they grow and rotate."""
 
 from __future__ import annotations
 
@@ -28,6 +28,15 @@ def last_lines(path: Path, count: int) -> bytes:
             data = stream.read(step) + data
     lines = data.splitlines(keepends=True)
     return b"".join(lines[-count:])
+
+
+def last_lines_text(path: Path, count: int) -> list[str]:
+    """The last lines of a log as text, for `status`; empty if there is no log yet."""
+    try:
+        data = last_lines(path, count)
+    except FileNotFoundError:
+        return []
+    return data.decode(errors="replace").splitlines()
 
 
 def show_file(path: Path, lines: int, follow: bool) -> int:

@@ -1,0 +1,117 @@
+"""How the controller starts, stops and restarts jobs, and re-adopts them at daemon start.
+
+A job at rest has no supervisor: starting it asks root for one. A live job's own
+supervisor takes its stop and restart commands. The controller never signals a job.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+from typing import Any
+
+import zmq
+
+from actors.job_process import is_same_process
+from actors.job_registry import JobRegistry
+from actors.supervisor import supervisor_name
+from procclaw.client import Client, ClientError
+from procclaw.config import Config, JobConfig
+from procclaw.home import Home
+from procclaw.protocol import CommandError, ErrorCode
+from procclaw.states import JobState
+
+log = logging.getLogger("procclaw.controller")
+
+# Short: the controller waits in its loop, and a supervisor answers in milliseconds.
+SUPERVISOR_TIMEOUT = 2.0
+
+
+class JobControl:
+    def __init__(self, home: Home, registry: JobRegistry, context: zmq.Context):
+        self.registry = registry
+        self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
+
+    def start(self, job: JobConfig) -> dict[str, Any]:
+        state = self.registry.state(job.id)
+        if state == JobState.BACKOFF:
+            return self._ask_supervisor(job.id, "start")
+        if self.registry.is_live(job.id):
+            pid = self.registry.facts(job.id).get("pid")
+            running = f" (pid {pid})" if pid else ""
+            raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
+        self._supervise(job)
+        return {"state": JobState.STARTING.value}
+
+    def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
+        if not self.registry.is_live(job.id):
+            return {"state": self.registry.state(job.id).value, "note": "not running"}
+        return self._ask_supervisor(job.id, "stop", {"force": force})
+
+    def restart(self, job: JobConfig) -> dict[str, Any]:
+        if not self.registry.is_live(job.id):
+            return self.start(job)
+        return self._ask_supervisor(job.id, "restart")
+
+    def _supervise(self, job: JobConfig, resume: dict[str, Any] | None = None) -> None:
+        facts = self.registry.facts(job.id)
+        args = {
+            "job": job.id,
+            "job_config": pickle.dumps(job),
+            "restarts": facts.get("restarts", 0),
+            "last_exit": facts.get("last_exit"),
+            "resume": resume or {},
+        }
+        try:
+            self._client.call_endpoint("daemon", "supervise", args)
+        except ClientError as exc:
+            raise CommandError(ErrorCode.UNAVAILABLE, f"cannot start '{job.id}': {exc}") from None
+        self.registry.mark(job.id, JobState.STARTING)
+
+    def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
+        try:
+            return self._client.call_endpoint(supervisor_name(job_id), cmd, args)
+        except ClientError as exc:
+            if exc.code in (ErrorCode.CONFLICT, ErrorCode.BAD_REQUEST):
+                raise CommandError(exc.code, exc.message) from None
+            raise CommandError(
+                ErrorCode.UNAVAILABLE, f"the supervisor of '{job_id}' is not answering: {exc}"
+            ) from None
+
+    # ---- daemon start ------------------------------------------------------------------
+
+    def reconcile(self, config: Config) -> None:
+        """At daemon start: take back the jobs the last daemon left, start the rest."""
+        for job_id in self.registry.live_jobs():
+            facts = self.registry.facts(job_id)
+            job = config.job(job_id)
+            if _alive(facts.get("sup_pid"), facts.get("sup_start")):
+                log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
+            elif job is not None and _alive(facts.get("pid"), facts.get("job_start")):
+                log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
+                self._supervise(job, resume=_resume_facts(facts))
+            else:
+                self.registry.mark(job_id, JobState.STOPPED, "lost while the daemon was down")
+        for job in config.jobs:
+            if job.type == "continuous" and job.enabled and not self.registry.is_live(job.id):
+                try:
+                    self._supervise(job)
+                except CommandError as exc:
+                    log.error("job %s not started: %s", job.id, exc.message)
+
+
+def _alive(pid: Any, start_time: Any) -> bool:
+    return (
+        isinstance(pid, int) and isinstance(start_time, float) and is_same_process(pid, start_time)
+    )
+
+
+def _resume_facts(facts: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "job_pid": facts["pid"],
+        "job_start": facts["job_start"],
+        "run_id": facts.get("run_id"),
+        "started_at": facts.get("started_at"),
+        "restarts": facts.get("restarts", 0),
+        "attempt": facts.get("attempt", 0),
+    }

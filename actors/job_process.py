@@ -1,0 +1,154 @@
+"""Starting a job's process, recognising it later, and killing every process it left.
+
+A job runs in a session (and process group) of its own, with stdin from /dev/null,
+stdout and stderr on the pipes root keeps, and no signal ignored or blocked. Its
+environment carries PROCCLAW_JOB and PROCCLAW_RUN, which is how a grandchild that left
+the group (setsid, double fork) is still found and killed when the job stops.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import signal
+import subprocess
+import time
+import uuid
+from dataclasses import dataclass, field
+
+import psutil
+
+from procclaw.config import JobConfig
+
+RUN_MARKER = "PROCCLAW_RUN"
+JOB_MARKER = "PROCCLAW_JOB"
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_SECRET = re.compile(r"\$\{secret:([^}]*)\}")
+
+
+class SpawnError(Exception):
+    """The job could not be started; the message says why, for `status`."""
+
+
+@dataclass
+class JobProcess:
+    """One running instance of a job."""
+
+    pid: int
+    start_time: float  # the kernel's process start time: a pid alone may be reused
+    started_at: float  # wall clock
+    run_id: str
+    popen: subprocess.Popen | None = field(default=None, repr=False)  # None when adopted
+
+    @property
+    def adopted(self) -> bool:
+        return self.popen is None
+
+
+def command_line(job: JobConfig) -> list[str]:
+    if job.shell:
+        return ["/bin/sh", "-c", str(job.cmd)]
+    if isinstance(job.cmd, str):
+        return shlex.split(job.cmd)
+    return list(job.cmd)
+
+
+def environment(job: JobConfig, run_id: str, base: dict[str, str]) -> dict[str, str]:
+    """The daemon's environment, then the job's `env` with ${VAR} expanded in order."""
+    env = dict(base)
+    for key, value in job.env:
+        secret = _SECRET.search(value)
+        if secret:
+            raise SpawnError(f"secret '{secret.group(1)}' not found")
+        env[key] = _VARIABLE.sub(lambda m: env.get(m.group(1), ""), value)
+    env[JOB_MARKER] = job.id
+    env[RUN_MARKER] = run_id
+    return env
+
+
+def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int) -> JobProcess:
+    argv = command_line(job)
+    if not argv:
+        raise SpawnError("cmd is empty")
+    if job.cwd and not os.path.isdir(job.cwd):
+        raise SpawnError(f"cannot start: cwd {job.cwd} is not a directory")
+    run_id = uuid.uuid4().hex
+    env = environment(job, run_id, dict(os.environ))
+    try:
+        popen = subprocess.Popen(
+            argv,
+            cwd=job.cwd or None,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout_fd,
+            stderr=stderr_fd,
+            start_new_session=True,
+            close_fds=True,
+            restore_signals=True,
+        )
+    except FileNotFoundError:
+        raise SpawnError(f"cannot start: command not found: {argv[0]}") from None
+    except PermissionError:
+        raise SpawnError(f"cannot start: permission denied: {argv[0]}") from None
+    except OSError as exc:
+        raise SpawnError(f"cannot start: {exc.strerror or exc}") from None
+    return JobProcess(popen.pid, process_start_time(popen.pid) or 0.0, time.time(), run_id, popen)
+
+
+def process_start_time(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except (psutil.NoSuchProcess, psutil.AccessDenied):
+        return None
+
+
+def is_same_process(pid: int, start_time: float) -> bool:
+    """True if `pid` is still the process that started at `start_time` (not a reuse)."""
+    current = process_start_time(pid)
+    return current is not None and abs(current - start_time) < 0.05
+
+
+def signal_group(pgid: int, signum: int) -> None:
+    """Send `signum` to the job's process group, waking it first if it was stopped."""
+    for sig in (signal.SIGCONT, signum) if signum != signal.SIGKILL else (signum,):
+        try:
+            os.killpg(pgid, sig)
+        except (ProcessLookupError, PermissionError):
+            return  # the group is gone: nothing left to signal
+
+
+def kill_everything(pgid: int, run_id: str, group: bool = True) -> None:
+    """SIGKILL the job's group (if `group`) and every process carrying its run marker."""
+    if group:
+        signal_group(pgid, signal.SIGKILL)
+    for process in marked_processes(run_id):
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+
+
+def marked_processes(run_id: str) -> list[psutil.Process]:
+    """Our user's processes whose environment names this run (setsid'd grandchildren)."""
+    uid = os.getuid()
+    found = []
+    for process in psutil.process_iter(["uids"]):
+        try:
+            if process.info["uids"].real != uid or process.pid == os.getpid():
+                continue
+            if process.environ().get(RUN_MARKER) == run_id:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def describe_status(status: int) -> tuple[int | None, str | None, str]:
+    """(exit code, signal name, text) of a waitpid status."""
+    if os.WIFSIGNALED(status):
+        name = signal.Signals(os.WTERMSIG(status)).name
+        return None, name, f"killed by {name}"
+    code = os.WEXITSTATUS(status)
+    return code, None, f"exit code {code}"

@@ -1,0 +1,83 @@
+"""The controller's cache of every job's facts, and the finished runs, in procclaw.db.
+
+Each job's supervisor owns its facts (state, pid, restarts, ...) and reports every
+change; the registry keeps the latest report of each job in memory and in the
+database before acknowledging it, so a restarted controller, or the next daemon after
+a crash, starts from exactly what was last reported.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from procclaw.config import JobConfig
+from procclaw.states import LIVE_STATES, RUNNING_STATES, JobState
+from procclaw.store import Run, Store
+
+
+class JobRegistry:
+    def __init__(self, store: Store):
+        self.store = store
+        self._facts: dict[str, dict[str, Any]] = store.job_states()
+
+    def facts(self, job_id: str) -> dict[str, Any]:
+        return self._facts.get(job_id) or {"job": job_id, "state": JobState.STOPPED.value}
+
+    def state(self, job_id: str) -> JobState:
+        return JobState(self.facts(job_id)["state"])
+
+    def is_live(self, job_id: str) -> bool:
+        return self.state(job_id) in LIVE_STATES
+
+    def live_jobs(self) -> list[str]:
+        return [job for job in self._facts if self.is_live(job)]
+
+    def update(self, job_id: str, facts: dict[str, Any]) -> None:
+        self._facts[job_id] = {**facts, "job": job_id}
+        self.store.save_job_state(job_id, self._facts[job_id])
+
+    def mark(self, job_id: str, state: JobState, reason: str | None = None) -> None:
+        """Set a state the controller knows without a supervisor (none exists yet or any more)."""
+        facts = {**self.facts(job_id), "state": state.value, "reason": reason}
+        if state not in LIVE_STATES:
+            facts["pid"] = None
+        self.update(job_id, facts)
+
+    def record(self, report: dict[str, Any]) -> None:
+        """Store one report from a supervisor; a re-sent copy changes nothing."""
+        if report.get("kind") == "run":
+            self.store.record_run(
+                Run(
+                    run_id=str(report["run_id"]),
+                    job=str(report["job"]),
+                    started_at=float(report["started_at"]),
+                    ended_at=float(report["ended_at"]),
+                    exit_code=report.get("exit_code"),
+                    signal=report.get("signal"),
+                    result=str(report["result"]),
+                    output=tuple(report.get("output") or ()),
+                )
+            )
+            return
+        facts = {k: v for k, v in report.items() if k != "kind"}
+        self.update(str(report["job"]), facts)
+
+    def summary(self, job: JobConfig) -> dict[str, Any]:
+        facts = self.facts(job.id)
+        state = JobState(facts["state"])
+        started_at = facts.get("started_at")
+        running = state in RUNNING_STATES and started_at
+        return {
+            "id": job.id,
+            "name": job.name,
+            "type": job.type,
+            "state": state.value,
+            "pid": facts.get("pid") if running else None,
+            "uptime": time.time() - started_at if running else None,
+            "restarts": facts.get("restarts", 0),
+            "last_exit": facts.get("last_exit"),
+            "reason": facts.get("reason"),
+            "tags": list(job.tags),
+            "enabled": job.enabled,
+        }

@@ -1,0 +1,239 @@
+"""A job's output on disk (`LogWriter`) and in memory (`OutputTail`), for its supervisor.
+
+The supervisor reads a job's stdout and stderr pipes in chunks and hands every chunk,
+in order, to one `LogWriter` per stream and to the job's `OutputTail`. Neither binds or
+connects a socket, accepts messages or publishes events.
+
+`LogWriter` owns one log file (`logs/<job>.log` or `logs/<job>.error.log`) and its
+numbered backups `<file>.1` (newest) to `<file>.<backups>` (oldest). It writes through a
+raw file descriptor, so whatever it was handed survives a kill -9 of the supervisor, and
+it holds no more than the chunk it is writing. It never raises OSError from `write()`: a
+full disk or a removed log directory must not take the job's supervisor down with it.
+
+`OutputTail` owns the last few lines, which `status` and the `runs` table show.
+"""
+
+from __future__ import annotations
+
+import codecs
+import errno
+import logging
+import os
+import pathlib
+import time
+from collections import deque
+from collections.abc import Callable
+
+log = logging.getLogger(__name__)
+
+_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+_MODE = 0o644
+
+
+def _timestamp_prefix(seconds: float) -> bytes:
+    """The prefix of a timestamped line: `2026-11-22T10:15:02.113Z ` (UTC, milliseconds)."""
+    # Rounding the whole value to milliseconds first lets a .9996 carry into the seconds
+    # instead of printing as .1000.
+    whole, millis = divmod(round(seconds * 1000), 1000)
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
+    return f"{stamp}.{millis:03d}Z ".encode()
+
+
+class LogWriter:
+    """Appends one stream of a job's output to its log file, rotating by size."""
+
+    def __init__(
+        self,
+        path: pathlib.Path,
+        max_bytes: int,
+        backups: int,
+        timestamps: bool,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if max_bytes < 1 or backups < 0:
+            raise ValueError(f"{path}: need max_bytes >= 1 and backups >= 0")
+        self._path = pathlib.Path(path)
+        self._max_bytes = max_bytes
+        self._backups = backups
+        self._timestamps = timestamps
+        # `<path>`, `<path>.1` .. `<path>.<backups>`, made once: rotation renames them all.
+        self._files = [self._path] + [
+            self._path.with_name(f"{self._path.name}.{number}") for number in range(1, backups + 1)
+        ]
+        self._clock = clock
+        self._fd: int | None = None
+        self._size = 0  # of the current file; tracked rather than asked for on every write
+        self._at_line_start = True
+        self._reported: set[int | None] = set()
+        try:
+            self._open()
+        except OSError as exc:
+            # Not fatal: the job can run without its log, and write() tries again.
+            self._report(exc, "cannot open the log")
+
+    @property
+    def path(self) -> pathlib.Path:
+        return self._path
+
+    def write(self, data: bytes) -> None:
+        """Append `data` as it is (partial lines and invalid UTF-8 included).
+
+        With timestamps on, each line start gets a timestamp prefix. On an OSError
+        (disk full, I/O error, permission denied) the rest of this chunk is dropped and
+        a warning is logged, once per errno for the life of this writer; later chunks
+        are tried again, so the log resumes once the disk has room.
+        """
+        if not data:
+            return
+        if self._timestamps:
+            data = self._stamp(data)
+        try:
+            self._append(data)
+        except OSError as exc:
+            self._report(exc, "cannot write the log; dropping output")
+
+    def close(self) -> None:
+        """Release the file; closing twice is harmless and a later write() reopens it."""
+        try:
+            self._close_fd()
+        except OSError as exc:
+            self._report(exc, "cannot close the log")
+
+    def _stamp(self, data: bytes) -> bytes:
+        prefix = _timestamp_prefix(self._clock())
+        stamped = data.replace(b"\n", b"\n" + prefix)
+        if data.endswith(b"\n"):
+            # The line after this newline starts in a later chunk, at that chunk's time.
+            stamped = stamped[: -len(prefix)]
+        if self._at_line_start:
+            stamped = prefix + stamped
+        self._at_line_start = data.endswith(b"\n")
+        return stamped
+
+    def _append(self, data: bytes) -> None:
+        if self._fd is None:
+            self._open()
+        start = 0
+        while start < len(data):
+            end = self._end_of_piece(data, start)
+            if end > start:
+                self._write_all(memoryview(data)[start:end])
+                start = end
+            if start < len(data):
+                self._rotate()
+
+    def _end_of_piece(self, data: bytes, start: int) -> int:
+        """Where the part of data[start:] that goes into the current file ends."""
+        room = self._max_bytes - self._size
+        if len(data) - start <= room:
+            return len(data)
+        newline = data.rfind(b"\n", start, start + max(room, 0))
+        if newline >= 0:
+            return newline + 1
+        # No whole line fits: start it in a fresh file, unless this file is already empty
+        # (the line is longer than max_bytes and must be split somewhere).
+        return start + room if self._size == 0 else start
+
+    def _write_all(self, view: memoryview) -> None:
+        while view:
+            written = os.write(self._fd, view)
+            self._size += written
+            view = view[written:]
+
+    def _rotate(self) -> None:
+        self._close_fd()
+        # `<path>.<backups-1>` -> `<path>.<backups>` first, so nothing is overwritten
+        # but the oldest backup; a missing file (deleted by the user) is just skipped.
+        for number in range(self._backups, 0, -1):
+            try:
+                os.replace(self._files[number - 1], self._files[number])
+            except FileNotFoundError:
+                pass
+        self._open()
+        if self._backups == 0:
+            os.ftruncate(self._fd, 0)
+            self._size = 0
+
+    def _open(self) -> None:
+        try:
+            fd = os.open(self._path, _OPEN_FLAGS, _MODE)
+        except FileNotFoundError:
+            # The log directory is gone (the user deleted it): make it again.
+            self._path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self._path, _OPEN_FLAGS, _MODE)
+        self._fd = fd
+        self._size = os.fstat(fd).st_size  # the file may exist from an earlier run
+
+    def _close_fd(self) -> None:
+        fd, self._fd = self._fd, None
+        if fd is not None:
+            os.close(fd)
+
+    def _report(self, exc: OSError, what: str) -> None:
+        if exc.errno in self._reported:
+            return
+        self._reported.add(exc.errno)
+        name = errno.errorcode.get(exc.errno or 0, "error")
+        log.warning(
+            "%s: %s: %s (further %s errors for this file are not reported)",
+            self._path,
+            what,
+            exc.strerror or exc,
+            name,
+        )
+
+
+class OutputTail:
+    """The last lines a job printed, kept for the `runs` table and `status`."""
+
+    def __init__(self, max_lines: int = 10, max_line_bytes: int = 1024) -> None:
+        if max_lines < 1 or max_line_bytes < 1:
+            raise ValueError("need max_lines >= 1 and max_line_bytes >= 1")
+        self._max_lines = max_lines
+        self._max_line_bytes = max_line_bytes
+        # Raw bytes and whether bytes past them were dropped; decoding waits for lines().
+        self._lines: deque[tuple[bytes, bool]] = deque(maxlen=max_lines)
+        self._pending = bytearray()
+        self._pending_dropped = False
+
+    def feed(self, data: bytes) -> None:
+        """Take the next chunk of output; a line may continue from the previous chunk."""
+        # Lines before the last max_lines + 1 would only be pushed out of the deque again,
+        # so a chunk of many short lines costs no more than a chunk of a few.
+        *complete, rest = data.rsplit(b"\n", self._max_lines + 1)
+        for piece in complete:
+            self._extend_pending(piece)
+            self._lines.append((bytes(self._pending), self._pending_dropped))
+            self._pending.clear()
+            self._pending_dropped = False
+        self._extend_pending(rest)
+
+    def lines(self) -> list[str]:
+        """The last max_lines lines, the unfinished one included, without line endings."""
+        shown = [self._render(raw, dropped, complete=True) for raw, dropped in self._lines]
+        if self._pending or self._pending_dropped:
+            shown.append(self._render(bytes(self._pending), self._pending_dropped, complete=False))
+        return shown[-self._max_lines :]
+
+    def clear(self) -> None:
+        self._lines.clear()
+        self._pending.clear()
+        self._pending_dropped = False
+
+    def _extend_pending(self, piece: bytes) -> None:
+        # One byte beyond the limit is kept so that a line of exactly max_line_bytes
+        # followed by "\r" is not taken for a longer one.
+        room = self._max_line_bytes + 1 - len(self._pending)
+        if len(piece) > room:
+            self._pending_dropped = True
+        self._pending += piece[: max(room, 0)]
+
+    def _render(self, raw: bytes, dropped: bool, complete: bool) -> str:
+        raw = raw.removesuffix(b"\r")
+        truncated = dropped or len(raw) > self._max_line_bytes
+        raw = raw[: self._max_line_bytes]
+        # A character cut in half (by the truncation, or by a chunk boundary in the
+        # unfinished line) is left out rather than shown as a replacement character.
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        text = decoder.decode(raw, final=complete and not truncated)
+        return text + "…" if truncated else text

@@ -1,0 +1,397 @@
+"""The supervisor actor: one per live job; it owns that job's processes and log files.
+
+Started by root (asked by the controller) when a job starts, gone when the job is at
+rest, so an idle job costs no process. It inherits from root, through the zygote, the
+job's stdout and stderr pipes (read and write ends); root keeps its own copies, so when
+a supervisor dies the pipe stays open, the job's output waits in the kernel, and the
+next supervisor reads on from where the last one stopped.
+
+Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`.
+Publishes `job.<id>.starting|running|exited|backoff|stopping|stopped|completed|failed`,
+each carrying the job's facts; sends the same facts, and one record per finished run,
+to the controller through a ReportQueue (acknowledged, re-sent until recorded).
+Tells root the job's pid in every heartbeat, so a replacement supervisor adopts the
+running job instead of starting a second one. If root dies, it carries on alone and
+the next daemon adopts it; on SIGTERM it stops the job gracefully, then exits.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+import pickle
+import signal
+import time
+from typing import Any
+
+from actors.job_process import (
+    JobProcess,
+    SpawnError,
+    describe_status,
+    is_same_process,
+    kill_everything,
+    process_start_time,
+    signal_group,
+    spawn,
+)
+from actors.log_writer import LogWriter, OutputTail
+from actors.loop import Timer
+from actors.report_queue import ReportQueue
+from actors.runtime import Actor, ActorContext
+from procclaw import protocol
+from procclaw.client import Client, ClientError
+from procclaw.config import JobConfig
+from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.retry import RetryPolicy
+from procclaw.states import RESTING_STATES, JobState, check_transition
+
+READS_PER_WAKEUP = 16
+MAX_DRAIN_READS = 4096  # what a pipe can hold, many times over
+CHUNK = 65536
+
+log = logging.getLogger("procclaw.supervisor")
+
+
+def supervisor_name(job_id: str) -> str:
+    return f"job-{job_id}"
+
+
+class Supervisor(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self.job: JobConfig = pickle.loads(ctx.args["job_config"])
+        self.out_r, self.out_w, self.err_r, self.err_w = ctx.fds
+        resume: dict[str, Any] = ctx.args.get("resume") or {}
+        self.policy = RetryPolicy.from_config(self.job.retry)
+        self.state = JobState.STOPPED
+        self.process: JobProcess | None = None
+        self.restarts: int = resume.get("restarts", ctx.args.get("restarts", 0))
+        self.attempt: int = resume.get("attempt", 0)
+        self.reason: str | None = None
+        self.last_exit: str | None = ctx.args.get("last_exit")
+        self._timer: Timer | None = None
+        self._then_start = False  # after the stop under way, start again (restart)
+        self._exiting = False
+        self._pidfd: int | None = None
+        self._resume = resume
+        self._sup_start = process_start_time(os.getpid())
+        logs = self.job.log
+        self.stdout_log = LogWriter(
+            self.home.job_log(self.job.id), logs.max_bytes, logs.backups, logs.timestamps
+        )
+        self.stderr_log = LogWriter(
+            self.home.job_log(self.job.id, "stderr"), logs.max_bytes, logs.backups, logs.timestamps
+        )
+        self.stdout_tail = OutputTail()
+        self.stderr_tail = OutputTail()
+
+    # ---- actor lifecycle ---------------------------------------------------------------
+
+    def setup(self) -> None:
+        for fd in self.ctx.fds:
+            os.set_inheritable(fd, False)
+        for fd in (self.out_r, self.err_r):
+            os.set_blocking(fd, False)  # never the write ends: those are the job's stdout
+        self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
+        self.reports.on_drained = self._exit_if_done
+        self.serve(
+            self.home.endpoint(supervisor_name(self.job.id)),
+            {
+                "state": lambda _req: self._facts(),
+                "start": self._start_command,
+                "stop": self._stop_command,
+                "restart": self._restart_command,
+            },
+            protocol.SUPERVISOR_COMMANDS,
+        )
+        self.loop.add_reader(self.out_r, lambda: self._drain_stdout())
+        self.loop.add_reader(self.err_r, lambda: self._drain_stderr())
+        self.loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
+        if self._resume.get("job_pid"):
+            self.loop.call_later(0, self._adopt)
+        else:
+            self.loop.call_later(0, self._start)
+
+    def teardown(self) -> None:
+        self.reports.close()
+        self.stdout_log.close()
+        self.stderr_log.close()
+
+    def heartbeat_facts(self) -> dict[str, Any]:
+        process = self.process
+        return {
+            "job_pid": process.pid if process else None,
+            "job_start": process.start_time if process else None,
+            "run_id": process.run_id if process else None,
+            "started_at": process.started_at if process else None,
+            "restarts": self.restarts,
+            "attempt": self.attempt,
+        }
+
+    def on_terminate(self) -> None:
+        """Daemon shutdown: stop the job gracefully, then exit."""
+        self._then_start = False
+        if self.state in RESTING_STATES:
+            self._finish()
+        else:
+            self._stop(force=False)
+
+    def on_root_gone(self) -> None:
+        """Root died: keep the job running and logged; the next daemon adopts us."""
+        log.warning("%s: root is gone; carrying on until a new daemon adopts us", self.name)
+        self.loop.remove_reader(self.ctx.lifeline_fd)
+
+    # ---- the one place a state changes -------------------------------------------------
+
+    def _set_state(self, new: JobState, **extra: Any) -> None:
+        check_transition(self.state, new)
+        self.state = new
+        facts = {**self._facts(), **extra}
+        self.publish(protocol.job_topic(self.job.id, new.value), facts)
+        self.reports.send({"kind": "state", **facts})
+
+    def _facts(self) -> dict[str, Any]:
+        process = self.process
+        return {
+            "job": self.job.id,
+            "state": self.state.value,
+            "pid": process.pid if process else None,
+            "job_start": process.start_time if process else None,
+            "run_id": process.run_id if process else None,
+            "started_at": process.started_at if process else None,
+            "restarts": self.restarts,
+            "attempt": self.attempt,
+            "last_exit": self.last_exit,
+            "reason": self.reason,
+            "sup_pid": os.getpid(),
+            "sup_start": self._sup_start,
+        }
+
+    # ---- starting ----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._timer = None
+        self._set_state(JobState.STARTING)
+        try:
+            self.process = spawn(self.job, self.out_w, self.err_w)
+        except SpawnError as exc:
+            self.reason = str(exc)
+            self._set_state(JobState.FAILED)
+            self._finish()
+            return
+        self.reason = None
+        self._tell_root("heartbeat")  # root learns the job's pid before anything can go wrong
+        self._set_state(JobState.RUNNING)
+
+    def _adopt(self) -> None:
+        """Take over a job left running by a supervisor that died."""
+        facts = self._resume
+        self._set_state(JobState.STARTING)
+        process = JobProcess(
+            facts["job_pid"], facts["job_start"], facts["started_at"], facts["run_id"]
+        )
+        if not is_same_process(process.pid, process.start_time):
+            self.process = process  # gone already: root may hold its exit status
+            self._adopted_exited()
+            return
+        try:
+            self._pidfd = os.pidfd_open(process.pid)
+        except ProcessLookupError:
+            self.process = process
+            self._adopted_exited()
+            return
+        self.process = process
+        self.loop.add_reader(self._pidfd, self._adopted_exited)
+        log.info("%s: adopted pid %d", self.name, process.pid)
+        self._set_state(JobState.RUNNING, adopted=True)
+
+    # ---- exits -------------------------------------------------------------------------
+
+    def _reap(self) -> None:
+        process = self.process
+        if process is None or process.popen is None:
+            return
+        try:
+            pid, status = os.waitpid(process.pid, os.WNOHANG)
+        except ChildProcessError:
+            return
+        if pid:
+            process.popen.returncode = status  # reaped here, not by Popen
+            self._exited(status)
+
+    def _adopted_exited(self) -> None:
+        """The adopted job ended; it was root's child, so root has its exit status."""
+        if self._pidfd is not None:
+            self.loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+        assert self.process is not None
+        try:
+            root = Client(self.home, timeout=2.0, caller="actor", context=self.zmq)
+            reply = root.call_endpoint("daemon", "reaped", {"pid": self.process.pid})
+            status = reply.get("status")
+        except ClientError:
+            status = None  # root is gone: the status went to init
+        self._exited(status)
+
+    def _exited(self, status: int | None) -> None:
+        process = self.process
+        assert process is not None
+        self.process = None
+        # Nothing of this run may outlive it. The group id is only safe to signal when
+        # we reaped the leader ourselves just now; an adopted job's may be reused.
+        kill_everything(process.pid, process.run_id, group=not process.adopted)
+        self._drain_stdout(until_empty=True)
+        self._drain_stderr(until_empty=True)
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        ended = time.time()
+        code, signame, text = describe_status(status) if status is not None else (None, None, "")
+        text = text or "exit status unknown (the job ended while unsupervised)"
+        self.last_exit = text
+        uptime = ended - process.started_at
+        self.publish(
+            protocol.job_topic(self.job.id, "exited"),
+            {**self._facts(), "exit_code": code, "signal": signame, "uptime": uptime},
+        )
+        result = self._next_after_exit(code, uptime, text)
+        self.reports.send(
+            {
+                "kind": "run",
+                "job": self.job.id,
+                "run_id": process.run_id,
+                "started_at": process.started_at,
+                "ended_at": ended,
+                "exit_code": code,
+                "signal": signame,
+                "result": result,
+                "output": self.stdout_tail.lines()
+                + [f"stderr: {line}" for line in self.stderr_tail.lines()],
+            }
+        )
+        self.stdout_tail.clear()
+        self.stderr_tail.clear()
+
+    def _next_after_exit(self, code: int | None, uptime: float, text: str) -> str:
+        """Move to the state that follows an exit; return the run's result."""
+        if self.state == JobState.STOPPING:
+            self._set_state(JobState.STOPPED)
+            if self._then_start:
+                self._then_start = False
+                self._start()
+            else:
+                self._finish()
+            return "stopped"
+        if self.job.type == "continuous":
+            if self.policy.recovered(uptime):
+                self.attempt = 0
+            self.attempt += 1
+            delay = self.policy.delay(self.attempt)
+            if delay is None:
+                self.reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
+                self._set_state(JobState.FAILED)
+                self._finish()
+                return "failed"
+            self.restarts += 1
+            self._timer = self.loop.call_later(delay, self._start)
+            self._set_state(JobState.BACKOFF, retry_in=delay)
+            return "completed" if code == 0 else "failed"
+        if code == 0:
+            self.reason = None
+            self._set_state(JobState.COMPLETED)
+            self._finish()
+            return "completed"
+        self.reason = text
+        self._set_state(JobState.FAILED)
+        self._finish()
+        return "failed"
+
+    # ---- output ------------------------------------------------------------------------
+
+    def _drain_stdout(self, until_empty: bool = False) -> None:
+        self._drain(self.out_r, self.stdout_log, self.stdout_tail, until_empty)
+
+    def _drain_stderr(self, until_empty: bool = False) -> None:
+        self._drain(self.err_r, self.stderr_log, self.stderr_tail, until_empty)
+
+    def _drain(self, fd: int, writer: LogWriter, tail: OutputTail, until_empty: bool) -> None:
+        reads = 0
+        limit = MAX_DRAIN_READS if until_empty else READS_PER_WAKEUP
+        while reads < limit:
+            reads += 1
+            try:
+                data = os.read(fd, CHUNK)
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if exc.errno != errno.EINTR:
+                    log.error("%s: reading output failed: %s", self.name, exc)
+                    return
+                continue
+            if not data:
+                return
+            writer.write(data)
+            tail.feed(data)
+
+    # ---- stopping ----------------------------------------------------------------------
+
+    def _stop(self, force: bool) -> None:
+        if self.state == JobState.BACKOFF:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            self._set_state(JobState.STOPPED)
+            self._finish()
+            return
+        process = self.process
+        if process is None:
+            return
+        if self.state == JobState.RUNNING:
+            self._set_state(JobState.STOPPING)
+            if not force:
+                signal_group(process.pid, signal.Signals[self.job.shutdown.signal])
+                grace = self.job.shutdown.grace_period
+                self._timer = self.loop.call_later(grace, self._grace_expired)
+                return
+        if force and self.state == JobState.STOPPING:
+            kill_everything(process.pid, process.run_id)
+
+    def _grace_expired(self) -> None:
+        self._timer = None
+        if self.process is not None:
+            log.info("%s: grace period over; killing the job", self.name)
+            kill_everything(self.process.pid, self.process.run_id)
+
+    def _finish(self) -> None:
+        """The job is at rest: exit once the controller has every report."""
+        self._exiting = True
+        self._exit_if_done()
+
+    def _exit_if_done(self) -> None:
+        if self._exiting and self.reports.empty and self.state in RESTING_STATES:
+            self.loop.stop()
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _start_command(self, _request: Request) -> dict[str, Any]:
+        if self.state != JobState.BACKOFF:
+            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
+        if self._timer is not None:
+            self._timer.cancel()
+        self.attempt = 0
+        self._start()
+        return self._facts()
+
+    def _stop_command(self, request: Request) -> dict[str, Any]:
+        self._then_start = False
+        self._stop(force=bool(request.args.get("force")))
+        return self._facts()
+
+    def _restart_command(self, _request: Request) -> dict[str, Any]:
+        if self.state == JobState.BACKOFF:
+            return self._start_command(_request)
+        self._then_start = True
+        self._stop(force=False)
+        return self._facts()

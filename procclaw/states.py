@@ -1,0 +1,50 @@
+"""A job's states, their groups, and which transitions are allowed. Imports nothing."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class JobState(StrEnum):
+    STOPPED = "stopped"  # not running, and not meant to be
+    WAITING = "waiting"  # for a dependency
+    STARTING = "starting"  # being spawned
+    RUNNING = "running"
+    STOPPING = "stopping"  # signalled, within its grace period
+    COMPLETED = "completed"  # a manual or scheduled run that exited 0
+    BACKOFF = "backoff"  # exited; restarting after a delay
+    FAILED = "failed"  # exited and will not be restarted until asked
+
+
+# Some process of the job may be alive: it needs a supervisor.
+LIVE_STATES = frozenset(
+    {JobState.WAITING, JobState.STARTING, JobState.RUNNING, JobState.STOPPING, JobState.BACKOFF}
+)
+# The job is at rest: nothing runs, nothing is due.
+RESTING_STATES = frozenset({JobState.STOPPED, JobState.COMPLETED, JobState.FAILED})
+RUNNING_STATES = frozenset({JobState.RUNNING, JobState.STOPPING})
+
+_ALLOWED: dict[JobState, frozenset[JobState]] = {
+    JobState.STOPPED: frozenset({JobState.STARTING, JobState.WAITING}),
+    JobState.COMPLETED: frozenset({JobState.STARTING, JobState.WAITING}),
+    JobState.FAILED: frozenset({JobState.STARTING, JobState.WAITING}),
+    JobState.WAITING: frozenset({JobState.STARTING, JobState.FAILED, JobState.STOPPED}),
+    # An adopted job may turn out to have ended while nobody watched it.
+    JobState.STARTING: frozenset(
+        {JobState.RUNNING, JobState.FAILED, JobState.STOPPED, JobState.BACKOFF, JobState.COMPLETED}
+    ),
+    JobState.RUNNING: frozenset(
+        {JobState.STOPPING, JobState.BACKOFF, JobState.COMPLETED, JobState.FAILED, JobState.STOPPED}
+    ),
+    JobState.STOPPING: frozenset({JobState.STOPPED, JobState.FAILED}),
+    JobState.BACKOFF: frozenset({JobState.STARTING, JobState.STOPPED, JobState.FAILED}),
+}
+
+
+class TransitionError(Exception):
+    """A state change that cannot happen: a bug in the caller, never the user's input."""
+
+
+def check_transition(current: JobState, new: JobState) -> None:
+    if new not in _ALLOWED[current]:
+        raise TransitionError(f"a job cannot go from {current} to {new}")
