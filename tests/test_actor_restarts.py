@@ -38,7 +38,6 @@ def test_an_actor_that_stops_answering_is_killed_and_replaced(running):
         assert up is not None and up.data["pid"] != hung
         wait_until(lambda: not psutil.pid_exists(hung) or _zombie(hung), timeout=5)
         assert running.client().call("ping")["pid"] == up.data["pid"]
-        status = running.daemon_status()
         assert running.actor("controller")["restarts"] == 1
     finally:
         with contextlib.suppress(ProcessLookupError):

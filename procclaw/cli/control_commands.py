@@ -76,7 +76,8 @@ def _describe(job_id: str, state: str, facts: dict) -> str:
     if state == "running":
         return f"{job_id}: running (pid {facts.get('pid')})"
     if state == "backoff":
-        return f"{job_id}: exited ({facts.get('last_exit')}); restarting in {facts.get('retry_in'):g} s"
+        delay = facts.get("retry_in") or 0
+        return f"{job_id}: exited ({facts.get('last_exit')}); restarting in {delay:g} s"
     if state == "failed":
         return f"{job_id}: failed: {facts.get('reason') or facts.get('last_exit')}"
     return f"{job_id}: {state}"
