@@ -93,7 +93,7 @@ def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int) -> JobProcess:
     except PermissionError:
         raise SpawnError(f"cannot start: permission denied: {argv[0]}") from None
     except OSError as exc:
-        raise SpawnError(f"cannot start: {exc.strerror or exc}") from None
+        raise SpawnError(f"cannot start: {argv[0]}: {exc.strerror or exc}") from None
     return JobProcess(popen.pid, process_start_time(popen.pid) or 0.0, time.time(), run_id, popen)
 
 

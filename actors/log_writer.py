@@ -26,7 +26,11 @@ from collections.abc import Callable
 
 log = logging.getLogger(__name__)
 
-_OPEN_FLAGS = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC
+# Not O_APPEND: splice(2) refuses append-mode files. One supervisor writes a log at a
+# time, at the end of the file, where _open() positions it. Read access is for
+# reading back what splice moved, for the tail.
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
+_CAN_SPLICE = hasattr(os, "splice")
 _MODE = 0o644
 
 
@@ -92,6 +96,34 @@ class LogWriter:
         except OSError as exc:
             self._report(exc, "cannot write the log; dropping output")
 
+    def splice_from(self, pipe_fd: int, limit: int) -> bytes | None:
+        """Move up to `limit` bytes from `pipe_fd` into the log in one system call.
+
+        The bytes never pass through our memory on the way, so no kill -9 of the
+        supervisor can fall between taking them from the pipe and writing them down.
+        Returns what was moved (read back from the page cache, for the tail), b"" when
+        the pipe is empty, or None when this writer cannot splice (timestamps on, no
+        splice on this system, or an error): then read the pipe and call write().
+        Rotation here is by bytes, not at a line boundary.
+        """
+        if self._timestamps or not _CAN_SPLICE:
+            return None
+        try:
+            if self._fd is None:
+                self._open()
+            if self._size >= self._max_bytes:
+                self._rotate()
+            start = self._size
+            room = self._max_bytes - self._size
+            moved = os.splice(pipe_fd, self._fd, min(limit, room), flags=os.SPLICE_F_NONBLOCK)
+        except BlockingIOError:
+            return b""
+        except OSError as exc:
+            self._report(exc, "cannot splice into the log; copying instead")
+            return None
+        self._size += moved
+        return os.pread(self._fd, moved, start)
+
     def close(self) -> None:
         """Release the file; closing twice is harmless and a later write() reopens it."""
         try:
@@ -152,6 +184,7 @@ class LogWriter:
         self._open()
         if self._backups == 0:
             os.ftruncate(self._fd, 0)
+            os.lseek(self._fd, 0, os.SEEK_SET)
             self._size = 0
 
     def _open(self) -> None:
@@ -162,7 +195,7 @@ class LogWriter:
             self._path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self._path, _OPEN_FLAGS, _MODE)
         self._fd = fd
-        self._size = os.fstat(fd).st_size  # the file may exist from an earlier run
+        self._size = os.lseek(fd, 0, os.SEEK_END)  # the file may exist from an earlier run
 
     def _close_fd(self) -> None:
         fd, self._fd = self._fd, None

@@ -321,18 +321,20 @@ class Supervisor(Actor):
         limit = MAX_DRAIN_READS if until_empty else READS_PER_WAKEUP
         while reads < limit:
             reads += 1
-            try:
-                data = os.read(fd, CHUNK)
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                if exc.errno != errno.EINTR:
-                    log.error("%s: reading output failed: %s", self.name, exc)
+            data = writer.splice_from(fd, CHUNK)
+            if data is None:
+                try:
+                    data = os.read(fd, CHUNK)
+                except BlockingIOError:
                     return
-                continue
+                except OSError as exc:
+                    if exc.errno != errno.EINTR:
+                        log.error("%s: reading output failed: %s", self.name, exc)
+                        return
+                    continue
+                writer.write(data)
             if not data:
                 return
-            writer.write(data)
             tail.feed(data)
 
     # ---- stopping ----------------------------------------------------------------------

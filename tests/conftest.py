@@ -71,6 +71,19 @@ class Sandbox:
         self.remember_tree()
         return pid
 
+    def run_jobs(self, jobs_yaml: str) -> int:
+        """Write jobs.yaml and start the daemon on it."""
+        self.write("jobs.yaml", jobs_yaml)
+        return self.start_daemon()
+
+    def job(self, job_id: str) -> dict:
+        return self.client().call("status", {"job": job_id})
+
+    def wait_state(self, job_id: str, *states: str, timeout: float = 15.0) -> dict:
+        return wait_until(
+            lambda: (job := self.job(job_id))["state"] in states and job, timeout=timeout
+        )
+
     def client(self, timeout: float = 5.0) -> Client:
         return Client(self.home, timeout=timeout, caller="cli")
 

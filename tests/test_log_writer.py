@@ -460,3 +460,28 @@ def test_tail_agrees_with_splitting_the_whole_output_for_random_chunking():
         for line in (line.removesuffix("\r") for line in complete + [unfinished])
     ]
     assert tail.lines() == (expected if unfinished else expected[:-1])[-max_lines:]
+
+
+def test_splice_moves_pipe_data_into_the_log_and_returns_it_for_the_tail(make_writer, log_path):
+    writer = make_writer(max_bytes=16, backups=2)
+    reader, writer_end = os.pipe()
+    os.set_blocking(reader, False)
+    os.write(writer_end, b"line one\nline two\nline three\n")
+    moved = []
+    while chunk := writer.splice_from(reader, 65536):
+        moved.append(chunk)
+    assert b"".join(moved) == b"line one\nline two\nline three\n"
+    on_disk = b"".join(path.read_bytes() for path in log_files(log_path, 2))
+    assert on_disk == b"line one\nline two\nline three\n"
+    assert log_path.stat().st_size <= 16
+    assert writer.splice_from(reader, 65536) == b""  # empty pipe
+    os.close(reader)
+    os.close(writer_end)
+
+
+def test_splice_is_not_used_when_lines_get_timestamps(make_writer):
+    writer = make_writer(max_bytes=1000, backups=1, timestamps=True)
+    reader, writer_end = os.pipe()
+    assert writer.splice_from(reader, 100) is None
+    os.close(reader)
+    os.close(writer_end)

@@ -13,6 +13,8 @@ Options:
 from __future__ import annotations
 
 import json
+import shlex
+import time
 
 from docopt import docopt
 
@@ -72,17 +74,35 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         print(json.dumps(job, indent=2))
         return 0
     config = job["config"]
+    cmd = config["cmd"] if isinstance(config["cmd"], str) else shlex.join(config["cmd"])
     fields = [
         ("job", f"{job['id']} ({job['name']})"),
         ("type", job["type"]),
-        ("state", job["state"]),
+        ("state", job["state"] + (f": {job['reason']}" if job.get("reason") else "")),
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
         ("restarts", job["restarts"]),
-        ("cmd", config["cmd"] if isinstance(config["cmd"], str) else " ".join(config["cmd"])),
+        ("last exit", job.get("last_exit") or "-"),
+        ("last run", _describe_run(job.get("last_run"))),
+        ("cmd", cmd),
         ("cwd", config.get("cwd") or "-"),
         ("tags", ", ".join(job["tags"]) or "-"),
+        ("stdout", job["logs"]["stdout"]),
+        ("stderr", job["logs"]["stderr"]),
     ]
     for label, value in fields:
-        print(f"{label:<9} {value}")
+        print(f"{label:<10} {value}")
+    if job.get("log_tail"):
+        print("\nlast lines of output:")
+        for line in job["log_tail"]:
+            print(f"  {line}")
     return 0
+
+
+def _describe_run(run: dict | None) -> str:
+    if not run:
+        return "-"
+    how = f"exit code {run['exit_code']}" if run["exit_code"] is not None else run["signal"]
+    ended = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(run["ended_at"]))
+    took = format_duration(run["ended_at"] - run["started_at"])
+    return f"{run['result']} ({how or 'unknown'}) at {ended}, after {took}"
