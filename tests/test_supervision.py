@@ -109,7 +109,10 @@ def test_the_job_gets_its_env_with_expansion_its_cwd_and_clean_signal_state(sand
     sandbox.run_jobs(f"""\
         jobs:
           env:
-            cmd: sh -c 'pwd; echo "$GREETING"; echo "$PROCCLAW_JOB"; grep -E "^Sig(Ign|Blk)" /proc/self/status; ls -l /proc/self/fd/0'
+            shell: true
+            cmd: >-
+              pwd; echo "$GREETING"; echo "$PROCCLAW_JOB";
+              grep -E "^Sig(Ign|Blk)" /proc/self/status; ls -l /proc/self/fd/0
             cwd: {tmp_path}
             env:
               NAME: world
