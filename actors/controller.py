@@ -49,8 +49,8 @@ class Controller(Actor):
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         if daemon_start:
-            # After hello: root must be answering before we ask it for supervisors.
-            self.loop.call_later(0, lambda: self.jobs.reconcile(self.config))
+            # Before serving anyone: nobody may see the last daemon's stale job states.
+            self.jobs.reconcile(self.config)
         self.serve(
             self.home.endpoint("controller"),
             {

@@ -101,9 +101,7 @@ class JobControl:
 
 
 def _alive(pid: Any, start_time: Any) -> bool:
-    return (
-        isinstance(pid, int) and isinstance(start_time, float) and is_same_process(pid, start_time)
-    )
+    return isinstance(pid, int) and isinstance(start_time, str) and is_same_process(pid, start_time)
 
 
 def _resume_facts(facts: dict[str, Any]) -> dict[str, Any]:

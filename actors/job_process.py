@@ -37,7 +37,7 @@ class JobProcess:
     """One running instance of a job."""
 
     pid: int
-    start_time: float  # the kernel's process start time: a pid alone may be reused
+    start_time: str  # process_start_time(): a pid alone may be reused
     started_at: float  # wall clock
     run_id: str
     popen: subprocess.Popen | None = field(default=None, repr=False)  # None when adopted
@@ -94,20 +94,51 @@ def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int) -> JobProcess:
         raise SpawnError(f"cannot start: permission denied: {argv[0]}") from None
     except OSError as exc:
         raise SpawnError(f"cannot start: {argv[0]}: {exc.strerror or exc}") from None
-    return JobProcess(popen.pid, process_start_time(popen.pid) or 0.0, time.time(), run_id, popen)
+    return JobProcess(popen.pid, process_start_time(popen.pid) or "", time.time(), run_id, popen)
 
 
-def process_start_time(pid: int) -> float | None:
+def process_start_time(pid: int) -> str | None:
+    """An exact identity for the process `pid` now is: a pid alone may be reused.
+
+    On Linux: the boot id and the start time in clock ticks since boot, immune to
+    wall-clock steps; elsewhere psutil's creation time. None if there is no such process.
+    """
+    if _BOOT_ID is not None:
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as stat:
+                fields = stat.read().rpartition(b")")[2].split()
+        except (FileNotFoundError, ProcessLookupError):
+            return None
+        return f"{_BOOT_ID}:{int(fields[19])}"  # field 22 of stat(5), after "pid (comm)"
     try:
-        return psutil.Process(pid).create_time()
+        return f"{psutil.Process(pid).create_time():.6f}"
     except (psutil.NoSuchProcess, psutil.AccessDenied):
         return None
 
 
-def is_same_process(pid: int, start_time: float) -> bool:
-    """True if `pid` is still the process that started at `start_time` (not a reuse)."""
-    current = process_start_time(pid)
-    return current is not None and abs(current - start_time) < 0.05
+def is_same_process(pid: int, start_time: str) -> bool:
+    """True if `pid` is still the live process whose identity was `start_time`.
+
+    A zombie (dead, not yet reaped by its parent, which after a daemon crash may be an
+    init that never reaps) is not alive.
+    """
+    if process_start_time(pid) != start_time:
+        return False
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _read_boot_id() -> str | None:
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as boot_id:
+            return boot_id.read().strip()
+    except OSError:
+        return None
+
+
+_BOOT_ID = _read_boot_id()
 
 
 def signal_group(pgid: int, signum: int) -> None:

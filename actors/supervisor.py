@@ -57,6 +57,14 @@ def supervisor_name(job_id: str) -> str:
     return f"job-{job_id}"
 
 
+def _resumed_process(resume: dict[str, Any]) -> JobProcess | None:
+    if not resume.get("job_pid"):
+        return None
+    return JobProcess(
+        resume["job_pid"], resume["job_start"], resume["started_at"], resume["run_id"]
+    )
+
+
 class Supervisor(Actor):
     def __init__(self, ctx: ActorContext):
         super().__init__(ctx)
@@ -65,7 +73,9 @@ class Supervisor(Actor):
         resume: dict[str, Any] = ctx.args.get("resume") or {}
         self.policy = RetryPolicy.from_config(self.job.retry)
         self.state = JobState.STOPPED
-        self.process: JobProcess | None = None
+        # A job being resumed is ours from birth: our very first word to root names it,
+        # so if we die before adopting it, our replacement still knows it.
+        self.process: JobProcess | None = _resumed_process(resume)
         self.restarts: int = resume.get("restarts", ctx.args.get("restarts", 0))
         self.attempt: int = resume.get("attempt", 0)
         self.reason: str | None = None
@@ -74,7 +84,6 @@ class Supervisor(Actor):
         self._then_start = False  # after the stop under way, start again (restart)
         self._exiting = False
         self._pidfd: int | None = None
-        self._resume = resume
         self._sup_start = process_start_time(os.getpid())
         logs = self.job.log
         self.stdout_log = LogWriter(
@@ -108,7 +117,7 @@ class Supervisor(Actor):
         self.loop.add_reader(self.out_r, lambda: self._drain_stdout())
         self.loop.add_reader(self.err_r, lambda: self._drain_stderr())
         self.loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
-        if self._resume.get("job_pid"):
+        if self.process is not None:
             self.loop.call_later(0, self._adopt)
         else:
             self.loop.call_later(0, self._start)
@@ -186,22 +195,17 @@ class Supervisor(Actor):
 
     def _adopt(self) -> None:
         """Take over a job left running by a supervisor that died."""
-        facts = self._resume
+        process = self.process
+        assert process is not None
         self._set_state(JobState.STARTING)
-        process = JobProcess(
-            facts["job_pid"], facts["job_start"], facts["started_at"], facts["run_id"]
-        )
         if not is_same_process(process.pid, process.start_time):
-            self.process = process  # gone already: root may hold its exit status
-            self._adopted_exited()
+            self._adopted_exited()  # gone already: root may hold its exit status
             return
         try:
             self._pidfd = os.pidfd_open(process.pid)
         except ProcessLookupError:
-            self.process = process
             self._adopted_exited()
             return
-        self.process = process
         self.loop.add_reader(self._pidfd, self._adopted_exited)
         log.info("%s: adopted pid %d", self.name, process.pid)
         self._set_state(JobState.RUNNING, adopted=True)

@@ -21,6 +21,7 @@ from procclaw.client import Client, Subscription
 from procclaw.home import Home
 
 CLI = shutil.which("procclaw")
+PROGRAMS = Path(__file__).parent / "programs"  # small jobs with exact behaviour
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):

@@ -1,0 +1,142 @@
+"""Jobs outlive the death of their supervisor, and of the whole daemon."""
+
+import os
+import signal
+
+import psutil
+from conftest import PROGRAMS, wait_until
+
+from procclaw.store import Store
+
+COUNTER = f"""\
+    jobs:
+      counter:
+        type: continuous
+        cmd: python3 {PROGRAMS}/counter.py
+    """
+
+
+def _lines(box):
+    return box.home.job_log("counter").read_text().count("\n")
+
+
+def test_kill_9_of_a_supervisor_keeps_the_job_and_loses_no_line(sandbox):
+    sandbox.run_jobs(COUNTER)
+    job_pid = sandbox.wait_state("counter", "running")["pid"]
+    events = sandbox.subscribe("actor.job-counter.up")
+    for _ in range(4):
+        supervisor = sandbox.actor_pid("job-counter") or wait_until(
+            lambda: sandbox.actor_pid("job-counter")
+        )
+        before = _lines(sandbox)
+        wait_until(lambda b=before: _lines(sandbox) > b + 50)  # mid-stream
+        os.kill(supervisor, signal.SIGKILL)
+        up = events.wait_for(lambda e, s=supervisor: e.data["pid"] != s, timeout=5)
+        assert up is not None
+        assert sandbox.wait_state("counter", "running")["pid"] == job_pid
+    count = _lines(sandbox)
+    wait_until(lambda: _lines(sandbox) > count + 200)  # the new supervisor reads on
+    sandbox.cli("stop", "counter", check=True)
+    text = sandbox.home.job_log("counter").read_text()
+    numbers = [int(line) for line in text.splitlines()]
+    assert numbers == list(range(len(numbers)))  # no gap, no duplicate
+    assert sandbox.job("counter")["restarts"] == 0
+    events.close()
+
+
+def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_code(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          brief:
+            cmd: sleep 300
+        """)
+    sandbox.cli("start", "brief", check=True)
+    job = sandbox.job("brief")
+    supervisor = sandbox.actor_pid("job-brief")
+    os.kill(supervisor, signal.SIGSTOP)  # freeze it, so the job dies unsupervised
+    try:
+        os.kill(job["pid"], signal.SIGTERM)
+        wait_until(lambda: not psutil.pid_exists(job["pid"]) or _zombie(job["pid"]))
+    finally:
+        os.kill(supervisor, signal.SIGKILL)
+    done = sandbox.wait_state("brief", "failed")
+    assert done["last_exit"] == "killed by SIGTERM"
+
+
+def _zombie(pid):
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sandbox):
+    sandbox.run_jobs(COUNTER)
+    job_pid = sandbox.wait_state("counter", "running")["pid"]
+    tree = sandbox.remember_tree()
+    root = sandbox.client().daemon_pid()
+    os.kill(root, signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    lines = _lines(sandbox)
+    wait_until(lambda: _lines(sandbox) > lines + 100)  # still running, still logged
+    assert psutil.Process(job_pid).is_running()
+
+    sandbox.start_daemon()
+    tree |= sandbox.remember_tree()
+    job = sandbox.wait_state("counter", "running")
+    assert job["pid"] == job_pid
+    sandbox.cli("stop", "counter", check=True)
+    wait_until(lambda: not psutil.pid_exists(job_pid) or _zombie(job_pid))
+    numbers = [int(line) for line in sandbox.home.job_log("counter").read_text().splitlines()]
+    assert numbers == list(range(len(numbers)))
+    sandbox.cli("daemon", "stop", check=True)
+    assert not [pid for pid in tree if psutil.pid_exists(pid) and not _zombie(pid)]
+
+
+def test_after_root_and_supervisor_both_died_the_job_is_adopted_by_pid_and_start_time(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          quiet:
+            type: continuous
+            cmd: sleep 300
+        """)
+    job_pid = sandbox.wait_state("quiet", "running")["pid"]
+    supervisor = sandbox.actor_pid("job-quiet")
+    sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    os.kill(supervisor, signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    wait_until(lambda: not psutil.pid_exists(supervisor) or _zombie(supervisor))
+
+    sandbox.start_daemon()
+    job = sandbox.wait_state("quiet", "running")
+    assert job["pid"] == job_pid
+    sandbox.cli("stop", "quiet", check=True)
+    wait_until(lambda: not psutil.pid_exists(job_pid) or _zombie(job_pid))
+
+
+def test_a_reused_pid_is_never_adopted_or_signalled(sandbox):
+    sandbox.run_jobs("jobs:\n  quiet:\n    type: continuous\n    cmd: sleep 300\n")
+    sandbox.wait_state("quiet", "running")
+    sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    # Kill the job and its supervisor, then point the record's pids at a bystander:
+    # the pid now belongs to another process, as after pid reuse.
+    store = Store(sandbox.home.db_file)
+    facts = store.job_states()["quiet"]
+    for pid in (facts["pid"], facts["sup_pid"]):
+        os.kill(pid, signal.SIGKILL)
+    wait_until(lambda: not psutil.pid_exists(facts["pid"]) or _zombie(facts["pid"]))
+    bystander = psutil.Popen(["sleep", "300"])
+    try:
+        facts.update(pid=bystander.pid, sup_pid=bystander.pid)  # a pid, wrong start time
+        store.save_job_state("quiet", facts)
+        store.close()
+        sandbox.start_daemon()
+        job = sandbox.wait_state("quiet", "running")
+        assert job["pid"] != bystander.pid  # started afresh
+        assert bystander.is_running() and bystander.status() != psutil.STATUS_ZOMBIE
+    finally:
+        bystander.kill()
+        bystander.wait()

@@ -1,0 +1,155 @@
+"""Stopping a job: signal to the group, grace period, then SIGKILL to everything it left."""
+
+import os
+import signal
+import time
+
+import psutil
+from conftest import PROGRAMS, wait_until
+
+TREE = """\
+    jobs:
+      tree:
+        shell: true
+        cmd: >-
+          (setsid sleep 301 &) ;
+          sleep 300 &
+          echo started; wait
+        shutdown:
+          grace_period: 5
+    """
+
+
+def _alive(pid):
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _sleeps_of(job_id, seconds):
+    found = []
+    for process in psutil.process_iter(["cmdline"]):
+        try:
+            mine = process.info["cmdline"] == ["sleep", seconds]
+            if mine and process.environ().get("PROCCLAW_JOB") == job_id:
+                found.append(process.pid)
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            pass
+    return found
+
+
+def test_stop_kills_the_group_and_a_grandchild_that_left_it(sandbox):
+    sandbox.run_jobs(TREE)
+    sandbox.cli("start", "tree", check=True)
+    pid = sandbox.job("tree")["pid"]
+    in_group = wait_until(lambda: _sleeps_of("tree", "300"))
+    escaped = wait_until(lambda: _sleeps_of("tree", "301"))
+    assert os.getpgid(in_group[0]) == pid
+    assert os.getsid(escaped[0]) == escaped[0]  # setsid'd: neither our group nor session
+    sandbox.remember_tree()
+
+    result = sandbox.cli("stop", "tree", check=True)
+    assert result.stdout.strip() == "tree: stopped"
+    for leftover in (pid, *in_group, *escaped):
+        wait_until(lambda p=leftover: not _alive(p), timeout=5)
+
+
+def test_a_job_ignoring_sigterm_is_killed_when_its_grace_period_ends(sandbox):
+    sandbox.run_jobs(f"""\
+        jobs:
+          stubborn:
+            cmd: python3 {PROGRAMS}/ignore_term.py
+            shutdown:
+              grace_period: 1.5
+        """)
+    sandbox.cli("start", "stubborn", check=True)
+    wait_until(lambda: "up" in sandbox.home.job_log("stubborn").read_text())
+    events = sandbox.subscribe("job.stubborn.")
+    started = time.monotonic()
+    sandbox.cli("stop", "stubborn", check=True)
+    took = time.monotonic() - started
+    assert took >= 1.5
+    stopped = events.wait_for(lambda e: e.topic == "job.stubborn.stopped", timeout=5)
+    assert stopped is not None and stopped.data["last_exit"] == "killed by SIGKILL"
+    run = sandbox.job("stubborn")["last_run"]
+    assert (run["signal"], run["result"]) == ("SIGKILL", "stopped")
+    events.close()
+
+
+def test_nothing_respawns_between_sigterm_and_sigkill(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          svc:
+            type: continuous
+            shell: true
+            cmd: trap 'exit 0' TERM; while true; do sleep 0.05; done
+            shutdown:
+              grace_period: 10
+        """)
+    sandbox.wait_state("svc", "running")
+    events = sandbox.subscribe("job.svc.")
+    sandbox.cli("stop", "svc", check=True)
+    seen = []
+    while (event := events.wait_for(lambda e: True, timeout=0.5)) is not None:
+        seen.append(event.topic)
+    assert "job.svc.starting" not in seen and "job.svc.backoff" not in seen
+    assert sandbox.job("svc")["state"] == "stopped"
+    events.close()
+
+
+def test_a_stopped_sigstop_job_is_woken_and_stops_within_its_grace(sandbox):
+    sandbox.run_jobs("jobs:\n  frozen:\n    cmd: sleep 300\n    shutdown: {grace_period: 30}\n")
+    sandbox.cli("start", "frozen", check=True)
+    pid = sandbox.job("frozen")["pid"]
+    os.kill(pid, signal.SIGSTOP)
+    wait_until(lambda: psutil.Process(pid).status() == psutil.STATUS_STOPPED)
+    started = time.monotonic()
+    sandbox.cli("stop", "frozen", check=True)
+    assert time.monotonic() - started < 10  # SIGTERM acted: no wait for the 30 s grace
+    assert sandbox.job("frozen")["last_exit"] == "killed by SIGTERM"
+
+
+def test_stop_force_kills_at_once(sandbox):
+    sandbox.run_jobs(f"""\
+        jobs:
+          stubborn:
+            cmd: python3 {PROGRAMS}/ignore_term.py
+            shutdown: {{grace_period: 60}}
+        """)
+    sandbox.cli("start", "stubborn", check=True)
+    started = time.monotonic()
+    sandbox.cli("stop", "stubborn", "--force", check=True)
+    assert time.monotonic() - started < 10
+    assert sandbox.job("stubborn")["last_exit"] == "killed by SIGKILL"
+
+
+def test_a_job_that_exits_between_check_and_kill_is_no_error(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          quick:
+            type: continuous
+            cmd: sh -c 'sleep 0.2'
+            retry: {delays: [0.3], max_attempts: 100}
+        """)
+    for _ in range(5):
+        sandbox.wait_state("quick", "running", "backoff")
+        sandbox.cli("stop", "quick", check=True)
+        assert sandbox.job("quick")["state"] == "stopped"
+        sandbox.cli("start", "quick", check=True)
+
+
+def test_daemon_stop_stops_jobs_gracefully_first(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          polite:
+            type: continuous
+            shell: true
+            cmd: trap 'echo got TERM; exit 0' TERM; echo up; while true; do sleep 0.05; done
+        """)
+    sandbox.wait_state("polite", "running")
+    wait_until(lambda: "up" in sandbox.home.job_log("polite").read_text())
+    tree = sandbox.remember_tree()
+    sandbox.cli("daemon", "stop", check=True)
+    assert "got TERM" in sandbox.home.job_log("polite").read_text()
+    assert not [pid for pid in tree if _alive(pid)]
