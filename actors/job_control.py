@@ -19,7 +19,7 @@ from procclaw.client import Client, ClientError
 from procclaw.config import Config, JobConfig
 from procclaw.home import Home
 from procclaw.protocol import CommandError, ErrorCode
-from procclaw.states import JobState
+from procclaw.states import LIVE_STATES, JobState
 
 log = logging.getLogger("procclaw.controller")
 
@@ -30,26 +30,45 @@ SUPERVISOR_TIMEOUT = 2.0
 class JobControl:
     def __init__(self, home: Home, registry: JobRegistry, context: zmq.Context):
         self.registry = registry
+        self._home = home
         self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
 
     def start(self, job: JobConfig) -> dict[str, Any]:
-        state = self.registry.state(job.id)
+        state = self._current_state(job.id)
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
-        if self.registry.is_live(job.id):
+        if state in LIVE_STATES:
             pid = self.registry.facts(job.id).get("pid")
             running = f" (pid {pid})" if pid else ""
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
         self._supervise(job)
         return {"state": JobState.STARTING.value}
 
+    def _current_state(self, job_id: str) -> JobState:
+        """The job's state, from its supervisor when the cache says it has one.
+
+        The cache trails the supervisor by one report: a client that just saw
+        `job.<id>.stopped` on the bus must not be told the job is still stopping.
+        """
+        state = self.registry.state(job_id)
+        if state not in LIVE_STATES:
+            return state
+        if not self._home.socket_file(supervisor_name(job_id)).exists():
+            return JobState.STOPPED  # its supervisor has finished and left
+        try:
+            facts = self._client.call_endpoint(supervisor_name(job_id), "state")
+        except ClientError:
+            return state
+        return JobState(facts["state"])
+
     def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
-        if not self.registry.is_live(job.id):
-            return {"state": self.registry.state(job.id).value, "note": "not running"}
+        state = self._current_state(job.id)
+        if state not in LIVE_STATES:
+            return {"state": state.value, "note": "not running"}
         return self._ask_supervisor(job.id, "stop", {"force": force})
 
     def restart(self, job: JobConfig) -> dict[str, Any]:
-        if not self.registry.is_live(job.id):
+        if self._current_state(job.id) not in LIVE_STATES:
             return self.start(job)
         return self._ask_supervisor(job.id, "restart")
 

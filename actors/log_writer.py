@@ -102,20 +102,20 @@ class LogWriter:
         The bytes never pass through our memory on the way, so no kill -9 of the
         supervisor can fall between taking them from the pipe and writing them down.
         Returns what was moved (read back from the page cache, for the tail), b"" when
-        the pipe is empty, or None when this writer cannot splice (timestamps on, no
-        splice on this system, or an error): then read the pipe and call write().
-        Rotation here is by bytes, not at a line boundary.
+        the pipe is empty, or None when this writer does not splice now: timestamps on,
+        no splice on this system, an error, or a chunk that may cross the rotation
+        boundary (write() cuts that at a line end; a byte count cannot). Then read the
+        pipe and call write().
         """
         if self._timestamps or not _CAN_SPLICE:
             return None
         try:
             if self._fd is None:
                 self._open()
-            if self._size >= self._max_bytes:
-                self._rotate()
+            if self._size + limit > self._max_bytes:
+                return None
             start = self._size
-            room = self._max_bytes - self._size
-            moved = os.splice(pipe_fd, self._fd, min(limit, room), flags=os.SPLICE_F_NONBLOCK)
+            moved = os.splice(pipe_fd, self._fd, limit, flags=os.SPLICE_F_NONBLOCK)
         except BlockingIOError:
             return b""
         except OSError as exc:

@@ -1,0 +1,46 @@
+"""Starting and stopping a job many times leaks neither descriptors nor memory."""
+
+import psutil
+import pytest
+
+CYCLES = 1000
+WARM_UP = 50
+
+
+def _daemon_processes(box):
+    status = box.daemon_status()
+    pids = [status["pid"], status["zygote_pid"], box.actor_pid("controller")]
+    return [psutil.Process(pid) for pid in pids]
+
+
+def _usage(processes):
+    return [(p.num_fds(), p.memory_info().rss) for p in processes]
+
+
+def _cycle(client, events):
+    client.call("start", {"job": "blip"})
+    assert events.wait_for(lambda e: e.topic == "job.blip.running", timeout=10)
+    client.call("stop", {"job": "blip"})
+    assert events.wait_for(lambda e: e.topic == "job.blip.stopped", timeout=10)
+
+
+@pytest.mark.timeout(300)
+def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox):
+    sandbox.run_jobs("jobs:\n  blip:\n    cmd: sleep 60\n")
+    client = sandbox.client()
+    events = sandbox.subscribe("job.blip.")
+    processes = _daemon_processes(sandbox)
+    for _ in range(WARM_UP):
+        _cycle(client, events)
+    baseline = _usage(processes)
+    for _ in range(CYCLES):
+        _cycle(client, events)
+    after = _usage(processes)
+    for (fds_before, rss_before), (fds_after, rss_after), process in zip(
+        baseline, after, processes, strict=True
+    ):
+        assert fds_after <= fds_before, process
+        assert rss_after - rss_before < 4 * 1024 * 1024, process
+    assert sandbox.job("blip")["state"] == "stopped"
+    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {"controller", "job-blip"}
+    events.close()
