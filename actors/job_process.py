@@ -174,12 +174,3 @@ def marked_processes(run_id: str) -> list[psutil.Process]:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
-
-
-def describe_status(status: int) -> tuple[int | None, str | None, str]:
-    """(exit code, signal name, text) of a waitpid status."""
-    if os.WIFSIGNALED(status):
-        name = signal.Signals(os.WTERMSIG(status)).name
-        return None, name, f"killed by {name}"
-    code = os.WEXITSTATUS(status)
-    return code, None, f"exit code {code}"

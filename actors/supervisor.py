@@ -28,7 +28,6 @@ from typing import Any
 from actors.job_process import (
     JobProcess,
     SpawnError,
-    describe_status,
     is_same_process,
     kill_everything,
     process_start_time,
@@ -42,6 +41,7 @@ from actors.runtime import Actor, ActorContext
 from procclaw import protocol
 from procclaw.client import Client, ClientError
 from procclaw.config import JobConfig
+from procclaw.exit_status import describe_status
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.retry import RetryPolicy
 from procclaw.states import RESTING_STATES, JobState, check_transition

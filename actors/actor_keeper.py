@@ -1,0 +1,296 @@
+"""Root's keeper of actors: spawns them through the zygote, reaps them, restarts them.
+
+It tracks every actor in an ActorSlot, from spawn request to exit: matches the zygote's
+replies, `hello` and `heartbeat` messages and SIGCHLD exits to slots by pid (in
+whatever order they arrive), restarts a dead actor with backoff, kills one that went
+quiet, and keeps the exit statuses of orphaned jobs that re-parented to root until
+their supervisor asks. A supervisor left by a daemon that died is adopted when its
+heartbeat arrives and watched through a pidfd, since root is not its parent.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from actors.actor_table import ActorSlot, SlotState
+from actors.loop import EventLoop, close_quietly
+from actors.runtime import HEARTBEAT_INTERVAL
+from actors.zygote_link import ZygoteLink
+from procclaw import protocol
+from procclaw.exit_status import describe_status
+from procclaw.home import Home
+
+# Remember this many exit statuses of children we could not match yet.
+UNMATCHED_EXITS = 1024
+# Actors that ignore SIGTERM this long while the daemon stops are killed.
+STOP_TIMEOUT = 10.0
+
+log = logging.getLogger("procclaw.root")
+
+Publish = Callable[[str, dict[str, Any]], None]
+
+
+class ActorKeeper:
+    def __init__(
+        self,
+        loop: EventLoop,
+        home: Home,
+        daemon_id: str,
+        log_level: str,
+        lifeline_fd: int,
+        publish: Publish,
+    ):
+        self.loop = loop
+        self.home = home
+        self.daemon_id = daemon_id
+        self.log_level = log_level
+        self.publish = publish
+        self.slots: dict[str, ActorSlot] = {}
+        self._by_pid: dict[int, ActorSlot] = {}
+        self._unmatched_exits: dict[int, int] = {}
+        self._early_hellos: set[int] = set()
+        self._zygote_restarts = 0
+        self.zygote = ZygoteLink(loop, lifeline_fd, self._on_spawned)
+        self.stopping = False
+        # Set by root: called when an actor is up, and when one is gone while stopping.
+        self.on_up: Callable[[ActorSlot], None] = lambda _slot: None
+        self.on_gone: Callable[[], None] = lambda: None
+        self.on_zygote_gone: Callable[[], None] = lambda: None
+
+    def start(self) -> None:
+        self.zygote.start()
+        self.loop.call_later(HEARTBEAT_INTERVAL, self._watchdog)
+
+    # ---- spawning ----------------------------------------------------------------------
+
+    def add(
+        self, name: str, kind: str, args: dict[str, Any] | None = None, fds: tuple[int, ...] = ()
+    ) -> ActorSlot:
+        slot = ActorSlot(name=name, kind=kind, args=args or {}, fds=fds)
+        self.slots[name] = slot
+        self._spawn(slot)
+        return slot
+
+    def add_supervisor(self, job_id: str, args: dict[str, Any]) -> dict[str, Any]:
+        """A supervisor for a job, with fresh output pipes that root keeps a copy of."""
+        name = f"job-{job_id}"
+        existing = self.slots.get(name)
+        if existing is not None:
+            # The controller only asks for a job at rest: this supervisor is finishing
+            # (its last reports are in); the new one starts the moment it has exited.
+            existing.queued = args
+            return {"name": name, "queued": True}
+        out_r, out_w = os.pipe()
+        err_r, err_w = os.pipe()
+        self.add(name, "supervisor", args, (out_r, out_w, err_r, err_w))
+        return {"name": name}
+
+    def _spawn(self, slot: ActorSlot) -> None:
+        slot.state = SlotState.SPAWNING
+        slot.pid = None
+        slot.timer = None
+        slot.spawned_at = time.monotonic()
+        spec = {
+            "token": f"{slot.name}/{uuid.uuid4().hex}",
+            "kind": slot.kind,
+            "name": slot.name,
+            "home": str(self.home.root),
+            "daemon_id": self.daemon_id,
+            "log_level": self.log_level,
+            "args": slot.args,
+        }
+        self.zygote.spawn(spec, slot.fds)
+
+    def _on_spawned(self, reply: dict[str, Any]) -> None:
+        name = str(reply.get("token", "")).partition("/")[0]
+        slot = self.slots.get(name)
+        if slot is None or slot.state != SlotState.SPAWNING:
+            if reply.get("pid"):
+                _kill(reply["pid"], signal.SIGKILL)  # nobody wants it any more
+            return
+        if "error" in reply:
+            log.error("could not start actor %s: %s", name, reply["error"])
+            self._schedule_restart(slot)
+            return
+        pid = int(reply["pid"])
+        slot.pid = pid
+        slot.state = SlotState.STARTING
+        slot.last_seen = time.monotonic()
+        self._by_pid[pid] = slot
+        if pid in self._unmatched_exits:
+            self._exited(slot, self._unmatched_exits.pop(pid))
+            return
+        if pid in self._early_hellos:
+            self._early_hellos.discard(pid)
+            self._up(slot)
+        if self.stopping:
+            self.terminate(slot)
+
+    # ---- what actors say ---------------------------------------------------------------
+
+    def on_message(self, message: dict[str, Any]) -> None:
+        """A `hello`, `heartbeat` or `bye` from an actor's PUSH socket."""
+        try:
+            pid = int(message["pid"])
+            what = message["cmd"]
+        except (KeyError, TypeError, ValueError):
+            return
+        slot = self._by_pid.get(pid)
+        if slot is None:
+            if what == "hello":
+                self._early_hellos.add(pid)  # the zygote's reply is still on its way
+            elif what == "heartbeat":
+                self._adopt_orphan(str(message.get("name", "")), pid)
+            return
+        slot.last_seen = time.monotonic()
+        if isinstance(message.get("facts"), dict):
+            slot.facts = message["facts"]
+        if what == "hello" and slot.state == SlotState.STARTING:
+            self._up(slot)
+
+    def _up(self, slot: ActorSlot) -> None:
+        slot.state = SlotState.UP
+        slot.up_since = time.time()
+        slot.last_seen = time.monotonic()
+        slot.ever_up = True
+        self.publish(protocol.actor_topic(slot.name, "up"), _facts(slot))
+        log.info("actor %s up (pid %d)", slot.name, slot.pid)
+        self.on_up(slot)
+
+    def _adopt_orphan(self, name: str, pid: int) -> None:
+        """A supervisor left by a daemon that died checks in: watch it until it ends."""
+        if not name.startswith("job-") or name in self.slots:
+            return
+        try:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            return
+        slot = ActorSlot(name=name, kind="supervisor", pid=pid, state=SlotState.UP, pidfd=pidfd)
+        slot.last_seen = time.monotonic()
+        slot.up_since = time.time()
+        self.slots[name] = slot
+        self._by_pid[pid] = slot
+        # Not our child: init reaps it, and its exit status is not ours to know.
+        self.loop.add_reader(pidfd, lambda: self._exited(slot, 0))
+        log.info("adopted supervisor %s (pid %d) left by the previous daemon", name, pid)
+        self.publish(protocol.actor_topic(name, "up"), _facts(slot))
+
+    # ---- deaths ------------------------------------------------------------------------
+
+    def reap_children(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            if self.zygote.exited(pid):
+                self._zygote_exited()
+                continue
+            slot = self._by_pid.get(pid)
+            if slot is not None:
+                self._exited(slot, status)
+            else:
+                if len(self._unmatched_exits) >= UNMATCHED_EXITS:
+                    self._unmatched_exits.pop(next(iter(self._unmatched_exits)))
+                self._unmatched_exits[pid] = status
+
+    def exit_status(self, pid: int) -> int | None:
+        """The status of an orphaned job root reaped, once (its supervisor asks)."""
+        self.reap_children()
+        return self._unmatched_exits.pop(pid, None)
+
+    def _exited(self, slot: ActorSlot, status: int) -> None:
+        assert slot.pid is not None
+        self._by_pid.pop(slot.pid, None)
+        how = describe_status(status)[2]
+        self.publish(protocol.actor_topic(slot.name, "down"), {**_facts(slot), "status": how})
+        slot.pid = None
+        finished = slot.kind == "supervisor" and status == 0  # its job is at rest
+        if self.stopping or finished:
+            log.info("actor %s stopped (%s)", slot.name, how)
+            self._forget(slot)
+            if self.stopping:
+                self.on_gone()
+            elif slot.queued is not None:
+                self.add_supervisor(slot.name.removeprefix("job-"), slot.queued)
+            return
+        log.warning("actor %s died (%s)", slot.name, how)
+        if slot.kind == "supervisor":
+            # The replacement adopts the job still running rather than starting another.
+            slot.args = {**slot.args, "resume": slot.facts if slot.facts.get("job_pid") else {}}
+        self._schedule_restart(slot)
+
+    def _forget(self, slot: ActorSlot) -> None:
+        del self.slots[slot.name]
+        for fd in slot.fds:
+            close_quietly(fd)
+        if slot.pidfd is not None:
+            self.loop.remove_reader(slot.pidfd)
+            close_quietly(slot.pidfd)
+
+    def _schedule_restart(self, slot: ActorSlot) -> None:
+        delay = slot.restart_delay()
+        slot.state = SlotState.BACKOFF
+        slot.restarts += 1
+        slot.timer = self.loop.call_later(delay, lambda: self._spawn(slot))
+
+    def _zygote_exited(self) -> None:
+        if self.stopping:
+            self.on_zygote_gone()
+            return
+        self._zygote_restarts += 1
+        delay = min(5.0, 0.1 * (self._zygote_restarts - 1))
+        log.warning("zygote died; restarting it in %.1f s", delay)
+        self.loop.call_later(delay, self.zygote.restart)
+
+    def _watchdog(self) -> None:
+        now = time.monotonic()
+        for slot in list(self.slots.values()):
+            if slot.pid is not None and slot.is_overdue(now):
+                log.warning("actor %s (pid %d) stopped answering; killing it", slot.name, slot.pid)
+                _kill(slot.pid, signal.SIGKILL)
+                slot.last_seen = now  # one kill per silence; its SIGCHLD does the rest
+        self.loop.call_later(HEARTBEAT_INTERVAL, self._watchdog)
+
+    # ---- stopping ----------------------------------------------------------------------
+
+    def begin_stopping(self) -> None:
+        """No more restarts; forget actors waiting in backoff (nothing runs there)."""
+        self.stopping = True
+        for slot in list(self.slots.values()):
+            if slot.timer is not None:
+                slot.timer.cancel()
+            if slot.pid is None and slot.state == SlotState.BACKOFF:
+                self._forget(slot)
+
+    def terminate(self, slot: ActorSlot, deadline: float | None = None) -> None:
+        """SIGTERM the actor; SIGKILL it if it is still the same process after `deadline`."""
+        if slot.pid is None or slot.state == SlotState.STOPPING:
+            return
+        slot.state = SlotState.STOPPING
+        pid = slot.pid
+        _kill(pid, signal.SIGTERM)
+        if deadline is not None:
+            self.loop.call_later(deadline, lambda: slot.pid == pid and _kill(pid, signal.SIGKILL))
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [slot.describe() for slot in self.slots.values()]
+
+
+def _facts(slot: ActorSlot) -> dict[str, Any]:
+    return {"name": slot.name, "kind": slot.kind, "pid": slot.pid, "restarts": slot.restarts}
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass  # it exited meanwhile: that is what we wanted
