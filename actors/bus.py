@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import zmq
 
-from actors.loop import EventLoop
+from actors.loop import EventLoop, pending
 from procclaw.home import Home
 
 # Past this many queued messages for one slow subscriber, ZeroMQ drops its newest ones
@@ -32,21 +32,14 @@ class Bus:
         loop.add_reader(self.outbox, self._drain_subscriptions)
 
     def _forward(self) -> None:
-        while True:
-            try:
-                frames = self.inbox.recv_multipart(zmq.NOBLOCK, copy=False)
-            except zmq.Again:
-                return
+        for frames in pending(self.inbox, multipart=True):
             if len(frames) == 2:
-                self.outbox.send_multipart(frames, zmq.NOBLOCK, copy=False)
+                self.outbox.send_multipart(frames, zmq.NOBLOCK)
 
     def _drain_subscriptions(self) -> None:
         # XPUB hands us (un)subscription messages; it already applies them itself.
-        while True:
-            try:
-                self.outbox.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+        for _ in pending(self.outbox):
+            pass
 
     def publish(self, frames: list[bytes]) -> None:
         """Publish one of root's own events."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import zmq
 
-from actors.loop import EventLoop
+from actors.loop import EventLoop, pending
 from procclaw import protocol
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 
@@ -47,11 +47,7 @@ class CommandServer:
         loop.add_reader(self.socket, self._on_readable)
 
     def _on_readable(self) -> None:
-        while True:
-            try:
-                frames = self.socket.recv_multipart(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+        for frames in pending(self.socket, multipart=True):
             self._answer(frames)
 
     def _answer(self, frames: list[bytes]) -> None:

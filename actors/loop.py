@@ -15,7 +15,7 @@ import os
 import signal
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 
 import zmq
 
@@ -145,6 +145,15 @@ class EventLoop:
 
 def _note_signal(signum: int, frame: object) -> None:
     """Does nothing: the wakeup fd already carries the signal number to the loop."""
+
+
+def pending(sock: zmq.Socket, multipart: bool = False) -> Iterator:
+    """Every message already waiting on `sock`, without blocking."""
+    while True:
+        try:
+            yield sock.recv_multipart(zmq.NOBLOCK) if multipart else sock.recv(zmq.NOBLOCK)
+        except zmq.Again:
+            return
 
 
 def close_quietly(fd: int) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import zmq
 
-from actors.loop import EventLoop, Timer
+from actors.loop import EventLoop, Timer, pending
 from procclaw import protocol
 
 RESEND_AFTER = 1.0
@@ -61,11 +61,7 @@ class ReportQueue:
         self._timer = self._loop.call_later(RESEND_AFTER, self._transmit)
 
     def _on_reply(self) -> None:
-        while True:
-            try:
-                data = self._socket.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+        for data in pending(self._socket):
             try:
                 reply = protocol.decode(data)
             except protocol.ProtocolError:

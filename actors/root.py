@@ -31,7 +31,7 @@ from actors.actor_keeper import STOP_TIMEOUT, ActorKeeper
 from actors.actor_table import ActorSlot
 from actors.bus import Bus
 from actors.command_server import CommandServer
-from actors.loop import EventLoop, close_quietly
+from actors.loop import EventLoop, close_quietly, pending
 from actors.prctl import set_child_subreaper, set_process_name
 from actors.runtime import configure_logging
 from procclaw import protocol
@@ -101,11 +101,7 @@ class Root:
         self.bus.publish(self.events.frames(topic, data))
 
     def _on_actor_messages(self) -> None:
-        while True:
-            try:
-                data = self._inbox.recv(zmq.NOBLOCK)
-            except zmq.Again:
-                return
+        for data in pending(self._inbox):
             try:
                 message = protocol.decode(data)
             except protocol.ProtocolError:

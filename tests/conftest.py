@@ -24,6 +24,14 @@ CLI = shutil.which("procclaw")
 PROGRAMS = Path(__file__).parent / "programs"  # small jobs with exact behaviour
 
 
+def is_gone(pid: int) -> bool:
+    """True once `pid` is dead: no such process, or a zombie nobody has reaped yet."""
+    try:
+        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):
     """Poll `predicate` until it returns something truthy; fail the test at the deadline."""
     deadline = time.monotonic() + timeout

@@ -7,7 +7,7 @@ import time
 
 import psutil
 import pytest
-from conftest import wait_until
+from conftest import is_gone, wait_until
 
 from procclaw import protocol
 
@@ -36,20 +36,13 @@ def test_an_actor_that_stops_answering_is_killed_and_replaced(running):
     try:
         up = events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=10)
         assert up is not None and up.data["pid"] != hung
-        wait_until(lambda: not psutil.pid_exists(hung) or _zombie(hung), timeout=5)
+        wait_until(lambda: is_gone(hung), timeout=5)
         assert running.client().call("ping")["pid"] == up.data["pid"]
         assert running.actor("controller")["restarts"] == 1
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.kill(hung, signal.SIGCONT)
     events.close()
-
-
-def _zombie(pid):
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def test_an_actor_that_keeps_dying_is_restarted_with_growing_delays(running):

@@ -5,7 +5,7 @@ import stat
 import subprocess
 
 import psutil
-from conftest import wait_until
+from conftest import is_gone, wait_until
 
 
 def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox):
@@ -26,20 +26,13 @@ def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox
 
     stopped = sandbox.cli("daemon", "stop", check=True)
     assert f"stopped (pid {root_pid})" in stopped.stdout
-    assert not [pid for pid in tree if psutil.pid_exists(pid) and _alive(pid)]
+    assert not [pid for pid in tree if not is_gone(pid)]
     assert not sandbox.home.pid_file.exists()
     assert not list(sandbox.home.run_dir.glob("*.sock"))
 
 
 def running_jobs(box):
     return [job["id"] for job in box.client().call("list") if job["state"] == "running"]
-
-
-def _alive(pid):
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def test_background_daemon_is_detached_into_its_own_session_and_logs_to_daemon_log(running):
@@ -102,7 +95,7 @@ def test_sigterm_to_root_stops_everything_and_exits_zero(sandbox):
         tree = sandbox.remember_tree()
         proc.terminate()
         assert proc.wait(timeout=20) == 0
-        wait_until(lambda: not any(_alive(pid) for pid in tree), timeout=5)
+        wait_until(lambda: all(is_gone(pid) for pid in tree), timeout=5)
     finally:
         proc.kill()
         proc.wait()

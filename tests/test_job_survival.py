@@ -4,7 +4,7 @@ import os
 import signal
 
 import psutil
-from conftest import PROGRAMS, wait_until
+from conftest import PROGRAMS, is_gone, wait_until
 
 from procclaw.store import Store
 
@@ -56,18 +56,11 @@ def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_cod
     os.kill(supervisor, signal.SIGSTOP)  # freeze it, so the job dies unsupervised
     try:
         os.kill(job["pid"], signal.SIGTERM)
-        wait_until(lambda: not psutil.pid_exists(job["pid"]) or _zombie(job["pid"]))
+        wait_until(lambda: is_gone(job["pid"]))
     finally:
         os.kill(supervisor, signal.SIGKILL)
     done = sandbox.wait_state("brief", "failed")
     assert done["last_exit"] == "killed by SIGTERM"
-
-
-def _zombie(pid):
-    try:
-        return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return True
 
 
 def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sandbox):
@@ -86,11 +79,11 @@ def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sand
     job = sandbox.wait_state("counter", "running")
     assert job["pid"] == job_pid
     sandbox.cli("stop", "counter", check=True)
-    wait_until(lambda: not psutil.pid_exists(job_pid) or _zombie(job_pid))
+    wait_until(lambda: is_gone(job_pid))
     numbers = [int(line) for line in sandbox.home.job_log("counter").read_text().splitlines()]
     assert numbers == list(range(len(numbers)))
     sandbox.cli("daemon", "stop", check=True)
-    assert not [pid for pid in tree if psutil.pid_exists(pid) and not _zombie(pid)]
+    assert not [pid for pid in tree if not is_gone(pid)]
 
 
 def test_after_root_and_supervisor_both_died_the_job_is_adopted_by_pid_and_start_time(sandbox):
@@ -106,13 +99,13 @@ def test_after_root_and_supervisor_both_died_the_job_is_adopted_by_pid_and_start
     os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
     os.kill(supervisor, signal.SIGKILL)
     wait_until(lambda: sandbox.client().daemon_pid() is None)
-    wait_until(lambda: not psutil.pid_exists(supervisor) or _zombie(supervisor))
+    wait_until(lambda: is_gone(supervisor))
 
     sandbox.start_daemon()
     job = sandbox.wait_state("quiet", "running")
     assert job["pid"] == job_pid
     sandbox.cli("stop", "quiet", check=True)
-    wait_until(lambda: not psutil.pid_exists(job_pid) or _zombie(job_pid))
+    wait_until(lambda: is_gone(job_pid))
 
 
 def test_a_reused_pid_is_never_adopted_or_signalled(sandbox):
@@ -127,7 +120,7 @@ def test_a_reused_pid_is_never_adopted_or_signalled(sandbox):
     facts = store.job_states()["quiet"]
     for pid in (facts["pid"], facts["sup_pid"]):
         os.kill(pid, signal.SIGKILL)
-    wait_until(lambda: not psutil.pid_exists(facts["pid"]) or _zombie(facts["pid"]))
+    wait_until(lambda: is_gone(facts["pid"]))
     bystander = psutil.Popen(["sleep", "300"])
     try:
         facts.update(pid=bystander.pid, sup_pid=bystander.pid)  # a pid, wrong start time

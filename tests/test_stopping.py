@@ -5,7 +5,7 @@ import signal
 import time
 
 import psutil
-from conftest import PROGRAMS, wait_until
+from conftest import PROGRAMS, is_gone, wait_until
 
 TREE = """\
     jobs:
@@ -18,13 +18,6 @@ TREE = """\
         shutdown:
           grace_period: 5
     """
-
-
-def _alive(pid):
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
 
 
 def _sleeps_of(job_id, seconds):
@@ -52,7 +45,7 @@ def test_stop_kills_the_group_and_a_grandchild_that_left_it(sandbox):
     result = sandbox.cli("stop", "tree", check=True)
     assert result.stdout.strip() == "tree: stopped"
     for leftover in (pid, *in_group, *escaped):
-        wait_until(lambda p=leftover: not _alive(p), timeout=5)
+        wait_until(lambda p=leftover: is_gone(p), timeout=5)
 
 
 def test_a_job_ignoring_sigterm_is_killed_when_its_grace_period_ends(sandbox):
@@ -152,4 +145,4 @@ def test_daemon_stop_stops_jobs_gracefully_first(sandbox):
     tree = sandbox.remember_tree()
     sandbox.cli("daemon", "stop", check=True)
     assert "got TERM" in sandbox.home.job_log("polite").read_text()
-    assert not [pid for pid in tree if _alive(pid)]
+    assert not [pid for pid in tree if not is_gone(pid)]

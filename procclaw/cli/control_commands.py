@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from docopt import docopt
 
+from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
 from procclaw.home import Home
 
@@ -37,7 +38,7 @@ def run(argv: list[str]) -> int:
     args = docopt(USAGE, argv=argv)
     command = argv[0]
     job_id = args["<job>"]
-    timeout = _seconds(args["--timeout"])
+    timeout = seconds(args["--timeout"], "--timeout")
     home = Home.from_env()
     client = Client(home)
     client.require_daemon()
@@ -81,13 +82,3 @@ def _describe(job_id: str, state: str, facts: dict) -> str:
     if state == "failed":
         return f"{job_id}: failed: {facts.get('reason') or facts.get('last_exit')}"
     return f"{job_id}: {state}"
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if seconds <= 0:
-        raise CliFailure(f"--timeout expects a positive number of seconds, got '{value}'")
-    return seconds

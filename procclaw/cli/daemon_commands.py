@@ -27,6 +27,7 @@ import time
 
 from docopt import docopt
 
+from procclaw.cli.arguments import line_count, seconds
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import format_duration
 from procclaw.home import Home
@@ -42,12 +43,12 @@ def run(argv: list[str]) -> int:
     if args["start"]:
         return start(home, foreground=args["-f"])
     if args["stop"]:
-        return stop(home, timeout=_seconds(args["--timeout"]))
+        return stop(home, timeout=seconds(args["--timeout"], "--timeout"))
     if args["status"]:
         return status(home, as_json=args["--json"])
     from procclaw.logfiles import show_file
 
-    return show_file(home.daemon_log, lines=_count(args["-n"]), follow=args["-f"])
+    return show_file(home.daemon_log, lines=line_count(args["-n"]), follow=args["-f"])
 
 
 def _check_can_start(home: Home) -> str:
@@ -190,19 +191,3 @@ def status(home: Home, as_json: bool) -> int:
             f"  {actor['name']:<20} {actor['state']:<9} pid {pid:<8} restarts {actor['restarts']}"
         )
     return 0
-
-
-def _count(value: str) -> int:
-    if not value.isdigit():
-        raise CliFailure(f"-n expects a number of lines, got '{value}'")
-    return int(value)
-
-
-def _seconds(value: str) -> float:
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if seconds <= 0:
-        raise CliFailure(f"--timeout expects a positive number of seconds, got '{value}'")
-    return seconds

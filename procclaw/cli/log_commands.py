@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from docopt import docopt
 
+from procclaw.cli.arguments import line_count
 from procclaw.cli.errors import CliFailure
 from procclaw.home import Home
 
@@ -26,13 +27,12 @@ def run(argv: list[str]) -> int:
     home = Home.from_env()
     job_id = args["<job>"]
     _require_known_job(home, job_id)
-    if not args["-n"].isdigit():
-        raise CliFailure(f"-n expects a number of lines, got '{args['-n']}'")
+    lines = line_count(args["-n"])
     path = home.job_log(job_id, "stderr" if args["--stderr"] else "stdout")
     if not path.exists() and not args["-f"]:
         print(f"{job_id}: no output yet ({path})")
         return 0
-    return show_file(path, lines=int(args["-n"]), follow=args["-f"])
+    return show_file(path, lines=lines, follow=args["-f"])
 
 
 def _require_known_job(home: Home, job_id: str) -> None:
