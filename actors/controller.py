@@ -135,17 +135,21 @@ class Controller(Actor):
         return audited
 
     def _list(self, _request: Request) -> list[dict[str, Any]]:
-        return [self.registry.summary(job) for job in self.config.jobs]
+        return [self.jobs.summary(job) for job in self.config.jobs]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
         assert self.store is not None
-        runs = self.store.runs(job.id, limit=1)
+        facts = self.jobs.current_facts(job.id)
+        last_run = facts.get("last_run")  # from a live supervisor: may not be stored yet
+        if last_run is None:
+            runs = self.store.runs(job.id, limit=1)
+            last_run = asdict(runs[0]) if runs else None
         logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
         return {
-            **self.registry.summary(job),
+            **self.registry.summary(job, facts),
             "config": job.to_dict(),
-            "last_run": asdict(runs[0]) if runs else None,
+            "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
             "log_tail": last_lines_text(logs["stdout"], 10),
         }

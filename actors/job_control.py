@@ -45,21 +45,28 @@ class JobControl:
         return {"state": JobState.STARTING.value}
 
     def _current_state(self, job_id: str) -> JobState:
-        """The job's state, from its supervisor when the cache says it has one.
+        return JobState(self.current_facts(job_id)["state"])
+
+    def current_facts(self, job_id: str) -> dict[str, Any]:
+        """The job's facts, from its supervisor when the cache says it has one.
 
         The cache trails the supervisor by one report: a client that just saw
-        `job.<id>.stopped` on the bus must not be told the job is still stopping.
+        `job.<id>.stopped` on the bus must not be told the job is still stopping. A
+        supervisor leaves only once all its reports are in, so when its socket is
+        gone the cache is current.
         """
-        state = self.registry.state(job_id)
-        if state not in LIVE_STATES:
-            return state
+        cached = self.registry.facts(job_id)
+        if cached["state"] not in LIVE_STATES:
+            return cached
         if not self._home.socket_file(supervisor_name(job_id)).exists():
-            return JobState.STOPPED  # its supervisor has finished and left
+            return self.registry.facts(job_id)
         try:
-            facts = self._client.call_endpoint(supervisor_name(job_id), "state")
+            return self._client.call_endpoint(supervisor_name(job_id), "state")
         except ClientError:
-            return state
-        return JobState(facts["state"])
+            return cached
+
+    def summary(self, job: JobConfig) -> dict[str, Any]:
+        return self.registry.summary(job, self.current_facts(job.id))
 
     def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
         state = self._current_state(job.id)

@@ -63,8 +63,9 @@ class JobRegistry:
         facts = {k: v for k, v in report.items() if k != "kind"}
         self.update(str(report["job"]), facts)
 
-    def summary(self, job: JobConfig) -> dict[str, Any]:
-        facts = self.facts(job.id)
+    def summary(self, job: JobConfig, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+        """What `list` and `status` show of a job, from `facts` or else the cache."""
+        facts = facts or self.facts(job.id)
         state = JobState(facts["state"])
         started_at = facts.get("started_at")
         running = state in RUNNING_STATES and started_at

@@ -68,6 +68,7 @@ class LogWriter:
         self._fd: int | None = None
         self._size = 0  # of the current file; tracked rather than asked for on every write
         self._at_line_start = True
+        self._file_mid_line = False  # the current file ends inside a line
         self._reported: set[int | None] = set()
         try:
             self._open()
@@ -122,7 +123,10 @@ class LogWriter:
             self._report(exc, "cannot splice into the log; copying instead")
             return None
         self._size += moved
-        return os.pread(self._fd, moved, start)
+        data = os.pread(self._fd, moved, start)
+        if data:
+            self._file_mid_line = not data.endswith(b"\n")
+        return data
 
     def close(self) -> None:
         """Release the file; closing twice is harmless and a later write() reopens it."""
@@ -159,6 +163,12 @@ class LogWriter:
         room = self._max_bytes - self._size
         if len(data) - start <= room:
             return len(data)
+        if self._file_mid_line and room >= 0:
+            # The file ends inside a line begun by an earlier chunk: finish that line
+            # here, up to max_bytes past the limit, rather than split it across files.
+            end_of_line = data.find(b"\n", start, start + self._max_bytes)
+            if end_of_line >= 0:
+                return end_of_line + 1
         newline = data.rfind(b"\n", start, start + max(room, 0))
         if newline >= 0:
             return newline + 1
@@ -167,6 +177,8 @@ class LogWriter:
         return start + room if self._size == 0 else start
 
     def _write_all(self, view: memoryview) -> None:
+        if view:
+            self._file_mid_line = view[-1] != ord("\n")
         while view:
             written = os.write(self._fd, view)
             self._size += written
@@ -196,6 +208,7 @@ class LogWriter:
             fd = os.open(self._path, _OPEN_FLAGS, _MODE)
         self._fd = fd
         self._size = os.lseek(fd, 0, os.SEEK_END)  # the file may exist from an earlier run
+        self._file_mid_line = self._size > 0 and os.pread(fd, 1, self._size - 1) != b"\n"
 
     def _close_fd(self) -> None:
         fd, self._fd = self._fd, None

@@ -85,6 +85,7 @@ class Supervisor(Actor):
         self._exiting = False
         self._pidfd: int | None = None
         self._sup_start = process_start_time(os.getpid())
+        self._last_run: dict[str, Any] | None = None  # until the controller has it too
         logs = self.job.log
         self.stdout_log = LogWriter(
             self.home.job_log(self.job.id), logs.max_bytes, logs.backups, logs.timestamps
@@ -107,7 +108,7 @@ class Supervisor(Actor):
         self.serve(
             self.home.endpoint(supervisor_name(self.job.id)),
             {
-                "state": lambda _req: self._facts(),
+                "state": lambda _req: {**self._facts(), "last_run": self._last_run},
                 "start": self._start_command,
                 "stop": self._stop_command,
                 "restart": self._restart_command,
@@ -260,26 +261,30 @@ class Supervisor(Actor):
             protocol.job_topic(self.job.id, "exited"),
             {**self._facts(), "exit_code": code, "signal": signame, "uptime": uptime},
         )
-        result = self._next_after_exit(code, uptime, text)
-        self.reports.send(
-            {
-                "kind": "run",
-                "job": self.job.id,
-                "run_id": process.run_id,
-                "started_at": process.started_at,
-                "ended_at": ended,
-                "exit_code": code,
-                "signal": signame,
-                "result": result,
-                "output": self.stdout_tail.lines()
-                + [f"stderr: {line}" for line in self.stderr_tail.lines()],
-            }
-        )
+        # The run is on record before the state that follows it, so whoever sees the
+        # job `completed` or `failed` also finds the run that got it there.
+        if self.state == JobState.STOPPING:
+            result = "stopped"
+        else:
+            result = "completed" if code == 0 else "failed"
+        self._last_run = {
+            "run_id": process.run_id,
+            "job": self.job.id,
+            "started_at": process.started_at,
+            "ended_at": ended,
+            "exit_code": code,
+            "signal": signame,
+            "result": result,
+            "output": self.stdout_tail.lines()
+            + [f"stderr: {line}" for line in self.stderr_tail.lines()],
+        }
+        self.reports.send({"kind": "run", **self._last_run})
         self.stdout_tail.clear()
         self.stderr_tail.clear()
+        self._next_after_exit(code, uptime, text)
 
-    def _next_after_exit(self, code: int | None, uptime: float, text: str) -> str:
-        """Move to the state that follows an exit; return the run's result."""
+    def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
+        """Move to the state that follows an exit."""
         if self.state == JobState.STOPPING:
             self._set_state(JobState.STOPPED)
             if self._then_start:
@@ -287,30 +292,24 @@ class Supervisor(Actor):
                 self._start()
             else:
                 self._finish()
-            return "stopped"
+            return
         if self.job.type == "continuous":
             if self.policy.recovered(uptime):
                 self.attempt = 0
             self.attempt += 1
             delay = self.policy.delay(self.attempt)
-            if delay is None:
-                self.reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
-                self._set_state(JobState.FAILED)
-                self._finish()
-                return "failed"
-            self.restarts += 1
-            self._timer = self.loop.call_later(delay, self._start)
-            self._set_state(JobState.BACKOFF, retry_in=delay)
-            return "completed" if code == 0 else "failed"
-        if code == 0:
-            self.reason = None
-            self._set_state(JobState.COMPLETED)
-            self._finish()
-            return "completed"
-        self.reason = text
-        self._set_state(JobState.FAILED)
+            if delay is not None:
+                self.restarts += 1
+                self._timer = self.loop.call_later(delay, self._start)
+                self._set_state(JobState.BACKOFF, retry_in=delay)
+                return
+            self.reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
+        else:
+            self.reason = None if code == 0 else text
+        self._set_state(
+            JobState.COMPLETED if code == 0 and self.reason is None else JobState.FAILED
+        )
         self._finish()
-        return "failed"
 
     # ---- output ------------------------------------------------------------------------
 
