@@ -224,8 +224,9 @@ class ActorKeeper:
             return
         log.warning("actor %s died (%s)", slot.name, how)
         if slot.kind == "supervisor":
-            # The replacement adopts the job still running rather than starting another.
-            slot.args = {**slot.args, "resume": slot.facts if slot.facts.get("job_pid") else {}}
+            # The replacement carries on from the last state it told us: it adopts a job
+            # still running rather than starting another, and never reruns a finished one.
+            slot.args = {**slot.args, "resume": slot.facts}
         self._schedule_restart(slot)
 
     def _forget(self, slot: ActorSlot) -> None:

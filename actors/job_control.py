@@ -136,6 +136,8 @@ def _resume_facts(facts: dict[str, Any]) -> dict[str, Any]:
         "job_start": facts["job_start"],
         "run_id": facts.get("run_id"),
         "started_at": facts.get("started_at"),
+        "state": facts["state"],
         "restarts": facts.get("restarts", 0),
         "attempt": facts.get("attempt", 0),
+        "last_exit": facts.get("last_exit"),
     }

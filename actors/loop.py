@@ -48,6 +48,7 @@ class EventLoop:
         self._signal_reader: socket.socket | None = None
         self._signal_writer: socket.socket | None = None
         self.running = False
+        self._stopped = False
 
     # ---- registration ------------------------------------------------------------------
 
@@ -96,6 +97,7 @@ class EventLoop:
     def run(self) -> None:
         """Run until `stop()` is called."""
         self.running = True
+        self._stopped = False
         while self.running:
             self.run_once()
 
@@ -112,10 +114,12 @@ class EventLoop:
             handler = self._handlers.get(source)
             if handler is not None:
                 handler()
-        self._run_due_timers()
+        if not self._stopped:  # once stopped, no timer may start anything more
+            self._run_due_timers()
 
     def stop(self) -> None:
         self.running = False
+        self._stopped = True
 
     def _next_timeout(self, max_wait: float | None) -> int | None:
         while self._timers and self._timers[0][2].cancelled:

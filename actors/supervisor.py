@@ -78,14 +78,19 @@ class Supervisor(Actor):
         self.process: JobProcess | None = _resumed_process(resume)
         self.restarts: int = resume.get("restarts", ctx.args.get("restarts", 0))
         self.attempt: int = resume.get("attempt", 0)
-        self.reason: str | None = None
-        self.last_exit: str | None = ctx.args.get("last_exit")
+        self.reason: str | None = resume.get("reason")
+        self.last_exit: str | None = resume.get("last_exit", ctx.args.get("last_exit"))
+        self._resume = resume
+        self._startup: Timer | None = None
+        self._kill_at: float | None = None  # wall clock: when the grace period ends
+        self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._timer: Timer | None = None
         self._then_start = False  # after the stop under way, start again (restart)
         self._exiting = False
         self._pidfd: int | None = None
+        self._orphaned = False
         self._sup_start = process_start_time(os.getpid())
-        self._last_run: dict[str, Any] | None = None  # until the controller has it too
+        self._last_run: dict[str, Any] | None = resume.get("last_run")
         logs = self.job.log
         self.stdout_log = LogWriter(
             self.home.job_log(self.job.id), logs.max_bytes, logs.backups, logs.timestamps
@@ -118,10 +123,7 @@ class Supervisor(Actor):
         self.loop.add_reader(self.out_r, lambda: self._drain_stdout())
         self.loop.add_reader(self.err_r, lambda: self._drain_stderr())
         self.loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
-        if self.process is not None:
-            self.loop.call_later(0, self._adopt)
-        else:
-            self.loop.call_later(0, self._start)
+        self._startup = self.loop.call_later(0, self._begin)
 
     def teardown(self) -> None:
         self.reports.close()
@@ -129,18 +131,31 @@ class Supervisor(Actor):
         self.stderr_log.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:
+        """Everything a replacement needs to carry on exactly where we are."""
         process = self.process
-        return {
+        facts = {
             "job_pid": process.pid if process else None,
             "job_start": process.start_time if process else None,
             "run_id": process.run_id if process else None,
             "started_at": process.started_at if process else None,
+            "state": self.state.value,
             "restarts": self.restarts,
             "attempt": self.attempt,
+            "last_exit": self.last_exit,
+            "reason": self.reason,
+            "kill_at": self._kill_at,
+            "retry_at": self._retry_at,
+            "then_start": self._then_start,
+            "last_run": self._last_run,
         }
+        if self._orphaned:
+            facts["job_config"] = pickle.dumps(self.job)  # a new root knows nothing of us
+        return facts
 
     def on_terminate(self) -> None:
         """Daemon shutdown: stop the job gracefully, then exit."""
+        if self._startup is not None:
+            self._begin(may_spawn=False)
         self._then_start = False
         if self.state in RESTING_STATES:
             self._finish()
@@ -151,6 +166,7 @@ class Supervisor(Actor):
         """Root died: keep the job running and logged; the next daemon adopts us."""
         log.warning("%s: root is gone; carrying on until a new daemon adopts us", self.name)
         self.loop.remove_reader(self.ctx.lifeline_fd)
+        self._orphaned = True
 
     # ---- the one place a state changes -------------------------------------------------
 
@@ -158,8 +174,16 @@ class Supervisor(Actor):
         check_transition(self.state, new)
         self.state = new
         facts = {**self._facts(), **extra}
+        self._tell_root("heartbeat")  # a replacement must know this state, not the last one
         self.publish(protocol.job_topic(self.job.id, new.value), facts)
         self.reports.send({"kind": "state", **facts})
+
+    def _take_over_state(self, state: JobState) -> None:
+        """Start as a dead predecessor left off: its events were published already,
+        so only the controller hears it again (reports are idempotent)."""
+        self.state = state
+        self._tell_root("heartbeat")
+        self.reports.send({"kind": "state", **self._facts()})
 
     def _facts(self) -> dict[str, Any]:
         process = self.process
@@ -182,6 +206,7 @@ class Supervisor(Actor):
 
     def _start(self) -> None:
         self._timer = None
+        self._retry_at = None
         self._set_state(JobState.STARTING)
         try:
             self.process = spawn(self.job, self.out_w, self.err_w)
@@ -194,11 +219,35 @@ class Supervisor(Actor):
         self._tell_root("heartbeat")  # root learns the job's pid before anything can go wrong
         self._set_state(JobState.RUNNING)
 
-    def _adopt(self) -> None:
-        """Take over a job left running by a supervisor that died."""
+    def _begin(self, may_spawn: bool = True) -> None:
+        """Our first act: start the job, or carry on where a dead predecessor left off."""
+        if self._startup is not None:
+            self._startup.cancel()
+            self._startup = None
+        resume = self._resume
+        state = JobState(resume.get("state") or JobState.STOPPED.value)
+        if self.process is not None:
+            self._adopt(JobState.STOPPING if state == JobState.STOPPING else JobState.RUNNING)
+        elif state == JobState.BACKOFF and resume.get("retry_at"):
+            self._take_over_state(JobState.BACKOFF)
+            self._retry_at = resume["retry_at"]
+            delay = max(0.0, self._retry_at - time.time())
+            self._timer = self.loop.call_later(delay, self._start)
+        elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
+            # It ended while our predecessor was recording it: record it again, then go.
+            if self._last_run is not None:
+                self.reports.send({"kind": "run", **self._last_run})
+            self._take_over_state(state)
+            self._finish()
+        elif may_spawn:
+            self._start()
+
+    def _adopt(self, state: JobState) -> None:
+        """Take over a job left running (or stopping) by a supervisor that died."""
         process = self.process
         assert process is not None
-        self._set_state(JobState.STARTING)
+        self._take_over_state(state)
+        self._then_start = bool(self._resume.get("then_start"))
         if not is_same_process(process.pid, process.start_time):
             self._adopted_exited()  # gone already: root may hold its exit status
             return
@@ -208,8 +257,11 @@ class Supervisor(Actor):
             self._adopted_exited()
             return
         self.loop.add_reader(self._pidfd, self._adopted_exited)
-        log.info("%s: adopted pid %d", self.name, process.pid)
-        self._set_state(JobState.RUNNING, adopted=True)
+        log.info("%s: adopted pid %d (%s)", self.name, process.pid, state)
+        if state == JobState.STOPPING:
+            self._kill_at = self._resume.get("kill_at") or time.time()
+            delay = max(0.0, self._kill_at - time.time())
+            self._timer = self.loop.call_later(delay, self._grace_expired)
 
     # ---- exits -------------------------------------------------------------------------
 
@@ -285,6 +337,7 @@ class Supervisor(Actor):
 
     def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
         """Move to the state that follows an exit."""
+        self._kill_at = None
         if self.state == JobState.STOPPING:
             self._set_state(JobState.STOPPED)
             if self._then_start:
@@ -300,6 +353,7 @@ class Supervisor(Actor):
             delay = self.policy.delay(self.attempt)
             if delay is not None:
                 self.restarts += 1
+                self._retry_at = time.time() + delay
                 self._timer = self.loop.call_later(delay, self._start)
                 self._set_state(JobState.BACKOFF, retry_in=delay)
                 return
@@ -358,6 +412,7 @@ class Supervisor(Actor):
             if not force:
                 signal_group(process.pid, signal.Signals[self.job.shutdown.signal])
                 grace = self.job.shutdown.grace_period
+                self._kill_at = time.time() + grace
                 self._timer = self.loop.call_later(grace, self._grace_expired)
                 return
         if force and self.state == JobState.STOPPING:

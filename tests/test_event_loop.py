@@ -54,3 +54,16 @@ def test_signals_are_handled_inside_the_loop(loop):
     loop.run_once(max_wait=5)
     assert seen == [signal.SIGUSR1]
     signal.signal(signal.SIGUSR1, signal.SIG_DFL)
+
+
+def test_once_stopped_no_due_timer_runs(loop):
+    fired = []
+
+    def stop_and_schedule():
+        loop.stop()
+        loop.call_later(0, lambda: fired.append("late"))
+
+    loop.call_later(0, stop_and_schedule)
+    loop.run()
+    loop.run_once(max_wait=0)
+    assert fired == []

@@ -133,3 +133,52 @@ def test_a_reused_pid_is_never_adopted_or_signalled(sandbox):
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_stop_under_way_survives_the_death_of_the_supervisor(sandbox):
+    sandbox.run_jobs(f"""\
+        jobs:
+          stubborn:
+            cmd: python3 {PROGRAMS}/ignore_term.py
+            shutdown: {{grace_period: 2}}
+        """)
+    sandbox.cli("start", "stubborn", check=True)
+    job_pid = sandbox.job("stubborn")["pid"]
+    events = sandbox.subscribe("job.stubborn.")
+    sandbox.client().call("stop", {"job": "stubborn"})
+    assert events.wait_for(lambda e: e.topic == "job.stubborn.stopping", timeout=5)
+    os.kill(sandbox.actor_pid("job-stubborn"), signal.SIGKILL)
+    stopped = events.wait_for(lambda e: e.topic == "job.stubborn.stopped", timeout=10)
+    assert stopped is not None  # the replacement kept the grace deadline and killed it
+    wait_until(lambda: is_gone(job_pid))
+    events.close()
+
+
+def test_a_job_that_ended_while_its_supervisor_was_recording_it_is_not_run_again(sandbox):
+    sandbox.run_jobs("jobs:\n  once:\n    cmd: sh -c 'echo hi; exit 4'\n")
+    controller = sandbox.actor_pid("controller")
+    events = sandbox.subscribe("job.once.")
+    os.kill(controller, signal.SIGSTOP)  # reports cannot be acknowledged now
+    try:
+        supervisor_name = "job-once"
+        root = sandbox.client()
+        root.call_endpoint("daemon", "supervise", _supervise_args(sandbox, "once"))
+        assert events.wait_for(lambda e: e.topic == "job.once.failed", timeout=10)
+        os.kill(sandbox.actor_pid(supervisor_name), signal.SIGKILL)
+    finally:
+        os.kill(controller, signal.SIGCONT)
+    job = sandbox.wait_state("once", "failed")
+    assert job["last_exit"] == "exit code 4"
+    wait_until(lambda: sandbox.actor("job-once") is None)
+    assert sandbox.home.job_log("once").read_text() == "hi\n"  # ran once
+    events.close()
+
+
+def _supervise_args(box, job_id):
+    """What the controller sends root to start a job (the controller is frozen here)."""
+    import pickle
+
+    from procclaw.config import load_config
+
+    job = load_config(box.home).job(job_id)
+    return {"job": job_id, "job_config": pickle.dumps(job), "restarts": 0, "resume": {}}
