@@ -53,7 +53,8 @@ class ActorKeeper:
         self.publish = publish
         self.slots: dict[str, ActorSlot] = {}
         self._by_pid: dict[int, ActorSlot] = {}
-        self._unmatched_exits: dict[int, int] = {}
+        # pid -> (waitpid status, when reaped): exits of children not matched yet.
+        self._unmatched_exits: dict[int, tuple[int, float]] = {}
         self._early_hellos: set[int] = set()
         self._zygote_restarts = 0
         self.zygote = ZygoteLink(loop, lifeline_fd, self._on_spawned)
@@ -123,14 +124,16 @@ class ActorKeeper:
         slot.state = SlotState.STARTING
         slot.last_seen = time.monotonic()
         self._by_pid[pid] = slot
-        if pid in self._unmatched_exits:
-            self._exited(slot, self._unmatched_exits.pop(pid))
+        early_exit = self._unmatched_exits.get(pid)
+        if early_exit is not None and early_exit[1] >= slot.spawned_at:  # not an older pid's
+            del self._unmatched_exits[pid]
+            self._exited(slot, early_exit[0])
             return
         if pid in self._early_hellos:
             self._early_hellos.discard(pid)
             self._up(slot)
         if self.stopping:
-            self.terminate(slot)
+            self.on_gone()  # root's shutdown decides when this one is stopped
 
     # ---- what actors say ---------------------------------------------------------------
 
@@ -143,16 +146,32 @@ class ActorKeeper:
             return
         slot = self._by_pid.get(pid)
         if slot is None:
-            if what == "hello":
-                self._early_hellos.add(pid)  # the zygote's reply is still on its way
-            elif what == "heartbeat":
-                self._adopt_orphan(str(message.get("name", "")), pid)
+            self._from_stranger(str(message.get("name", "")), pid, what, message)
             return
         slot.last_seen = time.monotonic()
-        if isinstance(message.get("facts"), dict):
-            slot.facts = message["facts"]
+        facts = message.get("facts")
+        if isinstance(facts, dict):
+            if "job_config" in facts:  # an orphan's: all a new root needs to replace it
+                slot.args = {**slot.args, "job_config": facts.pop("job_config")}
+            slot.facts = facts
+        if what == "bye":
+            slot.said_bye = True
         if what == "hello" and slot.state == SlotState.STARTING:
             self._up(slot)
+
+    def _from_stranger(self, name: str, pid: int, what: str, message: dict[str, Any]) -> None:
+        """A message from a pid no slot has: early, orphaned, or one too many."""
+        slot = self.slots.get(name)
+        if slot is not None and slot.state == SlotState.SPAWNING:
+            if what == "hello":
+                self._early_hellos.add(pid)  # the zygote's reply is still on its way
+        elif slot is not None:
+            # A second actor of one name: a zygote that died after forking but before
+            # answering left it, and we asked again. The one we know of stays.
+            log.warning("killing a duplicate of actor %s (pid %d)", name, pid)
+            _kill(pid, signal.SIGKILL)
+        elif what == "heartbeat" and name.startswith("job-"):
+            self._adopt_orphan(name, pid, message)
 
     def _up(self, slot: ActorSlot) -> None:
         slot.state = SlotState.UP
@@ -163,10 +182,8 @@ class ActorKeeper:
         log.info("actor %s up (pid %d)", slot.name, slot.pid)
         self.on_up(slot)
 
-    def _adopt_orphan(self, name: str, pid: int) -> None:
+    def _adopt_orphan(self, name: str, pid: int, message: dict[str, Any]) -> None:
         """A supervisor left by a daemon that died checks in: watch it until it ends."""
-        if not name.startswith("job-") or name in self.slots:
-            return
         try:
             pidfd = os.pidfd_open(pid)
         except OSError:
@@ -176,8 +193,10 @@ class ActorKeeper:
         slot.up_since = time.time()
         self.slots[name] = slot
         self._by_pid[pid] = slot
-        # Not our child: init reaps it, and its exit status is not ours to know.
-        self.loop.add_reader(pidfd, lambda: self._exited(slot, 0))
+        self.on_message(message)  # its facts, and its config for a replacement
+        # Not our child: init reaps it, and its exit status is not ours to know. Only
+        # its `bye` tells a finished supervisor from a crashed one.
+        self.loop.add_reader(pidfd, lambda: self._exited(slot, 0 if slot.said_bye else None))
         log.info("adopted supervisor %s (pid %d) left by the previous daemon", name, pid)
         self.publish(protocol.actor_topic(name, "up"), _facts(slot))
 
@@ -200,17 +219,22 @@ class ActorKeeper:
             else:
                 if len(self._unmatched_exits) >= UNMATCHED_EXITS:
                     self._unmatched_exits.pop(next(iter(self._unmatched_exits)))
-                self._unmatched_exits[pid] = status
+                self._unmatched_exits[pid] = (status, time.monotonic())
 
     def exit_status(self, pid: int) -> int | None:
         """The status of an orphaned job root reaped, once (its supervisor asks)."""
         self.reap_children()
-        return self._unmatched_exits.pop(pid, None)
+        found = self._unmatched_exits.pop(pid, None)
+        return found[0] if found else None
 
-    def _exited(self, slot: ActorSlot, status: int) -> None:
+    def _exited(self, slot: ActorSlot, status: int | None) -> None:
         assert slot.pid is not None
         self._by_pid.pop(slot.pid, None)
-        how = describe_status(status)[2]
+        if slot.pidfd is not None:
+            self.loop.remove_reader(slot.pidfd)
+            close_quietly(slot.pidfd)
+            slot.pidfd = None
+        how = describe_status(status)[2] if status is not None else "exit status unknown"
         self.publish(protocol.actor_topic(slot.name, "down"), {**_facts(slot), "status": how})
         slot.pid = None
         finished = slot.kind == "supervisor" and status == 0  # its job is at rest
@@ -223,6 +247,13 @@ class ActorKeeper:
                 self.add_supervisor(slot.name.removeprefix("job-"), slot.queued)
             return
         log.warning("actor %s died (%s)", slot.name, how)
+        if slot.kind == "supervisor" and not slot.fds:
+            if "job_config" not in slot.args:
+                self._forget(slot)  # an orphan that never told us enough to replace it
+                return
+            out_r, out_w = os.pipe()
+            err_r, err_w = os.pipe()
+            slot.fds = (out_r, out_w, err_r, err_w)
         if slot.kind == "supervisor":
             # The replacement carries on from the last state it told us: it adopts a job
             # still running rather than starting another, and never reruns a finished one.
@@ -233,9 +264,6 @@ class ActorKeeper:
         del self.slots[slot.name]
         for fd in slot.fds:
             close_quietly(fd)
-        if slot.pidfd is not None:
-            self.loop.remove_reader(slot.pidfd)
-            close_quietly(slot.pidfd)
 
     def _schedule_restart(self, slot: ActorSlot) -> None:
         delay = slot.restart_delay()
@@ -264,13 +292,18 @@ class ActorKeeper:
     # ---- stopping ----------------------------------------------------------------------
 
     def begin_stopping(self) -> None:
-        """No more restarts; forget actors waiting in backoff (nothing runs there)."""
+        """No more restarts after this; an actor waiting in backoff is started at once.
+
+        The controller must be there to take the supervisors' last reports, and a
+        supervisor in backoff may have a running job that only it can stop.
+        """
         self.stopping = True
         for slot in list(self.slots.values()):
             if slot.timer is not None:
                 slot.timer.cancel()
-            if slot.pid is None and slot.state == SlotState.BACKOFF:
-                self._forget(slot)
+                slot.timer = None
+            if slot.state == SlotState.BACKOFF:
+                self._spawn(slot)
 
     def terminate(self, slot: ActorSlot, deadline: float | None = None) -> None:
         """SIGTERM the actor; SIGKILL it if it is still the same process after `deadline`."""

@@ -47,6 +47,7 @@ class ActorSlot:
     facts: dict[str, Any] = field(default_factory=dict)  # from its heartbeats
     pidfd: int | None = None  # set when adopted: root is not its parent, so no SIGCHLD
     queued: dict[str, Any] | None = None  # a supervisor asked for while this one finishes
+    said_bye: bool = False  # it ended its own life (a clean exit), seen without SIGCHLD
 
     def restart_delay(self) -> float:
         """The delay before the next restart, growing while the actor keeps dying young."""

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import logging
 import pickle
+import time
 from typing import Any
 
 import zmq
 
-from actors.job_process import is_same_process
+from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
 from actors.supervisor import supervisor_name
 from procclaw.client import Client, ClientError
@@ -23,14 +24,19 @@ from procclaw.states import LIVE_STATES, JobState
 
 log = logging.getLogger("procclaw.controller")
 
-# Short: the controller waits in its loop, and a supervisor answers in milliseconds.
-SUPERVISOR_TIMEOUT = 2.0
+# The controller waits in its loop, and root kills it after 3.5 s of silence: every
+# command's calls together stay well under that. A supervisor answers in milliseconds.
+SUPERVISOR_TIMEOUT = 1.5
+STATE_TIMEOUT = 0.5
+# A supervisor that did not answer is not asked again for this long: its cached facts do.
+QUIET_SUPERVISOR_PAUSE = 3.0
 
 
 class JobControl:
     def __init__(self, home: Home, registry: JobRegistry, context: zmq.Context):
         self.registry = registry
         self._home = home
+        self._quiet_until: dict[str, float] = {}
         self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
 
     def start(self, job: JobConfig) -> dict[str, Any]:
@@ -59,10 +65,15 @@ class JobControl:
         if cached["state"] not in LIVE_STATES:
             return cached
         if not self._home.socket_file(supervisor_name(job_id)).exists():
-            return self.registry.facts(job_id)
+            return cached  # not bound yet (just asked for), or gone with all its reports in
+        if time.monotonic() < self._quiet_until.get(job_id, 0.0):
+            return cached
         try:
-            return self._client.call_endpoint(supervisor_name(job_id), "state")
+            return self._client.call_endpoint(
+                supervisor_name(job_id), "state", timeout=STATE_TIMEOUT
+            )
         except ClientError:
+            self._quiet_until[job_id] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
             return cached
 
     def summary(self, job: JobConfig) -> dict[str, Any]:
@@ -113,7 +124,16 @@ class JobControl:
             job = config.job(job_id)
             if _alive(facts.get("sup_pid"), facts.get("sup_start")):
                 log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
-            elif job is not None and _alive(facts.get("pid"), facts.get("job_start")):
+            elif _alive(facts.get("pid"), facts.get("job_start")):
+                if job is None:
+                    # Gone from the config while the daemon was down: nobody would ever
+                    # manage it again, so it is stopped (its identity checked above).
+                    log.warning(
+                        "job %s: no longer configured; killing pid %s", job_id, facts["pid"]
+                    )
+                    kill_everything(facts["pid"], str(facts.get("run_id")))
+                    self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
+                    continue
                 log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
                 self._supervise(job, resume=_resume_facts(facts))
             else:

@@ -69,7 +69,10 @@ def environment(job: JobConfig, run_id: str, base: dict[str, str]) -> dict[str, 
 
 
 def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int) -> JobProcess:
-    argv = command_line(job)
+    try:
+        argv = command_line(job)
+    except ValueError as exc:  # the config check catches this; a stale config may not
+        raise SpawnError(f"cannot start: cmd cannot be split into arguments: {exc}") from None
     if not argv:
         raise SpawnError("cmd is empty")
     if job.cwd and not os.path.isdir(job.cwd):

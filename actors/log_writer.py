@@ -113,6 +113,7 @@ class LogWriter:
         try:
             if self._fd is None:
                 self._open()
+            self._notice_truncation()
             if self._size + limit > self._max_bytes:
                 return None
             start = self._size
@@ -149,6 +150,7 @@ class LogWriter:
     def _append(self, data: bytes) -> None:
         if self._fd is None:
             self._open()
+        self._notice_truncation()
         start = 0
         while start < len(data):
             end = self._end_of_piece(data, start)
@@ -183,6 +185,15 @@ class LogWriter:
             written = os.write(self._fd, view)
             self._size += written
             view = view[written:]
+
+    def _notice_truncation(self) -> None:
+        """Someone emptied the file (`: > job.log`, copytruncate): write at its new end,
+        or the gap up to our old offset would read back as NUL bytes."""
+        assert self._fd is not None
+        size = os.fstat(self._fd).st_size
+        if size < self._size:
+            self._size = os.lseek(self._fd, 0, os.SEEK_END)
+            self._file_mid_line = False
 
     def _rotate(self) -> None:
         self._close_fd()

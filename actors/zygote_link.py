@@ -39,7 +39,10 @@ class ZygoteLink:
 
     @property
     def pid(self) -> int | None:
-        return self._process.pid if self._process else None
+        """The live zygote's pid; None once it has exited."""
+        if self._process is None or self._process.returncode is not None:
+            return None
+        return self._process.pid
 
     def start(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)

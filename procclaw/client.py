@@ -95,7 +95,7 @@ class Client:
             sock.close(0)
         if reply is None:
             self.require_daemon()  # it may have died while we waited
-            raise DaemonNotAnswering(f"daemon not answering after {wait:g} s ({target})")
+            raise DaemonNotAnswering(f"{_who(target)} not answering after {wait:g} s")
         if not reply.get("ok"):
             error = reply.get("error") or {}
             raise ClientError(str(error.get("message", "request failed")), str(error.get("code")))
@@ -114,6 +114,14 @@ class Client:
             if reply.get("id") == request_id:
                 return reply
         return None
+
+
+def _who(target: str) -> str:
+    if target == "daemon":
+        return "daemon"
+    if target == "controller":
+        return "controller"
+    return f"supervisor of job '{target.removeprefix('job-')}'"
 
 
 class Subscription:

@@ -13,21 +13,26 @@ FOLLOW_INTERVAL = 0.2
 _BLOCK = 65536
 
 
-def last_lines(path: Path, count: int) -> bytes:
-    """The last `count` lines of `path`, read from the end (the file may be huge)."""
+def last_lines(path: Path, count: int, limit: int = 1 << 20) -> bytes:
+    """The last `count` lines of `path`, read backwards from its end.
+
+    Reads at most `limit` bytes: a log of one endless line costs no more than that.
+    """
     if count <= 0:
         return b""
+    blocks: list[bytes] = []
+    newlines = 0
     with open(path, "rb") as stream:
-        stream.seek(0, os.SEEK_END)
-        position = stream.tell()
-        data = b""
-        while position > 0 and data.count(b"\n") <= count:
+        end = position = stream.seek(0, os.SEEK_END)
+        while position > 0 and newlines <= count and end - position < limit:
             step = min(_BLOCK, position)
             position -= step
             stream.seek(position)
-            data = stream.read(step) + data
-    lines = data.splitlines(keepends=True)
-    return b"".join(lines[-count:])
+            block = stream.read(step)
+            blocks.append(block)
+            newlines += block.count(b"\n")
+    data = b"".join(reversed(blocks))
+    return b"".join(data.splitlines(keepends=True)[-count:])
 
 
 def last_lines_text(path: Path, count: int) -> list[str]:

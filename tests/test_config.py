@@ -771,3 +771,13 @@ def test_a_job_that_is_not_a_mapping_is_reported_once():
     assert problems(jobs="jobs:\n  a: python main.py\n") == [
         "jobs.yaml:2: job 'a': expected a mapping, got 'python main.py'"
     ]
+
+
+def test_a_cmd_with_unbalanced_quotes_is_refused_unless_a_shell_reads_it():
+    with pytest.raises(ConfigError) as caught:
+        parse_config(None, 'jobs:\n  a:\n    cmd: echo "unclosed\n')
+    assert str(caught.value) == (
+        "jobs.yaml:3: job 'a': cmd: cannot be split into arguments: no closing quotation"
+    )
+    shell = parse_config(None, 'jobs:\n  a:\n    shell: true\n    cmd: echo "it\'s"\n')
+    assert shell.jobs[0].cmd == 'echo "it\'s"'

@@ -502,3 +502,11 @@ def test_a_line_that_exactly_fills_the_file_is_still_finished_there(make_writer,
     writer.write(b"ab\ncd\n")
     assert numbered(log_path, 1).read_bytes() == b"0123456789ab\n"
     assert log_path.read_bytes() == b"cd\n"
+
+
+def test_a_log_emptied_from_outside_is_written_at_its_new_end(make_writer, log_path):
+    writer = make_writer(max_bytes=1000, backups=1)
+    writer.write(b"before\n")
+    log_path.write_bytes(b"")  # like `: > job.log` or copytruncate
+    writer.write(b"after\n")
+    assert log_path.read_bytes() == b"after\n"

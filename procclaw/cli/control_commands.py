@@ -54,6 +54,9 @@ def run(argv: list[str]) -> int:
             print(f"{job_id}: not running ({reply['state']})")
             return 0
         outcomes = _OUTCOMES[command]
+        if reply.get("state") == "running" and command != "stop":
+            print(_describe(job_id, "running", reply))  # from backoff: started at once
+            return 0
         old_pid = reply.get("pid") if command == "restart" else None
         event = events.wait_for(
             lambda e: (

@@ -165,7 +165,7 @@ def _wait_exit(pid: int, timeout: float) -> bool:
 
 
 def status(home: Home, as_json: bool) -> int:
-    from procclaw.client import Client, DaemonNotRunning
+    from procclaw.client import Client, ClientError, DaemonNotRunning
 
     client = Client(home)
     try:
@@ -176,14 +176,17 @@ def status(home: Home, as_json: bool) -> int:
         else:
             print(f"procclaw: {exc}", file=sys.stderr)
         return NOT_RUNNING
-    controller = client.call("ping")
+    try:
+        jobs: int | str = client.call("ping")["jobs"]
+    except ClientError as exc:
+        jobs = f"unknown: {exc.message}"  # root's own report still stands
     if as_json:
-        print(json.dumps({"running": True, **daemon, "jobs": controller["jobs"]}, indent=2))
+        print(json.dumps({"running": True, **daemon, "jobs": jobs}, indent=2))
         return 0
     uptime = format_duration(time.time() - daemon["started_at"])
     print(f"procclaw daemon running (pid {daemon['pid']}, up {uptime})")
     print(f"home     {daemon['home']}")
-    print(f"jobs     {controller['jobs']}")
+    print(f"jobs     {jobs}")
     print("actors:")
     for actor in daemon["actors"]:
         pid = actor["pid"] if actor["pid"] is not None else "-"

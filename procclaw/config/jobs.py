@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -140,6 +141,11 @@ def _read_cmd(fields: Fields, shell: bool) -> str | tuple[str, ...]:
         return ""
     else:
         cmd = fields.list("cmd", _argument, "a list of strings")
+    if isinstance(cmd, str) and cmd and not shell:
+        try:
+            shlex.split(cmd)
+        except ValueError as exc:  # shlex says "No closing quotation"
+            scope.error(line, f"cannot be split into arguments: {str(exc).lower()}")
     for part in (cmd,) if isinstance(cmd, str) else cmd:
         if match := _SECRET.search(part):
             scope.error(

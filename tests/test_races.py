@@ -1,0 +1,77 @@
+"""Commands and crashes that arrive at awkward moments."""
+
+import os
+import signal
+
+from conftest import PROGRAMS, is_gone, wait_until
+
+
+def test_a_second_start_before_the_supervisor_is_up_is_refused(sandbox):
+    sandbox.run_jobs("jobs:\n  svc:\n    cmd: sleep 300\n")
+    client = sandbox.client()
+    client.call("start", {"job": "svc"})
+    second = sandbox.cli("start", "svc")
+    assert second.returncode == 1 and "already" in second.stderr
+    sandbox.wait_state("svc", "running")
+    sandbox.cli("stop", "svc", check=True)
+    wait_until(lambda: sandbox.actor("job-svc") is None)
+    assert sandbox.job("svc")["state"] == "stopped"  # and nothing queued starts it again
+
+
+def test_a_stop_right_after_a_start_stops_the_job(sandbox):
+    sandbox.run_jobs("jobs:\n  svc:\n    cmd: sleep 300\n")
+    client = sandbox.client()
+    client.call("start", {"job": "svc"})
+    client.call("stop", {"job": "svc"})
+    job = sandbox.wait_state("svc", "stopped")
+    assert job["pid"] is None
+    wait_until(lambda: sandbox.actor("job-svc") is None)
+
+
+def test_restart_of_a_job_in_backoff_starts_it_at_once(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          flaky:
+            type: continuous
+            cmd: sh -c 'exit 1'
+            retry: {delays: [60]}
+        """)
+    sandbox.wait_state("flaky", "backoff")
+    result = sandbox.cli("restart", "flaky")
+    assert result.stdout.startswith("flaky: ")
+    assert sandbox.wait_state("flaky", "backoff", "running")["restarts"] >= 1
+
+
+def test_daemon_stop_while_the_controller_restarts_still_stops_every_job(sandbox):
+    sandbox.run_jobs(f"""\
+        jobs:
+          svc:
+            type: continuous
+            cmd: python3 {PROGRAMS}/counter.py
+        """)
+    job_pid = sandbox.wait_state("svc", "running")["pid"]
+    tree = sandbox.remember_tree()
+    for _ in range(3):  # the third death puts it in a 1 s backoff
+        controller = wait_until(lambda: sandbox.actor_pid("controller"))
+        os.kill(controller, signal.SIGKILL)
+        wait_until(lambda c=controller: sandbox.actor_pid("controller") != c)
+    sandbox.cli("daemon", "stop", "--timeout", "20", check=True)
+    assert is_gone(job_pid)
+    assert all(is_gone(pid) for pid in tree)
+
+
+def test_an_orphaned_supervisor_that_dies_is_replaced_by_the_new_daemon(sandbox):
+    sandbox.run_jobs("jobs:\n  svc:\n    type: continuous\n    cmd: sleep 300\n")
+    job_pid = sandbox.wait_state("svc", "running")["pid"]
+    supervisor = sandbox.actor_pid("job-svc")
+    sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    sandbox.start_daemon()
+    wait_until(lambda: (sandbox.actor("job-svc") or {}).get("pid") == supervisor)
+    os.kill(supervisor, signal.SIGKILL)
+    wait_until(lambda: sandbox.actor_pid("job-svc") not in (None, supervisor), timeout=10)
+    job = sandbox.wait_state("svc", "running")
+    assert job["pid"] == job_pid  # adopted again, by the replacement
+    sandbox.cli("stop", "svc", check=True)
+    wait_until(lambda: is_gone(job_pid))
