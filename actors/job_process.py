@@ -157,6 +157,11 @@ def kill_everything(pgid: int, run_id: str, group: bool = True) -> None:
     """SIGKILL the job's group (if `group`) and every process carrying its run marker."""
     if group:
         signal_group(pgid, signal.SIGKILL)
+    kill_marked(run_id)
+
+
+def kill_marked(run_id: str) -> None:
+    """SIGKILL every process carrying this run's marker, wherever it went."""
     for process in marked_processes(run_id):
         try:
             process.kill()

@@ -30,6 +30,7 @@ from actors.job_process import (
     SpawnError,
     is_same_process,
     kill_everything,
+    kill_marked,
     process_start_time,
     signal_group,
     spawn,
@@ -298,7 +299,8 @@ class Supervisor(Actor):
         self.process = None
         # Nothing of this run may outlive it. The group id is only safe to signal when
         # we reaped the leader ourselves just now; an adopted job's may be reused.
-        kill_everything(process.pid, process.run_id, group=not process.adopted)
+        if not process.adopted:
+            signal_group(process.pid, signal.SIGKILL)
         self._drain_stdout(until_empty=True)
         self._drain_stderr(until_empty=True)
         if self._timer is not None:
@@ -334,6 +336,9 @@ class Supervisor(Actor):
         self.stdout_tail.clear()
         self.stderr_tail.clear()
         self._next_after_exit(code, uptime, text)
+        # Stragglers that left the group carry this run's marker; the search for them
+        # reads every process's environment, so it waits until any restart is under way.
+        kill_marked(process.run_id)
 
     def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
         """Move to the state that follows an exit."""
@@ -354,8 +359,11 @@ class Supervisor(Actor):
             if delay is not None:
                 self.restarts += 1
                 self._retry_at = time.time() + delay
-                self._timer = self.loop.call_later(delay, self._start)
                 self._set_state(JobState.BACKOFF, retry_in=delay)
+                if delay > 0:
+                    self._timer = self.loop.call_later(delay, self._start)
+                else:
+                    self._start()
                 return
             self.reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
         else:
