@@ -2,7 +2,6 @@
 
 import psutil
 import pytest
-
 from conftest import wait_until
 
 CYCLES = 1000
@@ -38,7 +37,11 @@ def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox)
     for _ in range(CYCLES):
         _cycle(client, events)
     # ZeroMQ closes a socket in its I/O thread, a moment after close(): wait for that.
-    wait_until(lambda: all(a[0] <= b[0] for a, b in zip(_usage(processes), baseline)))
+    wait_until(
+        lambda: all(
+            now[0] <= then[0] for now, then in zip(_usage(processes), baseline, strict=True)
+        )
+    )
     after = _usage(processes)
     for (_, rss_before), (_, rss_after), process in zip(baseline, after, processes, strict=True):
         assert rss_after - rss_before < 4 * 1024 * 1024, process
