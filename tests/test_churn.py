@@ -18,6 +18,11 @@ def _usage(processes):
     return [(p.num_fds(), p.memory_info().rss) for p in processes]
 
 
+def _fds_back_to(baseline, processes):
+    now = _usage(processes)
+    return all(fds <= before for (fds, _), (before, _) in zip(now, baseline, strict=True))
+
+
 def _cycle(client, events):
     client.call("start", {"job": "blip"})
     assert events.wait_for(lambda e: e.topic == "job.blip.running", timeout=10)
