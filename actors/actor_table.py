@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.loop import Timer
-from actors.runtime import HEARTBEAT_INTERVAL
+from actors.runtime import heartbeat_interval
 
-# An actor that misses this many seconds of heartbeats is hung and gets replaced.
-HEARTBEAT_TIMEOUT = 3.5 * HEARTBEAT_INTERVAL
+# An actor silent for this many of its heartbeat intervals is hung and gets replaced.
+MISSED_HEARTBEATS = 3.5
 # How long a new actor may take from fork to its `hello`.
 STARTUP_TIMEOUT = 15.0
 # Delays before restarting an actor that keeps dying; the first restart is immediate.
@@ -63,7 +63,7 @@ class ActorSlot:
         if self.state == SlotState.STARTING:
             return now - self.last_seen > STARTUP_TIMEOUT
         if self.state in (SlotState.UP, SlotState.STOPPING):
-            return now - self.last_seen > HEARTBEAT_TIMEOUT
+            return now - self.last_seen > MISSED_HEARTBEATS * heartbeat_interval(self.kind)
         return False
 
     def describe(self) -> dict[str, Any]:

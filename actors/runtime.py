@@ -2,7 +2,7 @@
 
 An actor is a plain OS process forked from the zygote. It connects:
 - a PUSH socket to root's `actors` endpoint, for `hello` (once it is serving), and a
-  `heartbeat` every HEARTBEAT_INTERVAL seconds; root replaces an actor whose heartbeats
+  `heartbeat` every heartbeat_interval(kind) seconds; root replaces an actor whose heartbeats
   stop, so a hung actor is as good as a dead one;
 - a PUSH socket to the bus input, for the events it publishes (PUSH rather than PUB:
   PUSH queues until connected, so a freshly started actor's first events are not lost);
@@ -26,6 +26,14 @@ from procclaw import protocol
 from procclaw.home import Home
 
 HEARTBEAT_INTERVAL = 1.0
+# Supervisors are many and cheap to lose (their job runs on; a replacement adopts it):
+# they check in less often, so a hundred idle jobs do not keep root busy.
+SUPERVISOR_HEARTBEAT_INTERVAL = 5.0
+
+
+def heartbeat_interval(kind: str) -> float:
+    return SUPERVISOR_HEARTBEAT_INTERVAL if kind == "supervisor" else HEARTBEAT_INTERVAL
+
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +121,7 @@ class Actor:
 
     def _heartbeat(self) -> None:
         self._tell_root("heartbeat")
-        self.loop.call_later(HEARTBEAT_INTERVAL, self._heartbeat)
+        self.loop.call_later(heartbeat_interval(self.ctx.kind), self._heartbeat)
 
     def heartbeat_facts(self) -> dict[str, Any]:
         """Facts root keeps about this actor and hands to its replacement."""

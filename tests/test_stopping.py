@@ -146,3 +146,18 @@ def test_daemon_stop_stops_jobs_gracefully_first(sandbox):
     sandbox.cli("daemon", "stop", check=True)
     assert "got TERM" in sandbox.home.job_log("polite").read_text()
     assert not [pid for pid in tree if not is_gone(pid)]
+
+
+def test_the_configured_stop_signal_is_the_one_sent(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          polite:
+            shell: true
+            cmd: >-
+              trap 'echo got INT; exit 0' INT; trap 'echo got TERM; exit 0' TERM;
+              while true; do sleep 0.05; done
+            shutdown: {signal: SIGINT, grace_period: 10}
+        """)
+    sandbox.cli("start", "polite", check=True)
+    sandbox.cli("stop", "polite", check=True)
+    assert sandbox.home.job_log("polite").read_text() == "got INT\n"
