@@ -17,7 +17,6 @@ the next daemon adopts it; on SIGTERM it stops the job gracefully, then exits.
 
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import pickle
@@ -25,6 +24,7 @@ import signal
 import time
 from typing import Any
 
+from actors.job_output import JobOutput
 from actors.job_process import (
     JobProcess,
     SpawnError,
@@ -35,7 +35,6 @@ from actors.job_process import (
     signal_group,
     spawn,
 )
-from actors.log_writer import LogWriter, OutputTail
 from actors.loop import Timer
 from actors.report_queue import ReportQueue
 from actors.runtime import Actor, ActorContext
@@ -46,10 +45,6 @@ from procclaw.exit_status import describe_status
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.retry import RetryPolicy
 from procclaw.states import RESTING_STATES, JobState, check_transition
-
-READS_PER_WAKEUP = 16
-MAX_DRAIN_READS = 4096  # what a pipe can hold, many times over
-CHUNK = 65536
 
 log = logging.getLogger("procclaw.supervisor")
 
@@ -92,23 +87,13 @@ class Supervisor(Actor):
         self._orphaned = False
         self._sup_start = process_start_time(os.getpid())
         self._last_run: dict[str, Any] | None = resume.get("last_run")
-        logs = self.job.log
-        self.stdout_log = LogWriter(
-            self.home.job_log(self.job.id), logs.max_bytes, logs.backups, logs.timestamps
-        )
-        self.stderr_log = LogWriter(
-            self.home.job_log(self.job.id, "stderr"), logs.max_bytes, logs.backups, logs.timestamps
-        )
-        self.stdout_tail = OutputTail()
-        self.stderr_tail = OutputTail()
+        self.output = JobOutput(self.job, self.home, self.out_r, self.err_r)
 
     # ---- actor lifecycle ---------------------------------------------------------------
 
     def setup(self) -> None:
         for fd in self.ctx.fds:
             os.set_inheritable(fd, False)
-        for fd in (self.out_r, self.err_r):
-            os.set_blocking(fd, False)  # never the write ends: those are the job's stdout
         self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
         self.reports.on_drained = self._exit_if_done
         self.serve(
@@ -121,15 +106,13 @@ class Supervisor(Actor):
             },
             protocol.SUPERVISOR_COMMANDS,
         )
-        self.loop.add_reader(self.out_r, lambda: self._drain_stdout())
-        self.loop.add_reader(self.err_r, lambda: self._drain_stderr())
+        self.output.watch(self.loop)
         self.loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
         self._startup = self.loop.call_later(0, self._begin)
 
     def teardown(self) -> None:
         self.reports.close()
-        self.stdout_log.close()
-        self.stderr_log.close()
+        self.output.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:
         """Everything a replacement needs to carry on exactly where we are."""
@@ -301,8 +284,7 @@ class Supervisor(Actor):
         # we reaped the leader ourselves just now; an adopted job's may be reused.
         if not process.adopted:
             signal_group(process.pid, signal.SIGKILL)
-        self._drain_stdout(until_empty=True)
-        self._drain_stderr(until_empty=True)
+        self.output.drain()
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
@@ -329,12 +311,9 @@ class Supervisor(Actor):
             "exit_code": code,
             "signal": signame,
             "result": result,
-            "output": self.stdout_tail.lines()
-            + [f"stderr: {line}" for line in self.stderr_tail.lines()],
+            "output": self.output.last_lines(),
         }
         self.reports.send({"kind": "run", **self._last_run})
-        self.stdout_tail.clear()
-        self.stderr_tail.clear()
         self._next_after_exit(code, uptime, text)
         # Stragglers that left the group carry this run's marker; the search for them
         # reads every process's environment, so it waits until any restart is under way.
@@ -374,33 +353,6 @@ class Supervisor(Actor):
         self._finish()
 
     # ---- output ------------------------------------------------------------------------
-
-    def _drain_stdout(self, until_empty: bool = False) -> None:
-        self._drain(self.out_r, self.stdout_log, self.stdout_tail, until_empty)
-
-    def _drain_stderr(self, until_empty: bool = False) -> None:
-        self._drain(self.err_r, self.stderr_log, self.stderr_tail, until_empty)
-
-    def _drain(self, fd: int, writer: LogWriter, tail: OutputTail, until_empty: bool) -> None:
-        reads = 0
-        limit = MAX_DRAIN_READS if until_empty else READS_PER_WAKEUP
-        while reads < limit:
-            reads += 1
-            data = writer.splice_from(fd, CHUNK)
-            if data is None:
-                try:
-                    data = os.read(fd, CHUNK)
-                except BlockingIOError:
-                    return
-                except OSError as exc:
-                    if exc.errno != errno.EINTR:
-                        log.error("%s: reading output failed: %s", self.name, exc)
-                        return
-                    continue
-                writer.write(data)
-            if not data:
-                return
-            tail.feed(data)
 
     # ---- stopping ----------------------------------------------------------------------
 
