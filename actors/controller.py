@@ -135,7 +135,7 @@ class Controller(Actor):
         return audited
 
     def _list(self, _request: Request) -> list[dict[str, Any]]:
-        return [self.jobs.summary(job) for job in self.config.jobs]
+        return self.jobs.summaries(self.config.jobs)
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)

@@ -76,8 +76,19 @@ class JobControl:
             self._quiet_until[job_id] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
             return cached
 
-    def summary(self, job: JobConfig) -> dict[str, Any]:
-        return self.registry.summary(job, self.current_facts(job.id))
+    def summaries(self, jobs: tuple[JobConfig, ...]) -> list[dict[str, Any]]:
+        """What `list` shows: live jobs' facts from all their supervisors at once."""
+        asked = [
+            supervisor_name(job.id)
+            for job in jobs
+            if self.registry.is_live(job.id)
+            and self._home.socket_file(supervisor_name(job.id)).exists()
+            and time.monotonic() >= self._quiet_until.get(job.id, 0.0)
+        ]
+        answers = self._client.ask_all(asked, "state", STATE_TIMEOUT) if asked else {}
+        for name in set(asked) - set(answers):
+            self._quiet_until[name.removeprefix("job-")] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
+        return [self.registry.summary(job, answers.get(supervisor_name(job.id))) for job in jobs]
 
     def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
         state = self._current_state(job.id)
