@@ -1,6 +1,7 @@
 """Starting and stopping the daemon from the installed CLI."""
 
 import os
+import signal
 import stat
 import subprocess
 
@@ -118,3 +119,38 @@ def test_daemon_logs_shows_the_end_of_the_daemon_log(running):
     result = running.cli("daemon", "logs", "-n", "5", check=True)
     assert "actor controller up" in result.stdout
     assert len(result.stdout.splitlines()) <= 5
+
+
+def test_ctrl_c_at_a_foreground_daemon_stops_jobs_gracefully_and_exits_zero(sandbox):
+    sandbox.write(
+        "jobs.yaml",
+        """\
+        jobs:
+          polite:
+            type: continuous
+            shell: true
+            cmd: trap 'echo got TERM; exit 0' TERM; echo up; while true; do sleep 0.05; done
+        """,
+    )
+    # Like a terminal: the daemon leads a process group, and Ctrl-C signals all of it.
+    proc = subprocess.Popen(
+        [sandbox.cli_path(), "daemon", "start", "-f"],
+        env=sandbox.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        process_group=0,
+    )
+    try:
+        wait_until(lambda: "up" in _read(sandbox.home.job_log("polite")), timeout=15)
+        tree = sandbox.remember_tree()
+        os.killpg(proc.pid, signal.SIGINT)
+        assert proc.wait(timeout=20) == 0
+        assert "got TERM" in _read(sandbox.home.job_log("polite"))  # stopped, not interrupted
+        wait_until(lambda: all(is_gone(pid) for pid in tree), timeout=5)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _read(path):
+    return path.read_text() if path.exists() else ""

@@ -75,3 +75,28 @@ def test_an_orphaned_supervisor_that_dies_is_replaced_by_the_new_daemon(sandbox)
     assert job["pid"] == job_pid  # adopted again, by the replacement
     sandbox.cli("stop", "svc", check=True)
     wait_until(lambda: is_gone(job_pid))
+
+
+def test_list_answers_from_the_cache_when_a_supervisor_is_frozen(sandbox):
+    import time
+
+    sandbox.run_jobs("""\
+        jobs:
+          a:
+            type: continuous
+            cmd: sleep 300
+          b:
+            type: continuous
+            cmd: sleep 300
+        """)
+    sandbox.wait_state("a", "running")
+    sandbox.wait_state("b", "running")
+    frozen = sandbox.actor_pid("job-a")
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        started = time.monotonic()
+        jobs = {job["id"]: job["state"] for job in sandbox.client().call("list")}
+        assert time.monotonic() - started < 2.0  # one short wait for all, not one per job
+        assert jobs == {"a": "running", "b": "running"}
+    finally:
+        os.kill(frozen, signal.SIGCONT)
