@@ -30,6 +30,8 @@ from procclaw.home import Home
 UNMATCHED_EXITS = 1024
 # Actors that ignore SIGTERM this long while the daemon stops are killed.
 STOP_TIMEOUT = 10.0
+# A supervisor that keeps dying while the daemon stops is replaced this often, no more.
+MAX_STOP_REPLACEMENTS = 3
 
 log = logging.getLogger("procclaw.root")
 
@@ -181,6 +183,8 @@ class ActorKeeper:
         self.publish(protocol.actor_topic(slot.name, "up"), _facts(slot))
         log.info("actor %s up (pid %d)", slot.name, slot.pid)
         self.on_up(slot)
+        if self.stopping:
+            self.on_gone()  # root's shutdown decides when this one is stopped
 
     def _adopt_orphan(self, name: str, pid: int, message: dict[str, Any]) -> None:
         """A supervisor left by a daemon that died checks in: watch it until it ends."""
@@ -238,6 +242,13 @@ class ActorKeeper:
         self.publish(protocol.actor_topic(slot.name, "down"), {**_facts(slot), "status": how})
         slot.pid = None
         finished = slot.kind == "supervisor" and status == 0  # its job is at rest
+        if self.stopping and not finished and self._job_left_running(slot):
+            # Only a supervisor stops a job gracefully: a replacement finishes the stop.
+            log.warning("actor %s died while stopping its job; replacing it", slot.name)
+            slot.stop_replacements += 1
+            slot.args = {**slot.args, "resume": slot.facts}
+            self._spawn(slot)
+            return
         if self.stopping or finished:
             log.info("actor %s stopped (%s)", slot.name, how)
             self._forget(slot)
@@ -259,6 +270,14 @@ class ActorKeeper:
             # still running rather than starting another, and never reruns a finished one.
             slot.args = {**slot.args, "resume": slot.facts}
         self._schedule_restart(slot)
+
+    def _job_left_running(self, slot: ActorSlot) -> bool:
+        return (
+            slot.kind == "supervisor"
+            and bool(slot.facts.get("job_pid"))
+            and ("job_config" in slot.args)
+            and slot.stop_replacements < MAX_STOP_REPLACEMENTS
+        )
 
     def _forget(self, slot: ActorSlot) -> None:
         del self.slots[slot.name]
@@ -306,8 +325,12 @@ class ActorKeeper:
                 self._spawn(slot)
 
     def terminate(self, slot: ActorSlot, deadline: float | None = None) -> None:
-        """SIGTERM the actor; SIGKILL it if it is still the same process after `deadline`."""
-        if slot.pid is None or slot.state == SlotState.STOPPING:
+        """SIGTERM the actor; SIGKILL it if it is still the same process after `deadline`.
+
+        Not before its `hello`: until then it has no handler, and SIGTERM would kill it
+        on the spot. Root asks again once it is up.
+        """
+        if slot.pid is None or slot.state in (SlotState.STOPPING, SlotState.STARTING):
             return
         slot.state = SlotState.STOPPING
         pid = slot.pid

@@ -48,6 +48,7 @@ class ActorSlot:
     pidfd: int | None = None  # set when adopted: root is not its parent, so no SIGCHLD
     queued: dict[str, Any] | None = None  # a supervisor asked for while this one finishes
     said_bye: bool = False  # it ended its own life (a clean exit), seen without SIGCHLD
+    stop_replacements: int = 0  # replaced while the daemon was stopping
 
     def restart_delay(self) -> float:
         """The delay before the next restart, growing while the actor keeps dying young."""

@@ -368,11 +368,11 @@ class Supervisor(Actor):
         if process is None:
             return
         if self.state == JobState.RUNNING:
+            grace = 0.0 if force else self.job.shutdown.grace_period
+            self._kill_at = time.time() + grace  # before the state: a replacement keeps it
             self._set_state(JobState.STOPPING)
             if not force:
                 signal_group(process.pid, signal.Signals[self.job.shutdown.signal])
-                grace = self.job.shutdown.grace_period
-                self._kill_at = time.time() + grace
                 self._timer = self.loop.call_later(grace, self._grace_expired)
                 return
         if force and self.state == JobState.STOPPING:

@@ -2,6 +2,7 @@
 
 import os
 import signal
+import time
 
 import psutil
 from conftest import PROGRAMS, is_gone, wait_until
@@ -182,3 +183,33 @@ def _supervise_args(box, job_id):
 
     job = load_config(box.home).job(job_id)
     return {"job": job_id, "job_config": pickle.dumps(job), "restarts": 0, "resume": {}}
+
+
+def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still_stops(sandbox):
+    import subprocess
+
+    sandbox.run_jobs(f"""\
+        jobs:
+          stubborn:
+            type: continuous
+            cmd: python3 {PROGRAMS}/ignore_term.py
+            shutdown: {{grace_period: 2}}
+        """)
+    job_pid = sandbox.wait_state("stubborn", "running")["pid"]
+    supervisor = sandbox.actor_pid("job-stubborn")
+    tree = sandbox.remember_tree()
+    events = sandbox.subscribe("job.stubborn.")
+    stopping = subprocess.Popen(
+        [sandbox.cli_path(), "daemon", "stop"],
+        env=sandbox.env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    began = events.wait_for(lambda e: e.topic == "job.stubborn.stopping", timeout=10)
+    assert began is not None
+    os.kill(supervisor, signal.SIGKILL)
+    assert stopping.wait(timeout=30) == 0
+    assert time.time() - began.ts >= 2  # the replacement kept the grace period
+    assert is_gone(job_pid)  # and killed it at its end
+    assert all(is_gone(pid) for pid in tree)
+    events.close()
