@@ -146,6 +146,8 @@ class ActorKeeper:
             what = message["cmd"]
         except (KeyError, TypeError, ValueError):
             return
+        if what not in protocol.ACTOR_MESSAGES:
+            return
         slot = self._by_pid.get(pid)
         if slot is None:
             self._from_stranger(str(message.get("name", "")), pid, what, message)

@@ -26,8 +26,6 @@ class SlotState:
     BACKOFF = "backoff"  # dead, waiting to be restarted
     STOPPING = "stopping"  # sent SIGTERM, waiting for it to exit
 
-    LIVE = frozenset({STARTING, UP, STOPPING})
-
 
 @dataclass
 class ActorSlot:

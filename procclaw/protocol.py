@@ -68,9 +68,6 @@ SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart"})
 # Sent by actors to root on their private channel; never accepted from a client.
 ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
 
-# Commands that change state; each is written to the audit log.
-STATE_CHANGING = frozenset({"start", "stop", "restart", "reload", "shutdown"})
-
 CALLERS = frozenset({"cli", "api", "actor"})
 
 
