@@ -40,14 +40,17 @@ class JobControl:
         self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
 
     def start(self, job: JobConfig) -> dict[str, Any]:
-        state = self._current_state(job.id)
+        facts = self.current_facts(job.id)
+        state = JobState(facts["state"])
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
         if state in LIVE_STATES:
-            pid = self.registry.facts(job.id).get("pid")
+            pid = facts.get("pid")
             running = f" (pid {pid})" if pid else ""
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
-        self._supervise(job)
+        # A supervisor that just finished may still be delivering its last report:
+        # its answer, not the cache, is what the next one carries on from.
+        self._supervise(job, facts)
         return {"state": JobState.STARTING.value}
 
     def _current_state(self, job_id: str) -> JobState:
@@ -101,20 +104,23 @@ class JobControl:
             return self.start(job)
         return self._ask_supervisor(job.id, "restart")
 
-    def _supervise(self, job: JobConfig, resume: dict[str, Any] | None = None) -> None:
-        facts = self.registry.facts(job.id)
+    def _supervise(
+        self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
+    ) -> None:
+        generation = facts.get("generation", 0) + 1
         args = {
             "job": job.id,
             "job_config": pickle.dumps(job),
             "restarts": facts.get("restarts", 0),
             "last_exit": facts.get("last_exit"),
-            "resume": resume or {},
+            "generation": generation,
+            "resume": {**resume, "generation": generation} if resume else {},
         }
         try:
             self._client.call_endpoint("daemon", "supervise", args)
         except ClientError as exc:
             raise CommandError(ErrorCode.UNAVAILABLE, f"cannot start '{job.id}': {exc}") from None
-        self.registry.mark(job.id, JobState.STARTING)
+        self.registry.hand_over(job.id, {**facts, "generation": generation})
 
     def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
         try:
@@ -146,13 +152,13 @@ class JobControl:
                     self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
                     continue
                 log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
-                self._supervise(job, resume=_resume_facts(facts))
+                self._supervise(job, facts, resume=_resume_facts(facts))
             else:
                 self.registry.mark(job_id, JobState.STOPPED, "lost while the daemon was down")
         for job in config.jobs:
             if job.type == "continuous" and job.enabled and not self.registry.is_live(job.id):
                 try:
-                    self._supervise(job)
+                    self._supervise(job, self.registry.facts(job.id))
                 except CommandError as exc:
                     log.error("job %s not started: %s", job.id, exc.message)
 

@@ -44,6 +44,14 @@ class JobRegistry:
             facts["pid"] = None
         self.update(job_id, facts)
 
+    def hand_over(self, job_id: str, facts: dict[str, Any]) -> None:
+        """A new supervisor was asked for: from now on only its state reports count.
+
+        The one before it may still be re-sending its last report, and that must not
+        overwrite the new supervisor's word.
+        """
+        self.update(job_id, {**facts, "state": JobState.STARTING.value, "reason": None})
+
     def record(self, report: dict[str, Any]) -> None:
         """Store one report from a supervisor; a re-sent copy changes nothing."""
         if report.get("kind") == "run":
@@ -60,8 +68,10 @@ class JobRegistry:
                 )
             )
             return
-        facts = {k: v for k, v in report.items() if k != "kind"}
-        self.update(str(report["job"]), facts)
+        job_id = str(report["job"])
+        if report.get("generation", 0) < self.facts(job_id).get("generation", 0):
+            return  # from a supervisor that has been succeeded
+        self.update(job_id, {k: v for k, v in report.items() if k != "kind"})
 
     def summary(self, job: JobConfig, facts: dict[str, Any] | None = None) -> dict[str, Any]:
         """What `list` and `status` show of a job, from `facts` or else the cache."""

@@ -136,7 +136,7 @@ class Root:
     def _supervise(self, request: Request) -> dict[str, Any]:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
-        keys = ("job_config", "restarts", "last_exit", "resume")
+        keys = ("job_config", "restarts", "last_exit", "generation", "resume")
         args = {key: request.args[key] for key in keys if key in request.args}
         return self.actors.add_supervisor(str(request.args.get("job", "")), args)
 

@@ -76,6 +76,9 @@ class Supervisor(Actor):
         self.attempt: int = resume.get("attempt", 0)
         self.reason: str | None = resume.get("reason")
         self.last_exit: str | None = resume.get("last_exit", ctx.args.get("last_exit"))
+        # Which supervisor of this job we are: the controller ignores the state reports
+        # of an earlier one that arrive after it asked for us.
+        self.generation: int = resume.get("generation", ctx.args.get("generation", 0))
         self._resume = resume
         self._startup: Timer | None = None
         self._kill_at: float | None = None  # wall clock: when the grace period ends
@@ -131,6 +134,7 @@ class Supervisor(Actor):
             "retry_at": self._retry_at,
             "then_start": self._then_start,
             "last_run": self._last_run,
+            "generation": self.generation,
         }
         if self._orphaned:
             facts["job_config"] = pickle.dumps(self.job)  # a new root knows nothing of us
@@ -184,6 +188,7 @@ class Supervisor(Actor):
             "reason": self.reason,
             "sup_pid": os.getpid(),
             "sup_start": self._sup_start,
+            "generation": self.generation,
         }
 
     # ---- starting ----------------------------------------------------------------------
