@@ -162,23 +162,61 @@ def kill_everything(pgid: int, run_id: str, group: bool = True) -> None:
 
 def kill_marked(run_id: str) -> None:
     """SIGKILL every process carrying this run's marker, wherever it went."""
-    for process in marked_processes(run_id):
+    marker = f"{RUN_MARKER}={run_id}".encode()
+    for pid in marked_processes(run_id):
         try:
-            process.kill()
-        except psutil.NoSuchProcess:
+            pidfd = os.pidfd_open(pid)
+        except OSError:
+            continue  # gone already
+        try:
+            # Checked again through the pidfd's own process: the pid may have been reused.
+            if _carries(pid, marker):
+                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+        except OSError:
             pass
+        finally:
+            os.close(pidfd)
 
 
-def marked_processes(run_id: str) -> list[psutil.Process]:
-    """Our user's processes whose environment names this run (setsid'd grandchildren)."""
-    uid = os.getuid()
+def marked_processes(run_id: str) -> list[int]:
+    """Our user's processes whose environment names this run (setsid'd grandchildren).
+
+    Reads /proc directly: this runs at every job exit that may have left stragglers,
+    and psutil's per-process bookkeeping cost tens of times more.
+    """
+    uid, me = os.getuid(), os.getpid()
+    marker = f"{RUN_MARKER}={run_id}".encode()
     found = []
-    for process in psutil.process_iter(["uids"]):
-        try:
-            if process.info["uids"].real != uid or process.pid == os.getpid():
+    with os.scandir("/proc") as entries:
+        for entry in entries:
+            if not entry.name.isdigit() or int(entry.name) == me:
                 continue
-            if process.environ().get(RUN_MARKER) == run_id:
-                found.append(process)
-        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
-            continue
+            try:
+                if entry.stat().st_uid != uid:
+                    continue
+            except OSError:
+                continue
+            if _carries(int(entry.name), marker):
+                found.append(int(entry.name))
     return found
+
+
+def _carries(pid: int, marker: bytes) -> bool:
+    try:
+        with open(f"/proc/{pid}/environ", "rb") as environ:
+            return marker in environ.read().split(b"\0")
+    except OSError:
+        return False  # gone, a zombie, or not ours to read
+
+
+def has_descendants() -> bool:
+    """Whether this process (a subreaper) still has any child, living or not yet reaped.
+
+    A supervisor is a child subreaper: whatever its job left behind is re-parented to
+    it when the job's leader exits, so no child left means no straggler anywhere.
+    """
+    try:
+        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return False
+    return True

@@ -18,7 +18,8 @@ def set_child_subreaper() -> bool:
     """Make orphaned descendants re-parent to this process instead of init.
 
     Root needs this so that a job whose supervisor died is still its descendant: its
-    exit status is reaped by us, not lost to init.
+    exit status is reaped by us, not lost to init. A supervisor needs it so that what
+    its job left behind is re-parented to it, where it is found and reaped.
     """
     if _libc is None:
         return False

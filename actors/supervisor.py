@@ -28,6 +28,7 @@ from actors.job_output import JobOutput
 from actors.job_process import (
     JobProcess,
     SpawnError,
+    has_descendants,
     is_same_process,
     kill_everything,
     kill_marked,
@@ -36,6 +37,7 @@ from actors.job_process import (
     spawn,
 )
 from actors.loop import Timer
+from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
 from actors.runtime import Actor, ActorContext
 from procclaw import protocol
@@ -95,6 +97,7 @@ class Supervisor(Actor):
     # ---- actor lifecycle ---------------------------------------------------------------
 
     def setup(self) -> None:
+        set_child_subreaper()  # what the job leaves behind becomes ours to find and reap
         for fd in self.ctx.fds:
             os.set_inheritable(fd, False)
         self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
@@ -255,16 +258,18 @@ class Supervisor(Actor):
     # ---- exits -------------------------------------------------------------------------
 
     def _reap(self) -> None:
-        process = self.process
-        if process is None or process.popen is None:
-            return
-        try:
-            pid, status = os.waitpid(process.pid, os.WNOHANG)
-        except ChildProcessError:
-            return
-        if pid:
-            process.popen.returncode = status  # reaped here, not by Popen
-            self._exited(status)
+        """Reap every exited child: the job, or a straggler it left (we are a subreaper)."""
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if not pid:
+                return
+            process = self.process
+            if process is not None and process.popen is not None and pid == process.pid:
+                process.popen.returncode = status  # reaped here, not by Popen
+                self._exited(status)
 
     def _adopted_exited(self) -> None:
         """The adopted job ended; it was root's child, so root has its exit status."""
@@ -321,8 +326,10 @@ class Supervisor(Actor):
         self.reports.send({"kind": "run", **self._last_run})
         self._next_after_exit(code, uptime, text)
         # Stragglers that left the group carry this run's marker; the search for them
-        # reads every process's environment, so it waits until any restart is under way.
-        kill_marked(process.run_id)
+        # reads every process's environment, so it waits until any restart is under way,
+        # and is skipped when our own job left no child re-parented to us.
+        if process.adopted or has_descendants():
+            kill_marked(process.run_id)
 
     def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
         """Move to the state that follows an exit."""

@@ -93,6 +93,11 @@ class Sandbox:
             lambda: (job := self.job(job_id))["state"] in states and job, timeout=timeout
         )
 
+    def wait_output(self, job_id: str, text: str) -> None:
+        """Until the job wrote `text` to its log: it is past its own start-up."""
+        log = self.home.job_log(job_id)
+        wait_until(lambda: log.exists() and text in log.read_text())
+
     def client(self, timeout: float = 5.0) -> Client:
         return Client(self.home, timeout=timeout, caller="cli")
 

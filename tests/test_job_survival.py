@@ -144,6 +144,7 @@ def test_a_stop_under_way_survives_the_death_of_the_supervisor(sandbox):
             shutdown: {{grace_period: 2}}
         """)
     sandbox.cli("start", "stubborn", check=True)
+    sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
     job_pid = sandbox.job("stubborn")["pid"]
     events = sandbox.subscribe("job.stubborn.")
     sandbox.client().call("stop", {"job": "stubborn"})
@@ -196,6 +197,7 @@ def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still
             shutdown: {{grace_period: 2}}
         """)
     job_pid = sandbox.wait_state("stubborn", "running")["pid"]
+    sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
     supervisor = sandbox.actor_pid("job-stubborn")
     tree = sandbox.remember_tree()
     events = sandbox.subscribe("job.stubborn.")

@@ -48,6 +48,21 @@ def test_stop_kills_the_group_and_a_grandchild_that_left_it(sandbox):
         wait_until(lambda p=leftover: is_gone(p), timeout=5)
 
 
+def test_what_a_finished_run_left_behind_is_killed_and_reaped(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          leaver:
+            shell: true
+            cmd: (setsid sleep 302 &) ; sleep 0.1
+        """)
+    events = sandbox.subscribe("job.leaver.")
+    sandbox.cli("start", "leaver", check=True)
+    escaped = wait_until(lambda: _sleeps_of("leaver", "302"))
+    assert events.wait_for(lambda e: e.topic == "job.leaver.completed", timeout=10)
+    wait_until(lambda: is_gone(escaped[0]), timeout=5)
+    events.close()
+
+
 def test_a_job_ignoring_sigterm_is_killed_when_its_grace_period_ends(sandbox):
     sandbox.run_jobs(f"""\
         jobs:
@@ -57,7 +72,7 @@ def test_a_job_ignoring_sigterm_is_killed_when_its_grace_period_ends(sandbox):
               grace_period: 1.5
         """)
     sandbox.cli("start", "stubborn", check=True)
-    wait_until(lambda: "up" in sandbox.home.job_log("stubborn").read_text())
+    sandbox.wait_output("stubborn", "up")
     events = sandbox.subscribe("job.stubborn.")
     started = time.monotonic()
     sandbox.cli("stop", "stubborn", check=True)
@@ -141,7 +156,7 @@ def test_daemon_stop_stops_jobs_gracefully_first(sandbox):
             cmd: trap 'echo got TERM; exit 0' TERM; echo up; while true; do sleep 0.05; done
         """)
     sandbox.wait_state("polite", "running")
-    wait_until(lambda: "up" in sandbox.home.job_log("polite").read_text())
+    sandbox.wait_output("polite", "up")
     tree = sandbox.remember_tree()
     sandbox.cli("daemon", "stop", check=True)
     assert "got TERM" in sandbox.home.job_log("polite").read_text()
