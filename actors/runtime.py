@@ -15,20 +15,22 @@ from __future__ import annotations
 import logging
 import os
 import signal
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import zmq
 
 from actors.command_server import CommandHandler, CommandServer
-from actors.loop import EventLoop
+from actors.loop import EventLoop, pending
 from procclaw import protocol
 from procclaw.home import Home
 
-HEARTBEAT_INTERVAL = 1.0
-# Supervisors are many and cheap to lose (their job runs on; a replacement adopts it):
-# they check in less often, so a hundred idle jobs do not keep root busy.
-SUPERVISOR_HEARTBEAT_INTERVAL = 5.0
+HEARTBEAT_INTERVAL = 2.0
+# Supervisors are many, and their deaths reach root as SIGCHLD without any heartbeat:
+# theirs only catch a hung one, so they are rare and a hundred idle jobs cost root
+# next to nothing. A supervisor's every state change is sent to root at once anyway.
+SUPERVISOR_HEARTBEAT_INTERVAL = 30.0
 
 
 def heartbeat_interval(kind: str) -> float:
@@ -118,6 +120,16 @@ class Actor:
             self.loop.close()
             self.zmq.destroy(linger=500)
         return 0
+
+    def when_root_listens(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time our link to root (re)connects: a new root is up."""
+        monitor = self._root.get_monitor_socket(zmq.EVENT_CONNECTED)
+
+        def on_events() -> None:
+            if list(pending(monitor, multipart=True)):
+                callback()
+
+        self.loop.add_reader(monitor, on_events)
 
     def _heartbeat(self) -> None:
         self._tell_root("heartbeat")

@@ -158,6 +158,9 @@ class Supervisor(Actor):
         log.warning("%s: root is gone; carrying on until a new daemon adopts us", self.name)
         self.loop.remove_reader(self.ctx.lifeline_fd)
         self._orphaned = True
+        # Checking in the moment a new daemon listens, not at the next heartbeat, 30 s
+        # away, gives that daemon back control of our job at once.
+        self.when_root_listens(lambda: self._tell_root("heartbeat"))
 
     # ---- the one place a state changes -------------------------------------------------
 

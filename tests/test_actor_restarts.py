@@ -34,7 +34,7 @@ def test_an_actor_that_stops_answering_is_killed_and_replaced(running):
     hung = running.actor_pid("controller")
     os.kill(hung, signal.SIGSTOP)
     try:
-        up = events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=10)
+        up = events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=20)
         assert up is not None and up.data["pid"] != hung
         wait_until(lambda: is_gone(hung), timeout=5)
         assert running.client().call("ping")["pid"] == up.data["pid"]

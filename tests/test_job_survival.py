@@ -67,6 +67,7 @@ def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_cod
 def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sandbox):
     sandbox.run_jobs(COUNTER)
     job_pid = sandbox.wait_state("counter", "running")["pid"]
+    supervisor = sandbox.actor_pid("job-counter")
     tree = sandbox.remember_tree()
     root = sandbox.client().daemon_pid()
     os.kill(root, signal.SIGKILL)
@@ -76,6 +77,8 @@ def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sand
     assert psutil.Process(job_pid).is_running()
 
     sandbox.start_daemon()
+    # The orphaned supervisor checks in as soon as the new root listens.
+    wait_until(lambda: sandbox.actor_pid("job-counter") == supervisor, timeout=5)
     tree |= sandbox.remember_tree()
     job = sandbox.wait_state("counter", "running")
     assert job["pid"] == job_pid
