@@ -6,8 +6,8 @@ time, is a `ClientError` with a message for the person at the terminal, never a 
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from typing import Any
 
 import zmq
@@ -178,7 +178,7 @@ class Subscription:
         """Return once the subscription is live: nothing published later is missed."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            token = uuid.uuid4().hex
+            token = os.urandom(16).hex()
             client.call("probe", {"token": token})
             topic = protocol.probe_topic(token)
             if self.wait_for(lambda e, t=topic: e.topic == t, timeout=0.2, skip_probes=False):

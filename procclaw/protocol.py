@@ -15,8 +15,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import msgpack
 
@@ -115,8 +114,7 @@ def request(cmd: str, args: dict[str, Any] | None = None, caller: str = "cli") -
     return {"v": VERSION, "id": new_request_id(), "cmd": cmd, "args": args or {}, "caller": caller}
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+class Request(NamedTuple):
     """A validated request: its command is on the endpoint's allowlist."""
 
     id: str
@@ -218,8 +216,7 @@ class EventSource:
         return [topic.encode(), encode(payload)]
 
 
-@dataclass(frozen=True, slots=True)
-class Event:
+class Event(NamedTuple):
     topic: str
     src: str
     seq: int
