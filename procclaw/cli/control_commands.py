@@ -1,19 +1,24 @@
-"""`procclaw start|stop|restart <job>`: change what a job is doing, and wait until it has.
+"""`procclaw start|stop|restart`: change what jobs are doing, and wait until they have.
 
 Usage:
-  procclaw start <job> [--timeout=SECONDS]
-  procclaw stop <job> [--force] [--timeout=SECONDS]
-  procclaw restart <job> [--timeout=SECONDS]
+  procclaw start (<job>... | --all) [--timeout=SECONDS]
+  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS]
+  procclaw restart (<job>... | --all) [--timeout=SECONDS]
 
 Options:
+  --all               start: every enabled continuous job that is not running;
+                      stop and restart: every job that is running (or about to)
   --force             Kill the job's processes at once (SIGKILL), without the grace period
-  --timeout=SECONDS   How long to wait for the job to get there [default: 90]
+  --timeout=SECONDS   How long to wait for the jobs to get there [default: 90]
 
-`start` waits until the job runs (or failed to), `stop` until it has stopped, `restart`
-until the new process runs. Exit status 0 when it got there, 1 otherwise.
+`start` waits until each job runs (or failed to), `stop` until it has stopped, `restart`
+until the new process runs. Exit status 0 when every job got there, 1 otherwise.
 """
 
 from __future__ import annotations
+
+import sys
+import time
 
 from docopt import docopt
 
@@ -29,51 +34,88 @@ _OUTCOMES = {
     "stop": {"stopped": True, "failed": True, "completed": True},
     "restart": {"running": True, "failed": False, "backoff": False},
 }
+_LIVE = {"waiting", "starting", "running", "stopping", "backoff"}
 
 
 def run(argv: list[str]) -> int:
-    from procclaw import protocol
     from procclaw.client import Client, ClientError, Subscription
 
     args = docopt(USAGE, argv=argv)
     command = argv[0]
-    job_id = args["<job>"]
     timeout = seconds(args["--timeout"], "--timeout")
     home = Home.from_env()
     client = Client(home)
     client.require_daemon()
-    events = Subscription(home, (protocol.job_prefix(job_id),))
+    job_ids = (
+        _every_job_for(command, client) if args["--all"] else list(dict.fromkeys(args["<job>"]))
+    )
+    if not job_ids:
+        print(f"no job to {command}")
+        return 0
+    events = Subscription(home, ("job.",))
     try:
         events.sync(client)
-        request = {"job": job_id, "force": True} if args.get("--force") else {"job": job_id}
-        try:
-            reply = client.call(command, request)
-        except ClientError as exc:
-            raise CliFailure(exc.message) from None
-        if reply.get("note") == "not running":
-            print(f"{job_id}: not running ({reply['state']})")
-            return 0
-        outcomes = _OUTCOMES[command]
-        if reply.get("state") == "running" and command != "stop":
-            print(_describe(job_id, "running", reply))  # from backoff: started at once
-            return 0
-        old_pid = reply.get("pid") if command == "restart" else None
-        event = events.wait_for(
-            lambda e: (
-                e.topic.rsplit(".", 1)[-1] in outcomes
-                and not (e.data.get("pid") == old_pid and e.topic.endswith(".running"))
-            ),
-            timeout,
-        )
+        awaited: dict[str, int | None] = {}  # job -> the pid a restart replaces
+        ok = True
+        for job_id in job_ids:
+            request = {"job": job_id, "force": True} if args.get("--force") else {"job": job_id}
+            try:
+                reply = client.call(command, request)
+            except ClientError as exc:
+                if len(job_ids) == 1:
+                    raise CliFailure(exc.message) from None
+                print(f"procclaw: {job_id}: {exc.message}", file=sys.stderr)
+                ok = False
+                continue
+            if reply.get("note") == "not running":
+                print(f"{job_id}: not running ({reply['state']})")
+            elif reply.get("state") == "running" and command != "stop":
+                print(_describe(job_id, "running", reply))  # from backoff: started at once
+            else:
+                awaited[job_id] = reply.get("pid") if command == "restart" else None
+        return int(not (_await_outcomes(events, command, awaited, timeout) and ok))
     finally:
         events.close()
-    if event is None:
-        raise CliFailure(
-            f"{job_id}: no outcome after {timeout:g} s; see `procclaw status {job_id}`"
-        )
-    state = event.topic.rsplit(".", 1)[-1]
-    print(_describe(job_id, state, event.data))
-    return 0 if outcomes[state] else 1
+
+
+def _every_job_for(command: str, client) -> list[str]:
+    jobs = client.call("list")
+    if command == "start":
+        return [
+            job["id"]
+            for job in jobs
+            if job["type"] == "continuous" and job["enabled"] and job["state"] not in _LIVE
+        ]
+    return [job["id"] for job in jobs if job["state"] in _LIVE]
+
+
+def _await_outcomes(events, command: str, awaited: dict[str, int | None], timeout: float) -> bool:
+    """Print each job's outcome as it comes; True if every one was a success."""
+    outcomes = _OUTCOMES[command]
+    deadline = time.monotonic() + timeout
+    ok = True
+
+    def is_outcome(event) -> bool:
+        _, job_id, state = event.topic.split(".", 2)
+        if job_id not in awaited or state not in outcomes:
+            return False
+        return not (state == "running" and event.data.get("pid") == awaited[job_id])
+
+    while awaited:
+        event = events.wait_for(is_outcome, max(0.0, deadline - time.monotonic()))
+        if event is None:
+            for job_id in awaited:
+                print(
+                    f"procclaw: {job_id}: no outcome after {timeout:g} s;"
+                    f" see `procclaw status {job_id}`",
+                    file=sys.stderr,
+                )
+            return False
+        _, job_id, state = event.topic.split(".", 2)
+        del awaited[job_id]
+        print(_describe(job_id, state, event.data))
+        ok = ok and outcomes[state]
+    return ok
 
 
 def _describe(job_id: str, state: str, facts: dict) -> str:
