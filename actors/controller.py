@@ -63,6 +63,7 @@ class Controller(Actor):
                 "stop": self._audited(
                     lambda req: self.jobs.stop(self._job(req), bool(req.args.get("force")))
                 ),
+                "stop_many": self._stop_many,
                 "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
                 "report": self._report,
             },
@@ -154,6 +155,24 @@ class Controller(Actor):
             "log_tail": last_lines_text(logs["stdout"], 10),
         }
 
+    def _stop_many(self, request: Request) -> dict[str, dict[str, Any]]:
+        """`stop` of several jobs (`procclaw stop --all`): every supervisor asked at once."""
+        assert self.audit is not None
+        names = request.args.get("jobs")
+        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+            raise CommandError(ErrorCode.BAD_REQUEST, "stop_many takes a list of job names")
+        jobs, results = [], {}
+        for name in dict.fromkeys(names):
+            try:
+                jobs.append(self._job_named(name))
+            except CommandError as exc:
+                results[name] = {"error": exc.message}
+        results.update(self.jobs.stop_many(jobs, bool(request.args.get("force"))))
+        for job_id, result in results.items():
+            outcome = f"error: {result['error']}" if "error" in result else "ok"
+            self.audit.record("stop", job_id, request.caller, outcome)
+        return results
+
     def _report(self, request: Request) -> dict[str, Any]:
         if not isinstance(request.args.get("job"), str):
             raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
@@ -188,6 +207,9 @@ class Controller(Actor):
         job_id = request.args.get("job")
         if not isinstance(job_id, str):
             raise CommandError(ErrorCode.BAD_REQUEST, "missing job name")
+        return self._job_named(job_id)
+
+    def _job_named(self, job_id: str):
         job = self.config.job(job_id)
         if job is None:
             hint = did_you_mean(job_id, self.config.job_ids)

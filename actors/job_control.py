@@ -99,6 +99,31 @@ class JobControl:
             return {"state": state.value, "note": "not running"}
         return self._ask_supervisor(job.id, "stop", {"force": force})
 
+    def stop_many(self, jobs: list[JobConfig], force: bool) -> dict[str, dict[str, Any]]:
+        """Stop many jobs with one round trip to all their supervisors, not one each.
+
+        Each job's answer is its facts, a `not running` note, or an `error`.
+        """
+        results: dict[str, dict[str, Any]] = {}
+        live = [job.id for job in jobs if self.registry.is_live(job.id)]
+        for job in jobs:
+            if job.id not in live:
+                results[job.id] = {
+                    "state": self.registry.state(job.id).value,
+                    "note": "not running",
+                }
+        names = [supervisor_name(job_id) for job_id in live]
+        answers = self._client.ask_all(names, "stop", SUPERVISOR_TIMEOUT, {"force": force})
+        for job_id, name in zip(live, names, strict=True):
+            answer = answers.get(name)
+            if answer is None:
+                results[job_id] = {"error": f"the supervisor of '{job_id}' is not answering"}
+            elif JobState(answer["state"]) not in LIVE_STATES:  # it had just finished
+                results[job_id] = {"state": answer["state"], "note": "not running"}
+            else:
+                results[job_id] = answer
+        return results
+
     def restart(self, job: JobConfig) -> dict[str, Any]:
         if self._current_state(job.id) not in LIVE_STATES:
             return self.start(job)

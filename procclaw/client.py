@@ -101,17 +101,19 @@ class Client:
             raise ClientError(str(error.get("message", "request failed")), str(error.get("code")))
         return reply.get("result")
 
-    def ask_all(self, targets: list[str], cmd: str, timeout: float) -> dict[str, Any]:
+    def ask_all(
+        self, targets: list[str], cmd: str, timeout: float, args: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
         """Send `cmd` to every target at once; the results of those that answered in time.
 
-        For reads from many actors (a supervisor per job): one round trip, not one each.
+        For many actors (a supervisor per job): one round trip, not one each.
         """
         poller = zmq.Poller()
         pending: dict[zmq.Socket, tuple[str, str]] = {}
         answers: dict[str, Any] = {}
         try:
             for target in targets:
-                request = protocol.request(cmd, caller=self.caller)
+                request = protocol.request(cmd, args, caller=self.caller)
                 sock = self._context.socket(zmq.DEALER)
                 sock.setsockopt(zmq.LINGER, 0)
                 sock.connect(self.home.endpoint(target))

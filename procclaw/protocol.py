@@ -47,6 +47,7 @@ CONTROLLER_COMMANDS = frozenset(
         "status",  # one job in detail
         "start",
         "stop",
+        "stop_many",  # several jobs' supervisors asked at once; answers per job
         "restart",
         "reload",  # re-read and apply the config files
         "config",  # the applied config, secrets unresolved

@@ -38,7 +38,7 @@ _LIVE = {"waiting", "starting", "running", "stopping", "backoff"}
 
 
 def run(argv: list[str]) -> int:
-    from procclaw.client import Client, ClientError, Subscription
+    from procclaw.client import Client, Subscription
 
     args = docopt(USAGE, argv=argv)
     command = argv[0]
@@ -57,17 +57,13 @@ def run(argv: list[str]) -> int:
         events.sync(client)
         awaited: dict[str, int | None] = {}  # job -> the pid a restart replaces
         ok = True
-        for job_id in job_ids:
-            request = {"job": job_id, "force": True} if args.get("--force") else {"job": job_id}
-            try:
-                reply = client.call(command, request)
-            except ClientError as exc:
+        for job_id, reply in _ask(client, command, job_ids, bool(args["--force"])):
+            if "error" in reply:
                 if len(job_ids) == 1:
-                    raise CliFailure(exc.message) from None
-                print(f"procclaw: {job_id}: {exc.message}", file=sys.stderr)
+                    raise CliFailure(reply["error"])
+                print(f"procclaw: {job_id}: {reply['error']}", file=sys.stderr)
                 ok = False
-                continue
-            if reply.get("note") == "not running":
+            elif reply.get("note") == "not running":
                 print(f"{job_id}: not running ({reply['state']})")
             elif reply.get("state") == "running" and command != "stop":
                 print(_describe(job_id, "running", reply))  # from backoff: started at once
@@ -76,6 +72,24 @@ def run(argv: list[str]) -> int:
         return int(not (_await_outcomes(events, command, awaited, timeout) and ok))
     finally:
         events.close()
+
+
+def _ask(client, command: str, job_ids: list[str], force: bool):
+    """Each job's reply to the command (or its `error`): stops of many jobs in one call."""
+    from procclaw.client import ClientError
+
+    if command == "stop" and len(job_ids) > 1:
+        try:
+            yield from client.call("stop_many", {"jobs": job_ids, "force": force}).items()
+        except ClientError as exc:
+            raise CliFailure(exc.message) from None
+        return
+    for job_id in job_ids:
+        request = {"job": job_id, "force": True} if force else {"job": job_id}
+        try:
+            yield job_id, client.call(command, request)
+        except ClientError as exc:
+            yield job_id, {"error": exc.message}
 
 
 def _every_job_for(command: str, client) -> list[str]:
