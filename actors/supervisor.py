@@ -35,6 +35,7 @@ from actors.job_process import (
     signal_group,
     spawn,
 )
+from actors.job_secrets import JobSecrets
 from actors.loop import Timer
 from actors.report_queue import ReportQueue
 from actors.runtime import Actor, ActorContext
@@ -44,6 +45,7 @@ from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.retry import RetryPolicy
+from procclaw.secrets import SecretError
 from procclaw.states import RESTING_STATES, JobState, check_transition
 
 log = logging.getLogger("procclaw.supervisor")
@@ -91,6 +93,7 @@ class Supervisor(Actor):
         self._sup_start = process_start_time(os.getpid())
         self._last_run: dict[str, Any] | None = resume.get("last_run")
         self.output = JobOutput(self.job, self.home, self.out_r, self.err_r)
+        self.secrets = JobSecrets(self.home, self.job)
 
     # ---- actor lifecycle ---------------------------------------------------------------
 
@@ -198,8 +201,8 @@ class Supervisor(Actor):
         self._retry_at = None
         self._set_state(JobState.STARTING)
         try:
-            self.process = spawn(self.job, self.out_w, self.err_w)
-        except SpawnError as exc:
+            self.process = spawn(self.job, self.out_w, self.err_w, self.secrets.read())
+        except (SpawnError, SecretError) as exc:
             self.reason = str(exc)
             self._set_state(JobState.FAILED)
             self._finish()
@@ -316,7 +319,7 @@ class Supervisor(Actor):
             "exit_code": code,
             "signal": signame,
             "result": result,
-            "output": self.output.last_lines(),
+            "output": self.secrets.mask_lines(self.output.last_lines()),
         }
         self.reports.send({"kind": "run", **self._last_run})
         self._next_after_exit(code, uptime, text)
