@@ -15,6 +15,7 @@ Commands:
   restart     Restart a job
   logs        Show (or follow) a job's output
   secret      Keep the secrets jobs use (set, get, list, delete)
+  service     Run the daemon as a systemd user service or a launchd agent
   version     Show the version
 
 Environment:
@@ -45,6 +46,7 @@ COMMANDS = {
     "restart": "control_commands",
     "logs": "log_commands",
     "secret": "secret_commands",
+    "service": "service_commands",
 }
 
 
