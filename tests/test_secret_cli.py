@@ -1,7 +1,12 @@
 """`procclaw secret`: the keyring when there is one, the private file when there is not."""
 
 import json
+import os
+import pty
+import select
 import stat
+import subprocess
+import time
 
 import pytest
 
@@ -94,3 +99,38 @@ def test_a_secrets_file_others_can_read_is_refused(sandbox):
     assert result.returncode == 1
     assert "may be read by others (mode 0644): refusing to use it" in result.stderr
     assert "v-1" not in result.stdout + result.stderr
+
+
+def test_at_a_terminal_the_value_is_asked_for_without_echo(sandbox):
+    controller, terminal = pty.openpty()
+    process = subprocess.Popen(
+        [sandbox.cli_path(), "secret", "set", "TYPED"],
+        env=sandbox.env,
+        stdin=terminal,
+        stdout=terminal,
+        stderr=terminal,
+        start_new_session=True,  # no controlling terminal: getpass works on stdin itself
+    )
+    os.close(terminal)
+    try:
+        screen = read_until(controller, b"(not shown): ")
+        os.write(controller, b"typed-value\n")
+        screen += read_until(controller, b"stored secret 'TYPED'")
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()
+        process.wait(timeout=10)
+        os.close(controller)
+    assert b"typed-value" not in screen
+    assert secret(sandbox, "get", "TYPED", "--show", check=True).stdout == "typed-value\n"
+
+
+def read_until(fd: int, wanted: bytes, timeout: float = 10.0) -> bytes:
+    """What the terminal shows, up to and including `wanted`."""
+    seen = b""
+    deadline = time.monotonic() + timeout
+    while wanted not in seen:
+        left = deadline - time.monotonic()
+        assert left > 0 and select.select([fd], [], [], left)[0], f"no {wanted!r} in {seen!r}"
+        seen += os.read(fd, 1024)
+    return seen
