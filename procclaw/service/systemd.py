@@ -81,10 +81,14 @@ class SystemdUserService:
     def status(self) -> tuple[list[tuple[str, str]], bool]:
         """Rows to show, and whether the service is running."""
         rows = []
-        for question in ("is-enabled", "is-active"):
+        for label, question in (("enabled", "is-enabled"), ("state", "is-active")):
             result = run_tool((*_SYSTEMCTL, question, UNIT))
-            answer = "unknown (systemctl not found)" if result is None else result.stdout.strip()
-            rows.append((question.removeprefix("is-").replace("active", "state"), answer))
+            if result is None:
+                answer = "unknown (systemctl not found)"
+            else:  # its answer on stdout, or why it has none on stderr
+                lines = (result.stdout.strip() or result.stderr.strip()).splitlines()
+                answer = lines[-1] if lines else "unknown"
+            rows.append((label, answer))
         return rows, rows[-1][1] == "active"
 
 
