@@ -10,6 +10,8 @@ Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`.
 Publishes `job.<id>.starting|running|exited|backoff|stopping|stopped|completed|failed`,
 each carrying the job's facts; sends the same facts, and one record per finished run,
 to the controller through a ReportQueue (acknowledged, re-sent until recorded).
+The job's `${secret:NAME}` values are read at each spawn into its environment alone
+(actors/job_secrets.py), and masked in the last lines a run record keeps.
 Tells root the job's pid in every heartbeat, so a replacement supervisor adopts the
 running job instead of starting a second one. If root dies, it carries on alone and
 the next daemon adopts it; on SIGTERM it stops the job gracefully, then exits.
