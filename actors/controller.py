@@ -22,6 +22,7 @@ from typing import Any
 
 from actors.job_control import JobControl
 from actors.job_registry import JobRegistry
+from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
 from actors.runtime import Actor, ActorContext
 from procclaw import protocol
 from procclaw.audit import AuditLog
@@ -152,7 +153,9 @@ class Controller(Actor):
             "config": job.to_dict(),
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
-            "log_tail": last_lines_text(logs["stdout"], 10),
+            "log_tail": JobSecrets(self.home, job, STATUS_TIMEOUT).mask_lines(
+                last_lines_text(logs["stdout"], 10)
+            ),
         }
 
     def _stop_many(self, request: Request) -> dict[str, dict[str, Any]]:

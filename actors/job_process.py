@@ -9,23 +9,21 @@ the group (setsid, double fork) is still found and killed when the job stops.
 from __future__ import annotations
 
 import os
-import re
 import shlex
 import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import psutil
 
 from procclaw.config import JobConfig
+from procclaw.secrets.references import MissingSecret, expand
 
 RUN_MARKER = "PROCCLAW_RUN"
 JOB_MARKER = "PROCCLAW_JOB"
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-_SECRET = re.compile(r"\$\{secret:([^}]*)\}")
 
 
 class SpawnError(Exception):
@@ -55,20 +53,24 @@ def command_line(job: JobConfig) -> list[str]:
     return list(job.cmd)
 
 
-def environment(job: JobConfig, run_id: str, base: dict[str, str]) -> dict[str, str]:
-    """The daemon's environment, then the job's `env` with ${VAR} expanded in order."""
+def environment(
+    job: JobConfig, run_id: str, base: dict[str, str], secrets: Mapping[str, str]
+) -> dict[str, str]:
+    """The daemon's environment, then the job's `env` in order, with ${VAR} expanded
+    from what came before and ${secret:NAME} from `secrets`."""
     env = dict(base)
     for key, value in job.env:
-        secret = _SECRET.search(value)
-        if secret:
-            raise SpawnError(f"secret '{secret.group(1)}' not found")
-        env[key] = _VARIABLE.sub(lambda m: env.get(m.group(1), ""), value)
+        try:
+            env[key] = expand(value, env, secrets)
+        except MissingSecret as exc:
+            raise SpawnError(str(exc)) from None
     env[JOB_MARKER] = job.id
     env[RUN_MARKER] = run_id
     return env
 
 
-def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int) -> JobProcess:
+def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int, secrets: Mapping[str, str]) -> JobProcess:
+    """Start the job; `secrets` are the values its env refers to, used here and dropped."""
     try:
         argv = command_line(job)
     except ValueError as exc:  # the config check catches this; a stale config may not
@@ -78,7 +80,7 @@ def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int) -> JobProcess:
     if job.cwd and not os.path.isdir(job.cwd):
         raise SpawnError(f"cannot start: cwd {job.cwd} is not a directory")
     run_id = uuid.uuid4().hex
-    env = environment(job, run_id, dict(os.environ))
+    env = environment(job, run_id, dict(os.environ), secrets)
     try:
         popen = subprocess.Popen(
             argv,

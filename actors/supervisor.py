@@ -10,6 +10,8 @@ Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`.
 Publishes `job.<id>.starting|running|exited|backoff|stopping|stopped|completed|failed`,
 each carrying the job's facts; sends the same facts, and one record per finished run,
 to the controller through a ReportQueue (acknowledged, re-sent until recorded).
+The job's `${secret:NAME}` values are read at each spawn into its environment alone
+(actors/job_secrets.py), and masked in the last lines a run record keeps.
 Tells root the job's pid in every heartbeat, so a replacement supervisor adopts the
 running job instead of starting a second one. If root dies, it carries on alone and
 the next daemon adopts it; on SIGTERM it stops the job gracefully, then exits.
@@ -36,6 +38,7 @@ from actors.job_process import (
     signal_group,
     spawn,
 )
+from actors.job_secrets import JobSecrets
 from actors.loop import Timer
 from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
@@ -46,6 +49,7 @@ from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.retry import RetryPolicy
+from procclaw.secrets import SecretError
 from procclaw.states import RESTING_STATES, JobState, check_transition
 
 log = logging.getLogger("procclaw.supervisor")
@@ -93,6 +97,7 @@ class Supervisor(Actor):
         self._sup_start = process_start_time(os.getpid())
         self._last_run: dict[str, Any] | None = resume.get("last_run")
         self.output = JobOutput(self.job, self.home, self.out_r, self.err_r)
+        self.secrets = JobSecrets(self.home, self.job)
 
     # ---- actor lifecycle ---------------------------------------------------------------
 
@@ -204,8 +209,8 @@ class Supervisor(Actor):
         self._retry_at = None
         self._set_state(JobState.STARTING)
         try:
-            self.process = spawn(self.job, self.out_w, self.err_w)
-        except SpawnError as exc:
+            self.process = spawn(self.job, self.out_w, self.err_w, self.secrets.read())
+        except (SpawnError, SecretError) as exc:
             self.reason = str(exc)
             self._set_state(JobState.FAILED)
             self._finish()
@@ -324,7 +329,7 @@ class Supervisor(Actor):
             "exit_code": code,
             "signal": signame,
             "result": result,
-            "output": self.output.last_lines(),
+            "output": self.secrets.mask_lines(self.output.last_lines()),
         }
         self.reports.send({"kind": "run", **self._last_run})
         self._next_after_exit(code, uptime, text)

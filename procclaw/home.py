@@ -50,6 +50,11 @@ class Home(NamedTuple):
         return self.root / "procclaw.pid"
 
     @property
+    def secrets_file(self) -> Path:
+        """Secrets when no keyring is usable, and the names of those in the keyring."""
+        return self.root / ".secrets"
+
+    @property
     def run_dir(self) -> Path:
         return self.root / "run"
 

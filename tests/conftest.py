@@ -49,7 +49,13 @@ class Sandbox:
 
     def __init__(self, root: Path):
         self.home = Home(root)
-        self.env = {**os.environ, "PROCCLAW_HOME": str(root), "PYTHONUNBUFFERED": "1"}
+        self.env = {
+            **os.environ,
+            "PROCCLAW_HOME": str(root),
+            "PYTHONUNBUFFERED": "1",
+            # No test touches the keyring of the person running the tests.
+            "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+        }
         self._known_pids: set[int] = set()
 
     def write(self, name: str, text: str) -> Path:
@@ -164,3 +170,20 @@ def running(sandbox: Sandbox) -> Sandbox:
     sandbox.cli("init", check=True)
     sandbox.start_daemon()
     return sandbox
+
+
+KEYRING_DOUBLE = Path(__file__).parent / "keyring_double"
+
+
+@pytest.fixture
+def disk_keyring(sandbox: Sandbox) -> Path:
+    """Give the sandbox a usable keyring: an on-disk stand-in for the OS keyring service.
+
+    Returns its file; creating `<file>.locked` makes it hang like a locked keyring.
+    """
+    path = sandbox.home.root / "test-keyring.json"
+    pythonpath = [str(KEYRING_DOUBLE), *filter(None, [sandbox.env.get("PYTHONPATH")])]
+    sandbox.env["PYTHONPATH"] = os.pathsep.join(pythonpath)
+    sandbox.env["PYTHON_KEYRING_BACKEND"] = "disk_keyring.DiskKeyring"
+    sandbox.env["TEST_KEYRING_FILE"] = str(path)
+    return path

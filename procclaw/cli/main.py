@@ -14,6 +14,8 @@ Commands:
   stop        Stop a job (gracefully: signal, grace period, then SIGKILL)
   restart     Restart a job
   logs        Show (or follow) a job's output
+  secret      Keep the secrets jobs use (set, get, list, delete)
+  service     Run the daemon as a systemd user service or a launchd agent
   version     Show the version
 
 Environment:
@@ -43,6 +45,8 @@ COMMANDS = {
     "stop": "control_commands",
     "restart": "control_commands",
     "logs": "log_commands",
+    "secret": "secret_commands",
+    "service": "service_commands",
 }
 
 

@@ -37,6 +37,7 @@ from procclaw.config.values import (
     optional,
     text,
 )
+from procclaw.secrets.references import reference_problem, secret_names
 from procclaw.suggest import did_you_mean
 
 JOB_KEYS = (
@@ -60,7 +61,6 @@ JOB_KEYS = (
 DEPENDENCY_KEYS = ("job", "condition", "timeout")
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
 ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_SECRET = re.compile(r"\$\{secret:([^}]*)\}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,11 +147,11 @@ def _read_cmd(fields: Fields, shell: bool) -> str | tuple[str, ...]:
         except ValueError as exc:  # shlex says "No closing quotation"
             scope.error(line, f"cannot be split into arguments: {str(exc).lower()}")
     for part in (cmd,) if isinstance(cmd, str) else cmd:
-        if match := _SECRET.search(part):
+        if names := secret_names(part):
             scope.error(
                 line,
                 "secrets are not allowed in cmd (every local user can read a command line): "
-                f"move {match.group(0)} into env",
+                f"move ${{secret:{names[0]}}} into env",
             )
             break
     return cmd
@@ -231,9 +231,14 @@ def _read_env(fields: Fields) -> tuple[tuple[str, str], ...]:
             )
             continue
         try:
-            env.append((name, _env_value(value)))
+            text = _env_value(value)
         except Invalid as err:
             scope.at(name).error(value_line, str(err))
+            continue
+        if problem := reference_problem(text):
+            scope.at(name).error(value_line, problem)
+            continue
+        env.append((name, text))
     return tuple(env)
 
 

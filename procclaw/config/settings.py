@@ -22,7 +22,8 @@ from procclaw.config.models import (
 from procclaw.config.problems import PathSegment, ProblemLog, Scope
 from procclaw.config.sections import read_health_check, read_log, read_retry, read_shutdown
 from procclaw.config.timing import time_zone
-from procclaw.config.values import boolean, choice, integer, optional, text
+from procclaw.config.values import Invalid, boolean, choice, integer, optional, text
+from procclaw.secrets.references import reference_problem
 
 SETTINGS_KEYS = ("daemon", "api", "defaults", "openclaw")
 DAEMON_KEYS = ("host", "port", "log_level")
@@ -58,7 +59,7 @@ def _read_daemon(fields: Fields) -> DaemonSettings:
 def _read_auth(api: Fields) -> AuthSettings:
     fields = api.nested("auth", ("enabled", "token"))
     enabled = fields.get("enabled", boolean, False)
-    token = fields.get("token", optional(text), None)
+    token = fields.get("token", optional(_token), None)
     if enabled and fields.raw("token") is None:
         fields.scope.sentence(
             fields.key_line("enabled"), "api.auth.enabled is true but no api.auth.token is set"
@@ -86,3 +87,11 @@ def _read_openclaw(fields: Fields) -> OpenClawSettings:
             channels=alerts.list("channels", text, "a list of channel names"),
         ),
     )
+
+
+def _token(value: Any) -> str:
+    """A token, or `${secret:NAME}` to keep it out of the file (resolved where it is used)."""
+    token = text(value)
+    if problem := reference_problem(token):
+        raise Invalid(problem)
+    return token

@@ -1,0 +1,71 @@
+"""`procclaw secret`: the secrets jobs refer to as ${secret:NAME} in their env.
+
+Usage:
+  procclaw secret set <name> [<value>]
+  procclaw secret get <name> [--show]
+  procclaw secret list
+  procclaw secret delete <name>
+
+Options:
+  --show   Print the value itself (it is masked otherwise)
+
+`set` without a value reads it from a prompt that does not echo it (or from stdin when
+that is not a terminal), so it stays out of your shell history. A secret goes into the
+OS keyring (service `procclaw`) when one is usable, else into $PROCCLAW_HOME/.secrets,
+a file only you may read. `list` shows each name and the store that holds it.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from docopt import docopt
+
+from procclaw.cli.errors import CliFailure
+from procclaw.cli.render import table
+from procclaw.home import Home
+from procclaw.secrets import MASK, SecretError, SecretStore
+
+USAGE = __doc__
+# The person at the terminal may be unlocking the keyring in a dialog: give them time.
+KEYRING_TIMEOUT = 30.0
+
+
+def run(argv: list[str]) -> int:
+    args = docopt(USAGE, argv=argv)
+    store = SecretStore(Home.from_env(), KEYRING_TIMEOUT)
+    name = args["<name>"]
+    try:
+        if args["set"]:
+            value = args["<value>"] if args["<value>"] is not None else _read_value(name)
+            print(f"stored secret '{name}' {store.set(name, value)}")
+        elif args["get"]:
+            value = store.get(name)
+            print(value if args["--show"] else f"{name}: {MASK}  (--show prints it)")
+        elif args["list"]:
+            _list(store)
+        else:
+            print(f"deleted secret '{name}' {store.delete(name)}")
+    except SecretError as exc:
+        raise CliFailure(str(exc)) from None
+    return 0
+
+
+def _read_value(name: str) -> str:
+    """The value from a prompt that does not echo, or from stdin when it is piped."""
+    if sys.stdin.isatty():
+        try:
+            return getpass.getpass(f"value of secret '{name}' (not shown): ")
+        except EOFError:
+            return ""
+    value = sys.stdin.read()
+    return value[:-1] if value.endswith("\n") else value  # the newline `echo` adds
+
+
+def _list(store: SecretStore) -> None:
+    secrets = store.list()
+    if not secrets:
+        print("no secrets yet: add one with `procclaw secret set NAME`")
+        return
+    print(table(("name", "store"), [(secret.name, secret.store) for secret in secrets]))

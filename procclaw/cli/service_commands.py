@@ -1,0 +1,44 @@
+"""`procclaw service`: run the daemon as a service of your own login.
+
+Usage:
+  procclaw service install [--dry-run]
+  procclaw service uninstall [--dry-run]
+  procclaw service status
+
+Options:
+  --dry-run   Print the file that would be written and the commands that would run
+
+On Linux this is a systemd user unit, ~/.config/systemd/user/procclaw.service, enabled
+and started with `systemctl --user`; on macOS a launchd agent,
+~/Library/LaunchAgents/com.procclaw.daemon.plist, loaded with `launchctl bootstrap`.
+Either runs `procclaw daemon start -f` for the current PROCCLAW_HOME and restarts it
+if it fails. `service status` exits 0 when the service runs and 3 when it does not.
+"""
+
+from __future__ import annotations
+
+from docopt import docopt
+
+from procclaw.cli.errors import CliFailure
+from procclaw.home import Home
+from procclaw.service.installer import install, service_for, status, uninstall
+from procclaw.service.launch import ServiceError
+
+USAGE = __doc__
+NOT_RUNNING = 3
+
+
+def run(argv: list[str]) -> int:
+    args = docopt(USAGE, argv=argv)
+    home = Home.from_env()
+    try:
+        service = service_for(home)
+        if args["install"]:
+            install(service, home, dry_run=args["--dry-run"])
+        elif args["uninstall"]:
+            uninstall(service, dry_run=args["--dry-run"])
+        else:
+            return 0 if status(service) else NOT_RUNNING
+    except ServiceError as exc:
+        raise CliFailure(str(exc)) from None
+    return 0
