@@ -19,6 +19,10 @@ RESTART_DELAYS = (0.0, 0.25, 1.0, 2.0, 5.0, 10.0, 30.0)
 STABLE_AFTER = 30.0
 
 
+# Heartbeat facts that `daemon status` shows beside an actor.
+STATUS_FACTS = ("listening", "problem")
+
+
 class SlotState:
     SPAWNING = "spawning"  # asked the zygote, no pid yet
     STARTING = "starting"  # forked, no hello yet
@@ -73,4 +77,6 @@ class ActorSlot:
             "state": self.state,
             "restarts": self.restarts,
             "up_since": self.up_since,
+            # What an actor says of itself for `daemon status` (the gateway's address).
+            **{key: self.facts[key] for key in STATUS_FACTS if key in self.facts},
         }

@@ -2,7 +2,9 @@
 
 Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
 procclaw/protocol.py: `ping`, `list`, `status`, `config`, `reload`, `start`, `stop`,
-`restart`, and `report` (from supervisors, recorded before it is acknowledged). Owns
+`restart`, `runs_summary`, `api_settings` (for the gateway), and `report` (from
+supervisors, recorded before it is acknowledged). A reload applies only the difference
+(actors/config_reload.py). Owns
 `procclaw.db` and writes `logs/daemon.audit.log`. Publishes `config.reloaded`.
 At daemon start it re-adopts the jobs the last daemon left running and starts the
 enabled continuous jobs.
@@ -20,9 +22,11 @@ import os
 from dataclasses import asdict
 from typing import Any
 
+from actors.config_reload import ConfigReload
 from actors.job_control import JobControl
 from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
+from actors.run_stats import runs_summary
 from actors.runtime import Actor, ActorContext
 from procclaw import protocol
 from procclaw.audit import AuditLog
@@ -47,6 +51,7 @@ class Controller(Actor):
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store)
         self.jobs = JobControl(self.home, self.registry, self.zmq)
+        self.reloads = ConfigReload(self.jobs)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         if daemon_start:
@@ -67,6 +72,8 @@ class Controller(Actor):
                 "stop_many": self._stop_many,
                 "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
                 "report": self._report,
+                "runs_summary": lambda _req: runs_summary(self.store.db),
+                "api_settings": self._api_settings,
             },
             protocol.CONTROLLER_COMMANDS,
         )
@@ -180,6 +187,7 @@ class Controller(Actor):
         if not isinstance(request.args.get("job"), str):
             raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
         self.registry.record(request.args)
+        self.reloads.job_reported(request.args["job"], self.config)
         return {}
 
     def _config(self, _request: Request) -> dict[str, Any]:
@@ -189,22 +197,30 @@ class Controller(Actor):
         }
 
     def _reload(self, _request: Request) -> dict[str, Any]:
-        old = {job.id: job for job in self.config.jobs}
         try:
             config = self._apply_files()
         except ConfigError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
         except OSError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, f"cannot read config: {exc}") from None
-        new = {job.id: job for job in config.jobs}
-        change = {
-            "added": sorted(set(new) - set(old)),
-            "removed": sorted(set(old) - set(new)),
-            "changed": sorted(j for j in set(new) & set(old) if new[j] != old[j]),
-        }
-        self.config = config
+        previous, self.config = self.config, config
+        change = self.reloads.apply(previous, config)
         self.publish(protocol.CONFIG_RELOADED, change)
         return change
+
+    def _api_settings(self, _request: Request) -> dict[str, Any]:
+        """Where the gateway listens and how it checks tokens; a token stays a reference."""
+        daemon, auth = self.config.settings.daemon, self.config.settings.api.auth
+        return {
+            "host": daemon.host,
+            "port": daemon.port,
+            "auth": {
+                "enabled": auth.enabled,
+                "token": auth.token,
+                "token_file": auth.token_file,
+                "metrics": auth.metrics,
+            },
+        }
 
     def _job(self, request: Request):
         job_id = request.args.get("job")

@@ -10,6 +10,7 @@
   an actor that dies or stops answering (with backoff), and publishes
   `actor.<name>.down` / `actor.<name>.up`;
 - answers ROUTER `run/daemon.sock`: `ping`, `status`, `probe`, `shutdown`;
+- on SIGHUP: asks the controller to reload the config (actors/reload_signal.py);
 - on SIGTERM, SIGINT or `shutdown`: stops supervisors first (they stop their jobs
   gracefully), then the core actors in reverse order, then the zygote, and exits 0.
 It parses no user config: nothing in a config file can crash it.
@@ -33,6 +34,7 @@ from actors.bus import Bus
 from actors.command_server import CommandServer
 from actors.loop import EventLoop, close_quietly, pending
 from actors.prctl import set_child_subreaper, set_process_name
+from actors.reload_signal import ReloadSignal
 from actors.runtime import configure_logging
 from procclaw import protocol
 from procclaw.home import Home
@@ -84,8 +86,10 @@ class Root:
             protocol.ROOT_COMMANDS,
         )
         self.loop.on_signal(signal.SIGCHLD, lambda _s: self.actors.reap_children())
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        for signum in (signal.SIGTERM, signal.SIGINT):
             self.loop.on_signal(signum, lambda s: self.shutdown(signal.Signals(s).name))
+        self._reload = ReloadSignal(self.zmq, self.loop, home)
+        self.loop.on_signal(signal.SIGHUP, lambda _s: self._reload.forward())
 
     def run(self) -> int:
         self.actors.start()
@@ -194,6 +198,7 @@ class Root:
         self.bus.close()
         self._inbox.close(0)
         self._commands.close()
+        self._reload.close()
         self.loop.close()
         self.zmq.destroy(linger=0)
         close_quietly(self._lifeline_w)

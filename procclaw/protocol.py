@@ -52,6 +52,8 @@ CONTROLLER_COMMANDS = frozenset(
         "reload",  # re-read and apply the config files
         "config",  # the applied config, secrets unresolved
         "report",  # from a supervisor: a job's new state, or a finished run
+        "runs_summary",  # finished runs counted per job and result, and their durations
+        "api_settings",  # for the gateway: where to listen, and its auth (token unresolved)
     }
 )
 ROOT_COMMANDS = frozenset(
@@ -68,7 +70,7 @@ SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart"})
 # Sent by actors to root on their private channel; never accepted from a client.
 ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
 
-CALLERS = frozenset({"cli", "api", "actor"})
+CALLERS = frozenset({"cli", "api", "actor", "signal"})
 
 
 class ProtocolError(Exception):

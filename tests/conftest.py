@@ -16,6 +16,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from api_port import free_port, use_port
 
 from procclaw.client import Client, Subscription
 from procclaw.home import Home
@@ -57,6 +58,7 @@ class Sandbox:
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
         }
         self._known_pids: set[int] = set()
+        self.api_port = free_port()
 
     def write(self, name: str, text: str) -> Path:
         path = self.home.root / name
@@ -80,6 +82,7 @@ class Sandbox:
         return result
 
     def start_daemon(self) -> int:
+        use_port(self.home.config_file, self.api_port)
         self.cli("daemon", "start", check=True)
         pid = self.client().daemon_pid()
         assert pid is not None

@@ -707,7 +707,8 @@ def test_env_names_and_null_values_are_refused():
 
 def test_auth_enabled_without_a_token_is_refused():
     assert problems("api:\n  auth:\n    enabled: true\n") == [
-        "procclaw.yaml:3: api.auth.enabled is true but no api.auth.token is set"
+        "procclaw.yaml:3: api.auth.enabled is true but no api.auth.token or api.auth.token_file"
+        " is set"
     ]
 
 

@@ -29,7 +29,14 @@ def test_reload_applies_a_good_config_and_publishes_what_changed(running):
     events = running.subscribe("config.")
     running.write("jobs.yaml", "jobs:\n  hello:\n    cmd: echo hi\n  new:\n    cmd: 'true'\n")
     change = running.client().call("reload")
-    assert change == {"added": ["new"], "removed": ["clock"], "changed": ["hello"]}
+    assert change == {
+        "added": ["new"],
+        "removed": ["clock"],
+        "changed": ["hello"],
+        "unchanged": [],
+        "actions": {"clock": "stopped"},
+        "errors": {},
+    }
     event = events.wait_for(lambda e: e.topic == "config.reloaded", timeout=5)
     assert event is not None and event.data == change
     assert _job_ids(running) == ["hello", "new"]

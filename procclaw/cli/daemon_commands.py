@@ -190,7 +190,9 @@ def status(home: Home, as_json: bool) -> int:
     print("actors:")
     for actor in daemon["actors"]:
         pid = actor["pid"] if actor["pid"] is not None else "-"
+        note = actor.get("problem") or actor.get("listening") or ""
         print(
             f"  {actor['name']:<20} {actor['state']:<9} pid {pid:<8} restarts {actor['restarts']}"
+            + (f"  {note}" if note else "")
         )
     return 0

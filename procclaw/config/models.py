@@ -48,12 +48,25 @@ class DaemonSettings(_Model):
 
 @dataclass(frozen=True, slots=True)
 class AuthSettings(_Model):
+    """Bearer-token auth of the HTTP API.
+
+    `token` may be `${secret:NAME}`; `token_file` names a file holding the token.
+    `metrics: false` leaves `/metrics` open to scrapers without a token.
+    """
+
     enabled: bool = False
     token: str | None = field(default=None, repr=False)
+    token_file: str | None = None
+    metrics: bool = True
 
     def to_dict(self) -> dict[str, Any]:
         """The settings with the token masked: this dict travels and gets displayed."""
-        return {"enabled": self.enabled, "token": None if self.token is None else "********"}
+        return {
+            "enabled": self.enabled,
+            "token": None if self.token is None else "********",
+            "token_file": self.token_file,
+            "metrics": self.metrics,
+        }
 
 
 @dataclass(frozen=True, slots=True)

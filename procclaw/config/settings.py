@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+import os
 from typing import Any
 
 from procclaw.config.fields import Fields
@@ -29,6 +31,7 @@ SETTINGS_KEYS = ("daemon", "api", "defaults", "openclaw")
 DAEMON_KEYS = ("host", "port", "log_level")
 DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "timezone")
 OPENCLAW_KEYS = ("enabled", "memory_logging", "alerts")
+AUTH_KEYS = ("enabled", "token", "token_file", "metrics")
 
 
 def settings_scope(log: ProblemLog, path: tuple[PathSegment, ...] = ()) -> Scope:
@@ -39,9 +42,18 @@ def settings_scope(log: ProblemLog, path: tuple[PathSegment, ...] = ()) -> Scope
 def read_settings(root: Any, log: ProblemLog) -> Settings:
     """The settings in `root` (the parsed file, None when empty), reporting into `log`."""
     top = Fields(settings_scope(log), root, 1, SETTINGS_KEYS)
+    daemon_fields = top.nested("daemon", DAEMON_KEYS)
+    daemon = _read_daemon(daemon_fields)
+    auth = _read_auth(top.nested("api", ("auth",)))
+    if not auth.enabled and not is_loopback(daemon.host):
+        daemon_fields.scope.sentence(
+            daemon_fields.key_line("host"),
+            f"daemon.host {daemon.host} is reachable from other machines: set"
+            " api.auth.enabled: true with a token, or use 127.0.0.1",
+        )
     return Settings(
-        daemon=_read_daemon(top.nested("daemon", DAEMON_KEYS)),
-        api=ApiSettings(auth=_read_auth(top.nested("api", ("auth",)))),
+        daemon=daemon,
+        api=ApiSettings(auth=auth),
         defaults=_read_defaults(top.nested("defaults", DEFAULTS_KEYS)),
         openclaw=_read_openclaw(top.nested("openclaw", OPENCLAW_KEYS)),
     )
@@ -57,14 +69,23 @@ def _read_daemon(fields: Fields) -> DaemonSettings:
 
 
 def _read_auth(api: Fields) -> AuthSettings:
-    fields = api.nested("auth", ("enabled", "token"))
+    fields = api.nested("auth", AUTH_KEYS)
     enabled = fields.get("enabled", boolean, False)
     token = fields.get("token", optional(_token), None)
-    if enabled and fields.raw("token") is None:
+    token_file = fields.get("token_file", optional(text), None)
+    if enabled and fields.raw("token") is None and fields.raw("token_file") is None:
         fields.scope.sentence(
-            fields.key_line("enabled"), "api.auth.enabled is true but no api.auth.token is set"
+            fields.key_line("enabled"),
+            "api.auth.enabled is true but no api.auth.token or api.auth.token_file is set",
         )
-    return AuthSettings(enabled=enabled, token=token)
+    if token is not None and token_file is not None:
+        fields.reject("token_file", "cannot be combined with api.auth.token: give one")
+    return AuthSettings(
+        enabled=enabled,
+        token=token,
+        token_file=None if token_file is None else os.path.expanduser(token_file),
+        metrics=fields.get("metrics", boolean, True),
+    )
 
 
 def _read_defaults(fields: Fields) -> Defaults:
@@ -95,3 +116,13 @@ def _token(value: Any) -> str:
     if problem := reference_problem(token):
         raise Invalid(problem)
     return token
+
+
+def is_loopback(host: str) -> bool:
+    """True when only this machine can reach `host`: localhost or a loopback address."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a name other than localhost may resolve to anything

@@ -1,0 +1,47 @@
+"""The Falcon app: its routes, its middleware, and the JSON shape of its errors."""
+
+from __future__ import annotations
+
+import falcon
+
+from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
+from procclaw.api.daemon import Health, Reload
+from procclaw.api.errors import serialize_error
+from procclaw.api.events import EventStream
+from procclaw.api.jobs import JobAction, JobDetail, JobList
+from procclaw.api.logs import JobLogs
+from procclaw.api.metrics import Metrics
+from procclaw.api.openapi import OpenApi
+from procclaw.client import Client
+from procclaw.home import Home
+
+
+class ApiApp:
+    """The WSGI app, and the parts the gateway adjusts while it runs."""
+
+    def __init__(
+        self, home: Home, client: Client, bound_host: str, check: TokenCheck, streams: int
+    ):
+        self.auth = AuthMiddleware(check)
+        self.events = EventStream(client, home, streams)
+        self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), self.auth])
+        self.wsgi.set_error_serializer(serialize_error)
+        self.wsgi.req_options.auto_parse_qs_csv = False
+        routes = {
+            "/health": Health(client),
+            "/metrics": Metrics(client),
+            "/api/v1/jobs": JobList(client),
+            "/api/v1/jobs/{job_id}": JobDetail(client),
+            "/api/v1/jobs/{job_id}/logs": JobLogs(client, home),
+            "/api/v1/events": self.events,
+            "/api/v1/reload": Reload(client),
+            "/api/v1/openapi.json": OpenApi(),
+        }
+        for action in ("start", "stop", "restart"):
+            routes[f"/api/v1/jobs/{{job_id}}/{action}"] = JobAction(client, action)
+        for path, resource in routes.items():
+            self.wsgi.add_route(path, resource)
+
+    def use_token(self, check: TokenCheck) -> None:
+        """A reloaded config's auth settings apply to the next request."""
+        self.auth.check = check

@@ -1,0 +1,137 @@
+"""Who may use the API: the bearer token check, and the Host header check.
+
+The token is compared in constant time, as bytes: both sides are hashed with SHA-256
+first, so neither the comparison's time nor its length check tells anything about the
+token. A missing, empty, wrong, non-ASCII or oversized token is a 401 with a JSON body,
+never an exception. `GET /health` is always open, `/metrics` when `api.auth.metrics`
+is false.
+
+The Host check defends against DNS rebinding: a web page whose name was re-pointed at
+127.0.0.1 sends its own name as Host, and gets a 403.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import falcon
+
+from procclaw.api.errors import api_error
+from procclaw.home import Home
+from procclaw.secrets import SecretError, resolve_text
+
+# Longer Authorization headers are refused unread: no token of ours comes close.
+MAX_AUTHORIZATION = 4096
+UNAUTHORIZED = "unauthorized"
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+@dataclass(frozen=True)
+class TokenCheck:
+    """The expected token's digest, or why there is none (every request is then refused)."""
+
+    enabled: bool
+    digest: bytes | None = None
+    problem: str | None = None
+    open_metrics: bool = False
+
+    @classmethod
+    def from_settings(cls, home: Home, auth: dict[str, Any]) -> TokenCheck:
+        """From the controller's `api_settings`: resolves `${secret:...}`, reads token_file."""
+        open_metrics = not auth.get("metrics", True)
+        if not auth.get("enabled"):
+            return cls(enabled=False, open_metrics=True)
+        try:
+            token = _configured_token(home, auth)
+        except (SecretError, OSError, UnicodeDecodeError) as exc:
+            return cls(enabled=True, problem=f"the API token cannot be read: {exc}")
+        if not token:
+            return cls(enabled=True, problem="the API token is empty")
+        return cls(enabled=True, digest=_digest(token.encode()), open_metrics=open_metrics)
+
+    def accepts(self, authorization: str | None) -> bool:
+        if self.digest is None or not authorization or len(authorization) > MAX_AUTHORIZATION:
+            return False
+        scheme, _, given = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not given.strip():
+            return False
+        try:
+            # WSGI hands headers over as latin-1; a non-ASCII token is simply wrong.
+            given_bytes = given.strip().encode("latin-1")
+        except UnicodeEncodeError:
+            return False
+        return hmac.compare_digest(_digest(given_bytes), self.digest)
+
+
+def _configured_token(home: Home, auth: dict[str, Any]) -> str:
+    if auth.get("token_file"):
+        return Path(auth["token_file"]).read_text().strip()
+    return resolve_text(home, auth.get("token") or "")
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.sha256(data).digest()
+
+
+class AuthMiddleware:
+    """Refuses a request without the right bearer token (unless its route is open)."""
+
+    def __init__(self, check: TokenCheck):
+        self.check = check
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        check = self.check
+        if not check.enabled:
+            return
+        if req.path == "/health" and req.method == "GET":
+            return
+        if req.path == "/metrics" and check.open_metrics:
+            return
+        if check.problem is not None:
+            raise api_error(falcon.HTTP_503, "unavailable", check.problem)
+        if not check.accepts(req.get_header("Authorization")):
+            raise api_error(
+                falcon.HTTP_401,
+                UNAUTHORIZED,
+                "missing or wrong API token: send the header 'Authorization: Bearer <token>'",
+                headers={"WWW-Authenticate": 'Bearer realm="procclaw"'},
+            )
+
+
+class HostMiddleware:
+    """Refuses a Host header that is neither the bound address nor a loopback name."""
+
+    def __init__(self, bound_host: str):
+        self._any_host = _is_wildcard(bound_host)
+        self._allowed = {name.lower() for name in (*LOOPBACK_NAMES, bound_host.strip("[]"))}
+
+    def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
+        if self._any_host:
+            return  # bound to every address: only allowed with auth, which guards instead
+        host = _host_name(req.get_header("Host") or "")
+        if host not in self._allowed:
+            raise api_error(
+                falcon.HTTP_403,
+                "forbidden_host",
+                f"Host {host or '(none)'!r} is not this API's address; use 127.0.0.1 or localhost",
+            )
+
+
+def _host_name(header: str) -> str:
+    """`[::1]:9876` -> `::1`, `localhost:9876` -> `localhost`."""
+    header = header.strip().lower()
+    if header.startswith("["):
+        return header[1:].partition("]")[0]
+    return header.rpartition(":")[0] if header.count(":") == 1 else header
+
+
+def _is_wildcard(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False

@@ -1,0 +1,92 @@
+"""`/api/v1/events`: the event bus as Server-Sent Events.
+
+Each stream has its own SUB socket on the bus, subscribed to the jobs asked for (`job`,
+repeatable: that job's `job.<id>.*` and `schedule.<id>.*` events) or to everything. A
+stream first sends the comment `: subscribed` once its subscription is live, so a
+client knows that nothing published after it will be missed. Each event is
+
+    id: <src>:<seq>
+    event: <topic>
+    data: {"topic", "src", "seq", "ts", "data"}
+
+`type` (repeatable) keeps only events whose last topic part matches (`failed`,
+`running`, `health`, `fired`, `up`, ...). A comment every KEEPALIVE seconds keeps
+proxies from closing an idle stream and lets the server notice a client that left.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+from collections.abc import Iterator
+
+import falcon
+
+from procclaw import protocol
+from procclaw.api.errors import api_error, bad_request, from_client_error
+from procclaw.client import Client, ClientError, Subscription
+from procclaw.home import Home
+
+KEEPALIVE = 15.0
+_NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
+
+
+class EventStream:
+    def __init__(self, client: Client, home: Home, max_streams: int):
+        self.client = client
+        self.home = home
+        self._slots = threading.BoundedSemaphore(max_streams)
+        self.closing = threading.Event()
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        jobs = _names(req, "job")
+        types = set(_names(req, "type"))
+        prefixes = tuple(
+            prefix for job in jobs for prefix in (protocol.job_prefix(job), f"schedule.{job}.")
+        )
+        if not self._slots.acquire(blocking=False):
+            raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
+        subscription = Subscription(self.home, prefixes or ("",))
+        try:
+            subscription.sync(self.client)
+        except ClientError as exc:
+            subscription.close()
+            self._slots.release()
+            raise from_client_error(exc) from None
+        resp.content_type = "text/event-stream"
+        resp.set_header("Cache-Control", "no-cache")
+        resp.set_header("X-Accel-Buffering", "no")
+        resp.stream = self._stream(subscription, types)
+
+    def _stream(self, subscription: Subscription, types: set[str]) -> Iterator[bytes]:
+        try:
+            yield b": subscribed\n\n"
+            while not self.closing.is_set():
+                event = subscription.receive(KEEPALIVE)
+                if event is None:
+                    yield b": keepalive\n\n"
+                elif not event.topic.startswith("bus.probe.") and _wanted(event, types):
+                    yield _frame(event)
+        finally:
+            subscription.close()
+            self._slots.release()
+
+
+def _names(req: falcon.Request, param: str) -> list[str]:
+    values = req.get_param_as_list(param) or []
+    for value in values:
+        if not _NAME.fullmatch(value):
+            raise bad_request(f"{param} {value!r} is not a valid name")
+    return values
+
+
+def _wanted(event: protocol.Event, types: set[str]) -> bool:
+    return not types or event.topic.rpartition(".")[2] in types
+
+
+def _frame(event: protocol.Event) -> bytes:
+    data = {"topic": event.topic, "src": event.src, "seq": event.seq, "ts": event.ts}
+    data["data"] = event.data
+    text = json.dumps(data, default=str)
+    return f"id: {event.src}:{event.seq}\nevent: {event.topic}\ndata: {text}\n\n".encode()

@@ -1,0 +1,81 @@
+"""`/api/v1/jobs`: list jobs, show one, and start, stop or restart it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from procclaw.api.errors import bad_request, from_client_error
+from procclaw.client import Client, ClientError
+from procclaw.states import JobState
+
+_STATES = tuple(state.value for state in JobState)
+
+
+def call(
+    client: Client, cmd: str, args: dict[str, Any] | None = None, target: str = "controller"
+) -> Any:
+    """One daemon call; its failure as the matching HTTP error."""
+    try:
+        return client.call_endpoint(target, cmd, args)
+    except ClientError as exc:
+        raise from_client_error(exc) from None
+
+
+class JobList:
+    """GET: every job, optionally only those in `status` and carrying `tag`."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        state = req.get_param("status")
+        tag = req.get_param("tag")
+        if state is not None and state not in _STATES:
+            raise bad_request(f"status must be one of {', '.join(_STATES)}, not {state!r}")
+        jobs = call(self.client, "list")
+        if state is not None:
+            jobs = [job for job in jobs if job["state"] == state]
+        if tag is not None:
+            jobs = [job for job in jobs if tag in job["tags"]]
+        resp.media = {"jobs": jobs}
+
+
+class JobDetail:
+    """GET: one job in detail, as `procclaw status --json` shows it."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
+        resp.media = call(self.client, "status", {"job": job_id})
+
+
+class JobAction:
+    """POST: `start`, `stop` (`force=true` kills at once) or `restart` one job.
+
+    Answers as soon as the daemon took the command, with the job's state then; the
+    event stream tells when it got there.
+    """
+
+    def __init__(self, client: Client, action: str):
+        self.client = client
+        self.action = action
+
+    def on_post(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
+        args: dict[str, Any] = {"job": job_id}
+        if self.action == "stop":
+            args["force"] = _flag(req, "force")
+        elif req.params:
+            raise bad_request(f"{self.action} takes no parameters, got {', '.join(req.params)}")
+        resp.media = {"job": job_id, "action": self.action, **call(self.client, self.action, args)}
+
+
+def _flag(req: falcon.Request, name: str) -> bool:
+    """A true/false query parameter (`force=true`, `force=1`), false when absent."""
+    try:
+        value = req.get_param_as_bool(name, blank_as_true=True)
+    except falcon.HTTPBadRequest:
+        raise bad_request(f"{name} must be true or false, not {req.get_param(name)!r}") from None
+    return bool(value)

@@ -1,0 +1,123 @@
+"""`/api/v1/openapi.json`: the OpenAPI 3 description of every route the app serves.
+
+A test holds this to the app's routes, both ways: every route is here, and nothing
+else is.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import falcon
+
+from procclaw import __version__
+
+_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {"code": {"type": "string"}, "message": {"type": "string"}},
+        }
+    },
+}
+_JSON = {"application/json": {"schema": {"type": "object"}}}
+_ERRORS = {
+    "400": "Bad parameters",
+    "401": "Missing or wrong token",
+    "403": "Host header not this API's address",
+    "404": "No such job",
+    "409": "Not allowed in the job's current state",
+    "503": "The daemon is not answering",
+}
+_JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+
+
+def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {"name": name, "in": "query", "schema": schema, "description": description}
+
+
+def _operation(
+    summary: str, *, parameters: list | None = None, content: dict | None = None, open_=False
+) -> dict[str, Any]:
+    responses: dict[str, Any] = {"200": {"description": "OK", "content": content or _JSON}}
+    for status, description in _ERRORS.items():
+        responses[status] = {
+            "description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+        }
+    operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if parameters:
+        operation["parameters"] = parameters
+    if open_:
+        operation["security"] = []
+    return operation
+
+
+def _job_action(verb: str, parameters: list | None = None) -> dict[str, Any]:
+    return {"post": _operation(f"{verb} the job", parameters=[_JOB_ID, *(parameters or [])])}
+
+
+SPEC: dict[str, Any] = {
+    "openapi": "3.0.3",
+    "info": {"title": "ProcClaw", "version": __version__},
+    "servers": [{"url": "http://127.0.0.1:9876"}],
+    "security": [{"bearer": []}],
+    "components": {
+        "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+        "schemas": {"Error": _ERROR},
+    },
+    "paths": {
+        "/health": {"get": _operation("Whether the daemon answers", open_=True)},
+        "/metrics": {
+            "get": _operation(
+                "Prometheus metrics (open when api.auth.metrics is false)",
+                content={"text/plain": {"schema": {"type": "string"}}},
+            )
+        },
+        "/api/v1/jobs": {
+            "get": _operation(
+                "List the jobs",
+                parameters=[
+                    _query("status", {"type": "string"}, "only jobs in this state"),
+                    _query("tag", {"type": "string"}, "only jobs with this tag"),
+                ],
+            )
+        },
+        "/api/v1/jobs/{id}": {"get": _operation("One job in detail", parameters=[_JOB_ID])},
+        "/api/v1/jobs/{id}/start": _job_action("Start"),
+        "/api/v1/jobs/{id}/stop": _job_action(
+            "Stop", [_query("force", {"type": "boolean"}, "SIGKILL at once, no grace period")]
+        ),
+        "/api/v1/jobs/{id}/restart": _job_action("Restart"),
+        "/api/v1/jobs/{id}/logs": {
+            "get": _operation(
+                "The last lines of the job's output, secrets masked",
+                parameters=[
+                    _JOB_ID,
+                    _query("lines", {"type": "integer", "minimum": 0}, "how many (100)"),
+                    _query("stream", {"type": "string", "enum": ["stdout", "stderr"]}, "which log"),
+                ],
+            )
+        },
+        "/api/v1/events": {
+            "get": _operation(
+                "Server-Sent Events from the event bus",
+                parameters=[
+                    _query("job", {"type": "string"}, "only this job's events (repeatable)"),
+                    _query("type", {"type": "string"}, "only these event types (repeatable)"),
+                ],
+                content={"text/event-stream": {"schema": {"type": "string"}}},
+            )
+        },
+        "/api/v1/reload": {"post": _operation("Re-read and apply the config files")},
+        "/api/v1/openapi.json": {"get": _operation("This document")},
+    },
+}
+
+
+class OpenApi:
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = SPEC

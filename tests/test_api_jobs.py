@@ -1,0 +1,133 @@
+"""The REST API over real HTTP: jobs, logs, errors as JSON, and the OpenAPI document."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+
+import falcon.inspect
+import pytest
+from conftest import wait_until
+from http_helpers import get, post, request
+
+from procclaw.api.app import ApiApp
+from procclaw.api.auth import TokenCheck
+from procclaw.client import Client
+from procclaw.home import Home
+
+JOBS = """\
+jobs:
+  ticker:
+    cmd: python3 -u -c "import time; print('tick', flush=True); time.sleep(600)"
+    type: continuous
+    tags: [web]
+    shutdown: {grace_period: 5}
+  once:
+    cmd: sh -c 'echo one; echo two; echo oops >&2'
+    tags: [batch]
+"""
+
+
+@pytest.fixture
+def api(sandbox):
+    sandbox.run_jobs(JOBS)
+    sandbox.wait_state("ticker", "running")
+    return sandbox
+
+
+def test_health_answers_with_the_controller_up(api):
+    reply = get(api.api_port, "/health")
+    assert reply.status == 200
+    assert reply.json["status"] == "ok" and reply.json["jobs"] == 2
+
+
+def test_jobs_are_listed_and_filtered_by_status_and_tag(api):
+    jobs = get(api.api_port, "/api/v1/jobs").json["jobs"]
+    assert [job["id"] for job in jobs] == ["ticker", "once"]
+    running = get(api.api_port, "/api/v1/jobs?status=running").json["jobs"]
+    assert [job["id"] for job in running] == ["ticker"]
+    batch = get(api.api_port, "/api/v1/jobs?tag=batch").json["jobs"]
+    assert [job["id"] for job in batch] == ["once"]
+    assert get(api.api_port, "/api/v1/jobs?status=running&tag=batch").json["jobs"] == []
+
+
+def test_one_job_in_detail(api):
+    job = get(api.api_port, "/api/v1/jobs/ticker").json
+    assert job["state"] == "running" and job["pid"] and job["config"]["tags"] == ["web"]
+
+
+def test_start_stop_and_restart_over_http(api):
+    port = api.api_port
+    reply = post(port, "/api/v1/jobs/once/start")
+    assert reply.status == 200 and reply.json["action"] == "start"
+    api.wait_state("once", "completed")
+    old_pid = api.job("ticker")["pid"]
+    assert post(port, "/api/v1/jobs/ticker/restart").status == 200
+    wait_until(lambda: (job := api.job("ticker"))["state"] == "running" and job["pid"] != old_pid)
+    assert post(port, "/api/v1/jobs/ticker/stop?force=true").status == 200
+    api.wait_state("ticker", "stopped")
+
+
+def test_logs_give_the_last_lines_of_either_stream(api):
+    post(api.api_port, "/api/v1/jobs/once/start")
+    api.wait_state("once", "completed")
+    out = get(api.api_port, "/api/v1/jobs/once/logs?lines=1").json
+    assert out["lines"] == ["two"] and out["stream"] == "stdout"
+    err = get(api.api_port, "/api/v1/jobs/once/logs?stream=stderr").json
+    assert err["lines"] == ["oops"]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "status", "code"),
+    [
+        ("GET", "/api/v1/jobs/nope", 404, "no_such_job"),
+        ("POST", "/api/v1/jobs/nope/start", 404, "no_such_job"),
+        ("GET", "/api/v1/jobs/once/logs?lines=-3", 400, "bad_request"),
+        ("GET", "/api/v1/jobs/once/logs?lines=abc", 400, "bad_request"),
+        ("GET", "/api/v1/jobs/once/logs?stream=both", 400, "bad_request"),
+        ("GET", "/api/v1/jobs?status=sleeping", 400, "bad_request"),
+        ("POST", "/api/v1/jobs/ticker/stop?force=maybe", 400, "bad_request"),
+        ("POST", "/api/v1/jobs/ticker/start", 409, "conflict"),
+        ("GET", "/api/v1/nothing-here", 404, "not_found"),
+        ("DELETE", "/api/v1/jobs/ticker", 405, "method_not_allowed"),
+    ],
+)
+def test_errors_are_json_with_the_right_status(api, method, path, status, code):
+    reply = request(api.api_port, method, path)
+    assert reply.status == status, reply.body
+    assert reply.json["error"]["code"] == code
+    assert reply.json["error"]["message"]
+
+
+def test_a_controller_that_does_not_answer_is_a_503(api):
+    controller = api.actor_pid("controller")
+    os.kill(controller, signal.SIGSTOP)
+    try:
+        reply = get(api.api_port, "/api/v1/jobs", timeout=30)
+        assert reply.status == 503 and reply.json["error"]["code"] == "unavailable"
+        assert get(api.api_port, "/health", timeout=30).status == 503
+    finally:
+        os.kill(controller, signal.SIGCONT)
+
+
+def test_the_openapi_document_lists_every_route_and_nothing_else(api):
+    spec = get(api.api_port, "/api/v1/openapi.json").json
+    assert spec["openapi"].startswith("3.")
+    documented = {
+        (_shape(path), method.upper())
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+    app = ApiApp(Home(api.home.root), Client(api.home), "127.0.0.1", TokenCheck(False), 1)
+    served = {
+        (_shape(route.path), method.method)
+        for route in falcon.inspect.inspect_routes(app.wsgi)
+        for method in route.methods
+        if not method.internal
+    }
+    assert documented == served
+
+
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}]*\}", "{}", path)
