@@ -206,6 +206,16 @@ def job_prefix(job_id: str) -> str:
     return f"job.{job_id}."
 
 
+def job_event_prefixes(job_id: str) -> tuple[str, ...]:
+    """Subscription prefixes for everything about one job: its own and its schedule's."""
+    return (job_prefix(job_id), f"schedule.{job_id}.")
+
+
+def event_type(topic: str) -> str:
+    """What happened, without whom it happened to: `job.api.failed` -> `failed`."""
+    return topic.rpartition(".")[2]
+
+
 class EventSource:
     """Stamps the events of one publisher with its name and a sequence number."""
 

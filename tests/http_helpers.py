@@ -9,7 +9,7 @@ from typing import Any, NamedTuple
 
 class Reply(NamedTuple):
     status: int
-    headers: dict[str, str]
+    headers: dict[str, str]  # names in lower case
     body: bytes
 
     @property
@@ -32,7 +32,8 @@ def request(
             sent["Authorization"] = f"Bearer {token}"
         connection.request(method, path, headers=sent)
         response = connection.getresponse()
-        return Reply(response.status, dict(response.getheaders()), response.read())
+        headers = {name.lower(): value for name, value in response.getheaders()}
+        return Reply(response.status, headers, response.read())
     finally:
         connection.close()
 
@@ -43,3 +44,36 @@ def get(port: int, path: str, **kwargs) -> Reply:
 
 def post(port: int, path: str, **kwargs) -> Reply:
     return request(port, "POST", path, **kwargs)
+
+
+class EventStream:
+    """An open `/api/v1/events` response, read one Server-Sent Event at a time."""
+
+    def __init__(self, port: int, path: str, token: str | None = None, timeout: float = 20.0):
+        self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        self.connection.request("GET", path, headers=headers)
+        self.response = self.connection.getresponse()
+
+    def next_block(self) -> list[str]:
+        """The lines of the next event or comment, up to its blank line."""
+        lines = []
+        while True:
+            line = self.response.readline().decode()
+            if not line:
+                raise EOFError("the event stream ended")
+            if line == "\n":
+                return lines
+            lines.append(line.rstrip("\n"))
+
+    def next_event(self) -> dict[str, Any]:
+        """The next event (comments skipped) as {"id", "event", "data"}."""
+        while True:
+            fields = dict(
+                line.split(": ", 1) for line in self.next_block() if not line.startswith(":")
+            )
+            if fields:
+                return {**fields, "data": json.loads(fields["data"])}
+
+    def close(self) -> None:
+        self.connection.close()

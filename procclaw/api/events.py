@@ -29,6 +29,7 @@ from procclaw.client import Client, ClientError, Subscription
 from procclaw.home import Home
 
 KEEPALIVE = 15.0
+_PROBES = protocol.probe_topic("")
 _NAME = re.compile(r"[A-Za-z0-9_.-]{1,128}")
 
 
@@ -42,9 +43,7 @@ class EventStream:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         jobs = _names(req, "job")
         types = set(_names(req, "type"))
-        prefixes = tuple(
-            prefix for job in jobs for prefix in (protocol.job_prefix(job), f"schedule.{job}.")
-        )
+        prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
         if not self._slots.acquire(blocking=False):
             raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
         subscription = Subscription(self.home, prefixes or ("",))
@@ -66,7 +65,7 @@ class EventStream:
                 event = subscription.receive(KEEPALIVE)
                 if event is None:
                     yield b": keepalive\n\n"
-                elif not event.topic.startswith("bus.probe.") and _wanted(event, types):
+                elif not event.topic.startswith(_PROBES) and _wanted(event, types):
                     yield _frame(event)
         finally:
             subscription.close()
@@ -82,7 +81,7 @@ def _names(req: falcon.Request, param: str) -> list[str]:
 
 
 def _wanted(event: protocol.Event, types: set[str]) -> bool:
-    return not types or event.topic.rpartition(".")[2] in types
+    return not types or protocol.event_type(event.topic) in types
 
 
 def _frame(event: protocol.Event) -> bytes:

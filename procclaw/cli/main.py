@@ -14,6 +14,8 @@ Commands:
   stop        Stop a job (gracefully: signal, grace period, then SIGKILL)
   restart     Restart a job
   logs        Show (or follow) a job's output
+  events      Watch the event bus (job state changes, actors, reloads)
+  reload      Re-read the config files and apply what changed
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
   version     Show the version
@@ -45,6 +47,8 @@ COMMANDS = {
     "stop": "control_commands",
     "restart": "control_commands",
     "logs": "log_commands",
+    "events": "event_commands",
+    "reload": "reload_commands",
     "secret": "secret_commands",
     "service": "service_commands",
 }

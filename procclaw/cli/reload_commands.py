@@ -1,0 +1,52 @@
+"""`procclaw reload`: re-read the config files and apply what changed.
+
+Usage:
+  procclaw reload
+
+New jobs are added (enabled continuous ones started), removed jobs stopped, changed
+jobs restarted if they were running, and every other job left alone. A config with
+errors changes nothing: the errors are printed and the exit status is 1.
+`kill -HUP <daemon pid>` and `POST /api/v1/reload` do the same.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from docopt import docopt
+
+from procclaw.cli.errors import CliFailure
+from procclaw.home import Home
+
+USAGE = __doc__
+
+
+def run(argv: list[str]) -> int:
+    from procclaw.client import Client, ClientError
+
+    docopt(USAGE, argv=argv)
+    try:
+        change = Client(Home.from_env()).call("reload")
+    except ClientError as exc:
+        if exc.code != "invalid_config":
+            raise
+        print(exc.message, file=sys.stderr)
+        raise CliFailure("config not reloaded; nothing changed") from None
+    print(describe(change))
+    for job_id, error in change.get("errors", {}).items():
+        print(f"procclaw: {job_id}: {error}", file=sys.stderr)
+    return 1 if change.get("errors") else 0
+
+
+def describe(change: dict) -> str:
+    """`config reloaded: added new (started); removed old (stopped); 3 unchanged`."""
+    actions = change.get("actions", {})
+    parts = []
+    for key in ("added", "removed", "changed"):
+        if change.get(key):
+            jobs = ", ".join(
+                f"{job} ({actions[job]})" if job in actions else job for job in change[key]
+            )
+            parts.append(f"{key} {jobs}")
+    parts.append(f"{len(change.get('unchanged', []))} unchanged")
+    return "config reloaded: " + "; ".join(parts)

@@ -1,0 +1,109 @@
+"""Who may use the API: bearer tokens (literal, file, secret), the Host check, and the
+refusal to serve other machines without auth."""
+
+from __future__ import annotations
+
+import pytest
+from http_helpers import get, request
+
+from procclaw.api.openapi import SPEC
+
+TOKEN = "s3cret-token-for-tests"
+JOBS = "jobs:\n  idle:\n    cmd: 'true'\n"
+
+
+def _with_auth(sandbox, auth_lines: str) -> None:
+    sandbox.write("procclaw.yaml", f"api:\n  auth:\n    enabled: true\n{auth_lines}")
+    sandbox.run_jobs(JOBS)
+
+
+@pytest.fixture
+def guarded(sandbox):
+    _with_auth(sandbox, f"    token: {TOKEN}\n")
+    return sandbox
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    [
+        None,
+        "",
+        "Bearer",
+        "Bearer ",
+        "Bearer wrong",
+        f"Bearer {TOKEN}x",
+        f"Basic {TOKEN}",
+        "Bearer " + "☃" * 8,
+        "Bearer " + "x" * 20000,
+    ],
+    ids=["missing", "empty", "no-token", "blank", "wrong", "longer", "basic", "non-ascii", "huge"],
+)
+def test_a_missing_or_wrong_token_is_a_json_401(guarded, authorization):
+    headers = {} if authorization is None else {"Authorization": authorization.encode()}
+    reply = request(guarded.api_port, "GET", "/api/v1/jobs", headers=headers)
+    assert reply.status == 401
+    assert reply.json["error"]["code"] == "unauthorized"
+    assert reply.headers["www-authenticate"].startswith("Bearer")
+
+
+def test_every_route_but_health_needs_the_token(guarded):
+    for path, operations in SPEC["paths"].items():
+        concrete = path.replace("{id}", "idle")
+        for method in operations:
+            reply = request(guarded.api_port, method.upper(), concrete)
+            if (path, method) == ("/health", "get"):
+                assert reply.status == 200
+            else:
+                assert reply.status == 401, (method, path)
+
+
+def test_the_right_token_opens_the_api(guarded):
+    reply = get(guarded.api_port, "/api/v1/jobs", token=TOKEN)
+    assert reply.status == 200 and reply.json["jobs"][0]["id"] == "idle"
+    assert get(guarded.api_port, "/metrics", token=TOKEN).status == 200
+
+
+def test_metrics_can_be_left_open_to_scrapers(sandbox):
+    _with_auth(sandbox, f"    token: {TOKEN}\n    metrics: false\n")
+    assert get(sandbox.api_port, "/metrics").status == 200
+    assert get(sandbox.api_port, "/api/v1/jobs").status == 401
+
+
+def test_the_token_may_come_from_a_file(sandbox):
+    token_file = sandbox.write("api-token", f"{TOKEN}\n")
+    _with_auth(sandbox, f"    token_file: {token_file}\n")
+    assert get(sandbox.api_port, "/api/v1/jobs", token=TOKEN).status == 200
+    assert get(sandbox.api_port, "/api/v1/jobs", token="nope").status == 401
+
+
+def test_the_token_may_be_a_secret(sandbox):
+    sandbox.cli("secret", "set", "API_TOKEN", TOKEN, check=True)
+    _with_auth(sandbox, "    token: ${secret:API_TOKEN}\n")
+    assert get(sandbox.api_port, "/api/v1/jobs", token=TOKEN).status == 200
+    assert get(sandbox.api_port, "/api/v1/jobs", token="${secret:API_TOKEN}").status == 401
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:80", "10.1.2.3"])
+def test_a_foreign_host_header_is_refused(sandbox, host):
+    sandbox.run_jobs(JOBS)
+    reply = get(sandbox.api_port, "/api/v1/jobs", headers={"Host": host})
+    assert reply.status == 403 and reply.json["error"]["code"] == "forbidden_host"
+
+
+@pytest.mark.parametrize("host", ["localhost", "127.0.0.1", "[::1]"])
+def test_loopback_host_headers_are_accepted(sandbox, host):
+    sandbox.run_jobs(JOBS)
+    reply = get(sandbox.api_port, "/api/v1/jobs", headers={"Host": f"{host}:{sandbox.api_port}"})
+    assert reply.status == 200
+
+
+def test_the_daemon_refuses_to_serve_other_machines_without_auth(sandbox):
+    sandbox.write("procclaw.yaml", "daemon:\n  host: 0.0.0.0\n")
+    sandbox.write("jobs.yaml", JOBS)
+    result = sandbox.cli("daemon", "start")
+    assert result.returncode == 1
+    assert (
+        f"{sandbox.home.config_file}:2: daemon.host 0.0.0.0 is reachable from other machines:"
+        " set api.auth.enabled: true with a token, or use 127.0.0.1"
+    ) in result.stderr
+    assert sandbox.client().daemon_pid() is None

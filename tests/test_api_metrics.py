@@ -1,0 +1,73 @@
+"""`/metrics`, read back with prometheus_client's own text parser."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from conftest import wait_until
+from http_helpers import get
+from prometheus_client.parser import text_string_to_metric_families
+
+JOBS = """\
+jobs:
+  web:
+    cmd: python3 -c "import time; time.sleep(600)"
+    type: continuous
+  ok:
+    cmd: 'true'
+  bad:
+    cmd: sh -c 'exit 3'
+    retry: {preset: none}
+"""
+
+
+def _scrape(port: int) -> dict[str, dict[tuple, float]]:
+    """{sample name: {sorted label items: value}}."""
+    reply = get(port, "/metrics")
+    assert reply.status == 200
+    assert reply.headers["content-type"].startswith("text/plain")
+    samples: dict[str, dict[tuple, float]] = {}
+    for family in text_string_to_metric_families(reply.body.decode()):
+        for sample in family.samples:
+            samples.setdefault(sample.name, {})[tuple(sorted(sample.labels.items()))] = sample.value
+    return samples
+
+
+def test_metrics_describe_jobs_runs_and_actors(sandbox):
+    sandbox.run_jobs(JOBS)
+    sandbox.wait_state("web", "running")
+    for job, outcome in (("ok", "completed"), ("ok", "completed"), ("bad", "failed")):
+        sandbox.cli("start", job)
+        sandbox.wait_state(job, outcome)
+    controller = sandbox.actor_pid("controller")
+    os.kill(controller, signal.SIGKILL)
+    wait_until(lambda: sandbox.actor_pid("controller") not in (None, controller))
+
+    metrics = wait_until(
+        lambda: (
+            (m := _scrape(sandbox.api_port))["procclaw_job_runs_total"].get(
+                (("job", "bad"), ("result", "failed"))
+            )
+            and m
+        )
+    )
+    assert metrics["procclaw_jobs_total"] == {(): 3.0}
+    assert metrics["procclaw_job_status"] == {
+        (("job", "web"),): 1.0,
+        (("job", "ok"),): 0.0,
+        (("job", "bad"),): 0.0,
+    }
+    assert metrics["procclaw_job_uptime_seconds"][(("job", "web"),)] > 0
+    assert metrics["procclaw_job_restart_count_total"][(("job", "web"),)] == 0
+    assert metrics["procclaw_job_runs_total"] == {
+        (("job", "ok"), ("result", "completed")): 2.0,
+        (("job", "bad"), ("result", "failed")): 1.0,
+    }
+    assert metrics["procclaw_job_run_duration_seconds_count"][(("job", "ok"),)] == 2.0
+    assert metrics["procclaw_job_run_duration_seconds_bucket"][(("job", "ok"), ("le", "+Inf"))] == 2
+    assert metrics["procclaw_job_run_duration_seconds_sum"][(("job", "bad"),)] >= 0
+    assert metrics["procclaw_actor_restarts_total"][(("actor", "controller"),)] == 1.0
+    assert metrics["procclaw_actor_restarts_total"][(("actor", "gateway"),)] == 0.0
+    # No job has a health check: no health samples rather than made-up ones.
+    assert "procclaw_job_health" not in metrics

@@ -1,0 +1,80 @@
+"""The job-event stream: Server-Sent Events over HTTP and `procclaw events`."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pytest
+from http_helpers import EventStream, get
+
+JOBS = """\
+jobs:
+  once:
+    cmd: 'true'
+  other:
+    cmd: 'true'
+"""
+
+
+def test_sse_streams_the_events_of_one_job_and_type(sandbox):
+    sandbox.run_jobs(JOBS)
+    stream = EventStream(sandbox.api_port, "/api/v1/events?job=once&type=running&type=completed")
+    try:
+        assert stream.response.status == 200
+        assert stream.response.getheader("Content-Type").startswith("text/event-stream")
+        assert stream.next_block() == [": subscribed"]
+        sandbox.client().call("start", {"job": "other"})
+        sandbox.wait_state("other", "completed")
+        sandbox.client().call("start", {"job": "once"})
+        running, completed = stream.next_event(), stream.next_event()
+    finally:
+        stream.close()
+    assert running["event"] == "job.once.running"
+    assert running["data"]["topic"] == "job.once.running"
+    assert running["data"]["data"]["pid"]
+    assert completed["event"] == "job.once.completed"
+    src, seq = completed["id"].split(":")
+    assert src == "job-once" and int(seq) == completed["data"]["seq"]
+
+
+def test_sse_rejects_a_malformed_filter(sandbox):
+    sandbox.run_jobs(JOBS)
+    reply = get(sandbox.api_port, "/api/v1/events?job=../x")
+    assert reply.status == 400 and reply.json["error"]["code"] == "bad_request"
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_the_events_command_prints_a_jobs_events(sandbox, as_json):
+    sandbox.run_jobs(JOBS)
+    command = [sandbox.cli_path(), "events", "--job", "once", "-n", "2", "--timeout", "60"]
+    watcher = subprocess.Popen(
+        [*command, "--type", "starting", "--type", "completed"] + (["--json"] if as_json else []),
+        env=sandbox.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert "watching events" in watcher.stderr.readline()
+        sandbox.client().call("start", {"job": "other"})
+        sandbox.client().call("start", {"job": "once"})
+        out, _ = watcher.communicate(timeout=60)
+    finally:
+        watcher.kill()
+        watcher.wait()
+    assert watcher.returncode == 0
+    lines = out.splitlines()
+    if as_json:
+        topics = [json.loads(line)["topic"] for line in lines]
+        assert topics == ["job.once.starting", "job.once.completed"]
+    else:
+        assert [line.split()[1] for line in lines] == ["job.once.starting", "job.once.completed"]
+        assert "state=completed" in lines[1]
+
+
+def test_the_events_command_gives_up_after_its_timeout(sandbox):
+    sandbox.run_jobs(JOBS)
+    result = sandbox.cli("events", "--job", "once", "-n", "1", "--timeout", "0.5")
+    assert result.returncode == 1
+    assert "procclaw: 0 of 1 events in 0.5 s" in result.stderr
