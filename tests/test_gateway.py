@@ -1,0 +1,63 @@
+"""The gateway actor's life: a port in use, a crash, and settings changed by reload."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+
+from api_port import free_port
+from conftest import wait_until
+from http_helpers import get
+
+JOBS = "jobs:\n  idle:\n    cmd: 'true'\n"
+
+
+def _answers(port: int, token: str | None = None) -> bool:
+    try:
+        return get(port, "/api/v1/jobs", token=token, timeout=5).status == 200
+    except OSError:
+        return False
+
+
+def test_a_port_in_use_is_reported_and_retried_not_crash_looped(sandbox):
+    squatter = socket.socket()
+    squatter.bind(("127.0.0.1", sandbox.api_port))
+    squatter.listen()
+    try:
+        sandbox.run_jobs(JOBS)  # the daemon starts all the same
+        gateway = wait_until(lambda: (a := sandbox.actor("gateway")) and "problem" in a and a)
+        assert gateway["problem"] == (
+            f"cannot listen on 127.0.0.1:{sandbox.api_port}: Address already in use"
+        )
+        status = sandbox.cli("daemon", "status", check=True).stdout
+        assert "Address already in use" in status
+        assert "cannot listen on 127.0.0.1" in sandbox.home.daemon_log.read_text()
+    finally:
+        squatter.close()
+    wait_until(lambda: _answers(sandbox.api_port), timeout=30)
+    gateway = sandbox.actor("gateway")
+    assert gateway["restarts"] == 0
+    assert gateway["listening"] == f"http://127.0.0.1:{sandbox.api_port}"
+
+
+def test_a_killed_gateway_is_back_and_serving(sandbox):
+    sandbox.run_jobs(JOBS)
+    old = sandbox.actor_pid("gateway")
+    os.kill(old, signal.SIGKILL)
+    wait_until(lambda: sandbox.actor_pid("gateway") not in (None, old))
+    wait_until(lambda: _answers(sandbox.api_port), timeout=15)
+
+
+def test_reload_moves_the_api_to_a_new_port_and_token(sandbox):
+    sandbox.run_jobs(JOBS)
+    assert _answers(sandbox.api_port)
+    new_port = free_port()
+    sandbox.write(
+        "procclaw.yaml",
+        f"daemon:\n  port: {new_port}\napi:\n  auth:\n    enabled: true\n    token: t0ken\n",
+    )
+    sandbox.cli("reload", check=True)
+    wait_until(lambda: _answers(new_port, token="t0ken"), timeout=15)
+    assert get(new_port, "/api/v1/jobs").status == 401
+    wait_until(lambda: not _answers(sandbox.api_port))

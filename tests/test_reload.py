@@ -1,0 +1,90 @@
+"""Reload (CLI, HTTP, SIGHUP): only what changed is touched; a bad config changes nothing."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+import psutil
+from conftest import is_gone, wait_until
+from http_helpers import post
+
+SLEEP = 'python3 -c "import time; time.sleep(600)"'
+
+
+def _jobs(**commands: str) -> str:
+    lines = ["jobs:"]
+    for job_id, cmd in commands.items():
+        lines += [f"  {job_id}:", f"    cmd: {cmd}", "    type: continuous"]
+        lines += ["    shutdown: {grace_period: 5}"]
+    return "\n".join(lines) + "\n"
+
+
+def _pids(sandbox, *job_ids: str) -> dict[str, int]:
+    return {job_id: sandbox.wait_state(job_id, "running")["pid"] for job_id in job_ids}
+
+
+def test_reload_applies_only_the_difference(sandbox):
+    sandbox.run_jobs(_jobs(keep=f"{SLEEP} keep", edit=f"{SLEEP} old", drop=f"{SLEEP} drop"))
+    before = _pids(sandbox, "keep", "edit", "drop")
+    sandbox.write("jobs.yaml", _jobs(keep=f"{SLEEP} keep", edit=f"{SLEEP} new", add=SLEEP))
+
+    result = sandbox.cli("reload", check=True)
+
+    assert result.stdout.strip() == (
+        "config reloaded: added add (started); removed drop (stopped);"
+        " changed edit (restarted); 1 unchanged"
+    )
+    wait_until(lambda: is_gone(before["drop"]))
+    after = _pids(sandbox, "keep", "add")
+    edited = wait_until(
+        lambda: (
+            (job := sandbox.job("edit"))["state"] == "running"
+            and job["pid"] != before["edit"]
+            and job
+        )
+    )
+    assert after["keep"] == before["keep"]  # untouched: same process
+    assert psutil.Process(edited["pid"]).cmdline()[-1] == "new"
+
+
+def test_a_bad_config_is_refused_with_its_line_and_nothing_changes(sandbox):
+    sandbox.run_jobs(_jobs(keep=SLEEP))
+    before = _pids(sandbox, "keep")
+    sandbox.write("jobs.yaml", "jobs:\n  keep:\n    cmd: x\n    type: forever\n")
+
+    result = sandbox.cli("reload")
+    assert result.returncode == 1
+    assert f"{sandbox.home.jobs_file}:4: job 'keep': type: expected one of" in result.stderr
+    assert "config not reloaded; nothing changed" in result.stderr
+
+    reply = post(sandbox.api_port, "/api/v1/reload")
+    assert reply.status == 400
+    assert reply.json["error"]["code"] == "invalid_config"
+    assert f"{sandbox.home.jobs_file}:4:" in reply.json["error"]["message"]
+    assert _pids(sandbox, "keep") == before
+    assert sandbox.job("keep")["config"]["cmd"] == SLEEP
+
+
+def test_reload_over_http(sandbox):
+    sandbox.run_jobs(_jobs(keep=SLEEP))
+    sandbox.write("jobs.yaml", _jobs(keep=SLEEP, add=SLEEP))
+    reply = post(sandbox.api_port, "/api/v1/reload")
+    assert reply.status == 200
+    assert reply.json["added"] == ["add"] and reply.json["unchanged"] == ["keep"]
+    sandbox.wait_state("add", "running")
+
+
+def test_sighup_to_the_daemon_reloads_and_keeps_it_running(sandbox):
+    root = sandbox.run_jobs(_jobs(keep=SLEEP))
+    before = _pids(sandbox, "keep")
+    events = sandbox.subscribe("config.")
+    sandbox.write("jobs.yaml", _jobs(keep=SLEEP, add=SLEEP))
+    os.kill(root, signal.SIGHUP)
+    event = events.wait_for(lambda e: e.topic == "config.reloaded", timeout=15)
+    events.close()
+    assert event is not None and event.data["added"] == ["add"]
+    sandbox.wait_state("add", "running")
+    assert _pids(sandbox, "keep") == before
+    assert sandbox.client().daemon_pid() == root
+    assert "config reloaded: added add" in sandbox.home.daemon_log.read_text()
