@@ -111,6 +111,7 @@ class Gateway(Actor):
                 clear_untrusted_proxy_headers=True,
             )
         except OSError as exc:
+            app.close()
             self.problem = f"cannot listen on {_url_host(address[0])}:{address[1]}: {exc.strerror}"
             log.error("gateway: %s; trying again every %g s", self.problem, BIND_RETRY)
             self.loop.call_later(BIND_RETRY, self._configure)
@@ -124,8 +125,8 @@ class Gateway(Actor):
         if self.server is None:
             return
         assert self.app is not None
-        self.app.events.closing.set()
         self.server.close()
+        self.app.close()
         self.server = None
 
 

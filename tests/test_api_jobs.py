@@ -52,6 +52,20 @@ def test_jobs_are_listed_and_filtered_by_status_and_tag(api):
     assert get(api.api_port, "/api/v1/jobs?status=running&tag=batch").json["jobs"] == []
 
 
+def test_the_list_is_current_as_soon_as_the_bus_told_of_a_change(api):
+    events = api.subscribe("job.once.")
+    for _ in range(3):
+        assert get(api.api_port, "/api/v1/jobs").json["jobs"][1]["state"] != "running"
+        api.client().call("start", {"job": "once"})
+        for state in ("running", "completed"):
+            assert events.wait_for(lambda e, s=state: e.topic == f"job.once.{s}", timeout=15)
+            listed = get(api.api_port, "/api/v1/jobs").json["jobs"]
+            # A run is over within the second request's time, so "completed" may come early.
+            assert listed[1]["state"] in (state, "completed")
+        assert listed[1]["state"] == "completed"
+    events.close()
+
+
 def test_one_job_in_detail(api):
     job = get(api.api_port, "/api/v1/jobs/ticker").json
     assert job["state"] == "running" and job["pid"] and job["config"]["tags"] == ["web"]
@@ -104,7 +118,7 @@ def test_a_controller_that_does_not_answer_is_a_503(api):
     controller = api.actor_pid("controller")
     os.kill(controller, signal.SIGSTOP)
     try:
-        reply = get(api.api_port, "/api/v1/jobs", timeout=30)
+        reply = get(api.api_port, "/api/v1/jobs/ticker", timeout=30)
         assert reply.status == 503 and reply.json["error"]["code"] == "unavailable"
         assert get(api.api_port, "/health", timeout=30).status == 503
     finally:

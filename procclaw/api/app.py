@@ -8,6 +8,7 @@ from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
 from procclaw.api.daemon import Health, Reload
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
+from procclaw.api.job_list import JobSummaries
 from procclaw.api.jobs import JobAction, JobDetail, JobList
 from procclaw.api.logs import JobLogs
 from procclaw.api.metrics import Metrics
@@ -24,13 +25,14 @@ class ApiApp:
     ):
         self.auth = AuthMiddleware(check)
         self.events = EventStream(client, home, streams)
+        self.summaries = JobSummaries(client, home)
         self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), self.auth])
         self.wsgi.set_error_serializer(serialize_error)
         self.wsgi.req_options.auto_parse_qs_csv = False
         routes = {
             "/health": Health(client),
             "/metrics": Metrics(client),
-            "/api/v1/jobs": JobList(client),
+            "/api/v1/jobs": JobList(self.summaries),
             "/api/v1/jobs/{job_id}": JobDetail(client),
             "/api/v1/jobs/{job_id}/logs": JobLogs(client, home),
             "/api/v1/events": self.events,
@@ -41,6 +43,11 @@ class ApiApp:
             routes[f"/api/v1/jobs/{{job_id}}/{action}"] = JobAction(client, action)
         for path, resource in routes.items():
             self.wsgi.add_route(path, resource)
+
+    def close(self) -> None:
+        """Stop the event streams and let go of the bus."""
+        self.events.closing.set()
+        self.summaries.close()
 
     def use_token(self, check: TokenCheck) -> None:
         """A reloaded config's auth settings apply to the next request."""

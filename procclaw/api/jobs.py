@@ -7,6 +7,7 @@ from typing import Any
 import falcon
 
 from procclaw.api.errors import bad_request, from_client_error
+from procclaw.api.job_list import JobSummaries
 from procclaw.client import Client, ClientError
 from procclaw.states import JobState
 
@@ -26,20 +27,25 @@ def call(
 class JobList:
     """GET: every job, optionally only those in `status` and carrying `tag`."""
 
-    def __init__(self, client: Client):
-        self.client = client
+    def __init__(self, summaries: JobSummaries):
+        self.summaries = summaries
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         state = req.get_param("status")
         tag = req.get_param("tag")
         if state is not None and state not in _STATES:
             raise bad_request(f"status must be one of {', '.join(_STATES)}, not {state!r}")
-        jobs = call(self.client, "list")
-        if state is not None:
-            jobs = [job for job in jobs if job["state"] == state]
-        if tag is not None:
-            jobs = [job for job in jobs if tag in job["tags"]]
-        resp.media = {"jobs": jobs}
+        try:
+            body = self.summaries.json(
+                (state, tag),
+                lambda job: (
+                    (state is None or job["state"] == state) and (tag is None or tag in job["tags"])
+                ),
+            )
+        except ClientError as exc:
+            raise from_client_error(exc) from None
+        resp.content_type = falcon.MEDIA_JSON
+        resp.text = body
 
 
 class JobDetail:

@@ -1,0 +1,128 @@
+"""Throughput and latency of `GET /api/v1/jobs` with N running jobs (by hand, not a test).
+
+    python bench/api_jobs.py [--jobs 100] [--clients 4] [--seconds 10]
+
+Starts a daemon in a throwaway PROCCLAW_HOME with N continuous `sleep 3600` jobs, the
+API on a free port, waits until all run, then runs `--clients` threads, each with one
+keep-alive `http.client` connection, sending requests back to back for `--seconds`.
+Prints requests/s, latency percentiles and the gateway's CPU time per request.
+Goal: >= 1,000 req/s and p99 < 20 ms.
+The load generator shares the machine (and the GIL of its own process) with the
+daemon: the numbers include that cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psutil
+
+from procclaw.client import Client
+from procclaw.home import Home
+
+CLI = shutil.which("procclaw") or "procclaw"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--jobs", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    options = parser.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="pca-", dir="/tmp"))
+    env = {**os.environ, "PROCCLAW_HOME": str(root)}
+    port = _free_port()
+    (root / "procclaw.yaml").write_text(f"daemon:\n  port: {port}\n")
+    jobs = "".join(
+        f"  j{i}:\n    type: continuous\n    cmd: sleep 3600\n" for i in range(options.jobs)
+    )
+    (root / "jobs.yaml").write_text("jobs:\n" + jobs)
+    try:
+        subprocess.run([CLI, "daemon", "start"], env=env, check=True, capture_output=True)
+        client = Client(Home(root))
+        _wait(lambda: _running(client) == options.jobs, 120)
+        _load(port, 1, 1.0)  # warm up: first connections, first imports
+        gateway = _gateway(client)
+        cpu_before = sum(gateway.cpu_times()[:2])
+        latencies, elapsed = _load(port, options.clients, options.seconds)
+        cpu = sum(gateway.cpu_times()[:2]) - cpu_before
+    finally:
+        subprocess.run([CLI, "daemon", "stop"], env=env, capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+    latencies.sort()
+    rate = len(latencies) / elapsed
+
+    def percentile(p: float) -> str:
+        return f"{latencies[min(len(latencies) - 1, int(len(latencies) * p))] * 1000:.1f} ms"
+
+    print(f"GET /api/v1/jobs, {options.jobs} running jobs, {options.clients} keep-alive clients")
+    print(f"requests     {len(latencies)} in {elapsed:.1f} s = {rate:.0f} req/s")
+    print(f"latency      p50 {percentile(0.5)}  p90 {percentile(0.9)}  p99 {percentile(0.99)}")
+    print(f"             max {latencies[-1] * 1000:.1f} ms")
+    print(f"gateway CPU  {cpu / len(latencies) * 1e6:.0f} us per request")
+    return 0
+
+
+def _load(port: int, clients: int, seconds: float) -> tuple[list[float], float]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+
+    def worker() -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        mine = []
+        while time.monotonic() < stop_at:
+            started = time.perf_counter()
+            connection.request("GET", "/api/v1/jobs")
+            response = connection.getresponse()
+            body = response.read()
+            mine.append(time.perf_counter() - started)
+            if response.status != 200 or not body:
+                raise SystemExit(f"status {response.status}")
+        connection.close()
+        with lock:
+            latencies.extend(mine)
+
+    threads = [threading.Thread(target=worker) for _ in range(clients)]
+    began = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, time.monotonic() - began
+
+
+def _gateway(client: Client) -> psutil.Process:
+    actors = client.call_endpoint("daemon", "status")["actors"]
+    return psutil.Process(next(a["pid"] for a in actors if a["name"] == "gateway"))
+
+
+def _running(client: Client) -> int:
+    return sum(job["state"] == "running" for job in client.call("list"))
+
+
+def _wait(predicate, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise SystemExit("timed out")
+        time.sleep(0.05)
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
