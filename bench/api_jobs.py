@@ -25,6 +25,7 @@ import time
 from pathlib import Path
 
 import psutil
+from managers import wait_until
 
 from procclaw.client import Client
 from procclaw.home import Home
@@ -49,7 +50,11 @@ def main() -> int:
     try:
         subprocess.run([CLI, "daemon", "start"], env=env, check=True, capture_output=True)
         client = Client(Home(root))
-        _wait(lambda: _running(client) == options.jobs, 120)
+        wait_until(
+            lambda: [job["state"] for job in client.call("list")].count("running") == options.jobs,
+            120,
+            "all jobs running",
+        )
         _load(port, 1, 1.0)  # warm up: first connections, first imports
         gateway = _gateway(client)
         cpu_before = sum(gateway.cpu_times()[:2])
@@ -104,18 +109,6 @@ def _load(port: int, clients: int, seconds: float) -> tuple[list[float], float]:
 def _gateway(client: Client) -> psutil.Process:
     actors = client.call_endpoint("daemon", "status")["actors"]
     return psutil.Process(next(a["pid"] for a in actors if a["name"] == "gateway"))
-
-
-def _running(client: Client) -> int:
-    return sum(job["state"] == "running" for job in client.call("list"))
-
-
-def _wait(predicate, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise SystemExit("timed out")
-        time.sleep(0.05)
 
 
 def _free_port() -> int:
