@@ -19,7 +19,9 @@ api:
   auth:
     # When enabled, requests need the header "Authorization: Bearer <token>".
     enabled: false
-    # token: "a-long-random-string"
+    # token: "a-long-random-string"     # or ${secret:NAME}, or instead:
+    # token_file: ~/.config/procclaw/api-token
+    # metrics: false                     # let Prometheus scrape /metrics without a token
 
 # What every job gets unless it sets the key itself.
 defaults:
