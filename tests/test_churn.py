@@ -11,6 +11,7 @@ WARM_UP = 50
 def _daemon_processes(box):
     status = box.daemon_status()
     pids = [status["pid"], status["zygote_pid"], box.actor_pid("controller")]
+    pids.append(box.actor_pid("health"))
     return [psutil.Process(pid) for pid in pids]
 
 
@@ -51,5 +52,9 @@ def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox)
     for (_, rss_before), (_, rss_after), process in zip(baseline, after, processes, strict=True):
         assert rss_after - rss_before < 4 * 1024 * 1024, process
     assert sandbox.job("blip")["state"] == "stopped"
-    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {"controller", "job-blip"}
+    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {
+        "controller",
+        "health",
+        "job-blip",
+    }
     events.close()
