@@ -196,7 +196,9 @@ class JobControl:
         for job_id in self.registry.live_jobs():
             facts = self.registry.facts(job_id)
             job = config.job(job_id)
-            if _alive(facts.get("sup_pid"), facts.get("sup_start")):
+            if facts["state"] == JobState.WAITING.value:
+                self.registry.mark(job_id, JobState.STOPPED, "the daemon stopped while it waited")
+            elif _alive(facts.get("sup_pid"), facts.get("sup_start")):
                 log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
             elif _alive(facts.get("pid"), facts.get("job_start")):
                 if job is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+from dataclasses import asdict, dataclass, fields
+from typing import Any
 
 from procclaw.config import JobConfig
 from procclaw.home import Home
@@ -37,6 +39,33 @@ def parse_notification(data: bytes) -> dict[str, str]:
         if sep and key:
             found[key] = value[:MAX_STATUS] if key == "STATUS" else value
     return found
+
+
+@dataclass
+class Notices:
+    """What the job said on its NOTIFY_SOCKET in its current run: facts of the job."""
+
+    ready: bool = False  # READY=1
+    status_text: str | None = None  # the last STATUS=...
+    watchdog_at: float | None = None  # wall clock of the last WATCHDOG=1
+
+    @classmethod
+    def resumed(cls, facts: dict[str, Any]) -> Notices:
+        return cls(**{item.name: facts.get(item.name, item.default) for item in fields(cls)})
+
+    def facts(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def absorb(self, message: dict[str, str], now: float) -> tuple[bool, bool]:
+        """Take one message: (whether a reported fact changed, whether it became ready)."""
+        if message.get("WATCHDOG") == "1":
+            self.watchdog_at = now
+        changed = became_ready = False
+        if "STATUS" in message and message["STATUS"] != self.status_text:
+            self.status_text, changed = message["STATUS"], True
+        if message.get("READY") == "1" and not self.ready:
+            self.ready = changed = became_ready = True
+        return changed, became_ready
 
 
 class NotifySocket:

@@ -45,7 +45,7 @@ from actors.job_process import (
 )
 from actors.job_secrets import JobSecrets
 from actors.loop import Timer
-from actors.notify_socket import NotifySocket, notify_socket_path, uses_notify_socket
+from actors.notify_socket import Notices, NotifySocket, notify_socket_path, uses_notify_socket
 from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
 from actors.runtime import Actor, ActorContext
@@ -102,9 +102,7 @@ class Supervisor(Actor):
         self._orphaned = False
         self._sup_start = process_start_time(os.getpid())
         self._last_run: dict[str, Any] | None = resume.get("last_run")
-        self.ready: bool = resume.get("ready", False)
-        self.status_text: str | None = resume.get("status_text")
-        self.watchdog_at: float | None = resume.get("watchdog_at")
+        self.notices = Notices.resumed(resume)
         self._then_retry: str | None = resume.get("then_retry")  # set when found unhealthy
         self.notify: NotifySocket | None = None
         self.output = JobOutput(self.job, self.home, self.out_r, self.err_r)
@@ -159,9 +157,7 @@ class Supervisor(Actor):
             "retry_at": self._retry_at,
             "then_start": self._then_start,
             "then_retry": self._then_retry,
-            "ready": self.ready,
-            "status_text": self.status_text,
-            "watchdog_at": self.watchdog_at,
+            **self.notices.facts(),
             "last_run": self._last_run,
             "generation": self.generation,
         }
@@ -222,9 +218,7 @@ class Supervisor(Actor):
             "sup_pid": os.getpid(),
             "sup_start": self._sup_start,
             "generation": self.generation,
-            "ready": self.ready,
-            "status_text": self.status_text,
-            "watchdog_at": self.watchdog_at,
+            **self.notices.facts(),
         }
 
     # ---- starting ----------------------------------------------------------------------
@@ -232,7 +226,7 @@ class Supervisor(Actor):
     def _start(self) -> None:
         self._timer = None
         self._retry_at = None
-        self.ready, self.status_text, self.watchdog_at = False, None, None
+        self.notices = Notices()
         self._set_state(JobState.STARTING)
         extra_env = {}
         if self.notify is not None:
@@ -412,15 +406,12 @@ class Supervisor(Actor):
         assert self.notify is not None
         changed = False
         for message in self.notify.receive():
-            if message.get("WATCHDOG") == "1":
-                self.watchdog_at = time.time()
-            if "STATUS" in message and message["STATUS"] != self.status_text:
-                self.status_text = message["STATUS"]
-                changed = True
-            if message.get("READY") == "1" and not self.ready and self.process is not None:
-                self.ready = True
+            if self.process is None:
+                continue  # from what the last run left behind
+            said, became_ready = self.notices.absorb(message, time.time())
+            changed = changed or said
+            if became_ready:
                 self.publish(protocol.job_topic(self.job.id, "ready"), self._facts())
-                changed = True
         if changed:
             self._tell_root("heartbeat")
             self.reports.send({"kind": "state", **self._facts()})

@@ -175,3 +175,30 @@ def test_a_dependency_cycle_is_refused_at_validation_with_the_cycle_printed(sand
     result = sandbox.cli("config", "--validate")
     assert result.returncode == 1
     assert "jobs.yaml:2: job 'a': dependency cycle: a -> b -> c -> a" in result.stdout
+
+
+def test_a_job_waiting_through_a_controller_crash_starts_when_its_dependency_is_ready(sandbox):
+    flag = sandbox.home.root / "up"
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          dep:
+            cmd: sleep 600
+            health_check: {{type: file, path: {flag}, max_age: 600, interval: 0.2,
+                            start_period: 600}}
+          app:
+            cmd: sleep 600
+            depends_on: [{{job: dep, timeout: 600}}]
+        """
+    )
+    client = sandbox.client()
+    assert client.call("start", {"job": "app"})["state"] == "waiting"
+    sandbox.wait_state("dep", "running")
+    events = sandbox.subscribe("actor.controller.up", "job.app.running")
+    old = sandbox.actor_pid("controller")
+    os.kill(old, signal.SIGKILL)
+    assert events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=10)
+    assert sandbox.job("app")["state"] == "waiting"
+    flag.touch()
+    assert events.wait_for(lambda e: e.topic == "job.app.running", timeout=30)
+    events.close()
