@@ -65,18 +65,21 @@ class HealthActor(Actor):
         self._client = Client(self.home, SYNC_TIMEOUT, caller="actor", context=self.zmq)
         self._pool = ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="check")
         self._results: queue.SimpleQueue[tuple[str, str, Future]] = queue.SimpleQueue()
+        self._probe: str | None = None
+        self._probe_timer: Timer | None = None
         self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
 
     def setup(self) -> None:
         self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
         self._events = self.zmq.socket(zmq.SUB)
         self._events.setsockopt(zmq.LINGER, 0)
-        for prefix in ("job.", protocol.CONFIG_RELOADED, protocol.actor_topic("controller", "up")):
+        topics = ("job.", protocol.CONFIG_RELOADED, protocol.actor_topic("controller", "up"))
+        for prefix in (*topics, protocol.probe_topic("")):
             self._events.setsockopt(zmq.SUBSCRIBE, prefix.encode())
         self._events.connect(self.home.endpoint("bus"))
         self.loop.add_reader(self._events, self._on_events)
         self.loop.add_reader(self._wake_r, self._on_results)
-        self.loop.call_later(0, self._sync)
+        self.loop.call_later(0, self._probe_bus)
 
     def teardown(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
@@ -86,6 +89,16 @@ class HealthActor(Actor):
         close_quietly(self._wake_w)
 
     # ---- what to check -----------------------------------------------------------------
+
+    def _probe_bus(self) -> None:
+        """Have root publish a probe; once it arrives our subscriptions are live, and
+        what the controller tells us next cannot have slipped past them."""
+        self._probe = os.urandom(8).hex()
+        try:
+            self._client.call_endpoint("daemon", "probe", {"token": self._probe})
+        except ClientError:
+            pass  # asked again below
+        self._probe_timer = self.loop.call_later(SYNC_RETRY, self._probe_bus)
 
     def _sync(self) -> None:
         """Learn every job's check, and the runs to check, from the controller."""
@@ -115,7 +128,13 @@ class HealthActor(Actor):
                 event = protocol.parse_event(frames)
             except protocol.ProtocolError:
                 continue
-            if event.topic == protocol.CONFIG_RELOADED:
+            if event.topic.startswith(protocol.probe_topic("")):
+                if self._probe and event.topic == protocol.probe_topic(self._probe):
+                    self._probe = None
+                    if self._probe_timer is not None:
+                        self._probe_timer.cancel()
+                    self._sync()
+            elif event.topic == protocol.CONFIG_RELOADED:
                 self._sync()
             elif event.topic.startswith("actor."):
                 self._report_all()

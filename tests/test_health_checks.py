@@ -22,6 +22,7 @@ def test_a_job_that_stops_touching_its_heartbeat_file_is_restarted(sandbox):
         """
     )
     events = sandbox.subscribe("job.hb.")
+    beat.touch()  # fresh until the job takes over, however long its start takes
     sandbox.cli("start", "hb", check=True)
     first = sandbox.job("hb")["pid"]
     sick = events.wait_for(
