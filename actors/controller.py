@@ -3,9 +3,12 @@
 Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
 procclaw/protocol.py: `ping`, `list`, `status`, `config`, `reload`, `start`, `stop`,
 `restart`, `runs_summary`, `api_settings` (for the gateway), and `report` (from
-supervisors, recorded before it is acknowledged). A reload applies only the difference
-(actors/config_reload.py). Owns
-`procclaw.db` and writes `logs/daemon.audit.log`. Publishes `config.reloaded`.
+supervisors, recorded before it is acknowledged; and from the health actor,
+`kind: health`, each job's health verdicts). A reload applies only the difference
+(actors/config_reload.py). Owns `procclaw.db` and writes `logs/daemon.audit.log`.
+Publishes `config.reloaded`, and `job.<id>.waiting|failed` for jobs held back by their
+dependencies (actors/dependency_gate.py). An unhealthy continuous job is handed back to
+its supervisor to be restarted through its retry policy.
 At daemon start it re-adopts the jobs the last daemon left running and starts the
 enabled continuous jobs.
 
@@ -23,7 +26,9 @@ from dataclasses import asdict
 from typing import Any
 
 from actors.config_reload import ConfigReload
+from actors.dependency_gate import DependencyGate
 from actors.job_control import JobControl
+from actors.job_health import JobHealth
 from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
 from actors.run_stats import runs_summary
@@ -51,12 +56,24 @@ class Controller(Actor):
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store)
         self.jobs = JobControl(self.home, self.registry, self.zmq)
+        self.health = JobHealth()
+        self.jobs.gate = DependencyGate(
+            self.loop,
+            self.registry,
+            self.health,
+            self.publish,
+            self.jobs.launch,
+            lambda job: self.jobs.stop(job, force=False),
+        )
         self.reloads = ConfigReload(self.jobs)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
+        self._share_config()
         if daemon_start:
             # Before serving anyone: nobody may see the last daemon's stale job states.
             self.jobs.reconcile(self.config)
+        else:
+            self.jobs.gate.resume()
         self.serve(
             self.home.endpoint("controller"),
             {
@@ -143,8 +160,17 @@ class Controller(Actor):
 
         return audited
 
+    def _share_config(self) -> None:
+        """Hand the applied config to the parts that start jobs in dependency order."""
+        assert self.jobs.gate is not None
+        self.jobs.config = self.jobs.gate.config = self.config
+
+    def _with_health(self, summary: dict[str, Any]) -> dict[str, Any]:
+        health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))
+        return {**summary, "health": health}
+
     def _list(self, _request: Request) -> list[dict[str, Any]]:
-        return self.jobs.summaries(self.config.jobs)
+        return [self._with_health(summary) for summary in self.jobs.summaries(self.config.jobs)]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
@@ -156,7 +182,9 @@ class Controller(Actor):
             last_run = asdict(runs[0]) if runs else None
         logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
         return {
-            **self.registry.summary(job, facts),
+            **self._with_health(self.registry.summary(job, facts)),
+            "health_detail": self.health.details(job.id),
+            "status_text": facts.get("status_text"),
             "config": job.to_dict(),
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
@@ -186,9 +214,33 @@ class Controller(Actor):
     def _report(self, request: Request) -> dict[str, Any]:
         if not isinstance(request.args.get("job"), str):
             raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
+        if request.args.get("kind") == "health":
+            self._record_health(request.args)
+            return {}
         self.registry.record(request.args)
+        assert self.jobs.gate is not None
+        self.jobs.gate.on_change(request.args["job"])
         self.reloads.job_reported(request.args["job"], self.config)
         return {}
+
+    def _record_health(self, report: dict[str, Any]) -> None:
+        """A verdict from the health actor: dependents may go on; a sick service restarts."""
+        job_id = report["job"]
+        if not self.health.record(report):
+            return
+        assert self.jobs.gate is not None
+        self.jobs.gate.on_change(job_id)
+        job = self.config.job(job_id)
+        facts = self.registry.facts(job_id)
+        if (
+            job is not None
+            and job.type == "continuous"
+            and not report.get("healthy")
+            and facts["state"] == "running"
+            and facts.get("run_id") == report.get("run_id")
+        ):
+            log.warning("job %s is unhealthy (%s): restarting it", job_id, report.get("reason"))
+            self.jobs.restart_unhealthy(job, str(report.get("reason") or "unhealthy"))
 
     def _config(self, _request: Request) -> dict[str, Any]:
         return {
@@ -204,6 +256,7 @@ class Controller(Actor):
         except OSError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, f"cannot read config: {exc}") from None
         previous, self.config = self.config, config
+        self._share_config()
         change = self.reloads.apply(previous, config)
         self.publish(protocol.CONFIG_RELOADED, change)
         return change

@@ -2,6 +2,8 @@
 
 A job at rest has no supervisor: starting it asks root for one. A live job's own
 supervisor takes its stop and restart commands. The controller never signals a job.
+A job with dependencies starts through the DependencyGate, which may make it wait;
+a waiting job has no supervisor yet, so the gate answers for it.
 """
 
 from __future__ import annotations
@@ -13,11 +15,13 @@ from typing import Any
 
 import zmq
 
+from actors.dependency_gate import DependencyGate
 from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
 from actors.supervisor import supervisor_name
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, JobConfig
+from procclaw.dependency_graph import waiters
 from procclaw.home import Home
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.states import LIVE_STATES, JobState
@@ -38,20 +42,31 @@ class JobControl:
         self._home = home
         self._quiet_until: dict[str, float] = {}
         self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
+        self.gate: DependencyGate | None = None  # set by the controller
+        self.config = Config()  # the applied config, kept current by the controller
 
     def start(self, job: JobConfig) -> dict[str, Any]:
         facts = self.current_facts(job.id)
         state = JobState(facts["state"])
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
+        if state == JobState.WAITING:
+            reason = facts.get("reason") or "waiting"
+            raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {reason}")
         if state in LIVE_STATES:
             pid = facts.get("pid")
             running = f" (pid {pid})" if pid else ""
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
+        if self.gate is not None:
+            return self.gate.start(job)
+        self.launch(job)
+        return {"state": JobState.STARTING.value}
+
+    def launch(self, job: JobConfig) -> None:
+        """Ask root for a supervisor that starts the job now, dependencies or not."""
         # A supervisor that just finished may still be delivering its last report:
         # its answer, not the cache, is what the next one carries on from.
-        self._supervise(job, facts)
-        return {"state": JobState.STARTING.value}
+        self._supervise(job, self.current_facts(job.id))
 
     def _current_state(self, job_id: str) -> JobState:
         return JobState(self.current_facts(job_id)["state"])
@@ -95,6 +110,8 @@ class JobControl:
 
     def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
         state = self._current_state(job.id)
+        if state == JobState.WAITING and self.gate is not None:
+            return self.gate.cancel(job)
         if state not in LIVE_STATES:
             return {"state": state.value, "note": "not running"}
         return self._ask_supervisor(job.id, "stop", {"force": force})
@@ -105,9 +122,12 @@ class JobControl:
         Each job's answer is its facts, a `not running` note, or an `error`.
         """
         results: dict[str, dict[str, Any]] = {}
+        for job in jobs:
+            if self.registry.state(job.id) == JobState.WAITING:
+                results[job.id] = self.stop(job, force)
         live = [job.id for job in jobs if self.registry.is_live(job.id)]
         for job in jobs:
-            if job.id not in live:
+            if job.id not in live and job.id not in results:
                 results[job.id] = {
                     "state": self.registry.state(job.id).value,
                     "note": "not running",
@@ -125,9 +145,19 @@ class JobControl:
         return results
 
     def restart(self, job: JobConfig) -> dict[str, Any]:
-        if self._current_state(job.id) not in LIVE_STATES:
+        state = self._current_state(job.id)
+        if state == JobState.WAITING:
+            return self.registry.facts(job.id)  # it starts when its dependencies allow
+        if state not in LIVE_STATES:
             return self.start(job)
         return self._ask_supervisor(job.id, "restart")
+
+    def restart_unhealthy(self, job: JobConfig, reason: str) -> None:
+        """Its health check gave up on the job: the supervisor restarts it by its policy."""
+        try:
+            self._ask_supervisor(job.id, "unhealthy", {"reason": reason})
+        except CommandError as exc:
+            log.error("job %s: unhealthy, but not restarted: %s", job.id, exc.message)
 
     def _supervise(
         self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
@@ -135,6 +165,8 @@ class JobControl:
         generation = facts.get("generation", 0) + 1
         args = {
             "job": job.id,
+            # Root stops these jobs' supervisors before this one's at daemon stop.
+            "stop_after": [supervisor_name(waiter) for waiter in waiters(self.config, job.id)],
             "job_config": pickle.dumps(job),
             "restarts": facts.get("restarts", 0),
             "last_exit": facts.get("last_exit"),
@@ -164,7 +196,9 @@ class JobControl:
         for job_id in self.registry.live_jobs():
             facts = self.registry.facts(job_id)
             job = config.job(job_id)
-            if _alive(facts.get("sup_pid"), facts.get("sup_start")):
+            if facts["state"] == JobState.WAITING.value:
+                self.registry.mark(job_id, JobState.STOPPED, "the daemon stopped while it waited")
+            elif _alive(facts.get("sup_pid"), facts.get("sup_start")):
                 log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
             elif _alive(facts.get("pid"), facts.get("job_start")):
                 if job is None:
@@ -183,7 +217,7 @@ class JobControl:
         for job in config.jobs:
             if job.type == "continuous" and job.enabled and not self.registry.is_live(job.id):
                 try:
-                    self._supervise(job, self.registry.facts(job.id))
+                    self.start(job)
                 except CommandError as exc:
                     log.error("job %s not started: %s", job.id, exc.message)
 

@@ -69,8 +69,17 @@ def environment(
     return env
 
 
-def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int, secrets: Mapping[str, str]) -> JobProcess:
-    """Start the job; `secrets` are the values its env refers to, used here and dropped."""
+def spawn(
+    job: JobConfig,
+    stdout_fd: int,
+    stderr_fd: int,
+    secrets: Mapping[str, str],
+    extra_env: Mapping[str, str] | None = None,
+) -> JobProcess:
+    """Start the job; `secrets` are the values its env refers to, used here and dropped.
+
+    `extra_env` is what ProcClaw itself tells the job, such as NOTIFY_SOCKET.
+    """
     try:
         argv = command_line(job)
     except ValueError as exc:  # the config check catches this; a stale config may not
@@ -81,6 +90,7 @@ def spawn(job: JobConfig, stdout_fd: int, stderr_fd: int, secrets: Mapping[str, 
         raise SpawnError(f"cannot start: cwd {job.cwd} is not a directory")
     run_id = uuid.uuid4().hex
     env = environment(job, run_id, dict(os.environ), secrets)
+    env.update(extra_env or {})
     try:
         popen = subprocess.Popen(
             argv,

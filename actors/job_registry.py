@@ -85,6 +85,7 @@ class JobRegistry:
             "type": job.type,
             "state": state.value,
             "pid": facts.get("pid") if running else None,
+            "run_id": facts.get("run_id") if running else None,
             "uptime": time.time() - started_at if running else None,
             "restarts": facts.get("restarts", 0),
             "last_exit": facts.get("last_exit"),

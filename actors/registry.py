@@ -14,10 +14,11 @@ ACTOR_CLASSES: dict[str, str] = {
     "controller": "actors.controller:Controller",
     "supervisor": "actors.supervisor:Supervisor",
     "gateway": "actors.gateway:Gateway",
+    "health": "actors.health:HealthActor",
 }
 
 # The core actors, started in this order at daemon start and stopped in reverse.
-CORE_ACTORS: tuple[str, ...] = ("controller", "gateway")
+CORE_ACTORS: tuple[str, ...] = ("controller", "health", "gateway")
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
 PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "psutil", "subprocess")

@@ -140,7 +140,7 @@ class Root:
     def _supervise(self, request: Request) -> dict[str, Any]:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
-        keys = ("job_config", "restarts", "last_exit", "generation", "resume")
+        keys = ("job_config", "restarts", "last_exit", "generation", "resume", "stop_after")
         args = {key: request.args[key] for key in keys if key in request.args}
         return self.actors.add_supervisor(str(request.args.get("job", "")), args)
 
@@ -169,15 +169,18 @@ class Root:
     def _continue_stopping(self) -> None:
         """Advance through the phases: supervisors, core actors, zygote, exit.
 
-        Supervisors go first, all at once: each stops its job gracefully. The core
-        actors follow one by one in reverse start order, then the zygote.
+        Supervisors go first: each stops its job gracefully, and all at once except
+        that a job is stopped only after the jobs depending on it (`stop_after`, the
+        names the controller gave when it asked for the supervisor). The core actors
+        follow one by one in reverse start order, then the zygote.
         """
         slots = self.actors.slots
         supervisors = [s for s in slots.values() if s.kind not in registry.CORE_ACTORS]
         if supervisors:
             self._stop_phase = "supervisors"
             for slot in supervisors:
-                self.actors.terminate(slot)
+                if not any(name in slots for name in slot.args.get("stop_after", ())):
+                    self.actors.terminate(slot)
             return
         for kind in reversed(registry.CORE_ACTORS):
             if kind in slots:

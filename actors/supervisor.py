@@ -6,8 +6,13 @@ job's stdout and stderr pipes (read and write ends); root keeps its own copies, 
 a supervisor dies the pipe stays open, the job's output waits in the kernel, and the
 next supervisor reads on from where the last one stopped.
 
-Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`.
-Publishes `job.<id>.starting|running|exited|backoff|stopping|stopped|completed|failed`,
+Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`, and
+`unhealthy {reason}` (from the controller: stop the job and restart it through its
+retry policy, as if it had crashed). For a job with `ready: notify` or a watchdog
+check it binds the job's NOTIFY_SOCKET (actors/notify_socket.py) and keeps what the job
+said there among its facts: `ready` (READY=1 in this run), `status_text` (STATUS=...)
+and `watchdog_at` (the last WATCHDOG=1, wall clock).
+Publishes `job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed`,
 each carrying the job's facts; sends the same facts, and one record per finished run,
 to the controller through a ReportQueue (acknowledged, re-sent until recorded).
 The job's `${secret:NAME}` values are read at each spawn into its environment alone
@@ -40,6 +45,7 @@ from actors.job_process import (
 )
 from actors.job_secrets import JobSecrets
 from actors.loop import Timer
+from actors.notify_socket import Notices, NotifySocket, notify_socket_path, uses_notify_socket
 from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
 from actors.runtime import Actor, ActorContext
@@ -96,6 +102,9 @@ class Supervisor(Actor):
         self._orphaned = False
         self._sup_start = process_start_time(os.getpid())
         self._last_run: dict[str, Any] | None = resume.get("last_run")
+        self.notices = Notices.resumed(resume)
+        self._then_retry: str | None = resume.get("then_retry")  # set when found unhealthy
+        self.notify: NotifySocket | None = None
         self.output = JobOutput(self.job, self.home, self.out_r, self.err_r)
         self.secrets = JobSecrets(self.home, self.job)
 
@@ -114,16 +123,22 @@ class Supervisor(Actor):
                 "start": self._start_command,
                 "stop": self._stop_command,
                 "restart": self._restart_command,
+                "unhealthy": self._unhealthy_command,
             },
             protocol.SUPERVISOR_COMMANDS,
         )
         self.output.watch(self.loop)
+        if uses_notify_socket(self.job):
+            self.notify = NotifySocket(notify_socket_path(self.home, self.job.id))
+            self.loop.add_reader(self.notify.fileno(), self._on_notification)
         self.loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
         self._startup = self.loop.call_later(0, self._begin)
 
     def teardown(self) -> None:
         self.reports.close()
         self.output.close()
+        if self.notify is not None:
+            self.notify.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:
         """Everything a replacement needs to carry on exactly where we are."""
@@ -141,6 +156,8 @@ class Supervisor(Actor):
             "kill_at": self._kill_at,
             "retry_at": self._retry_at,
             "then_start": self._then_start,
+            "then_retry": self._then_retry,
+            **self.notices.facts(),
             "last_run": self._last_run,
             "generation": self.generation,
         }
@@ -153,6 +170,7 @@ class Supervisor(Actor):
         if self._startup is not None:
             self._begin(may_spawn=False)
         self._then_start = False
+        self._then_retry = None
         if self.state in RESTING_STATES:
             self._finish()
         else:
@@ -200,6 +218,7 @@ class Supervisor(Actor):
             "sup_pid": os.getpid(),
             "sup_start": self._sup_start,
             "generation": self.generation,
+            **self.notices.facts(),
         }
 
     # ---- starting ----------------------------------------------------------------------
@@ -207,9 +226,13 @@ class Supervisor(Actor):
     def _start(self) -> None:
         self._timer = None
         self._retry_at = None
+        self.notices = Notices()
         self._set_state(JobState.STARTING)
+        extra_env = {}
+        if self.notify is not None:
+            extra_env["NOTIFY_SOCKET"] = self.notify.path
         try:
-            self.process = spawn(self.job, self.out_w, self.err_w, self.secrets.read())
+            self.process = spawn(self.job, self.out_w, self.err_w, self.secrets.read(), extra_env)
         except (SpawnError, SecretError) as exc:
             self.reason = str(exc)
             self._set_state(JobState.FAILED)
@@ -342,7 +365,10 @@ class Supervisor(Actor):
     def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
         """Move to the state that follows an exit."""
         self._kill_at = None
-        if self.state == JobState.STOPPING:
+        if self._then_retry is not None:
+            text = f"unhealthy: {self._then_retry}"
+            self._then_retry = None
+        elif self.state == JobState.STOPPING:
             self._set_state(JobState.STOPPED)
             if self._then_start:
                 self._then_start = False
@@ -365,6 +391,8 @@ class Supervisor(Actor):
                     self._start()
                 return
             self.reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
+        elif self.state == JobState.STOPPING:  # found unhealthy: it has failed
+            self.reason = text
         else:
             self.reason = None if code == 0 else text
         self._set_state(
@@ -372,7 +400,21 @@ class Supervisor(Actor):
         )
         self._finish()
 
-    # ---- output ------------------------------------------------------------------------
+    # ---- what the job says on its NOTIFY_SOCKET ----------------------------------------
+
+    def _on_notification(self) -> None:
+        assert self.notify is not None
+        changed = False
+        for message in self.notify.receive():
+            if self.process is None:
+                continue  # from what the last run left behind
+            said, became_ready = self.notices.absorb(message, time.time())
+            changed = changed or said
+            if became_ready:
+                self.publish(protocol.job_topic(self.job.id, "ready"), self._facts())
+        if changed:
+            self._tell_root("heartbeat")
+            self.reports.send({"kind": "state", **self._facts()})
 
     # ---- stopping ----------------------------------------------------------------------
 
@@ -426,7 +468,16 @@ class Supervisor(Actor):
 
     def _stop_command(self, request: Request) -> dict[str, Any]:
         self._then_start = False
+        self._then_retry = None
         self._stop(force=bool(request.args.get("force")))
+        return self._facts()
+
+    def _unhealthy_command(self, request: Request) -> dict[str, Any]:
+        """Restart a running job its health check gave up on, counted like a crash."""
+        if self.state == JobState.RUNNING:
+            self._then_start = False
+            self._then_retry = str(request.args.get("reason") or "health check failed")
+            self._stop(force=False)
         return self._facts()
 
     def _restart_command(self, _request: Request) -> dict[str, Any]:

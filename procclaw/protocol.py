@@ -66,7 +66,7 @@ ROOT_COMMANDS = frozenset(
         "reaped",  # from a supervisor: the exit status of an adopted job root reaped
     }
 )
-SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart"})
+SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart", "unhealthy"})
 # Sent by actors to root on their private channel; never accepted from a client.
 ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
 
@@ -180,6 +180,7 @@ class CommandError(Exception):
 
 JOB_EVENTS = frozenset(
     {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
+    | {"waiting", "ready", "health"}  # dependencies and health checks
 )
 ACTOR_EVENTS = frozenset({"up", "down"})
 CONFIG_RELOADED = "config.reloaded"

@@ -36,7 +36,8 @@ _ALLOWED: dict[JobState, frozenset[JobState]] = {
     JobState.RUNNING: frozenset(
         {JobState.STOPPING, JobState.BACKOFF, JobState.COMPLETED, JobState.FAILED, JobState.STOPPED}
     ),
-    JobState.STOPPING: frozenset({JobState.STOPPED, JobState.FAILED}),
+    # A job stopped because it was unhealthy is restarted by its retry policy.
+    JobState.STOPPING: frozenset({JobState.STOPPED, JobState.FAILED, JobState.BACKOFF}),
     JobState.BACKOFF: frozenset({JobState.STARTING, JobState.STOPPED, JobState.FAILED}),
 }
 

@@ -68,6 +68,8 @@ def run(argv: list[str]) -> int:
             elif reply.get("state") == "running" and command != "stop":
                 print(_describe(job_id, "running", reply))  # from backoff: started at once
             else:
+                if reply.get("state") == "waiting":
+                    print(f"{job_id}: {reply.get('reason')}")
                 awaited[job_id] = reply.get("pid") if command == "restart" else None
         return int(not (_await_outcomes(events, command, awaited, timeout) and ok))
     finally:

@@ -54,11 +54,13 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
             job["pid"],
             format_duration(job["uptime"]) if job["uptime"] is not None else None,
             job["restarts"],
+            job.get("health"),
             ",".join(job["tags"]),
         )
         for job in jobs
     ]
-    print(table(("job", "type", "state", "pid", "uptime", "restarts", "tags"), rows))
+    headers = ("job", "type", "state", "pid", "uptime", "restarts", "health", "tags")
+    print(table(headers, rows))
     return 0
 
 
@@ -82,6 +84,8 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
         ("restarts", job["restarts"]),
+        ("health", _describe_health(job)),
+        ("says", job.get("status_text") or "-"),
         ("last exit", job.get("last_exit") or "-"),
         ("last run", _describe_run(job.get("last_run"))),
         ("cmd", cmd),
@@ -97,6 +101,21 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         for line in job["log_tail"]:
             print(f"  {line}")
     return 0
+
+
+def _describe_health(job: dict) -> str:
+    """`healthy`, or `unhealthy: <why>`, with how often it went unhealthy so far."""
+    health = job.get("health")
+    detail = job.get("health_detail") or {}
+    if health is None:
+        return "-"
+    text = (
+        f"{health}: {detail['reason']}"
+        if health == "unhealthy" and detail.get("reason")
+        else health
+    )
+    count = detail.get("unhealthy_count") or 0
+    return text + (f" (unhealthy {count} times)" if count else "")
 
 
 def _describe_run(run: dict | None) -> str:

@@ -17,8 +17,10 @@ from typing import Any
 from procclaw.config.fields import Fields
 from procclaw.config.models import (
     DEPENDENCY_CONDITIONS,
+    DEPENDENCY_FAILURE_POLICIES,
     JOB_TYPES,
     OVERLAP_POLICIES,
+    READY_PROTOCOLS,
     Defaults,
     Dependency,
     JobConfig,
@@ -57,6 +59,8 @@ JOB_KEYS = (
     "log",
     "tags",
     "enabled",
+    "ready",
+    "on_dependency_failure",
 )
 DEPENDENCY_KEYS = ("job", "condition", "timeout")
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -121,6 +125,10 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
         log=read_log(fields, defaults.log),
         tags=fields.list("tags", text, "a list of strings"),
         enabled=fields.get("enabled", boolean, True),
+        ready=fields.get("ready", optional(choice(READY_PROTOCOLS)), None),
+        on_dependency_failure=fields.get(
+            "on_dependency_failure", choice(DEPENDENCY_FAILURE_POLICIES), "keep_running"
+        ),
     )
     return ReadJob(config, tuple(line for _, line in dependencies))
 

@@ -12,7 +12,9 @@ from typing import Any
 JOB_TYPES = ("manual", "continuous", "scheduled")
 OVERLAP_POLICIES = ("skip", "queue", "kill_restart")
 DEPENDENCY_CONDITIONS = ("after_start", "after_complete", "before_complete")
-HEALTH_CHECK_TYPES = ("process", "http", "file")
+HEALTH_CHECK_TYPES = ("process", "http", "file", "watchdog")
+READY_PROTOCOLS = ("notify",)
+DEPENDENCY_FAILURE_POLICIES = ("keep_running", "stop")
 RETRY_PRESETS = ("webhook", "fixed", "exponential", "none")
 RETRY_KINDS = ("delays", "fixed", "exponential", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
@@ -106,7 +108,10 @@ class ShutdownConfig(_Model):
 
 @dataclass(frozen=True, slots=True)
 class HealthCheckConfig(_Model):
-    """How to tell a running job is healthy; url/expected_* are http's, path/max_age file's."""
+    """How to tell a running job is healthy; url/expected_* are http's, path/max_age file's.
+
+    watchdog expects `WATCHDOG=1` on the job's NOTIFY_SOCKET at least every `interval`.
+    """
 
     type: str = "process"
     interval: float = 60.0
@@ -182,6 +187,8 @@ class JobConfig(_Model):
     `cmd` is a string (run through the shell when `shell` is true, else split like a
     shell would) or an argv tuple. `env` holds (name, value) pairs in file order.
     `timezone` is the job's own or defaults.timezone; None means the system's zone.
+    `ready: notify` means the job says READY=1 on NOTIFY_SOCKET once it is ready;
+    `on_dependency_failure: stop` stops it when a job it depends on fails.
     """
 
     id: str
@@ -201,6 +208,8 @@ class JobConfig(_Model):
     log: LogConfig = field(default_factory=LogConfig)
     tags: tuple[str, ...] = ()
     enabled: bool = True
+    ready: str | None = None
+    on_dependency_failure: str = "keep_running"
 
     def __post_init__(self) -> None:
         if not self.name:

@@ -191,7 +191,7 @@ def read_health_check(
         retries=fields.get("retries", integer(1), base.retries),
         start_period=fields.get("start_period", duration, base.start_period),
     )
-    if in_defaults or not type_is_known or kind == "process":
+    if in_defaults or not type_is_known or kind in ("process", "watchdog"):
         return common
     condition = f" for type: {kind}"
     if kind == "http":

@@ -110,8 +110,10 @@ jobs:
   #   type: continuous
   #   enabled: true
   #   tags: [web]
+  #   ready: notify                  # ready once it sends READY=1 on $NOTIFY_SOCKET
+  #   on_dependency_failure: stop    # keep_running (default) | stop
   #   health_check:
-  #     type: http                   # process | http | file (file takes path and max_age)
+  #     type: http                   # process | http | file (path, max_age) | watchdog
   #     url: http://localhost:8000/health
   #     expected_status: 200
   #     expected_body: ok

@@ -1,0 +1,75 @@
+"""The controller's copy of each job's health, as the health actor last reported it.
+
+The health actor owns health (it runs the checks); it reports every transition, and
+sends all it knows again when a new controller comes up, so this cache is rebuilt
+after a controller restart without asking. A report is about one run (`run_id`): a
+report about an earlier run of the job says nothing about the current one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from procclaw.states import JobState
+
+# Health checks that say more than "the process is alive": a job having one of these
+# is ready for its dependents only once it passed it.
+READINESS_CHECKS = frozenset({"http", "file", "watchdog"})
+
+
+@dataclass
+class HealthRecord:
+    run_id: str | None
+    healthy: bool
+    reason: str | None
+    unhealthy_count: int = 0
+    recovered_count: int = 0
+
+
+class JobHealth:
+    def __init__(self) -> None:
+        self._records: dict[str, HealthRecord] = {}
+
+    def record(self, report: dict[str, Any]) -> bool:
+        """Keep one report; True if it changed the job's health."""
+        job_id, healthy = str(report["job"]), bool(report.get("healthy"))
+        run_id = report.get("run_id")
+        previous = self._records.get(job_id)
+        if previous is not None and previous.run_id == run_id and previous.healthy == healthy:
+            return False
+        record = HealthRecord(run_id, healthy, report.get("reason"))
+        if previous is not None:
+            record.unhealthy_count = previous.unhealthy_count
+            record.recovered_count = previous.recovered_count
+        if not healthy:
+            record.unhealthy_count += 1
+        elif previous is not None and previous.run_id == run_id and not previous.healthy:
+            record.recovered_count += 1
+        self._records[job_id] = record
+        return True
+
+    def is_healthy(self, job_id: str, run_id: str | None) -> bool:
+        record = self._records.get(job_id)
+        return record is not None and record.run_id == run_id and record.healthy
+
+    def label(self, job_id: str, state: str, run_id: str | None) -> str | None:
+        """`healthy`, `unhealthy`, `starting` (no verdict yet on this run), or None when
+        the job is not running and so has nothing to check."""
+        if state != JobState.RUNNING.value:
+            return None
+        record = self._records.get(job_id)
+        if record is None or record.run_id != run_id:
+            return "starting"
+        return "healthy" if record.healthy else "unhealthy"
+
+    def details(self, job_id: str) -> dict[str, Any]:
+        """For `status`: the last reason and how often the job went unhealthy and back."""
+        record = self._records.get(job_id)
+        if record is None:
+            return {"reason": None, "unhealthy_count": 0, "recovered_count": 0}
+        return {
+            "reason": record.reason,
+            "unhealthy_count": record.unhealthy_count,
+            "recovered_count": record.recovered_count,
+        }

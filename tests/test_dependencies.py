@@ -1,0 +1,204 @@
+"""Jobs that wait for other jobs: readiness, timeouts, failures, start and stop order."""
+
+import os
+import shutil
+import signal
+
+import pytest
+from conftest import wait_until
+from dependency_helpers import events_until, free_port, program, topics
+
+
+def test_an_http_service_gates_its_dependent_until_its_check_passes(sandbox):
+    port = free_port()
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          web:
+            cmd: {program("http_service.py", port, 0.5)}
+            type: continuous
+            enabled: false
+            health_check:
+              type: http
+              url: http://127.0.0.1:{port}/health
+              expected_body: ok
+              interval: 0.2
+              timeout: 2
+              start_period: 60
+          worker:
+            cmd: sleep 600
+            type: continuous
+            enabled: false
+            depends_on: [{{job: web, timeout: 60}}]
+        """
+    )
+    events = sandbox.subscribe("job.")
+    started = sandbox.cli("start", "worker", check=True)
+    assert "worker: waiting for 'web' to be ready" in started.stdout
+    assert "worker: running" in started.stdout
+    seen = topics(events_until(events, lambda e: e.topic == "job.worker.running"))
+    assert seen.index("job.worker.waiting") < seen.index("job.web.running")
+    assert seen.index("job.web.health") < seen.index("job.worker.running")
+    web = sandbox.job("web")
+    assert (web["state"], web["health"]) == ("running", "healthy")
+    listed = sandbox.cli("list", check=True).stdout
+    assert any(line.split()[:3] == ["web", "continuous", "running"] for line in listed.splitlines())
+    assert "healthy" in listed
+    events.close()
+
+
+NOTIFIERS = {
+    "python-sendto": lambda: program("notifier.py", 0.5),
+    "systemd-notify": lambda: (
+        "sh -c 'sleep 0.5; systemd-notify --ready --status=serving; exec sleep 600'"
+    ),
+}
+
+
+@pytest.mark.parametrize("notifier", sorted(NOTIFIERS))
+def test_a_notify_job_gates_its_dependent_until_it_says_ready(sandbox, notifier):
+    if notifier == "systemd-notify" and not shutil.which("systemd-notify"):
+        pytest.skip("systemd-notify is not installed")
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          db:
+            cmd: {NOTIFIERS[notifier]()}
+            type: continuous
+            enabled: false
+            ready: notify
+          app:
+            cmd: sleep 600
+            depends_on: [{{job: db, condition: after_start}}]
+        """
+    )
+    events = sandbox.subscribe("job.")
+    sandbox.cli("start", "app", check=True)
+    seen = topics(events_until(events, lambda e: e.topic == "job.app.running"))
+    assert seen.index("job.db.running") < seen.index("job.db.ready") < seen.index("job.app.running")
+    status = sandbox.cli("status", "db", check=True).stdout
+    assert "says       serving" in status
+    assert sandbox.job("db")["status_text"] == "serving"
+    events.close()
+
+
+def test_a_dependency_that_is_never_ready_times_the_dependent_out(sandbox):
+    sandbox.run_jobs(
+        """\
+        jobs:
+          never:
+            cmd: sleep 600
+            ready: notify
+          late:
+            cmd: sleep 600
+            depends_on: [{job: never, timeout: 1}]
+        """
+    )
+    events = sandbox.subscribe("job.late.")
+    result = sandbox.cli("start", "late")
+    assert result.returncode == 1
+    assert "late: failed: dependency timeout: 'never' to be ready within 1 s" in result.stdout
+    failed = events.wait_for(lambda e: e.topic == "job.late.failed", timeout=10)
+    assert failed is not None and failed.data["reason"].startswith("dependency")
+    assert sandbox.job("never")["state"] == "running"  # what was waited for is left alone
+    events.close()
+
+
+def test_a_failed_dependency_fails_its_waiters_and_stops_who_asked_to_be_stopped(sandbox):
+    sandbox.run_jobs(
+        """\
+        jobs:
+          setup:
+            cmd: sh -c 'sleep 0.3; exit 3'
+          after-setup:
+            cmd: sleep 600
+            depends_on: [{job: setup, condition: after_complete}]
+          base:
+            cmd: sleep 600
+            retry: {preset: none}
+          stopper:
+            cmd: sleep 600
+            on_dependency_failure: stop
+            depends_on: [{job: base}]
+          keeper:
+            cmd: sleep 600
+            depends_on: [{job: base}]
+        """
+    )
+    failed = sandbox.cli("start", "after-setup")
+    assert failed.returncode == 1
+    assert "after-setup: failed: dependency 'setup' failed: exit code 3" in failed.stdout
+
+    sandbox.cli("start", "stopper", "keeper", check=True)
+    base = sandbox.job("base")
+    os.kill(base["pid"], signal.SIGKILL)
+    sandbox.wait_state("base", "failed")
+    sandbox.wait_state("stopper", "stopped")
+    assert sandbox.job("keeper")["state"] == "running"
+
+
+def test_daemon_start_follows_dependency_order_and_daemon_stop_reverses_it(sandbox):
+    record = sandbox.home.root / "order.txt"
+    jobs = ["jobs:"]
+    for name, needs in (("c", "b"), ("b", "a"), ("a", None), ("d", "a")):
+        jobs += [
+            f"  {name}:",
+            f"    cmd: {program('record_stop.py', name, record)}",
+            "    type: continuous",
+            "    ready: notify",
+        ]
+        if needs:
+            jobs.append(f"    depends_on: [{{job: {needs}}}]")
+    sandbox.run_jobs("\n".join(jobs) + "\n")
+    wait_until(lambda: all(sandbox.job(name)["state"] == "running" for name in "abcd"))
+    wait_until(lambda: len(record.read_text().split("\n")) == 5)
+    sandbox.cli("daemon", "stop", check=True)
+    lines = record.read_text().split()
+    order = [" ".join(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
+    assert order[0] == "start a"
+    assert order.index("start b") < order.index("start c")
+    assert order.index("stop c") < order.index("stop b") < order.index("stop a")
+    assert order.index("stop d") < order.index("stop a")
+    assert sorted(order[4:]) == ["stop a", "stop b", "stop c", "stop d"]
+
+
+def test_a_dependency_cycle_is_refused_at_validation_with_the_cycle_printed(sandbox):
+    sandbox.write(
+        "jobs.yaml",
+        """\
+        jobs:
+          a: {cmd: x, depends_on: [{job: b}]}
+          b: {cmd: x, depends_on: [{job: c}]}
+          c: {cmd: x, depends_on: [{job: a, condition: after_complete}]}
+        """,
+    )
+    result = sandbox.cli("config", "--validate")
+    assert result.returncode == 1
+    assert "jobs.yaml:2: job 'a': dependency cycle: a -> b -> c -> a" in result.stdout
+
+
+def test_a_job_waiting_through_a_controller_crash_starts_when_its_dependency_is_ready(sandbox):
+    flag = sandbox.home.root / "up"
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          dep:
+            cmd: sleep 600
+            health_check: {{type: file, path: {flag}, max_age: 600, interval: 0.2,
+                            start_period: 600}}
+          app:
+            cmd: sleep 600
+            depends_on: [{{job: dep, timeout: 600}}]
+        """
+    )
+    client = sandbox.client()
+    assert client.call("start", {"job": "app"})["state"] == "waiting"
+    sandbox.wait_state("dep", "running")
+    events = sandbox.subscribe("actor.controller.up", "job.app.running")
+    old = sandbox.actor_pid("controller")
+    os.kill(old, signal.SIGKILL)
+    assert events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=10)
+    assert sandbox.job("app")["state"] == "waiting"
+    flag.touch()
+    assert events.wait_for(lambda e: e.topic == "job.app.running", timeout=30)
+    events.close()
