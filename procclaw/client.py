@@ -19,7 +19,11 @@ from procclaw.pidfile import PidFile
 DEFAULT_TIMEOUT = 5.0
 
 # Which endpoint serves which commands.
-_ENDPOINTS = {"controller": protocol.CONTROLLER_COMMANDS, "daemon": protocol.ROOT_COMMANDS}
+_ENDPOINTS = {
+    "controller": protocol.CONTROLLER_COMMANDS,
+    "daemon": protocol.ROOT_COMMANDS,
+    "alerter": protocol.ALERTER_COMMANDS,
+}
 
 
 class ClientError(Exception):
@@ -157,8 +161,8 @@ class Client:
 def _who(target: str) -> str:
     if target == "daemon":
         return "daemon"
-    if target == "controller":
-        return "controller"
+    if target in ("controller", "alerter"):
+        return target
     return f"supervisor of job '{target.removeprefix('job-')}'"
 
 

@@ -10,7 +10,8 @@ WARM_UP = 50
 
 def _daemon_processes(box):
     status = box.daemon_status()
-    pids = [status["pid"], status["zygote_pid"], box.actor_pid("controller")]
+    pids = [status["pid"], status["zygote_pid"]]
+    pids += [box.actor_pid("controller"), box.actor_pid("alerter")]
     return [psutil.Process(pid) for pid in pids]
 
 
@@ -51,5 +52,5 @@ def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox)
     for (_, rss_before), (_, rss_after), process in zip(baseline, after, processes, strict=True):
         assert rss_after - rss_before < 4 * 1024 * 1024, process
     assert sandbox.job("blip")["state"] == "stopped"
-    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {"controller", "job-blip"}
+    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {"controller", "alerter", "job-blip"}
     events.close()

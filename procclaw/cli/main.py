@@ -16,6 +16,7 @@ Commands:
   logs        Show (or follow) a job's output
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
+  openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
   version     Show the version
 
 Environment:
@@ -47,6 +48,7 @@ COMMANDS = {
     "logs": "log_commands",
     "secret": "secret_commands",
     "service": "service_commands",
+    "openclaw": "openclaw_commands",
 }
 
 
