@@ -44,7 +44,9 @@ from procclaw.store import read_applied_config
 log = logging.getLogger("procclaw.alerter")
 
 SUBSCRIPTIONS = ("job.", "schedule.")
-SEND_WORKERS = 2
+# One: a chat must get "unhealthy" before "healthy again". Each send is bounded by
+# its timeout, so a hung one delays the others, never stops them.
+SEND_WORKERS = 1
 SYNC_TIMEOUT = 2.0
 
 
