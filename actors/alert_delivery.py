@@ -82,6 +82,7 @@ class AlertDelivery:
         counts = self.channels[delivery.channel]
         if error is None:
             counts["sent"] += 1
+            log.info("alert for job %s sent to %s", delivery.alert.job, delivery.channel)
             self._remember(delivery, "sent", transport)
             return
         retryable = getattr(error, "retryable", False)

@@ -63,10 +63,11 @@ class Alerter(Actor):
     def setup(self) -> None:
         self.calls = BlockingCalls(self.loop, SEND_WORKERS, "alert-send")
         self.delivery = AlertDelivery(self.home, self.calls.submit, self.loop.call_later)
-        self.bus = Subscription(self.home, SUBSCRIPTIONS)
+        self.bus = Subscription(self.home, SUBSCRIPTIONS, self.zmq)
+        root = Client(self.home, timeout=SYNC_TIMEOUT, caller="actor", context=self.zmq)
         try:
             # Live before our hello: once `daemon start` returns, no failure is missed.
-            self.bus.sync(Client(self.home, timeout=SYNC_TIMEOUT, caller="actor"), SYNC_TIMEOUT)
+            self.bus.sync(root, SYNC_TIMEOUT)
         except ClientError as exc:
             log.warning("carrying on without knowing the bus is live: %s", exc.message)
         self.loop.add_reader(self.bus.socket, self._on_events)

@@ -169,9 +169,14 @@ def _who(target: str) -> str:
 class Subscription:
     """A SUB socket on the bus, for `events` and for tests waiting on an event."""
 
-    def __init__(self, home: Home, prefixes: tuple[str, ...] = ("",)):
+    def __init__(
+        self,
+        home: Home,
+        prefixes: tuple[str, ...] = ("",),
+        context: zmq.Context | None = None,
+    ):
         self.home = home
-        self._context = zmq.Context.instance()
+        self._context = context or zmq.Context.instance()
         self.socket = self._context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         for prefix in prefixes:
