@@ -2,8 +2,9 @@
 
 Subscribes (SUB on `run/bus.sock`, live before it says hello) to `job.` and
 `schedule.` events and acts on those that raise an alert (procclaw/openclaw/alerts.py):
-a job failed, went unhealthy or recovered, timed out waiting for a dependency, or
-missed a scheduled run. Each one:
+a job failed, went unhealthy or recovered (from an unhealthy state it saw: a job's
+first passing check is no news), timed out waiting for a dependency, or missed a
+scheduled run. Each one:
 - is folded if its job already alerted within `openclaw.alerts.window`
   (procclaw/openclaw/folding.py), the folded ones going out as one summary later;
 - is appended to the OpenClaw workspace's `memory/YYYY-MM-DD.md` when
@@ -57,6 +58,7 @@ class Alerter(Actor):
         self._settings = OpenClawSettings()
         self.folder = AlertFolder(self._settings.alerts.window)
         self._fold_timer: Timer | None = None
+        self._unhealthy: set[str] = set()  # jobs seen going unhealthy, not yet recovered
         self.memory: Counter[str] = Counter()
         self._memory_file: str | None = None
 
@@ -90,8 +92,18 @@ class Alerter(Actor):
             except protocol.ProtocolError:
                 continue
             alert = alert_for(event.topic, event.data, event.ts)
-            if alert is not None:
+            if alert is not None and self._news(alert):
                 self._raise(alert)
+
+    def _news(self, alert: Alert) -> bool:
+        """False for a job's first passing health check: only a recovery is news."""
+        if alert.kind == "unhealthy":
+            self._unhealthy.add(alert.job)
+        elif alert.kind == "recovered":
+            if alert.job not in self._unhealthy:
+                return False
+            self._unhealthy.discard(alert.job)
+        return True
 
     def _raise(self, alert: Alert) -> None:
         settings = self.settings()

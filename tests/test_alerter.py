@@ -102,6 +102,7 @@ def test_health_dependency_and_missed_run_events_each_alert(sandbox, cli, worksp
     sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    window: 0\n"))
     sandbox.start_daemon()
     events = bus()
+    events.publish("job.fresh.health", {"healthy": True, "reason": None})  # first pass: no news
     events.publish("job.api.health", {"healthy": False, "reason": "HTTP 503 from /health"})
     events.publish("job.api.health", {"healthy": True, "reason": None})
     events.publish("job.web.failed", {"reason": "dependency 'db' not ready after 60 s"})
