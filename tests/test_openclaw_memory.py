@@ -120,7 +120,7 @@ def test_no_workspace_means_no_openclaw_here_and_nothing_is_created(tmp_path):
     assert not missing.exists()
 
 
-def test_the_file_is_readable_by_the_agent_only_as_the_umask_allows(tmp_path):
+def test_the_memory_file_mode_follows_the_umask(tmp_path):
     old = os.umask(0o077)
     try:
         path = MemoryLog(tmp_path, now=lambda: AT_14_02).append(Alert("a", "missed", 0.0))
