@@ -15,10 +15,11 @@ ACTOR_CLASSES: dict[str, str] = {
     "supervisor": "actors.supervisor:Supervisor",
     "gateway": "actors.gateway:Gateway",
     "health": "actors.health:HealthActor",
+    "alerter": "actors.alerter:Alerter",
 }
 
 # The core actors, started in this order at daemon start and stopped in reverse.
-CORE_ACTORS: tuple[str, ...] = ("controller", "health", "gateway")
+CORE_ACTORS: tuple[str, ...] = ("controller", "health", "alerter", "gateway")
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
 PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "psutil", "subprocess")

@@ -19,7 +19,11 @@ from procclaw.pidfile import PidFile
 DEFAULT_TIMEOUT = 5.0
 
 # Which endpoint serves which commands.
-_ENDPOINTS = {"controller": protocol.CONTROLLER_COMMANDS, "daemon": protocol.ROOT_COMMANDS}
+_ENDPOINTS = {
+    "controller": protocol.CONTROLLER_COMMANDS,
+    "daemon": protocol.ROOT_COMMANDS,
+    "alerter": protocol.ALERTER_COMMANDS,
+}
 
 
 class ClientError(Exception):
@@ -157,17 +161,22 @@ class Client:
 def _who(target: str) -> str:
     if target == "daemon":
         return "daemon"
-    if target == "controller":
-        return "controller"
+    if target in ("controller", "alerter"):
+        return target
     return f"supervisor of job '{target.removeprefix('job-')}'"
 
 
 class Subscription:
     """A SUB socket on the bus, for `events` and for tests waiting on an event."""
 
-    def __init__(self, home: Home, prefixes: tuple[str, ...] = ("",)):
+    def __init__(
+        self,
+        home: Home,
+        prefixes: tuple[str, ...] = ("",),
+        context: zmq.Context | None = None,
+    ):
         self.home = home
-        self._context = zmq.Context.instance()
+        self._context = context or zmq.Context.instance()
         self.socket = self._context.socket(zmq.SUB)
         self.socket.setsockopt(zmq.LINGER, 0)
         for prefix in prefixes:

@@ -67,6 +67,9 @@ ROOT_COMMANDS = frozenset(
     }
 )
 SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart", "unhealthy"})
+# The alerter: `status` answers its counts (sent, failed, folded; per channel) and the
+# latest alerts.
+ALERTER_COMMANDS = frozenset({"ping", "status"})
 # Sent by actors to root on their private channel; never accepted from a client.
 ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
 

@@ -168,6 +168,26 @@ class Store:
         self.db.close()
 
 
+def read_applied_config(path: Path) -> ConfigSnapshot | None:
+    """The config last applied, read without writing: for actors beside the controller.
+
+    None when the database or its table does not exist yet (a daemon just starting).
+    """
+    try:
+        db = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True, timeout=2.0)
+    except sqlite3.OperationalError:
+        return None
+    try:
+        row = db.execute(
+            "SELECT daemon_id, settings_text, jobs_text FROM applied_config WHERE id = 1"
+        ).fetchone()
+    except sqlite3.OperationalError:
+        return None
+    finally:
+        db.close()
+    return ConfigSnapshot(*row) if row else None
+
+
 class _Transaction:
     def __init__(self, db: sqlite3.Connection):
         self.db = db

@@ -56,6 +56,8 @@ class Sandbox:
             "PYTHONUNBUFFERED": "1",
             # No test touches the keyring of the person running the tests.
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
+            # Nor the OpenClaw memory of that person: this workspace does not exist.
+            "OPENCLAW_WORKSPACE_DIR": str(root / "openclaw-workspace"),
         }
         self._known_pids: set[int] = set()
         self.api_port = free_port()

@@ -12,7 +12,7 @@ from conftest import is_gone, wait_until
 from procclaw import protocol
 
 
-@pytest.mark.parametrize("actor", ["controller", "health"])
+@pytest.mark.parametrize("actor", ["controller", "health", "alerter"])
 def test_kill_9_of_an_actor_brings_it_back_within_a_second(running, actor):
     events = running.subscribe(f"actor.{actor}.")
     old = running.actor_pid(actor)
@@ -24,8 +24,7 @@ def test_kill_9_of_an_actor_brings_it_back_within_a_second(running, actor):
     assert down is not None and down.data["status"] == "killed by SIGKILL"
     assert up is not None and up.data["pid"] != old
     assert up.ts - killed_at < 1.0 or time.monotonic() - killed_at < 1.0
-    if actor == "controller":
-        assert running.client().call("ping")["pid"] == up.data["pid"]
+    assert running.client().call_endpoint(actor, "ping")["pid"] == up.data["pid"]
     assert running.actor_pid(actor) == up.data["pid"]
     events.close()
 

@@ -10,8 +10,8 @@ WARM_UP = 50
 
 def _daemon_processes(box):
     status = box.daemon_status()
-    pids = [status["pid"], status["zygote_pid"], box.actor_pid("controller")]
-    pids.append(box.actor_pid("health"))
+    pids = [status["pid"], status["zygote_pid"]]
+    pids += [box.actor_pid(name) for name in ("controller", "health", "alerter")]
     return [psutil.Process(pid) for pid in pids]
 
 
@@ -53,5 +53,5 @@ def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox)
         assert rss_after - rss_before < 4 * 1024 * 1024, process
     assert sandbox.job("blip")["state"] == "stopped"
     actors = {a["name"] for a in sandbox.daemon_status()["actors"]}
-    assert actors <= {"controller", "health", "gateway", "job-blip"}
+    assert actors <= {"controller", "health", "alerter", "gateway", "job-blip"}
     events.close()

@@ -100,7 +100,9 @@ def test_settings_are_read_and_log_level_is_stored_upper_case():
           auth: {enabled: true, token: s3cret}
         openclaw:
           memory_logging: false
-          alerts: {channels: [whatsapp, telegram]}
+          alerts:
+            channels: [whatsapp, telegram]
+            targets: {whatsapp: "+15555550123", telegram: "@ops"}
         """
     ).settings
     assert (settings.daemon.host, settings.daemon.port, settings.daemon.log_level) == (

@@ -18,6 +18,7 @@ Commands:
   reload      Re-read the config files and apply what changed
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
+  openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
   version     Show the version
 
 Environment:
@@ -51,6 +52,7 @@ COMMANDS = {
     "reload": "reload_commands",
     "secret": "secret_commands",
     "service": "service_commands",
+    "openclaw": "openclaw_commands",
 }
 
 

@@ -1,12 +1,14 @@
 """`procclaw init`, `procclaw config` and `procclaw version`.
 
 Usage:
-  procclaw init [--force]
+  procclaw init [--force] [--openclaw]
   procclaw config [--validate]
   procclaw version
 
 Options:
   --force      Overwrite existing config files
+  --openclaw   Add a job that runs the OpenClaw gateway (`openclaw gateway`); with
+               existing config files, it is added to jobs.yaml
   --validate   Check procclaw.yaml and jobs.yaml; exit 0 if valid, 1 with the errors if not
 """
 
@@ -26,7 +28,11 @@ def run(argv: list[str]) -> int:
     args = docopt(USAGE, argv=argv)
     home = Home.from_env()
     if args["init"]:
-        return init(home, force=args["--force"])
+        if args["--openclaw"] and home.jobs_file.exists() and not args["--force"]:
+            from procclaw.cli.openclaw_job import add_gateway_job
+
+            return add_gateway_job(home)
+        return init(home, force=args["--force"], openclaw=args["--openclaw"])
     if args["config"]:
         return validate(home) if args["--validate"] else show_paths(home)
     from procclaw import __version__
@@ -35,22 +41,23 @@ def run(argv: list[str]) -> int:
     return 0
 
 
-def init(home: Home, force: bool) -> int:
-    from procclaw.config import JOBS_TEMPLATE, SETTINGS_TEMPLATE
+def init(home: Home, force: bool, openclaw: bool = False) -> int:
+    from procclaw.config import JOBS_TEMPLATE, OPENCLAW_GATEWAY_JOB, SETTINGS_TEMPLATE
 
-    files = ((home.config_file, SETTINGS_TEMPLATE), (home.jobs_file, JOBS_TEMPLATE))
+    jobs = f"{JOBS_TEMPLATE}\n{OPENCLAW_GATEWAY_JOB}" if openclaw else JOBS_TEMPLATE
+    files = ((home.config_file, SETTINGS_TEMPLATE), (home.jobs_file, jobs))
     existing = [str(path) for path, _ in files if path.exists()]
     if existing and not force:
         raise CliFailure(f"{', '.join(existing)} already exists: use --force to overwrite")
     home.prepare()
     for path, text in files:
-        _write_atomically(path, text)
+        write_atomically(path, text)
         print(f"wrote {path}")
     print("next: edit the jobs, then `procclaw daemon start`")
     return 0
 
 
-def _write_atomically(path, text: str) -> None:
+def write_atomically(path, text: str) -> None:
     temporary = path.with_name(f".{path.name}.tmp")
     temporary.write_text(text)
     os.replace(temporary, path)

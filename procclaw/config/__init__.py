@@ -10,6 +10,7 @@ from procclaw.config.models import (
     DaemonSettings,
     Defaults,
     Dependency,
+    GatewaySettings,
     HealthCheckConfig,
     JobConfig,
     LogConfig,
@@ -19,10 +20,17 @@ from procclaw.config.models import (
     ShutdownConfig,
 )
 from procclaw.config.problems import ConfigError, Problem
-from procclaw.config.templates import JOBS_TEMPLATE, SETTINGS_TEMPLATE
+from procclaw.config.templates import (
+    JOBS_TEMPLATE,
+    OPENCLAW_GATEWAY_JOB,
+    OPENCLAW_GATEWAY_JOB_ID,
+    SETTINGS_TEMPLATE,
+)
 
 __all__ = [
     "JOBS_TEMPLATE",
+    "OPENCLAW_GATEWAY_JOB",
+    "OPENCLAW_GATEWAY_JOB_ID",
     "SETTINGS_TEMPLATE",
     "AlertSettings",
     "ApiSettings",
@@ -32,6 +40,7 @@ __all__ = [
     "DaemonSettings",
     "Defaults",
     "Dependency",
+    "GatewaySettings",
     "HealthCheckConfig",
     "JobConfig",
     "LogConfig",

@@ -157,10 +157,47 @@ class Defaults(_Model):
     timezone: str | None = None
 
 
+# What can raise an alert: a job failed (retries exhausted), its health check went bad
+# or came back, it waited too long for a dependency, or a scheduled run was missed.
+ALERT_EVENTS = ("failed", "unhealthy", "recovered", "dependency_timeout", "missed")
+OPENCLAW_GATEWAY_URL = "http://127.0.0.1:18789"
+
+
 @dataclass(frozen=True, slots=True)
 class AlertSettings(_Model):
+    """Where alerts go (`targets` pairs each channel with its recipient) and when.
+
+    One alert per job per `window` seconds; what else happens meanwhile is folded into
+    one follow-up. A send that fails is retried after each of `retry_delays`.
+    """
+
     enabled: bool = True
     channels: tuple[str, ...] = ()
+    targets: tuple[tuple[str, str], ...] = ()
+    on: tuple[str, ...] = ALERT_EVENTS
+    window: float = 300.0
+    retry_delays: tuple[float, ...] = (2.0, 10.0, 60.0)
+    wake: bool = False
+
+    def target(self, channel: str) -> str | None:
+        return dict(self.targets).get(channel)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = _Model.to_dict(self)
+        data["targets"] = dict(self.targets)
+        return data
+
+
+@dataclass(frozen=True, slots=True)
+class GatewaySettings(_Model):
+    """The OpenClaw gateway; `token` may be `${secret:NAME}`, resolved when used."""
+
+    url: str = OPENCLAW_GATEWAY_URL
+    token: str | None = field(default=None, repr=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings with the token masked: this dict travels and gets displayed."""
+        return {"url": self.url, "token": None if self.token is None else "********"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -168,6 +205,8 @@ class OpenClawSettings(_Model):
     enabled: bool = True
     memory_logging: bool = True
     alerts: AlertSettings = field(default_factory=AlertSettings)
+    workspace: str | None = None
+    gateway: GatewaySettings = field(default_factory=GatewaySettings)
 
 
 @dataclass(frozen=True, slots=True)

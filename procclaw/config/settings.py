@@ -9,28 +9,25 @@ from typing import Any
 from procclaw.config.fields import Fields
 from procclaw.config.models import (
     LOG_LEVELS,
-    AlertSettings,
     ApiSettings,
     AuthSettings,
     DaemonSettings,
     Defaults,
     HealthCheckConfig,
     LogConfig,
-    OpenClawSettings,
     RetryConfig,
     Settings,
     ShutdownConfig,
 )
+from procclaw.config.openclaw_settings import OPENCLAW_KEYS, read_openclaw
 from procclaw.config.problems import PathSegment, ProblemLog, Scope
 from procclaw.config.sections import read_health_check, read_log, read_retry, read_shutdown
 from procclaw.config.timing import time_zone
-from procclaw.config.values import Invalid, boolean, choice, integer, optional, text
-from procclaw.secrets.references import reference_problem
+from procclaw.config.values import boolean, choice, integer, optional, secret_text, text
 
 SETTINGS_KEYS = ("daemon", "api", "defaults", "openclaw")
 DAEMON_KEYS = ("host", "port", "log_level")
 DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "timezone")
-OPENCLAW_KEYS = ("enabled", "memory_logging", "alerts")
 AUTH_KEYS = ("enabled", "token", "token_file", "metrics")
 
 
@@ -55,7 +52,7 @@ def read_settings(root: Any, log: ProblemLog) -> Settings:
         daemon=daemon,
         api=ApiSettings(auth=auth),
         defaults=_read_defaults(top.nested("defaults", DEFAULTS_KEYS)),
-        openclaw=_read_openclaw(top.nested("openclaw", OPENCLAW_KEYS)),
+        openclaw=read_openclaw(top.nested("openclaw", OPENCLAW_KEYS)),
     )
 
 
@@ -71,7 +68,7 @@ def _read_daemon(fields: Fields) -> DaemonSettings:
 def _read_auth(api: Fields) -> AuthSettings:
     fields = api.nested("auth", AUTH_KEYS)
     enabled = fields.get("enabled", boolean, False)
-    token = fields.get("token", optional(_token), None)
+    token = fields.get("token", optional(secret_text), None)
     token_file = fields.get("token_file", optional(text), None)
     if enabled and fields.raw("token") is None and fields.raw("token_file") is None:
         fields.scope.sentence(
@@ -96,26 +93,6 @@ def _read_defaults(fields: Fields) -> Defaults:
         log=read_log(fields, LogConfig()),
         timezone=fields.get("timezone", optional(time_zone), None),
     )
-
-
-def _read_openclaw(fields: Fields) -> OpenClawSettings:
-    alerts = fields.nested("alerts", ("enabled", "channels"))
-    return OpenClawSettings(
-        enabled=fields.get("enabled", boolean, True),
-        memory_logging=fields.get("memory_logging", boolean, True),
-        alerts=AlertSettings(
-            enabled=alerts.get("enabled", boolean, True),
-            channels=alerts.list("channels", text, "a list of channel names"),
-        ),
-    )
-
-
-def _token(value: Any) -> str:
-    """A token, or `${secret:NAME}` to keep it out of the file (resolved where it is used)."""
-    token = text(value)
-    if problem := reference_problem(token):
-        raise Invalid(problem)
-    return token
 
 
 def is_loopback(host: str) -> bool:

@@ -51,11 +51,24 @@ defaults:
 
 openclaw:
   enabled: true
+  # A short note per alert in the agent's memory/YYYY-MM-DD.md (never MEMORY.md).
   memory_logging: true
+  # workspace: ~/.openclaw/workspace   # else $OPENCLAW_WORKSPACE_DIR, else this
   alerts:
     enabled: true
     channels: []
-    # channels: [whatsapp]
+    # channels: [whatsapp, telegram]
+    # targets:                 # who gets them, per channel; quote phone numbers
+    #   whatsapp: "+15555550123"
+    #   telegram: "@my_ops_chat"
+    on: [failed, unhealthy, recovered, dependency_timeout, missed]
+    window: 5m                 # one alert per job per window; the rest fold into one
+    retry_delays: [2s, 10s, 1m]
+    wake: false                # also wake the agent (POST /hooks/wake)
+  # Used when the openclaw CLI is not on PATH (and for wake).
+  gateway:
+    url: http://127.0.0.1:18789
+    # token: ${secret:OPENCLAW_GATEWAY_TOKEN}   # else $OPENCLAW_GATEWAY_TOKEN
 """
 
 JOBS_TEMPLATE = """\
@@ -136,4 +149,29 @@ jobs:
   #     max_bytes: 50MB
   #     backups: 3
   #     timestamps: true
+"""
+
+OPENCLAW_GATEWAY_JOB_ID = "openclaw-gateway"
+
+OPENCLAW_GATEWAY_JOB = """\
+  # The OpenClaw gateway, kept running by ProcClaw (`procclaw init --openclaw`).
+  # `openclaw` must be on the daemon's PATH. When the gateway stops answering its
+  # health check it is restarted; after 1 s, 2 s, 5 s and 10 s it is `failed`, and
+  # you get an alert.
+  openclaw-gateway:
+    name: OpenClaw Gateway
+    cmd: openclaw gateway
+    type: continuous
+    tags: [openclaw]
+    health_check:
+      type: http
+      url: http://127.0.0.1:18789/
+      interval: 30s
+      timeout: 5s
+      retries: 3
+      start_period: 30s
+    retry:
+      delays: [1s, 2s, 5s, 10s]
+    shutdown:
+      grace_period: 30
 """

@@ -13,6 +13,7 @@ import signal
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
+from procclaw.secrets.references import reference_problem
 from procclaw.suggest import did_you_mean
 
 T = TypeVar("T")
@@ -73,6 +74,14 @@ def text(value: Any) -> str:
     if not isinstance(value, str) or not value.strip():
         raise expected("a non-empty string", value)
     return value
+
+
+def secret_text(value: Any) -> str:
+    """A token, or `${secret:NAME}` to keep it out of the file (resolved where it is used)."""
+    token = text(value)
+    if problem := reference_problem(token):
+        raise Invalid(problem)
+    return token
 
 
 def integer(low: int, high: int | None = None) -> Reader[int]:

@@ -1,0 +1,55 @@
+"""`procclaw init --openclaw` on an existing jobs.yaml: add the OpenClaw gateway job.
+
+The job's text is appended, comments and all, so the rest of the file stays exactly as
+the user wrote it; the result is validated before it replaces the file.
+"""
+
+from __future__ import annotations
+
+from procclaw.cli.errors import CliFailure
+from procclaw.cli.setup_commands import write_atomically
+from procclaw.config import (
+    OPENCLAW_GATEWAY_JOB,
+    OPENCLAW_GATEWAY_JOB_ID,
+    ConfigError,
+    load_config,
+    parse_config,
+)
+from procclaw.home import Home
+
+
+def add_gateway_job(home: Home) -> int:
+    try:
+        config = load_config(home)
+    except ConfigError as exc:
+        print(exc)
+        raise CliFailure("fix the config, then run `procclaw init --openclaw` again") from None
+    path = home.jobs_file
+    if config.job(OPENCLAW_GATEWAY_JOB_ID) is not None:
+        print(f"{path} already has the job '{OPENCLAW_GATEWAY_JOB_ID}'")
+        return 0
+    text = path.read_text()
+    head = text.rstrip("\n") + "\n\n" if text.strip() else ""
+    # A file without jobs may hold only comments, or a bare `jobs:` to add to.
+    candidates = [head + OPENCLAW_GATEWAY_JOB]
+    if not config.jobs:
+        candidates.insert(0, head + "jobs:\n" + OPENCLAW_GATEWAY_JOB)
+    settings = home.config_file.read_text() if home.config_file.exists() else None
+    updated = next((c for c in candidates if _valid(settings, c, home)), None)
+    if updated is None:
+        raise CliFailure(
+            f"cannot append the gateway job to {path} (its jobs are not the last block):"
+            f" add it under `jobs:` by hand:\n{OPENCLAW_GATEWAY_JOB}"
+        )
+    write_atomically(path, updated)
+    print(f"added the job '{OPENCLAW_GATEWAY_JOB_ID}' to {path}")
+    print("next: restart the daemon (or reload its config) to start it")
+    return 0
+
+
+def _valid(settings: str | None, jobs: str, home: Home) -> bool:
+    try:
+        parse_config(settings, jobs, str(home.config_file), str(home.jobs_file))
+    except ConfigError:
+        return False
+    return True

@@ -1,0 +1,147 @@
+"""Sending one message to one chat: through the `openclaw` CLI, or the gateway's HTTP API.
+
+Both block for at most their timeout, so the alerter calls them off its event loop.
+A failure is a `SendError` that says whether trying again could help: a refused token
+will be refused again, a gateway that is restarting may answer next time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+from typing import Any, Protocol
+
+from procclaw.home import Home
+from procclaw.secrets import SecretError, SecretNotFound, resolve_text
+
+CLI_TIMEOUT = 30.0
+HTTP_TIMEOUT = 10.0
+TOKEN_VARIABLE = "OPENCLAW_GATEWAY_TOKEN"
+
+
+class SendError(Exception):
+    """A message was not delivered; `retryable` is False when retrying cannot help."""
+
+    def __init__(self, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class Sender(Protocol):
+    transport: str
+
+    def send(self, channel: str, target: str, text: str) -> None: ...
+
+
+class CliSender:
+    """`openclaw message send --channel C --target T --message M`."""
+
+    transport = "cli"
+
+    def __init__(self, executable: str, timeout: float = CLI_TIMEOUT):
+        self.executable = executable
+        self.timeout = timeout
+
+    def send(self, channel: str, target: str, text: str) -> None:
+        argv = [self.executable, "message", "send", "--channel", channel, "--target", target]
+        try:
+            done = subprocess.run(
+                [*argv, "--message", text],
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                text=True,
+                timeout=self.timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise SendError(f"openclaw did not finish within {self.timeout:g} s") from None
+        except OSError as exc:
+            raise SendError(f"cannot run {self.executable}: {exc.strerror or exc}") from None
+        if done.returncode != 0:
+            said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+            detail = f": {said[-1]}" if said else ""
+            raise SendError(f"openclaw exited with status {done.returncode}{detail}")
+
+
+class HttpSender:
+    """`POST <gateway>/tools/invoke` with the message tool, and `POST /hooks/wake`."""
+
+    transport = "http"
+
+    def __init__(self, url: str, token: str | None, timeout: float = HTTP_TIMEOUT):
+        self.url = url
+        self.token = token
+        self.timeout = timeout
+        # A proxy from the environment must not see the token or the messages.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def send(self, channel: str, target: str, text: str) -> None:
+        args = {"action": "send", "channel": channel, "target": target, "message": text}
+        reply = self._post("/tools/invoke", {"tool": "message", "args": args})
+        if isinstance(reply, dict) and reply.get("ok") is False:
+            error = reply.get("error")
+            message = error.get("message") if isinstance(error, dict) else error
+            raise SendError(f"the gateway could not send it: {message or 'no reason given'}")
+
+    def wake(self, text: str) -> None:
+        """Wake the agent now, with `text` as what it wakes up to."""
+        self._post("/hooks/wake", {"text": text, "mode": "now"})
+
+    def _post(self, path: str, body: dict[str, Any]) -> Any:
+        headers = {"Content-Type": "application/json"}
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        request = urllib.request.Request(
+            self.url + path, json.dumps(body).encode(), headers, method="POST"
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                data = response.read()
+        except urllib.error.HTTPError as exc:
+            raise _http_error(self.url + path, exc.code) from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise SendError(f"gateway not reachable at {self.url}: {reason}") from None
+        try:
+            return json.loads(data) if data else None
+        except ValueError:
+            return None  # delivered; the gateway just did not answer in JSON
+
+
+def _http_error(url: str, status: int) -> SendError:
+    if status in (401, 403):
+        return SendError(
+            f"gateway refused the token ({status} from {url}):"
+            f" set openclaw.gateway.token or {TOKEN_VARIABLE}",
+            retryable=False,
+        )
+    if status == 404:
+        return SendError(f"gateway has no {url} (404): is openclaw.gateway.url right?", False)
+    return SendError(f"gateway answered {status} from {url}")
+
+
+def gateway_token(home: Home, configured: str | None) -> str | None:
+    """The configured token (with `${secret:NAME}` resolved), else OPENCLAW_GATEWAY_TOKEN."""
+    if configured is None:
+        return os.environ.get(TOKEN_VARIABLE) or None
+    try:
+        return resolve_text(home, configured)
+    except SecretError as exc:
+        retryable = not isinstance(exc, SecretNotFound)  # a keyring may just be slow
+        raise SendError(f"openclaw.gateway.token: {exc}", retryable) from None
+
+
+def current_transport() -> str:
+    """How the next alert travels: `cli` when `openclaw` is on PATH, else `http`."""
+    return "cli" if shutil.which("openclaw") else "http"
+
+
+def choose_sender(home: Home, url: str, token: str | None) -> Sender:
+    """The `openclaw` CLI when it is on PATH, else the gateway over HTTP."""
+    executable = shutil.which("openclaw")
+    if executable:
+        return CliSender(executable)
+    return HttpSender(url, gateway_token(home, token))

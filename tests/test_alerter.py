@@ -1,0 +1,252 @@
+"""The alerter actor in a real daemon: alerts through a fake `openclaw` CLI or a fake
+gateway, notes in the OpenClaw memory, folding, retries, and `procclaw openclaw status`."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from conftest import Sandbox, wait_until
+from openclaw_helpers import BusPublisher, FakeGateway, FakeOpenClawCli
+
+FAILING_JOB = """\
+jobs:
+  backup:
+    cmd: sh -c "echo disk full >&2; exit 3"
+"""
+
+
+def openclaw_settings(workspace: Path, alerts: str = "", gateway: str = "") -> str:
+    return (
+        "openclaw:\n"
+        f"  workspace: {workspace}\n"
+        "  alerts:\n"
+        "    channels: [whatsapp]\n"
+        '    targets: {whatsapp: "+15555550123"}\n'
+        f"{alerts}"
+        f"{gateway}"
+    )
+
+
+@pytest.fixture
+def workspace(sandbox: Sandbox) -> Path:
+    path = sandbox.home.root / "agent-workspace"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox) -> FakeOpenClawCli:
+    fake = FakeOpenClawCli(sandbox.home.root / "bin")
+    sandbox.env["PATH"] = f"{fake.bin_dir}:{sandbox.env['PATH']}"
+    return fake
+
+
+@pytest.fixture
+def bus(sandbox: Sandbox):
+    publishers = []
+
+    def open_publisher() -> BusPublisher:
+        publishers.append(BusPublisher(sandbox.home))
+        return publishers[-1]
+
+    yield open_publisher
+    for publisher in publishers:
+        publisher.close()
+
+
+def alerter_status(sandbox: Sandbox) -> dict:
+    return sandbox.client().call_endpoint("alerter", "status")
+
+
+def today_memory(workspace: Path) -> Path:
+    return workspace / "memory" / f"{datetime.now():%Y-%m-%d}.md"
+
+
+def test_a_failed_job_alerts_through_the_openclaw_cli_and_is_noted_in_memory(
+    sandbox, cli, workspace
+):
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace))
+    sandbox.run_jobs(FAILING_JOB)
+    sandbox.client().call("start", {"job": "backup"})
+    wait_until(lambda: cli.calls(), timeout=15)
+    [argv] = cli.calls()
+    assert argv[:6] == ["message", "send", "--channel", "whatsapp", "--target", "+15555550123"]
+    message = argv[argv.index("--message") + 1]
+    assert ": job backup failed\n" in message and "reason: exit code 3" in message
+
+    memory = today_memory(workspace)
+    wait_until(lambda: memory.exists())
+    lines = memory.read_text().splitlines()
+    assert lines[0].startswith("### ") and lines[0].endswith(" ProcClaw: job backup failed")
+    assert lines[1:] == ["- reason: exit code 3", "- see: `procclaw status backup`"]
+    assert not (workspace / "MEMORY.md").exists()
+
+    status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["sent"] == 1 and s)
+    assert status["transport"] == "cli"
+    assert status["channels"] == {"whatsapp": {"sent": 1, "failed": 0, "retried": 0}}
+    assert status["memory"]["written"] == 1 and status["memory"]["last_file"] == str(memory)
+    [recent] = status["recent"]
+    assert (recent["job"], recent["kind"], recent["result"]) == ("backup", "failed", "sent")
+    shown = sandbox.cli("openclaw", "status", check=True).stdout
+    assert "via the openclaw CLI" in shown and "sent      1" in shown
+    assert "whatsapp  1     0       0" in shown
+    assert json.loads(sandbox.cli("openclaw", "status", "--json", check=True).stdout) == (
+        alerter_status(sandbox)
+    )
+
+
+def test_health_dependency_and_missed_run_events_each_alert(sandbox, cli, workspace, bus):
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    window: 0\n"))
+    sandbox.start_daemon()
+    events = bus()
+    events.publish("job.fresh.health", {"healthy": True, "reason": None})  # first pass: no news
+    events.publish("job.api.health", {"healthy": False, "reason": "HTTP 503 from /health"})
+    events.publish("job.api.health", {"healthy": True, "reason": None})
+    events.publish("job.web.failed", {"reason": "dependency 'db' not ready after 60 s"})
+    events.publish("schedule.report.missed", {"due": "2026-03-08T02:30:00-05:00"})
+    wait_until(lambda: len(cli.messages()) == 4, timeout=15)
+    firsts = [message.splitlines()[0].split(": ", 1)[1] for message in cli.messages()]
+    assert firsts == [
+        "job api is unhealthy",
+        "job api is healthy again",
+        "job web gave up waiting for a dependency",
+        "job report missed a scheduled run",
+    ]
+    assert "reason: HTTP 503 from /health" in cli.messages()[0]
+    assert "reason: run due at 2026-03-08T02:30:00-05:00" in cli.messages()[3]
+    wait_until(lambda: today_memory(workspace).read_text().count("### ") == 4)
+
+
+def test_an_alert_storm_is_folded_into_one_message(sandbox, cli, workspace, bus):
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    window: 2s\n"))
+    sandbox.start_daemon()
+    events = bus()
+    for attempt in range(20):
+        events.publish("job.flappy.failed", {"reason": f"exit code {attempt}", "restarts": attempt})
+    events.publish("job.steady.failed", {"reason": "exit code 1"})  # another job: its own window
+    wait_until(lambda: len(cli.messages()) == 3, timeout=20)
+    first, steady, summary = cli.messages()
+    assert "job flappy failed\nreason: exit code 0" in first
+    assert "job steady failed" in steady
+    assert "job flappy: 19 more alerts\n" in summary
+    assert "failed ×19" in summary and "reason: exit code 19" in summary
+    status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["sent"] == 3 and s)
+    assert status["totals"]["folded"] == 19
+    assert today_memory(workspace).read_text().count("### ") == 3
+
+
+def test_alerts_reach_the_gateway_with_a_secret_token_and_wake_the_agent(sandbox, workspace, bus):
+    gateway = FakeGateway(token="gw-s3cret")
+    try:
+        sandbox.cli("secret", "set", "GW_TOKEN", "gw-s3cret", check=True)
+        sandbox.write(
+            "procclaw.yaml",
+            openclaw_settings(
+                workspace,
+                "    wake: true\n",
+                f"  gateway:\n    url: {gateway.url}\n    token: ${{secret:GW_TOKEN}}\n",
+            ),
+        )
+        sandbox.start_daemon()
+        bus().publish("job.api.failed", {"reason": "exit code 1"})
+        wait_until(lambda: gateway.sent() and gateway.sent("/hooks/wake"), timeout=15)
+        [send] = gateway.sent()
+        assert send["authorization"] == "Bearer gw-s3cret"
+        args = send["body"]["args"]
+        assert (send["body"]["tool"], args["action"], args["channel"], args["target"]) == (
+            "message",
+            "send",
+            "whatsapp",
+            "+15555550123",
+        )
+        assert ": job api failed\n" in args["message"]
+        [wake] = gateway.sent("/hooks/wake")
+        assert wake["body"] == {"text": args["message"], "mode": "now"}
+        status = wait_until(lambda: (s := alerter_status(sandbox))["wake"].get("sent") and s)
+        assert status["transport"] == "http" and status["totals"]["sent"] == 1
+        assert "gw-s3cret" not in json.dumps(status)
+    finally:
+        gateway.close()
+
+
+def test_a_send_that_keeps_failing_is_retried_then_counted_as_failed(sandbox, workspace, bus):
+    gateway = FakeGateway(token="t", statuses=[503, 503, 503, 200])
+    try:
+        sandbox.env["OPENCLAW_GATEWAY_TOKEN"] = "t"
+        sandbox.write(
+            "procclaw.yaml",
+            openclaw_settings(
+                workspace,
+                "    window: 0\n    retry_delays: [100ms, 100ms]\n",
+                f"  gateway: {{url: '{gateway.url}'}}\n",
+            ),
+        )
+        sandbox.start_daemon()
+        events = bus()
+        events.publish("job.api.failed", {"reason": "exit code 1"})
+        status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["failed"] and s)
+        assert len(gateway.sent()) == 3  # the first try and two retries
+        assert status["channels"]["whatsapp"] == {"sent": 0, "failed": 1, "retried": 2}
+        [recent] = status["recent"]
+        assert recent["result"] == "failed" and recent["attempts"] == 3
+        assert recent["error"] == f"gateway answered 503 from {gateway.url}/tools/invoke"
+        events.publish("job.api.failed", {"reason": "exit code 1"})  # the gateway is back
+        wait_until(lambda: alerter_status(sandbox)["totals"]["sent"] == 1)
+        assert len(gateway.sent()) == 4
+        log = sandbox.home.daemon_log.read_text()
+        assert "alert for job api to whatsapp failed after 3 attempts: gateway answered 503" in log
+    finally:
+        gateway.close()
+
+
+def test_a_refused_token_is_not_retried(sandbox, workspace, bus):
+    gateway = FakeGateway(token="right")
+    try:
+        sandbox.env["OPENCLAW_GATEWAY_TOKEN"] = "wrong"
+        sandbox.write(
+            "procclaw.yaml",
+            openclaw_settings(workspace, gateway=f"  gateway: {{url: '{gateway.url}'}}\n"),
+        )
+        sandbox.start_daemon()
+        bus().publish("job.api.failed", {"reason": "exit code 1"})
+        status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["failed"] and s)
+        assert status["channels"]["whatsapp"] == {"sent": 0, "failed": 1, "retried": 0}
+        assert "gateway refused the token (401" in status["recent"][0]["error"]
+        assert len(gateway.sent()) == 1
+    finally:
+        gateway.close()
+
+
+def test_a_failing_cli_is_retried_and_only_the_chosen_events_alert(sandbox, cli, workspace, bus):
+    cli.exit_with(1)
+    sandbox.write(
+        "procclaw.yaml",
+        openclaw_settings(workspace, "    on: [failed]\n    retry_delays: [100ms]\n"),
+    )
+    sandbox.start_daemon()
+    events = bus()
+    events.publish("job.api.health", {"healthy": False, "reason": "HTTP 503"})  # not in `on`
+    events.publish("job.api.failed", {"reason": "exit code 1"})
+    status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["failed"] and s)
+    assert len(cli.calls()) == 2
+    assert status["channels"]["whatsapp"] == {"sent": 0, "failed": 1, "retried": 1}
+    assert status["recent"][0]["error"] == (
+        "openclaw exited with status 1: fake openclaw: channel not linked"
+    )
+    assert today_memory(workspace).read_text().count("### ") == 1
+
+
+def test_with_alerts_disabled_events_are_only_noted_in_memory(sandbox, cli, workspace, bus):
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    enabled: false\n"))
+    sandbox.start_daemon()
+    bus().publish("job.api.failed", {"reason": "exit code 1"})
+    wait_until(lambda: today_memory(workspace).exists())
+    assert cli.calls() == [] and alerter_status(sandbox)["totals"]["sent"] == 0
+
+
+def test_openclaw_status_without_a_daemon_says_so(sandbox):
+    result = sandbox.cli("openclaw", "status")
+    assert result.returncode == 1 and "daemon not running" in result.stderr

@@ -1,0 +1,96 @@
+"""Which events raise an alert, how it reads, and how a storm folds into one message."""
+
+from __future__ import annotations
+
+from procclaw.openclaw.alerts import Alert, alert_for
+from procclaw.openclaw.folding import AlertFolder
+
+
+def test_a_failed_job_alerts_with_its_reason_and_restarts():
+    alert = alert_for(
+        "job.backup.failed", {"reason": None, "last_exit": "exit code 2", "restarts": 5}, 1.0
+    )
+    assert alert == Alert("backup", "failed", 1.0, "exit code 2", 5)
+    assert alert.message(host="box") == (
+        "ProcClaw (box): job backup failed\n"
+        "reason: exit code 2\n"
+        "restarts: 5\n"
+        "see: procclaw status backup"
+    )
+
+
+def test_a_failure_for_a_dependency_is_a_dependency_timeout():
+    reason = "dependency 'db' not ready after 60 s"
+    alert = alert_for("job.web.failed", {"reason": reason}, 1.0)
+    assert (alert.kind, alert.reason) == ("dependency_timeout", reason)
+    assert alert.heading == "job web gave up waiting for a dependency"
+
+
+def test_health_events_alert_going_unhealthy_and_recovering():
+    down = alert_for("job.api.health", {"healthy": False, "reason": "HTTP 503"}, 1.0)
+    up = alert_for("job.api.health", {"healthy": True, "reason": None}, 2.0)
+    assert (down.kind, down.reason, up.kind) == ("unhealthy", "HTTP 503", "recovered")
+    assert up.heading == "job api is healthy again"
+
+
+def test_a_missed_scheduled_run_alerts():
+    alert = alert_for("schedule.report.missed", {"due": "2026-03-08T02:30:00-05:00"}, 1.0)
+    assert alert.kind == "missed" and alert.reason == "run due at 2026-03-08T02:30:00-05:00"
+
+
+def test_other_events_raise_nothing():
+    for topic, data in [
+        ("job.api.running", {}),
+        ("job.api.exited", {"exit_code": 1}),
+        ("job.api.health", {}),
+        ("schedule.report.fired", {}),
+        ("actor.controller.down", {}),
+        ("config.reloaded", {}),
+        ("bus.probe.abc", {}),
+    ]:
+        assert alert_for(topic, data, 1.0) is None, topic
+
+
+def test_job_ids_with_dots_are_kept_whole():
+    assert alert_for("job.db.backup.failed", {}, 1.0).job == "db.backup"
+
+
+def test_an_alert_storm_folds_into_one_summary_per_window():
+    folder = AlertFolder(window=300)
+    first = Alert("api", "failed", 0.0, "exit code 1")
+    assert folder.offer(first, now=0.0) is first
+    for n in range(1, 20):
+        kind = "unhealthy" if n % 2 else "failed"
+        assert folder.offer(Alert("api", kind, n, f"try {n}"), now=float(n)) is None
+    assert folder.next_due() == 300.0
+    assert folder.due(now=299.0) == []
+    [summary] = folder.due(now=300.0)
+    assert summary.folded == {"unhealthy": 10, "failed": 9}
+    assert summary.heading == "job api: 19 more alerts"
+    assert summary.reason == "try 19" and summary.kind == "unhealthy"
+    assert folder.folded_total == 19
+    # The summary opened the next window: the storm goes on, one message per window.
+    assert folder.offer(Alert("api", "failed", 301.0), now=301.0) is None
+    assert folder.next_due() == 600.0
+
+
+def test_a_quiet_window_closes_without_a_message():
+    folder = AlertFolder(window=60)
+    folder.offer(Alert("api", "failed", 0.0), now=0.0)
+    assert folder.due(now=60.0) == []
+    assert folder.next_due() is None
+    again = Alert("api", "failed", 61.0)
+    assert folder.offer(again, now=61.0) is again
+
+
+def test_each_job_has_its_own_window():
+    folder = AlertFolder(window=60)
+    a, b = Alert("a", "failed", 0.0), Alert("b", "failed", 0.0)
+    assert folder.offer(a, now=0.0) is a and folder.offer(b, now=1.0) is b
+
+
+def test_a_zero_window_folds_nothing():
+    folder = AlertFolder(window=0)
+    alerts = [Alert("api", "failed", float(n)) for n in range(3)]
+    assert [folder.offer(alert, now=alert.at) for alert in alerts] == alerts
+    assert folder.next_due() is None
