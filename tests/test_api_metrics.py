@@ -7,6 +7,7 @@ import signal
 
 from conftest import wait_until
 from http_helpers import get
+from openclaw_helpers import FakeOpenClawCli
 from prometheus_client.parser import text_string_to_metric_families
 
 JOBS = """\
@@ -71,3 +72,35 @@ def test_metrics_describe_jobs_runs_and_actors(sandbox):
     assert metrics["procclaw_actor_restarts_total"][(("actor", "gateway"),)] == 0.0
     # No job has a health check: no health samples rather than made-up ones.
     assert "procclaw_job_health" not in metrics
+
+
+def test_metrics_count_alerts_by_channel_and_outcome(sandbox, tmp_path):
+    fake = FakeOpenClawCli(tmp_path / "bin")
+    fake.exit_with(1)
+    sandbox.env["PATH"] = f"{fake.bin_dir}:{sandbox.env['PATH']}"
+    sandbox.write(
+        "procclaw.yaml",
+        f"""\
+        daemon: {{port: {sandbox.api_port}}}
+        openclaw:
+          memory_logging: false
+          alerts:
+            channels: [telegram]
+            targets: {{telegram: "@ops"}}
+            retry_delays: []
+        """,
+    )
+    sandbox.run_jobs("jobs:\n  bad:\n    cmd: sh -c 'exit 3'\n    retry: {preset: none}\n")
+    sandbox.cli("start", "bad")
+    sandbox.wait_state("bad", "failed")
+
+    metrics = wait_until(
+        lambda: (
+            (m := _scrape(sandbox.api_port))
+            .get("procclaw_alerts_total", {})
+            .get((("channel", "telegram"), ("result", "failed")))
+            and m
+        )
+    )
+    assert metrics["procclaw_alerts_total"][(("channel", "telegram"), ("result", "sent"))] == 0
+    assert metrics["procclaw_alerts_folded_total"] == {(): 0.0}

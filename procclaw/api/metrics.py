@@ -11,6 +11,9 @@ adding metrics (alerts, schedules) means adding a function to SOURCES.
 - `procclaw_job_runs_total{job,result}` and the histogram
   `procclaw_job_run_duration_seconds{job}`: the finished runs in procclaw.db.
 - `procclaw_actor_restarts_total{actor}`: root's book of actors.
+- `procclaw_alerts_total{channel,result}` (sent, failed, retried) and
+  `procclaw_alerts_folded_total`: the alerter's counts, left out while it restarts so
+  that a scrape never fails for want of them.
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
 from prometheus_client.registry import Collector
 
 from procclaw.api.jobs import call
-from procclaw.client import Client
+from procclaw.client import Client, ClientError
 
 Source = Callable[[Client], Iterable[Metric]]
+ALERTER_TIMEOUT = 1.0  # seconds; the alerter answers at once unless it is restarting
 
 
 def job_metrics(client: Client) -> Iterator[Metric]:
@@ -87,7 +91,25 @@ def actor_metrics(client: Client) -> Iterator[Metric]:
     yield restarts
 
 
-SOURCES: tuple[Source, ...] = (job_metrics, run_metrics, actor_metrics)
+def alert_metrics(client: Client) -> Iterator[Metric]:
+    try:
+        status = client.call_endpoint("alerter", "status", timeout=ALERTER_TIMEOUT)
+    except ClientError:
+        return
+    alerts = CounterMetricFamily(
+        "procclaw_alerts", "Alerts by channel and outcome", labels=["channel", "result"]
+    )
+    for channel, results in sorted(status["channels"].items()):
+        for result, count in sorted(results.items()):
+            alerts.add_metric([channel, result], count)
+    folded = CounterMetricFamily(
+        "procclaw_alerts_folded", "Alerts folded into a later summary of their job"
+    )
+    folded.add_metric([], status["totals"]["folded"])
+    yield from (alerts, folded)
+
+
+SOURCES: tuple[Source, ...] = (job_metrics, run_metrics, actor_metrics, alert_metrics)
 
 
 class DaemonCollector(Collector):
