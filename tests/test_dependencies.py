@@ -234,3 +234,21 @@ def test_a_dependent_started_right_after_a_stop_waits_and_starts_every_time(sand
         events.wait_for(both_stopped, timeout=20)
         assert len(stopped) == 2
     events.close()
+
+
+def test_before_complete_runs_the_declaring_job_to_completion_first(sandbox):
+    record = sandbox.home.root / "order.txt"
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          backup:
+            cmd: sh -c 'echo backup >> {record}'
+            depends_on: [{{job: upgrade, condition: before_complete}}]
+          upgrade:
+            cmd: sh -c 'echo upgrade >> {record}'
+        """
+    )
+    result = sandbox.cli("start", "upgrade", check=True)
+    assert "upgrade: waiting for 'backup' to be completed" in result.stdout
+    sandbox.wait_state("upgrade", "completed")
+    assert record.read_text().split() == ["backup", "upgrade"]
