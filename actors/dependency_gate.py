@@ -68,11 +68,12 @@ class DependencyGate:
 
     # ---- asked by the controller -------------------------------------------------------
 
-    def start(self, job: JobConfig) -> dict[str, Any]:
-        """Start `job` now if nothing holds it back, else make it wait."""
+    def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]:
+        """Start `job` (at rest, with these current `facts`) now if nothing holds it
+        back, else make it wait."""
         unmet = self._unmet(job.id)
         if not unmet:
-            self._jobs.launch(job)
+            self._jobs.launch(job, facts)
             return {"state": JobState.STARTING.value}
         self._wait(job, unmet, time.time())
         for requirement in unmet:
