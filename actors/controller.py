@@ -58,12 +58,7 @@ class Controller(Actor):
         self.jobs = JobControl(self.home, self.registry, self.zmq)
         self.health = JobHealth()
         self.jobs.gate = DependencyGate(
-            self.loop,
-            self.registry,
-            self.health,
-            self.publish,
-            self.jobs.launch,
-            lambda job: self.jobs.stop(job, force=False),
+            self.loop, self.registry, self.health, self.publish, self.jobs
         )
         self.reloads = ConfigReload(self.jobs)
         daemon_start = self._first_of_this_daemon()

@@ -18,7 +18,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from actors.job_health import READINESS_CHECKS, JobHealth
 from actors.job_registry import JobRegistry
@@ -27,12 +27,14 @@ from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.dependency_graph import COMPLETED, Requirement, requirements, waiters
 from procclaw.protocol import CommandError
-from procclaw.states import JobState
+from procclaw.states import LIVE_STATES, JobState
+
+if TYPE_CHECKING:
+    from actors.job_control import JobControl
 
 log = logging.getLogger("procclaw.controller")
 
 Publish = Callable[[str, dict[str, Any]], None]
-JobAction = Callable[[JobConfig], None]
 
 
 class DependencyGate:
@@ -42,8 +44,7 @@ class DependencyGate:
         registry: JobRegistry,
         health: JobHealth,
         publish: Publish,
-        launch: JobAction,
-        stop: JobAction,
+        jobs: JobControl,
     ):
         self._config = Config()
         self._requirements: dict[str, list[Requirement]] = {}
@@ -52,8 +53,7 @@ class DependencyGate:
         self._registry = registry
         self._health = health
         self._publish = publish
-        self._launch = launch
-        self._stop = stop
+        self._jobs = jobs  # what starts (`launch`: now) and stops jobs
         self._timers: dict[str, Timer] = {}
 
     @property
@@ -68,11 +68,12 @@ class DependencyGate:
 
     # ---- asked by the controller -------------------------------------------------------
 
-    def start(self, job: JobConfig) -> dict[str, Any]:
-        """Start `job` now if nothing holds it back, else make it wait."""
+    def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]:
+        """Start `job` (at rest, with these current `facts`) now if nothing holds it
+        back, else make it wait."""
         unmet = self._unmet(job.id)
         if not unmet:
-            self._launch(job)
+            self._jobs.launch(job, facts)
             return {"state": JobState.STARTING.value}
         self._wait(job, unmet, time.time())
         for requirement in unmet:
@@ -106,7 +107,7 @@ class DependencyGate:
             ):
                 log.info("job %s: stopping, its dependency %s failed", waiter_id, job_id)
                 try:
-                    self._stop(waiter)
+                    self._jobs.stop(waiter, force=False)
                 except CommandError as exc:
                     log.error("job %s not stopped: %s", waiter_id, exc.message)
 
@@ -154,12 +155,14 @@ class DependencyGate:
         return True
 
     def _bring_up(self, job_id: str) -> None:
-        """Start a job that another needs, unless it is on its way or done already."""
+        """Start a job that another needs, unless it is on its way already."""
         job = self.config.job(job_id)
-        if job is None or self._registry.is_live(job_id):
+        # Its supervisor's word, not the cache: a job that just stopped may not have
+        # been reported yet, and would never be started.
+        if job is None or self._jobs.current_facts(job_id)["state"] in LIVE_STATES:
             return
         try:
-            self.start(job)
+            self._jobs.start(job)
         except CommandError as exc:
             log.error("job %s, needed by another, not started: %s", job_id, exc.message)
 
@@ -183,7 +186,7 @@ class DependencyGate:
 
     def _launch_waiting(self, job: JobConfig) -> None:
         try:
-            self._launch(job)
+            self._jobs.launch(job)
         except CommandError as exc:
             self._set_state(job.id, JobState.STOPPED, f"not started: {exc.message}")
 
@@ -196,6 +199,8 @@ class DependencyGate:
         self._cancel_timer(job_id)
         facts = {**self._registry.facts(job_id), "state": state.value, "reason": reason, **extra}
         facts["pid"] = None  # waiting, or given up before it ran: no process
+        # Reports still on their way from the job's last supervisor are older news.
+        facts["generation"] = facts.get("generation", 0) + 1
         if state != JobState.WAITING:
             facts.pop("waiting_since", None)
         self._registry.update(job_id, facts)

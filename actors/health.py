@@ -112,8 +112,11 @@ class HealthActor(Actor):
         self.checks = {
             job["id"]: HealthCheckConfig(**job["health_check"]) for job in config["jobs"]
         }
-        for job_id in set(self.watches) - set(self.checks):
-            self._unwatch(job_id)
+        for job_id, watch in list(self.watches.items()):
+            if job_id not in self.checks:
+                self._unwatch(job_id)
+            elif self.checks[job_id] != watch.verdict.check:  # changed by a reload
+                self._watch(watch.run_id, watch.target, watch.verdict.healthy)
         for job in jobs:
             if job["state"] == "running" and job.get("run_id") and job["pid"]:
                 if job["id"] in self.watches and self.watches[job["id"]].run_id == job["run_id"]:

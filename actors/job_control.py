@@ -58,15 +58,18 @@ class JobControl:
             running = f" (pid {pid})" if pid else ""
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
         if self.gate is not None:
-            return self.gate.start(job)
-        self.launch(job)
+            return self.gate.start(job, facts)
+        self.launch(job, facts)
         return {"state": JobState.STARTING.value}
 
-    def launch(self, job: JobConfig) -> None:
-        """Ask root for a supervisor that starts the job now, dependencies or not."""
+    def launch(self, job: JobConfig, facts: dict[str, Any] | None = None) -> None:
+        """Ask root for a supervisor that starts the job now, dependencies or not.
+
+        `facts` are the job's current facts when the caller has just asked for them.
+        """
         # A supervisor that just finished may still be delivering its last report:
         # its answer, not the cache, is what the next one carries on from.
-        self._supervise(job, self.current_facts(job.id))
+        self._supervise(job, facts or self.current_facts(job.id))
 
     def _current_state(self, job_id: str) -> JobState:
         return JobState(self.current_facts(job_id)["state"])

@@ -178,9 +178,14 @@ class Root:
         supervisors = [s for s in slots.values() if s.kind not in registry.CORE_ACTORS]
         if supervisors:
             self._stop_phase = "supervisors"
-            for slot in supervisors:
-                if not any(name in slots for name in slot.args.get("stop_after", ())):
-                    self.actors.terminate(slot)
+            free = [
+                slot
+                for slot in supervisors
+                if not any(name in slots for name in slot.args.get("stop_after", ()))
+            ]
+            # None free: orders given before a reload contradict each other; stop all.
+            for slot in free or supervisors:
+                self.actors.terminate(slot)
             return
         for kind in reversed(registry.CORE_ACTORS):
             if kind in slots:

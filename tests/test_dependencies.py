@@ -202,3 +202,53 @@ def test_a_job_waiting_through_a_controller_crash_starts_when_its_dependency_is_
     flag.touch()
     assert events.wait_for(lambda e: e.topic == "job.app.running", timeout=30)
     events.close()
+
+
+def test_a_dependent_started_right_after_a_stop_waits_and_starts_every_time(sandbox):
+    # The last supervisors' final reports may reach the controller after the new
+    # start: they must neither hide the dependency's stop nor end the wait.
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          db:
+            cmd: {program("notifier.py", 0.1)}
+            ready: notify
+          app:
+            cmd: sleep 600
+            depends_on: [{{job: db}}]
+        """
+    )
+    client = sandbox.client()
+    events = sandbox.subscribe("job.")
+    for _ in range(10):
+        assert client.call("start", {"job": "app"})["state"] == "waiting"
+        assert events.wait_for(lambda e: e.topic == "job.app.running", timeout=20)
+        client.call("stop_many", {"jobs": ["app", "db"]})
+        stopped: set[str] = set()
+
+        def both_stopped(event, stopped=stopped):
+            if event.topic in ("job.app.stopped", "job.db.stopped"):
+                stopped.add(event.topic)
+            return len(stopped) == 2
+
+        events.wait_for(both_stopped, timeout=20)
+        assert len(stopped) == 2
+    events.close()
+
+
+def test_before_complete_runs_the_declaring_job_to_completion_first(sandbox):
+    record = sandbox.home.root / "order.txt"
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          backup:
+            cmd: sh -c 'echo backup >> {record}'
+            depends_on: [{{job: upgrade, condition: before_complete}}]
+          upgrade:
+            cmd: sh -c 'echo upgrade >> {record}'
+        """
+    )
+    result = sandbox.cli("start", "upgrade", check=True)
+    assert "upgrade: waiting for 'backup' to be completed" in result.stdout
+    sandbox.wait_state("upgrade", "completed")
+    assert record.read_text().split() == ["backup", "upgrade"]

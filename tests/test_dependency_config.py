@@ -26,6 +26,10 @@ def test_a_watchdog_check_takes_only_the_common_keys():
     [
         ("ready: systemd", "ready: expected one of notify, got 'systemd'"),
         (
+            "health_check: {type: file, path: beat, max_age: 5}",
+            "health_check.path: expected an absolute path (or ~/...), got 'beat'",
+        ),
+        (
             "on_dependency_failure: halt",
             "on_dependency_failure: expected one of keep_running, stop, got 'halt'",
         ),

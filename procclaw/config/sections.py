@@ -22,6 +22,7 @@ from procclaw.config.models import (
     ShutdownConfig,
 )
 from procclaw.config.values import (
+    Invalid,
     Reader,
     T,
     boolean,
@@ -201,12 +202,20 @@ def read_health_check(
             expected_status=fields.get("expected_status", integer(100, 599), 200),
             expected_body=fields.get("expected_body", optional(string), None),
         )
-    path = fields.require("path", text, condition)
+    path = fields.require("path", _absolute_path, condition)
     return replace(
         common,
-        path=None if path is None else os.path.expanduser(path),
+        path=path,
         max_age=fields.require("max_age", positive_duration, condition),
     )
+
+
+def _absolute_path(value: Any) -> str:
+    """An absolute path, or one under ~: the check does not run in the job's cwd."""
+    path = os.path.expanduser(text(value))
+    if not os.path.isabs(path):
+        raise Invalid(f"expected an absolute path (or ~/...), got {value!r}")
+    return path
 
 
 def _http_url(value: Any) -> str:
