@@ -71,3 +71,31 @@ def test_metrics_describe_jobs_runs_and_actors(sandbox):
     assert metrics["procclaw_actor_restarts_total"][(("actor", "gateway"),)] == 0.0
     # No job has a health check: no health samples rather than made-up ones.
     assert "procclaw_job_health" not in metrics
+
+
+class _Answers:
+    """Stands in for the daemon's replies to a metrics source: only the data matters."""
+
+    def __init__(self, **replies):
+        self.replies = replies
+
+    def call_endpoint(self, target, cmd, args=None, timeout=None):
+        return self.replies[cmd]
+
+
+def test_job_health_is_one_zero_or_absent_by_the_summary_health_key():
+    from procclaw.api.metrics import job_metrics
+
+    base = {"state": "running", "uptime": 1.0, "restarts": 0, "tags": []}
+    jobs = [
+        {**base, "id": "up", "health": "healthy"},
+        {**base, "id": "sick", "health": "unhealthy"},
+        {**base, "id": "early", "health": "starting"},
+        {**base, "id": "plain", "health": None},
+        {**base, "id": "older"},  # a controller from before health checks
+    ]
+    families = {family.name: family for family in job_metrics(_Answers(list=jobs))}
+    health = {
+        sample.labels["job"]: sample.value for sample in families["procclaw_job_health"].samples
+    }
+    assert health == {"up": 1.0, "sick": 0.0}
