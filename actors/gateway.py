@@ -55,6 +55,8 @@ class Gateway(Actor):
         self.problem: str | None = "starting"
 
     def setup(self) -> None:
+        # Waitress warns of every request that waits for a worker: noise in daemon.log.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
         self._events = self.zmq.socket(zmq.SUB)
         self._events.setsockopt(zmq.LINGER, 0)
         self._events.setsockopt(zmq.SUBSCRIBE, protocol.CONFIG_RELOADED.encode())
@@ -109,6 +111,9 @@ class Gateway(Actor):
                 threads=THREADS,
                 ident="procclaw",
                 clear_untrusted_proxy_headers=True,
+                # Keeps a connection read while its request runs, so an event stream
+                # whose client left ends at its next write.
+                channel_request_lookahead=1,
             )
         except OSError as exc:
             app.close()

@@ -76,4 +76,5 @@ class EventStream:
                 return {**fields, "data": json.loads(fields["data"])}
 
     def close(self) -> None:
+        self.response.close()  # it holds the socket, whatever the connection says
         self.connection.close()

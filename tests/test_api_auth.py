@@ -107,3 +107,12 @@ def test_the_daemon_refuses_to_serve_other_machines_without_auth(sandbox):
         " set api.auth.enabled: true with a token, or use 127.0.0.1"
     ) in result.stderr
     assert sandbox.client().daemon_pid() is None
+
+
+def test_a_token_that_cannot_be_read_lets_nobody_in(sandbox):
+    _with_auth(sandbox, f"    token_file: {sandbox.home.root / 'missing-token'}\n")
+    reply = get(sandbox.api_port, "/api/v1/jobs", token="anything")
+    assert reply.status == 503
+    assert reply.json["error"]["message"].startswith("the API token cannot be read:")
+    assert get(sandbox.api_port, "/health").status == 200
+    assert "the API token cannot be read" in sandbox.home.daemon_log.read_text()

@@ -104,3 +104,31 @@ def test_metrics_count_alerts_by_channel_and_outcome(sandbox, tmp_path):
     )
     assert metrics["procclaw_alerts_total"][(("channel", "telegram"), ("result", "sent"))] == 0
     assert metrics["procclaw_alerts_folded_total"] == {(): 0.0}
+
+
+class _Answers:
+    """Stands in for the daemon's replies to a metrics source: only the data matters."""
+
+    def __init__(self, **replies):
+        self.replies = replies
+
+    def call_endpoint(self, target, cmd, args=None, timeout=None):
+        return self.replies[cmd]
+
+
+def test_job_health_is_one_zero_or_absent_by_the_summary_health_key():
+    from procclaw.api.metrics import job_metrics
+
+    base = {"state": "running", "uptime": 1.0, "restarts": 0, "tags": []}
+    jobs = [
+        {**base, "id": "up", "health": "healthy"},
+        {**base, "id": "sick", "health": "unhealthy"},
+        {**base, "id": "early", "health": "starting"},
+        {**base, "id": "plain", "health": None},
+        {**base, "id": "older"},  # a controller from before health checks
+    ]
+    families = {family.name: family for family in job_metrics(_Answers(list=jobs))}
+    health = {
+        sample.labels["job"]: sample.value for sample in families["procclaw_job_health"].samples
+    }
+    assert health == {"up": 1.0, "sick": 0.0}

@@ -6,6 +6,7 @@ import json
 import subprocess
 
 import pytest
+from conftest import wait_until
 from http_helpers import EventStream, get
 
 JOBS = """\
@@ -78,3 +79,27 @@ def test_the_events_command_gives_up_after_its_timeout(sandbox):
     result = sandbox.cli("events", "--job", "once", "-n", "1", "--timeout", "0.5")
     assert result.returncode == 1
     assert "procclaw: 0 of 1 events in 0.5 s" in result.stderr
+
+
+def test_event_streams_are_limited_and_a_closed_one_frees_its_place(sandbox):
+    sandbox.run_jobs(JOBS)
+    streams = [EventStream(sandbox.api_port, "/api/v1/events") for _ in range(8)]
+    try:
+        for stream in streams:
+            assert stream.next_block() == [": subscribed"]
+        reply = get(sandbox.api_port, "/api/v1/events")
+        assert reply.status == 503 and "too many event streams" in reply.json["error"]["message"]
+        streams.pop().close()
+        sandbox.client().call("start", {"job": "once"})  # a write shows the server it is gone
+        wait_until(lambda: _opens(sandbox.api_port))
+    finally:
+        for stream in streams:
+            stream.close()
+
+
+def _opens(port: int) -> bool:
+    stream = EventStream(port, "/api/v1/events")
+    try:
+        return stream.response.status == 200
+    finally:
+        stream.close()

@@ -88,3 +88,19 @@ def test_sighup_to_the_daemon_reloads_and_keeps_it_running(sandbox):
     assert _pids(sandbox, "keep") == before
     assert sandbox.client().daemon_pid() == root
     assert "config reloaded: added add" in sandbox.home.daemon_log.read_text()
+
+
+def test_a_job_enabled_by_reload_starts_and_a_changed_idle_manual_job_waits(sandbox):
+    sandbox.run_jobs(
+        "jobs:\n  svc:\n    cmd: " + SLEEP + "\n    type: continuous\n    enabled: false\n"
+        "  once:\n    cmd: 'true'\n"
+    )
+    sandbox.write(
+        "jobs.yaml",
+        "jobs:\n  svc:\n    cmd: " + SLEEP + "\n    type: continuous\n  once:\n    cmd: 'false'\n",
+    )
+    result = sandbox.cli("reload", check=True)
+    assert "changed once, svc (started)" in result.stdout
+    sandbox.wait_state("svc", "running")
+    assert sandbox.job("once")["state"] == "stopped"
+    assert sandbox.job("once")["config"]["cmd"] == "false"

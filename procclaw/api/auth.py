@@ -49,9 +49,10 @@ class TokenCheck:
         try:
             token = _configured_token(home, auth)
         except (SecretError, OSError, UnicodeDecodeError) as exc:
-            return cls(enabled=True, problem=f"the API token cannot be read: {exc}")
+            problem = f"the API token cannot be read: {exc}"
+            return cls(enabled=True, problem=problem, open_metrics=open_metrics)
         if not token:
-            return cls(enabled=True, problem="the API token is empty")
+            return cls(enabled=True, problem="the API token is empty", open_metrics=open_metrics)
         return cls(enabled=True, digest=_digest(token.encode()), open_metrics=open_metrics)
 
     def accepts(self, authorization: str | None) -> bool:

@@ -56,20 +56,38 @@ class EventStream:
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
-        resp.stream = self._stream(subscription, types)
+        resp.stream = _Stream(subscription, types, self.closing, self._slots.release)
 
-    def _stream(self, subscription: Subscription, types: set[str]) -> Iterator[bytes]:
-        try:
-            yield b": subscribed\n\n"
-            while not self.closing.is_set():
-                event = subscription.receive(KEEPALIVE)
-                if event is None:
-                    yield b": keepalive\n\n"
-                elif not event.topic.startswith(_PROBES) and _wanted(event, types):
-                    yield _frame(event)
-        finally:
-            subscription.close()
-            self._slots.release()
+
+class _Stream:
+    """The response body of one event stream; its `close()` frees the stream's slot.
+
+    A class rather than a bare generator: a generator closed before its first item
+    (a client gone at once) never runs its `finally`.
+    """
+
+    def __init__(self, subscription: Subscription, types: set[str], closing, release):
+        self._subscription = subscription
+        self._types = types
+        self._closing = closing
+        self._release = release
+        self._open = True
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield b": subscribed\n\n"
+        while self._open and not self._closing.is_set():
+            event = self._subscription.receive(KEEPALIVE)
+            if event is None:
+                yield b": keepalive\n\n"
+            elif not event.topic.startswith(_PROBES) and _wanted(event, self._types):
+                yield _frame(event)
+
+    def close(self) -> None:
+        """Called by the server when the response ends, however it ends."""
+        if self._open:
+            self._open = False
+            self._subscription.close()
+            self._release()
 
 
 def _names(req: falcon.Request, param: str) -> list[str]:
