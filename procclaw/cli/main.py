@@ -14,6 +14,9 @@ Commands:
   stop        Stop a job (gracefully: signal, grace period, then SIGKILL)
   restart     Restart a job
   logs        Show (or follow) a job's output
+  schedule    List when a cron expression fires (DST included)
+  pause       Skip a scheduled job's runs until `resume`
+  resume      Let a paused scheduled job run on schedule again
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
   version     Show the version
@@ -45,6 +48,9 @@ COMMANDS = {
     "stop": "control_commands",
     "restart": "control_commands",
     "logs": "log_commands",
+    "schedule": "schedule_commands",
+    "pause": "schedule_commands",
+    "resume": "schedule_commands",
     "secret": "secret_commands",
     "service": "service_commands",
 }

@@ -11,6 +11,7 @@ from typing import Any
 
 JOB_TYPES = ("manual", "continuous", "scheduled")
 OVERLAP_POLICIES = ("skip", "queue", "kill_restart")
+CATCHUP_POLICIES = ("skip", "once")
 DEPENDENCY_CONDITIONS = ("after_start", "after_complete", "before_complete")
 HEALTH_CHECK_TYPES = ("process", "http", "file")
 RETRY_PRESETS = ("webhook", "fixed", "exponential", "none")
@@ -169,6 +170,8 @@ class JobConfig(_Model):
     `cmd` is a string (run through the shell when `shell` is true, else split like a
     shell would) or an argv tuple. `env` holds (name, value) pairs in file order.
     `timezone` is the job's own or defaults.timezone; None means the system's zone.
+    `catchup` says what a scheduled job does about runs missed while the daemon was down;
+    `max_runtime` (seconds) stops a run that goes on longer.
     """
 
     id: str
@@ -180,6 +183,8 @@ class JobConfig(_Model):
     schedule: str | None = None
     timezone: str | None = None
     on_overlap: str = "skip"
+    catchup: str = "skip"
+    max_runtime: float | None = None
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     depends_on: tuple[Dependency, ...] = ()
     env: tuple[tuple[str, str], ...] = ()
