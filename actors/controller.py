@@ -2,8 +2,10 @@
 
 Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
 procclaw/protocol.py: `ping`, `list`, `status`, `config`, `reload`, `start`, `stop`,
-`restart`, and `report` (from supervisors, recorded before it is acknowledged). Owns
-`procclaw.db` and writes `logs/daemon.audit.log`. Publishes `config.reloaded`.
+`restart`, and `report` (from supervisors, recorded before it is acknowledged); for
+scheduled jobs `scheduled` and `fire` (from the scheduler) and `pause`, `resume`
+(actors/schedule_book.py). Owns `procclaw.db` and writes `logs/daemon.audit.log`.
+Publishes `config.reloaded`.
 At daemon start it re-adopts the jobs the last daemon left running and starts the
 enabled continuous jobs.
 
@@ -24,6 +26,7 @@ from actors.job_control import JobControl
 from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
 from actors.runtime import Actor, ActorContext
+from actors.schedule_book import ScheduleBook
 from procclaw import protocol
 from procclaw.audit import AuditLog
 from procclaw.config import Config, ConfigError, parse_config
@@ -47,6 +50,7 @@ class Controller(Actor):
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store)
         self.jobs = JobControl(self.home, self.registry, self.zmq)
+        self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         if daemon_start:
@@ -67,6 +71,14 @@ class Controller(Actor):
                 "stop_many": self._stop_many,
                 "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
                 "report": self._report,
+                "scheduled": lambda _req: self.schedules.scheduled(self.config),
+                "fire": lambda req: self.schedules.fire(self.config, req.args.get("fires")),
+                "pause": self._audited(
+                    lambda req: self.schedules.set_paused(self._job(req), paused=True)
+                ),
+                "resume": self._audited(
+                    lambda req: self.schedules.set_paused(self._job(req), paused=False)
+                ),
             },
             protocol.CONTROLLER_COMMANDS,
         )
@@ -137,7 +149,11 @@ class Controller(Actor):
         return audited
 
     def _list(self, _request: Request) -> list[dict[str, Any]]:
-        return self.jobs.summaries(self.config.jobs)
+        summaries = self.jobs.summaries(self.config.jobs)
+        return [
+            {**summary, **self.schedules.summary(job, count=1)}
+            for job, summary in zip(self.config.jobs, summaries, strict=True)
+        ]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
@@ -150,6 +166,7 @@ class Controller(Actor):
         logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
         return {
             **self.registry.summary(job, facts),
+            **self.schedules.summary(job),
             "config": job.to_dict(),
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},

@@ -129,6 +129,10 @@ class JobControl:
             return self.start(job)
         return self._ask_supervisor(job.id, "restart")
 
+    def queue(self, job: JobConfig) -> dict[str, Any]:
+        """One more run once the live one ends (on_overlap: queue); its supervisor holds it."""
+        return self._ask_supervisor(job.id, "queue")
+
     def _supervise(
         self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
     ) -> None:

@@ -13,10 +13,11 @@ from actors.runtime import Actor
 ACTOR_CLASSES: dict[str, str] = {
     "controller": "actors.controller:Controller",
     "supervisor": "actors.supervisor:Supervisor",
+    "scheduler": "actors.scheduler:Scheduler",
 }
 
 # The core actors, started in this order at daemon start and stopped in reverse.
-CORE_ACTORS: tuple[str, ...] = ("controller",)
+CORE_ACTORS: tuple[str, ...] = ("controller", "scheduler")
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
 PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "psutil", "subprocess")

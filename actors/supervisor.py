@@ -6,7 +6,10 @@ job's stdout and stderr pipes (read and write ends); root keeps its own copies, 
 a supervisor dies the pipe stays open, the job's output waits in the kernel, and the
 next supervisor reads on from where the last one stopped.
 
-Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`.
+Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`, and
+`queue` (a scheduled run that found this one still going: run once more after it).
+A run longer than the job's `max_runtime` is stopped gracefully and ends `failed`,
+its run recorded with the result `timeout`.
 Publishes `job.<id>.starting|running|exited|backoff|stopping|stopped|completed|failed`,
 each carrying the job's facts; sends the same facts, and one record per finished run,
 to the controller through a ReportQueue (acknowledged, re-sent until recorded).
@@ -91,6 +94,9 @@ class Supervisor(Actor):
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._timer: Timer | None = None
         self._then_start = False  # after the stop under way, start again (restart)
+        self._queued: bool = bool(resume.get("queued"))  # run again when this run ends
+        self._timed_out: bool = bool(resume.get("timed_out"))  # stopping for max_runtime
+        self._deadline: Timer | None = None  # when the run exceeds max_runtime
         self._exiting = False
         self._pidfd: int | None = None
         self._orphaned = False
@@ -114,6 +120,7 @@ class Supervisor(Actor):
                 "start": self._start_command,
                 "stop": self._stop_command,
                 "restart": self._restart_command,
+                "queue": self._queue_command,
             },
             protocol.SUPERVISOR_COMMANDS,
         )
@@ -141,6 +148,8 @@ class Supervisor(Actor):
             "kill_at": self._kill_at,
             "retry_at": self._retry_at,
             "then_start": self._then_start,
+            "queued": self._queued,
+            "timed_out": self._timed_out,
             "last_run": self._last_run,
             "generation": self.generation,
         }
@@ -153,6 +162,7 @@ class Supervisor(Actor):
         if self._startup is not None:
             self._begin(may_spawn=False)
         self._then_start = False
+        self._queued = False
         if self.state in RESTING_STATES:
             self._finish()
         else:
@@ -218,6 +228,7 @@ class Supervisor(Actor):
         self.reason = None
         self._tell_root("heartbeat")  # root learns the job's pid before anything can go wrong
         self._set_state(JobState.RUNNING)
+        self._watch_runtime()
 
     def _begin(self, may_spawn: bool = True) -> None:
         """Our first act: start the job, or carry on where a dead predecessor left off."""
@@ -258,6 +269,8 @@ class Supervisor(Actor):
             return
         self.loop.add_reader(self._pidfd, self._adopted_exited)
         log.info("%s: adopted pid %d (%s)", self.name, process.pid, state)
+        if state == JobState.RUNNING:
+            self._watch_runtime()
         if state == JobState.STOPPING:
             self._kill_at = self._resume.get("kill_at") or time.time()
             delay = max(0.0, self._kill_at - time.time())
@@ -306,6 +319,9 @@ class Supervisor(Actor):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         ended = time.time()
         code, signame, text = describe_status(status) if status is not None else (None, None, "")
         text = text or "exit status unknown (the job ended while unsupervised)"
@@ -318,7 +334,7 @@ class Supervisor(Actor):
         # The run is on record before the state that follows it, so whoever sees the
         # job `completed` or `failed` also finds the run that got it there.
         if self.state == JobState.STOPPING:
-            result = "stopped"
+            result = "timeout" if self._timed_out else "stopped"
         else:
             result = "completed" if code == 0 else "failed"
         self._last_run = {
@@ -343,9 +359,10 @@ class Supervisor(Actor):
         """Move to the state that follows an exit."""
         self._kill_at = None
         if self.state == JobState.STOPPING:
-            self._set_state(JobState.STOPPED)
-            if self._then_start:
-                self._then_start = False
+            timed_out, self._timed_out = self._timed_out, False
+            self._set_state(JobState.FAILED if timed_out else JobState.STOPPED)
+            if self._then_start or (timed_out and self._queued):
+                self._then_start = self._queued = False
                 self._start()
             else:
                 self._finish()
@@ -370,7 +387,11 @@ class Supervisor(Actor):
         self._set_state(
             JobState.COMPLETED if code == 0 and self.reason is None else JobState.FAILED
         )
-        self._finish()
+        if self._queued:
+            self._queued = False
+            self._start()
+        else:
+            self._finish()
 
     # ---- output ------------------------------------------------------------------------
 
@@ -397,6 +418,23 @@ class Supervisor(Actor):
                 return
         if force and self.state == JobState.STOPPING:
             kill_everything(process.pid, process.run_id)
+
+    def _watch_runtime(self) -> None:
+        """Stop the run once it has lasted max_runtime (counted from its start)."""
+        process = self.process
+        if self.job.max_runtime is None or process is None:
+            return
+        left = process.started_at + self.job.max_runtime - time.time()
+        self._deadline = self.loop.call_later(max(0.0, left), self._runtime_exceeded)
+
+    def _runtime_exceeded(self) -> None:
+        self._deadline = None
+        if self.state != JobState.RUNNING:
+            return
+        self._timed_out = True
+        self.reason = f"timed out: ran longer than max_runtime ({self.job.max_runtime:g} s)"
+        log.info("%s: %s; stopping it", self.name, self.reason)
+        self._stop(force=False)
 
     def _grace_expired(self) -> None:
         self._timer = None
@@ -425,9 +463,19 @@ class Supervisor(Actor):
         return self._facts()
 
     def _stop_command(self, request: Request) -> dict[str, Any]:
-        self._then_start = False
+        self._then_start = self._queued = False
         self._stop(force=bool(request.args.get("force")))
         return self._facts()
+
+    def _queue_command(self, _request: Request) -> dict[str, Any]:
+        """Hold one more run for when this one ends; `queued` is false if one is held."""
+        if self.state in RESTING_STATES or self._exiting:
+            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
+        if self._queued:
+            return {"queued": False}
+        self._queued = True
+        self._tell_root("heartbeat")  # a replacement keeps the queued run
+        return {"queued": True}
 
     def _restart_command(self, _request: Request) -> dict[str, Any]:
         if self.state == JobState.BACKOFF:

@@ -43,6 +43,7 @@ _PROBE_STEP = 6 * 3600
 # How many offset changes a search may cross (decades of DST) before it gives up.
 _MAX_CHANGES = 200
 _EPOCH = datetime(1970, 1, 1)
+_LOOKBACK_WINDOWS = (60.0, 3600.0, 86400.0, 32 * 86400.0, 367 * 86400.0)
 
 
 class ScheduleError(Exception):
@@ -120,17 +121,27 @@ class CronSchedule:
             after, offset, inclusive = change, new_offset, True
         raise ScheduleError(f"'{self.expression}' does not fire in the foreseeable future")
 
-    def fires_between(self, start: float, end: float, limit: int) -> list[float]:
-        """The fires in (start, end] as POSIX times, at most the last `limit` of them."""
-        fires: list[float] = []
-        after = start
-        while True:
+    def count_fires(self, start: float, end: float, most: int) -> int:
+        """How many fires fall in (start, end], counting no further than `most`."""
+        count, after = 0, start
+        while count < most:
             after = self.next_timestamp(after)
             if after > end:
-                return fires
-            fires.append(after)
-            if len(fires) > limit:
-                del fires[0]
+                break
+            count += 1
+        return count
+
+    def last_fire(self, start: float, end: float) -> float | None:
+        """The latest fire in (start, end], looking back from `end` a widening window
+        at a time rather than walking every fire since `start`."""
+        for window in (*_LOOKBACK_WINDOWS, end - start):
+            begin = max(start, end - window)
+            latest, after = None, begin
+            while (fire := self.next_timestamp(after)) <= end:
+                latest = after = fire
+            if latest is not None or begin == start:
+                return latest
+        return None
 
     # ---- offsets ---------------------------------------------------------------------
 

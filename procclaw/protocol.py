@@ -52,6 +52,10 @@ CONTROLLER_COMMANDS = frozenset(
         "reload",  # re-read and apply the config files
         "config",  # the applied config, secrets unresolved
         "report",  # from a supervisor: a job's new state, or a finished run
+        "scheduled",  # from the scheduler: the scheduled jobs and the last due time of each
+        "fire",  # from the scheduler: due times reached; each is run, skipped or queued once
+        "pause",  # a scheduled job's runs are skipped until `resume`
+        "resume",
     }
 )
 ROOT_COMMANDS = frozenset(
@@ -64,7 +68,9 @@ ROOT_COMMANDS = frozenset(
         "reaped",  # from a supervisor: the exit status of an adopted job root reaped
     }
 )
-SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart"})
+SUPERVISOR_COMMANDS = frozenset(
+    {"state", "start", "stop", "restart", "queue"}  # queue: run once more after this run
+)
 # Sent by actors to root on their private channel; never accepted from a client.
 ACTOR_MESSAGES = frozenset({"hello", "heartbeat", "bye"})
 
@@ -180,6 +186,7 @@ JOB_EVENTS = frozenset(
     {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
 )
 ACTOR_EVENTS = frozenset({"up", "down"})
+SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed"})
 CONFIG_RELOADED = "config.reloaded"
 
 
@@ -193,6 +200,12 @@ def actor_topic(actor: str, event: str) -> str:
     if event not in ACTOR_EVENTS:
         raise ValueError(f"unknown actor event {event!r}")
     return f"actor.{actor}.{event}"
+
+
+def schedule_topic(job_id: str, event: str) -> str:
+    if event not in SCHEDULE_EVENTS:
+        raise ValueError(f"unknown schedule event {event!r}")
+    return f"schedule.{job_id}.{event}"
 
 
 def probe_topic(token: str) -> str:

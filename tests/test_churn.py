@@ -51,5 +51,9 @@ def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox)
     for (_, rss_before), (_, rss_after), process in zip(baseline, after, processes, strict=True):
         assert rss_after - rss_before < 4 * 1024 * 1024, process
     assert sandbox.job("blip")["state"] == "stopped"
-    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {"controller", "job-blip"}
+    assert {a["name"] for a in sandbox.daemon_status()["actors"]} <= {
+        "controller",
+        "scheduler",
+        "job-blip",
+    }
     events.close()

@@ -112,8 +112,16 @@ def test_a_rare_date_is_found_across_years_of_changes():
     assert all((fire.month, fire.day, fire.hour) == (2, 29, 0) for fire in fires)
 
 
-def test_fires_between_keeps_only_the_last_ones():
-    schedule = CronSchedule("* * * * *", "UTC")
+def test_missed_fires_are_counted_up_to_a_cap_and_the_latest_found_without_a_walk():
+    schedule = CronSchedule("* * * * * *", "UTC")
     start = datetime(2024, 1, 1, tzinfo=UTC).timestamp()
-    fires = schedule.fires_between(start, start + 3600, limit=3)
-    assert fires == [start + 3480, start + 3540, start + 3600]
+    day_later = start + 86400.5
+    assert schedule.count_fires(start, day_later, most=100) == 100
+    assert schedule.count_fires(start, start + 3, most=100) == 3
+    assert schedule.last_fire(start, day_later) == start + 86400
+    assert schedule.last_fire(start, start + 0.5) is None
+    yearly = CronSchedule("@yearly", "Europe/Berlin")
+    assert (
+        yearly.last_fire(start, day_later + 400 * 86400)
+        == datetime(2025, 1, 1, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
+    )

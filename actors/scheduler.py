@@ -1,0 +1,244 @@
+"""The scheduler actor: the timers of every `type: scheduled` job.
+
+Binds nothing. Asks the controller (`run/controller.sock`) for the scheduled jobs and
+the last due time each has had (`scheduled`) at start and on every `config.reloaded`
+(a SUB socket on the bus), and hands it every due time it reaches (`fire`), several
+due the same second in one message. The controller writes each due time down before
+the job runs and refuses one it has seen, so a scheduler that dies and starts again
+never runs a job twice. Publishes `schedule.<id>.fired|skipped|missed` with the job,
+the due time and the reason.
+
+It sleeps until the earliest due time, and never longer than MAX_SLEEP: on each wake it
+compares how far the wall clock and the monotonic clock moved, so a clock step or a
+suspend is noticed and every timer recomputed. Due times that went by unseen (the
+scheduler or the machine was down, the clock jumped ahead) give one run, the latest,
+never a burst; after the daemon itself was down, the job's `catchup` decides (`skip`,
+or `once`: one run at start).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import zmq
+
+from actors.loop import Timer, pending
+from actors.runtime import Actor
+from procclaw import protocol
+from procclaw.client import Client, ClientError
+from procclaw.cron import CronSchedule
+
+log = logging.getLogger("procclaw.scheduler")
+
+# Long enough to cost nothing, short enough to notice a clock step within a minute.
+MAX_SLEEP = 60.0
+# The wall clock and the monotonic clock may drift apart by this much before it counts
+# as a jump.
+CLOCK_JUMP = 2.0
+CONTROLLER_TIMEOUT = 2.0
+RETRY_AFTER = 0.5
+# Missed due times are counted, for the `missed` event, up to this many.
+MISSED_COUNTED = 1000
+
+
+@dataclass
+class JobTimer:
+    """One job's schedule and where it stands: the last due time handled, the next."""
+
+    job: str
+    schedule: CronSchedule
+    catchup: str
+    last_due: float
+    next_due: float = 0.0
+
+    def advance(self, due: float) -> None:
+        self.last_due = due
+        self.next_due = self.schedule.next_timestamp(due)
+
+
+class Scheduler(Actor):
+    def setup(self) -> None:
+        self._client = Client(self.home, CONTROLLER_TIMEOUT, caller="actor", context=self.zmq)
+        self._reloads = self.zmq.socket(zmq.SUB)
+        self._reloads.setsockopt(zmq.LINGER, 0)
+        self._reloads.setsockopt(zmq.SUBSCRIBE, protocol.CONFIG_RELOADED.encode())
+        self._reloads.connect(self.home.endpoint("bus"))
+        self.loop.add_reader(self._reloads, self._on_bus)
+        self._timers: dict[str, JobTimer] = {}
+        self._unsent: list[dict[str, Any]] = []  # due times the controller has not taken
+        self._wake: Timer | None = None
+        self._retry: Timer | None = None
+        self._slept_from = (time.time(), time.monotonic())
+        self._loaded = False
+        self.loop.call_later(0, self._load)
+
+    def teardown(self) -> None:
+        self._reloads.close(0)
+
+    # ---- the jobs ----------------------------------------------------------------------
+
+    def _on_bus(self) -> None:
+        if list(pending(self._reloads, multipart=True)):
+            self._load()
+
+    def _load(self) -> None:
+        """(Re)build every timer from the controller's config and last due times."""
+        try:
+            reply = self._client.call("scheduled")
+        except ClientError as exc:
+            log.warning("scheduler: cannot get the scheduled jobs yet: %s", exc.message)
+            self._try_again(self._load)
+            return
+        now = time.time()
+        fires: list[dict[str, Any]] = []
+        timers = {}
+        for entry in reply["jobs"]:
+            timer, fire = self._timer_for(entry, reply["daemon_id"], now)
+            timers[timer.job] = timer
+            fires += fire
+        self._timers, self._loaded = timers, True
+        self._send(fires)
+        self._arm()
+
+    def _timer_for(
+        self, entry: dict[str, Any], daemon_id: str, now: float
+    ) -> tuple[JobTimer, list[dict[str, Any]]]:
+        """A job's timer, and what to tell the controller about the time it was away."""
+        schedule = CronSchedule(entry["schedule"], entry["timezone"])
+        job, last_due = entry["job"], entry["last_due"]
+        before = self._timers.get(job)
+        if before is not None and last_due is not None:
+            last_due = max(last_due, before.last_due)  # what we sent may not be written yet
+        timer = JobTimer(job, schedule, entry["catchup"], last_due or now)
+        changed = before is not None and (
+            before.schedule.expression,
+            before.schedule.zone_name,
+        ) != (schedule.expression, schedule.zone_name)
+        new_here = self._loaded and before is None
+        if last_due is None or changed or new_here:
+            # Nothing went by unseen: the schedule starts from now.
+            timer.advance(now)
+            return timer, [_fire(job, now, "mark")]
+        timer.advance(timer.last_due)
+        if entry["daemon_id"] != daemon_id and not self._loaded:
+            return timer, self._catch_up(timer, now)
+        return timer, self._due(timer, now, "the scheduler was not running")
+
+    def _catch_up(self, timer: JobTimer, now: float) -> list[dict[str, Any]]:
+        """At daemon start: the due times that went by while it was down."""
+        latest = timer.schedule.last_fire(timer.last_due, now)
+        if latest is None:
+            timer.advance(now)
+            return [_fire(timer.job, now, "mark")]
+        missed = timer.schedule.count_fires(timer.last_due, now, MISSED_COUNTED)
+        self._publish_missed(timer, latest, missed, "the daemon was not running")
+        if timer.catchup == "once":
+            timer.advance(latest)
+            return [_fire(timer.job, latest, "catchup")]
+        timer.advance(now)
+        return [_fire(timer.job, now, "mark")]
+
+    # ---- waiting -----------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        if self._wake is not None:
+            self._wake.cancel()
+            self._wake = None
+        if not self._timers:
+            return  # nothing to wait for: sleep until a reload
+        now = time.time()
+        earliest = min(timer.next_due for timer in self._timers.values())
+        self._slept_from = (now, time.monotonic())
+        self._wake = self.loop.call_later(min(max(0.0, earliest - now), MAX_SLEEP), self._woke)
+
+    def _woke(self) -> None:
+        self._wake = None
+        now = time.time()
+        wall_from, monotonic_from = self._slept_from
+        drift = (now - wall_from) - (time.monotonic() - monotonic_from)
+        reason = "late"
+        if abs(drift) > CLOCK_JUMP:
+            log.warning("scheduler: the clock jumped %+.1f s; recomputing every timer", drift)
+            reason = "the clock jumped"
+        fires = []
+        for timer in self._timers.values():
+            fires += self._due(timer, now, reason)
+        self._send(fires)
+        self._arm()
+
+    def _due(self, timer: JobTimer, now: float, reason: str) -> list[dict[str, Any]]:
+        """The run a job is due, if any: one, the latest, however many went by."""
+        if timer.next_due > now:
+            return []
+        missed = timer.schedule.count_fires(timer.last_due, now, MISSED_COUNTED)
+        if missed <= 1:
+            due, action = timer.next_due, "run"
+        else:
+            due, action = timer.schedule.last_fire(timer.last_due, now) or now, "late"
+            self._publish_missed(timer, due, missed - 1, reason)
+        timer.advance(due)
+        return [_fire(timer.job, due, action)]
+
+    # ---- telling the controller --------------------------------------------------------
+
+    def _send(self, fires: list[dict[str, Any]]) -> None:
+        self._unsent += fires
+        if not self._unsent or self._retry is not None:
+            return
+        batch = self._unsent
+        try:
+            outcomes = self._client.call("fire", {"fires": batch})
+        except ClientError as exc:
+            log.warning("scheduler: the controller did not take the due runs: %s", exc.message)
+            self._try_again(lambda: self._send([]))
+            return
+        self._unsent = self._unsent[len(batch) :]
+        for fire, outcome in zip(batch, outcomes, strict=False):
+            self._publish_outcome(fire, outcome)
+
+    def _try_again(self, action) -> None:
+        def again() -> None:
+            self._retry = None
+            action()
+
+        if self._retry is None:
+            self._retry = self.loop.call_later(RETRY_AFTER, again)
+
+    def _publish_outcome(self, fire: dict[str, Any], outcome: dict[str, Any]) -> None:
+        timer = self._timers.get(fire["job"])
+        kind = outcome.get("outcome")
+        if timer is None or kind not in ("fired", "queued", "restarted", "skipped"):
+            return  # only recorded (marked), or handled already
+        event = "skipped" if kind == "skipped" else "fired"
+        reason = outcome.get("reason") or _ACTION_REASONS[fire["action"]]
+        self.publish(
+            protocol.schedule_topic(timer.job, event),
+            {**_due_facts(timer, fire["due"]), "outcome": kind, "reason": reason},
+        )
+
+    def _publish_missed(self, timer: JobTimer, latest: float, missed: int, reason: str) -> None:
+        log.info("job %s: %d scheduled run(s) missed: %s", timer.job, missed, reason)
+        self.publish(
+            protocol.schedule_topic(timer.job, "missed"),
+            {**_due_facts(timer, latest), "missed": missed, "reason": reason},
+        )
+
+
+_ACTION_REASONS = {
+    "run": "due",
+    "late": "due, and run late",
+    "catchup": "catch-up run for what was missed while the daemon was not running",
+}
+
+
+def _fire(job: str, due: float, action: str) -> dict[str, Any]:
+    return {"job": job, "due": due, "action": action}
+
+
+def _due_facts(timer: JobTimer, due: float) -> dict[str, Any]:
+    moment = datetime.fromtimestamp(due, timer.schedule.zone)
+    return {"job": timer.job, "due": due, "due_at": moment.isoformat()}
