@@ -8,12 +8,13 @@ the job runs and refuses one it has seen, so a scheduler that dies and starts ag
 never runs a job twice. Publishes `schedule.<id>.fired|skipped|missed` with the job,
 the due time and the reason.
 
-It sleeps until the earliest due time, and never longer than MAX_SLEEP: on each wake it
-compares how far the wall clock and the monotonic clock moved, so a clock step or a
-suspend is noticed and every timer recomputed. Due times that went by unseen (the
-scheduler or the machine was down, the clock jumped ahead) give one run, the latest,
-never a burst; after the daemon itself was down, the job's `catchup` decides (`skip`,
-or `once`: one run at start).
+It sleeps on a WallClockAlarm (a timerfd) until the earliest due time; the kernel also
+wakes it the moment the wall clock is set (an NTP step, `date -s`), and every timer is
+recomputed. Due times that went by unseen (the scheduler was down, the machine was
+suspended, the clock jumped ahead) give one run, the latest, never a burst; after the
+daemon itself was down, the job's `catchup` decides (`skip`, or `once`: one run at
+start). When the clock is set back, nothing runs twice: the next run is the first due
+time after the last one handled.
 """
 
 from __future__ import annotations
@@ -28,17 +29,13 @@ import zmq
 
 from actors.loop import Timer, pending
 from actors.runtime import Actor
+from actors.wall_clock_alarm import WallClockAlarm
 from procclaw import protocol
 from procclaw.client import Client, ClientError
 from procclaw.cron import CronSchedule
 
 log = logging.getLogger("procclaw.scheduler")
 
-# Long enough to cost nothing, short enough to notice a clock step within a minute.
-MAX_SLEEP = 60.0
-# The wall clock and the monotonic clock may drift apart by this much before it counts
-# as a jump.
-CLOCK_JUMP = 2.0
 CONTROLLER_TIMEOUT = 2.0
 RETRY_AFTER = 0.5
 # Missed due times are counted, for the `missed` event, up to this many.
@@ -70,14 +67,15 @@ class Scheduler(Actor):
         self.loop.add_reader(self._reloads, self._on_bus)
         self._timers: dict[str, JobTimer] = {}
         self._unsent: list[dict[str, Any]] = []  # due times the controller has not taken
-        self._wake: Timer | None = None
+        self._alarm = WallClockAlarm()
+        self.loop.add_reader(self._alarm.fd, self._woke)
         self._retry: Timer | None = None
-        self._slept_from = (time.time(), time.monotonic())
         self._loaded = False
         self.loop.call_later(0, self._load)
 
     def teardown(self) -> None:
         self._reloads.close(0)
+        self._alarm.close()
 
     # ---- the jobs ----------------------------------------------------------------------
 
@@ -145,24 +143,17 @@ class Scheduler(Actor):
     # ---- waiting -----------------------------------------------------------------------
 
     def _arm(self) -> None:
-        if self._wake is not None:
-            self._wake.cancel()
-            self._wake = None
-        if not self._timers:
-            return  # nothing to wait for: sleep until a reload
-        now = time.time()
-        earliest = min(timer.next_due for timer in self._timers.values())
-        self._slept_from = (now, time.monotonic())
-        self._wake = self.loop.call_later(min(max(0.0, earliest - now), MAX_SLEEP), self._woke)
+        earliest = min((timer.next_due for timer in self._timers.values()), default=None)
+        self._alarm.set(earliest, time.time())
 
     def _woke(self) -> None:
-        self._wake = None
+        why = self._alarm.read()
+        if why is None:
+            return
         now = time.time()
-        wall_from, monotonic_from = self._slept_from
-        drift = (now - wall_from) - (time.monotonic() - monotonic_from)
         reason = "late"
-        if abs(drift) > CLOCK_JUMP:
-            log.warning("scheduler: the clock jumped %+.1f s; recomputing every timer", drift)
+        if why == "clock set":
+            log.warning("scheduler: the clock was set; recomputing every timer")
             reason = "the clock jumped"
         fires = []
         for timer in self._timers.values():
