@@ -44,17 +44,29 @@ MISSED_COUNTED = 1000
 
 @dataclass
 class JobTimer:
-    """One job's schedule and where it stands: the last due time handled, the next."""
+    """One job's schedule and where it stands: the last due time handled, the next two.
+
+    The one after next is computed ahead, while idle, so that a wake with one due time
+    sends it to the controller before any cron arithmetic.
+    """
 
     job: str
     schedule: CronSchedule
     catchup: str
     last_due: float
     next_due: float = 0.0
+    following: float = 0.0
 
     def advance(self, due: float) -> None:
+        """Take `due` as handled; the next due times are the first ones after it."""
+        if due == self.last_due:
+            return
+        if due == self.next_due:
+            self.next_due = self.following
+        else:
+            self.next_due = self.schedule.next_timestamp(due)
         self.last_due = due
-        self.next_due = self.schedule.next_timestamp(due)
+        self.following = self.schedule.next_timestamp(self.next_due)
 
 
 class Scheduler(Actor):
@@ -100,6 +112,7 @@ class Scheduler(Actor):
             fires += fire
         self._timers, self._loaded = timers, True
         self._send(fires)
+        self._settle(fires)
         self._arm()
 
     def _timer_for(
@@ -111,7 +124,7 @@ class Scheduler(Actor):
         before = self._timers.get(job)
         if before is not None and last_due is not None:
             last_due = max(last_due, before.last_due)  # what we sent may not be written yet
-        timer = JobTimer(job, schedule, entry["catchup"], last_due or now)
+        timer = JobTimer(job, schedule, entry["catchup"], 0.0)
         changed = before is not None and (
             before.schedule.expression,
             before.schedule.zone_name,
@@ -121,7 +134,7 @@ class Scheduler(Actor):
             # Nothing went by unseen: the schedule starts from now.
             timer.advance(now)
             return timer, [_fire(job, now, "mark")]
-        timer.advance(timer.last_due)
+        timer.advance(last_due)
         if entry["daemon_id"] != daemon_id and not self._loaded:
             return timer, self._catch_up(timer, now)
         return timer, self._due(timer, now, "the scheduler was not running")
@@ -151,7 +164,7 @@ class Scheduler(Actor):
         if why is None:
             return
         now = time.time()
-        reason = "late"
+        reason = "the scheduler woke late (busy, or the machine was suspended)"
         if why == "clock set":
             log.warning("scheduler: the clock was set; recomputing every timer")
             reason = "the clock jumped"
@@ -159,20 +172,25 @@ class Scheduler(Actor):
         for timer in self._timers.values():
             fires += self._due(timer, now, reason)
         self._send(fires)
+        self._settle(fires)
         self._arm()
 
     def _due(self, timer: JobTimer, now: float, reason: str) -> list[dict[str, Any]]:
         """The run a job is due, if any: one, the latest, however many went by."""
         if timer.next_due > now:
             return []
+        if timer.following > now:
+            return [_fire(timer.job, timer.next_due, "run")]
         missed = timer.schedule.count_fires(timer.last_due, now, MISSED_COUNTED)
-        if missed <= 1:
-            due, action = timer.next_due, "run"
-        else:
-            due, action = timer.schedule.last_fire(timer.last_due, now) or now, "late"
-            self._publish_missed(timer, due, missed - 1, reason)
-        timer.advance(due)
-        return [_fire(timer.job, due, action)]
+        due = timer.schedule.last_fire(timer.last_due, now) or now
+        self._publish_missed(timer, due, missed - 1, reason)
+        return [_fire(timer.job, due, "late")]
+
+    def _settle(self, fires: list[dict[str, Any]]) -> None:
+        """Move each timer past the due time just handed over (once it is on its way)."""
+        for fire in fires:
+            if (timer := self._timers.get(fire["job"])) is not None:
+                timer.advance(fire["due"])
 
     # ---- telling the controller --------------------------------------------------------
 
