@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -33,40 +32,12 @@ from actors.wall_clock_alarm import WallClockAlarm
 from procclaw import protocol
 from procclaw.client import Client, ClientError
 from procclaw.cron import CronSchedule
+from procclaw.schedule_timer import Due, JobTimer
 
 log = logging.getLogger("procclaw.scheduler")
 
 CONTROLLER_TIMEOUT = 2.0
 RETRY_AFTER = 0.5
-# Missed due times are counted, for the `missed` event, up to this many.
-MISSED_COUNTED = 1000
-
-
-@dataclass
-class JobTimer:
-    """One job's schedule and where it stands: the last due time handled, the next two.
-
-    The one after next is computed ahead, while idle, so that a wake with one due time
-    sends it to the controller before any cron arithmetic.
-    """
-
-    job: str
-    schedule: CronSchedule
-    catchup: str
-    last_due: float
-    next_due: float = 0.0
-    following: float = 0.0
-
-    def advance(self, due: float) -> None:
-        """Take `due` as handled; the next due times are the first ones after it."""
-        if due == self.last_due:
-            return
-        if due == self.next_due:
-            self.next_due = self.following
-        else:
-            self.next_due = self.schedule.next_timestamp(due)
-        self.last_due = due
-        self.following = self.schedule.next_timestamp(self.next_due)
 
 
 class Scheduler(Actor):
@@ -124,7 +95,6 @@ class Scheduler(Actor):
         before = self._timers.get(job)
         if before is not None and last_due is not None:
             last_due = max(last_due, before.last_due)  # what we sent may not be written yet
-        timer = JobTimer(job, schedule, entry["catchup"], 0.0)
         changed = before is not None and (
             before.schedule.expression,
             before.schedule.zone_name,
@@ -132,26 +102,12 @@ class Scheduler(Actor):
         new_here = self._loaded and before is None
         if last_due is None or changed or new_here:
             # Nothing went by unseen: the schedule starts from now.
-            timer.advance(now)
+            timer = JobTimer.starting(job, schedule, entry["catchup"], now)
             return timer, [_fire(job, now, "mark")]
-        timer.advance(last_due)
+        timer = JobTimer.starting(job, schedule, entry["catchup"], last_due)
         if entry["daemon_id"] != daemon_id and not self._loaded:
-            return timer, self._catch_up(timer, now)
-        return timer, self._due(timer, now, "the scheduler was not running")
-
-    def _catch_up(self, timer: JobTimer, now: float) -> list[dict[str, Any]]:
-        """At daemon start: the due times that went by while it was down."""
-        latest = timer.schedule.last_fire(timer.last_due, now)
-        if latest is None:
-            timer.advance(now)
-            return [_fire(timer.job, now, "mark")]
-        missed = timer.schedule.count_fires(timer.last_due, now, MISSED_COUNTED)
-        self._publish_missed(timer, latest, missed, "the daemon was not running")
-        if timer.catchup == "once":
-            timer.advance(latest)
-            return [_fire(timer.job, latest, "catchup")]
-        timer.advance(now)
-        return [_fire(timer.job, now, "mark")]
+            return timer, self._hand_over(timer, timer.catch_up(now), "the daemon was not running")
+        return timer, self._hand_over(timer, timer.due(now), "the scheduler was not running")
 
     # ---- waiting -----------------------------------------------------------------------
 
@@ -170,21 +126,18 @@ class Scheduler(Actor):
             reason = "the clock jumped"
         fires = []
         for timer in self._timers.values():
-            fires += self._due(timer, now, reason)
+            fires += self._hand_over(timer, timer.due(now), reason)
         self._send(fires)
         self._settle(fires)
         self._arm()
 
-    def _due(self, timer: JobTimer, now: float, reason: str) -> list[dict[str, Any]]:
-        """The run a job is due, if any: one, the latest, however many went by."""
-        if timer.next_due > now:
+    def _hand_over(self, timer: JobTimer, due: Due | None, reason: str) -> list[dict[str, Any]]:
+        """The fire to send for `due`, announcing the due times that went by unrun."""
+        if due is None:
             return []
-        if timer.following > now:
-            return [_fire(timer.job, timer.next_due, "run")]
-        missed = timer.schedule.count_fires(timer.last_due, now, MISSED_COUNTED)
-        due = timer.schedule.last_fire(timer.last_due, now) or now
-        self._publish_missed(timer, due, missed - 1, reason)
-        return [_fire(timer.job, due, "late")]
+        if due.missed:
+            self._publish_missed(timer, due, reason)
+        return [_fire(timer.job, due.due, due.action)]
 
     def _settle(self, fires: list[dict[str, Any]]) -> None:
         """Move each timer past the due time just handed over (once it is on its way)."""
@@ -229,11 +182,11 @@ class Scheduler(Actor):
             {**_due_facts(timer, fire["due"]), "outcome": kind, "reason": reason},
         )
 
-    def _publish_missed(self, timer: JobTimer, latest: float, missed: int, reason: str) -> None:
-        log.info("job %s: %d scheduled run(s) missed: %s", timer.job, missed, reason)
+    def _publish_missed(self, timer: JobTimer, due: Due, reason: str) -> None:
+        log.info("job %s: %d scheduled run(s) missed: %s", timer.job, due.missed, reason)
         self.publish(
             protocol.schedule_topic(timer.job, "missed"),
-            {**_due_facts(timer, latest), "missed": missed, "reason": reason},
+            {**_due_facts(timer, due.latest), "missed": due.missed, "reason": reason},
         )
 
 
