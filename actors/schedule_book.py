@@ -104,7 +104,14 @@ class ScheduleBook:
         return self._skipped(job, f"the run before is still {state} (on_overlap: skip)")
 
     def _queue(self, job: JobConfig, state: JobState) -> dict[str, Any]:
-        if self._jobs.queue(job)["queued"]:
+        try:
+            queued = self._jobs.queue(job)["queued"]
+        except CommandError as exc:
+            if exc.code != ErrorCode.CONFLICT:
+                raise
+            self._jobs.start(job)  # the run before ended just now: this one starts at once
+            return {"outcome": "fired"}
+        if queued:
             return {"outcome": "queued", "reason": f"the run before is still {state}"}
         return self._skipped(job, "a run is queued already (on_overlap: queue)")
 
