@@ -125,3 +125,8 @@ def test_missed_fires_are_counted_up_to_a_cap_and_the_latest_found_without_a_wal
         yearly.last_fire(start, day_later + 400 * 86400)
         == datetime(2025, 1, 1, tzinfo=ZoneInfo("Europe/Berlin")).timestamp()
     )
+
+
+def test_several_skipped_times_of_one_day_make_one_run_at_the_change():
+    fires = fires_utc("*/15 2 * * *", "America/New_York", local("America/New_York", 2024, 3, 10), 2)
+    assert fires == [at_utc("2024-03-10T07:00"), at_utc("2024-03-11T06:00")]
