@@ -171,6 +171,27 @@ def test_a_killed_scheduler_comes_back_and_runs_no_due_time_twice(sandbox):
     events.close()
 
 
+def test_due_times_that_went_by_unseen_give_one_late_run_not_a_burst(sandbox):
+    sandbox.run_jobs("jobs:\n" + scheduled_job("pulse", "echo pulse"))
+    events = sandbox.subscribe("schedule.pulse.")
+    fired(events, "pulse")
+    scheduler = sandbox.actor_pid("scheduler")
+    os.kill(scheduler, signal.SIGSTOP)  # as if the machine slept (briefly: root is watching)
+    frozen_at = time.time()
+    try:
+        wait_until(lambda: time.time() > frozen_at + 2.5, timeout=10)
+    finally:
+        os.kill(scheduler, signal.SIGCONT)
+    missed = events.wait_for(lambda e: e.topic == "schedule.pulse.missed", 10)
+    assert missed is not None and missed.data["missed"] >= 1
+    late = fired(events, "pulse")
+    assert late.data["due"] == missed.data["due"]  # only the latest due time runs
+    assert late.data["reason"] == "due, and run late"
+    following = fired(events, "pulse")
+    assert following.data["due"] == late.data["due"] + 1
+    events.close()
+
+
 def test_catchup_once_runs_once_for_what_the_down_daemon_missed(sandbox):
     jobs = "jobs:\n" + scheduled_job("yearly-once", "echo caught", "@yearly", catchup="once")
     jobs += scheduled_job("yearly-skip", "echo caught", "@yearly")
