@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +53,7 @@ class Scheduler(Actor):
         self._unsent: list[dict[str, Any]] = []  # due times the controller has not taken
         self._alarm = WallClockAlarm()
         self.loop.add_reader(self._alarm.fd, self._woke)
-        self._retry: Timer | None = None
+        self._retries: dict[str, Timer] = {}  # what to try again soon: "load", "send"
         self._loaded = False
         self.loop.call_later(0, self._load)
 
@@ -72,7 +73,7 @@ class Scheduler(Actor):
             reply = self._client.call("scheduled")
         except ClientError as exc:
             log.warning("scheduler: cannot get the scheduled jobs yet: %s", exc.message)
-            self._try_again(self._load)
+            self._try_again("load", self._load)
             return
         now = time.time()
         fires: list[dict[str, Any]] = []
@@ -149,26 +150,26 @@ class Scheduler(Actor):
 
     def _send(self, fires: list[dict[str, Any]]) -> None:
         self._unsent += fires
-        if not self._unsent or self._retry is not None:
+        if not self._unsent or "send" in self._retries:
             return
         batch = self._unsent
         try:
             outcomes = self._client.call("fire", {"fires": batch})
         except ClientError as exc:
             log.warning("scheduler: the controller did not take the due runs: %s", exc.message)
-            self._try_again(lambda: self._send([]))
+            self._try_again("send", lambda: self._send([]))
             return
         self._unsent = self._unsent[len(batch) :]
         for fire, outcome in zip(batch, outcomes, strict=False):
             self._publish_outcome(fire, outcome)
 
-    def _try_again(self, action) -> None:
+    def _try_again(self, what: str, action: Callable[[], None]) -> None:
         def again() -> None:
-            self._retry = None
+            del self._retries[what]
             action()
 
-        if self._retry is None:
-            self._retry = self.loop.call_later(RETRY_AFTER, again)
+        if what not in self._retries:
+            self._retries[what] = self.loop.call_later(RETRY_AFTER, again)
 
     def _publish_outcome(self, fire: dict[str, Any], outcome: dict[str, Any]) -> None:
         timer = self._timers.get(fire["job"])

@@ -10,6 +10,7 @@ import os
 import signal
 import time
 
+import pytest
 from conftest import wait_until
 
 from procclaw.store import ScheduleMark, Store
@@ -153,14 +154,15 @@ def test_a_due_time_is_run_once_whoever_asks_again(sandbox):
     assert log_lines(sandbox, "once") == ["once"]
 
 
-def test_a_killed_scheduler_comes_back_and_runs_no_due_time_twice(sandbox):
+@pytest.mark.parametrize("actor", ["scheduler", "controller"])
+def test_a_killed_actor_comes_back_and_no_due_time_runs_twice(sandbox, actor):
     sandbox.run_jobs("jobs:\n" + scheduled_job("beat", "echo beat"))
-    events = sandbox.subscribe("schedule.beat.", "actor.scheduler.up")
+    events = sandbox.subscribe("schedule.beat.", f"actor.{actor}.up")
     began = time.time()
     dues = [fired(events, "beat").data["due"]]
     for _ in range(3):
-        os.kill(sandbox.actor_pid("scheduler"), signal.SIGKILL)
-        assert events.wait_for(lambda e: e.topic == "actor.scheduler.up", 10)
+        os.kill(sandbox.actor_pid(actor), signal.SIGKILL)
+        assert events.wait_for(lambda e: e.topic == f"actor.{actor}.up", 10)
         dues.append(fired(events, "beat").data["due"])
     sandbox.cli("pause", "beat", check=True)
     ended = time.time()
