@@ -74,8 +74,8 @@ class ScheduleBook:
 
     def _fire_one(self, config: Config, job_id: str, due: float, action: str) -> dict[str, Any]:
         job = config.job(job_id)
-        if job is None or job.type != "scheduled":
-            return {"outcome": "unknown", "reason": "not a scheduled job"}
+        if job is None or job.type != "scheduled" or not job.enabled:
+            return {"outcome": "unknown", "reason": "not an enabled scheduled job"}
         mark = self.mark(job_id)
         if mark.last_due is not None and due <= mark.last_due:
             return {"outcome": "duplicate", "reason": "handled already"}
