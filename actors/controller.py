@@ -4,11 +4,13 @@ Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
 procclaw/protocol.py: `ping`, `list`, `status`, `config`, `reload`, `start`, `stop`,
 `restart`, `runs_summary`, `api_settings` (for the gateway), and `report` (from
 supervisors, recorded before it is acknowledged; and from the health actor,
-`kind: health`, each job's health verdicts). A reload applies only the difference
-(actors/config_reload.py). Owns `procclaw.db` and writes `logs/daemon.audit.log`.
-Publishes `config.reloaded`, and `job.<id>.waiting|failed` for jobs held back by their
-dependencies (actors/dependency_gate.py). An unhealthy continuous job is handed back to
-its supervisor to be restarted through its retry policy.
+`kind: health`, each job's health verdicts); for scheduled jobs `scheduled` and `fire`
+(from the scheduler) and `pause`, `resume` (actors/schedule_book.py). A reload applies
+only the difference (actors/config_reload.py). Owns `procclaw.db` and writes
+`logs/daemon.audit.log`. Publishes `config.reloaded`, and `job.<id>.waiting|failed` for
+jobs held back by their dependencies (actors/dependency_gate.py). An unhealthy
+continuous job is handed back to its supervisor to be restarted through its retry
+policy.
 At daemon start it re-adopts the jobs the last daemon left running and starts the
 enabled continuous jobs.
 
@@ -33,6 +35,7 @@ from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
 from actors.run_stats import runs_summary
 from actors.runtime import Actor, ActorContext
+from actors.schedule_book import ScheduleBook
 from procclaw import protocol
 from procclaw.audit import AuditLog
 from procclaw.config import Config, ConfigError, parse_config
@@ -61,6 +64,7 @@ class Controller(Actor):
             self.loop, self.registry, self.health, self.publish, self.jobs
         )
         self.reloads = ConfigReload(self.jobs)
+        self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         self._share_config()
@@ -86,6 +90,14 @@ class Controller(Actor):
                 "report": self._report,
                 "runs_summary": lambda _req: runs_summary(self.store.db),
                 "api_settings": self._api_settings,
+                "scheduled": lambda _req: self.schedules.scheduled(self.config),
+                "fire": lambda req: self.schedules.fire(self.config, req.args.get("fires")),
+                "pause": self._audited(
+                    lambda req: self.schedules.set_paused(self._job(req), paused=True)
+                ),
+                "resume": self._audited(
+                    lambda req: self.schedules.set_paused(self._job(req), paused=False)
+                ),
             },
             protocol.CONTROLLER_COMMANDS,
         )
@@ -165,7 +177,11 @@ class Controller(Actor):
         return {**summary, "health": health}
 
     def _list(self, _request: Request) -> list[dict[str, Any]]:
-        return [self._with_health(summary) for summary in self.jobs.summaries(self.config.jobs)]
+        summaries = self.jobs.summaries(self.config.jobs)
+        return [
+            self._with_health({**summary, **self.schedules.summary(job, count=1)})
+            for job, summary in zip(self.config.jobs, summaries, strict=True)
+        ]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
@@ -180,6 +196,7 @@ class Controller(Actor):
             **self._with_health(self.registry.summary(job, facts)),
             "health_detail": self.health.details(job.id),
             "status_text": facts.get("status_text"),
+            **self.schedules.summary(job),
             "config": job.to_dict(),
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},

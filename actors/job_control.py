@@ -162,6 +162,10 @@ class JobControl:
         except CommandError as exc:
             log.error("job %s: unhealthy, but not restarted: %s", job.id, exc.message)
 
+    def queue(self, job: JobConfig) -> dict[str, Any]:
+        """One more run once the live one ends (on_overlap: queue); its supervisor holds it."""
+        return self._ask_supervisor(job.id, "queue")
+
     def _supervise(
         self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
     ) -> None:

@@ -16,10 +16,11 @@ ACTOR_CLASSES: dict[str, str] = {
     "gateway": "actors.gateway:Gateway",
     "health": "actors.health:HealthActor",
     "alerter": "actors.alerter:Alerter",
+    "scheduler": "actors.scheduler:Scheduler",
 }
 
 # The core actors, started in this order at daemon start and stopped in reverse.
-CORE_ACTORS: tuple[str, ...] = ("controller", "health", "alerter", "gateway")
+CORE_ACTORS: tuple[str, ...] = ("controller", "scheduler", "health", "alerter", "gateway")
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
 PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "psutil", "subprocess")

@@ -85,7 +85,7 @@ class Root:
             },
             protocol.ROOT_COMMANDS,
         )
-        self.loop.on_signal(signal.SIGCHLD, lambda _s: self.actors.reap_children())
+        self.loop.on_signal(signal.SIGCHLD, lambda _s: self._on_child_exit())
         for signum in (signal.SIGTERM, signal.SIGINT):
             self.loop.on_signal(signum, lambda s: self.shutdown(signal.Signals(s).name))
         self._reload = ReloadSignal(self.zmq, self.loop, home)
@@ -103,6 +103,12 @@ class Root:
 
     def _publish(self, topic: str, data: dict[str, Any]) -> None:
         self.bus.publish(self.events.frames(topic, data))
+
+    def _on_child_exit(self) -> None:
+        # A dead actor's last heartbeat may still wait in the inbox: its facts, not the
+        # ones before, are where its replacement must carry on from.
+        self._on_actor_messages()
+        self.actors.reap_children()
 
     def _on_actor_messages(self) -> None:
         for data in pending(self._inbox):

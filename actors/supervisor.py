@@ -6,12 +6,15 @@ job's stdout and stderr pipes (read and write ends); root keeps its own copies, 
 a supervisor dies the pipe stays open, the job's output waits in the kernel, and the
 next supervisor reads on from where the last one stopped.
 
-Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`, and
+Binds ROUTER `run/job-<id>.sock`: `state`, `start`, `stop {force}`, `restart`,
 `unhealthy {reason}` (from the controller: stop the job and restart it through its
-retry policy, as if it had crashed). For a job with `ready: notify` or a watchdog
-check it binds the job's NOTIFY_SOCKET (actors/notify_socket.py) and keeps what the job
-said there among its facts: `ready` (READY=1 in this run), `status_text` (STATUS=...)
-and `watchdog_at` (the last WATCHDOG=1, wall clock).
+retry policy, as if it had crashed), and `queue` (a scheduled run that found this one
+still going: run once more after it). A run longer than the job's `max_runtime` is
+stopped gracefully and ends `failed`, its run recorded with the result `timeout`.
+For a job with `ready: notify` or a watchdog check it binds the job's NOTIFY_SOCKET
+(actors/notify_socket.py) and keeps what the job said there among its facts: `ready`
+(READY=1 in this run), `status_text` (STATUS=...) and `watchdog_at` (the last
+WATCHDOG=1, wall clock).
 Publishes `job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed`,
 each carrying the job's facts; sends the same facts, and one record per finished run,
 to the controller through a ReportQueue (acknowledged, re-sent until recorded).
@@ -97,6 +100,9 @@ class Supervisor(Actor):
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._timer: Timer | None = None
         self._then_start = False  # after the stop under way, start again (restart)
+        self._queued: bool = bool(resume.get("queued"))  # run again when this run ends
+        self._timed_out: bool = bool(resume.get("timed_out"))  # stopping for max_runtime
+        self._deadline: Timer | None = None  # when the run exceeds max_runtime
         self._exiting = False
         self._pidfd: int | None = None
         self._orphaned = False
@@ -124,6 +130,7 @@ class Supervisor(Actor):
                 "stop": self._stop_command,
                 "restart": self._restart_command,
                 "unhealthy": self._unhealthy_command,
+                "queue": self._queue_command,
             },
             protocol.SUPERVISOR_COMMANDS,
         )
@@ -158,6 +165,8 @@ class Supervisor(Actor):
             "then_start": self._then_start,
             "then_retry": self._then_retry,
             **self.notices.facts(),
+            "queued": self._queued,
+            "timed_out": self._timed_out,
             "last_run": self._last_run,
             "generation": self.generation,
         }
@@ -171,6 +180,7 @@ class Supervisor(Actor):
             self._begin(may_spawn=False)
         self._then_start = False
         self._then_retry = None
+        self._queued = False
         if self.state in RESTING_STATES:
             self._finish()
         else:
@@ -241,6 +251,7 @@ class Supervisor(Actor):
         self.reason = None
         self._tell_root("heartbeat")  # root learns the job's pid before anything can go wrong
         self._set_state(JobState.RUNNING)
+        self._watch_runtime()
 
     def _begin(self, may_spawn: bool = True) -> None:
         """Our first act: start the job, or carry on where a dead predecessor left off."""
@@ -281,6 +292,8 @@ class Supervisor(Actor):
             return
         self.loop.add_reader(self._pidfd, self._adopted_exited)
         log.info("%s: adopted pid %d (%s)", self.name, process.pid, state)
+        if state == JobState.RUNNING:
+            self._watch_runtime()
         if state == JobState.STOPPING:
             self._kill_at = self._resume.get("kill_at") or time.time()
             delay = max(0.0, self._kill_at - time.time())
@@ -329,6 +342,9 @@ class Supervisor(Actor):
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
         ended = time.time()
         code, signame, text = describe_status(status) if status is not None else (None, None, "")
         text = text or "exit status unknown (the job ended while unsupervised)"
@@ -341,7 +357,7 @@ class Supervisor(Actor):
         # The run is on record before the state that follows it, so whoever sees the
         # job `completed` or `failed` also finds the run that got it there.
         if self.state == JobState.STOPPING:
-            result = "stopped"
+            result = "timeout" if self._timed_out else "stopped"
         else:
             result = "completed" if code == 0 else "failed"
         self._last_run = {
@@ -369,9 +385,10 @@ class Supervisor(Actor):
             text = f"unhealthy: {self._then_retry}"
             self._then_retry = None
         elif self.state == JobState.STOPPING:
-            self._set_state(JobState.STOPPED)
-            if self._then_start:
-                self._then_start = False
+            timed_out, self._timed_out = self._timed_out, False
+            self._set_state(JobState.FAILED if timed_out else JobState.STOPPED)
+            if self._then_start or (timed_out and self._queued):
+                self._then_start = self._queued = False
                 self._start()
             else:
                 self._finish()
@@ -398,7 +415,11 @@ class Supervisor(Actor):
         self._set_state(
             JobState.COMPLETED if code == 0 and self.reason is None else JobState.FAILED
         )
-        self._finish()
+        if self._queued:
+            self._queued = False
+            self._start()
+        else:
+            self._finish()
 
     # ---- what the job says on its NOTIFY_SOCKET ----------------------------------------
 
@@ -440,6 +461,23 @@ class Supervisor(Actor):
         if force and self.state == JobState.STOPPING:
             kill_everything(process.pid, process.run_id)
 
+    def _watch_runtime(self) -> None:
+        """Stop the run once it has lasted max_runtime (counted from its start)."""
+        process = self.process
+        if self.job.max_runtime is None or process is None:
+            return
+        left = process.started_at + self.job.max_runtime - time.time()
+        self._deadline = self.loop.call_later(max(0.0, left), self._runtime_exceeded)
+
+    def _runtime_exceeded(self) -> None:
+        self._deadline = None
+        if self.state != JobState.RUNNING:
+            return
+        self._timed_out = True
+        self.reason = f"timed out: ran longer than max_runtime ({self.job.max_runtime:g} s)"
+        log.info("%s: %s; stopping it", self.name, self.reason)
+        self._stop(force=False)
+
     def _grace_expired(self) -> None:
         self._timer = None
         if self.process is not None:
@@ -467,7 +505,7 @@ class Supervisor(Actor):
         return self._facts()
 
     def _stop_command(self, request: Request) -> dict[str, Any]:
-        self._then_start = False
+        self._then_start = self._queued = False
         self._then_retry = None
         self._stop(force=bool(request.args.get("force")))
         return self._facts()
@@ -479,6 +517,16 @@ class Supervisor(Actor):
             self._then_retry = str(request.args.get("reason") or "health check failed")
             self._stop(force=False)
         return self._facts()
+
+    def _queue_command(self, _request: Request) -> dict[str, Any]:
+        """Hold one more run for when this one ends; `queued` is false if one is held."""
+        if self.state in RESTING_STATES or self._exiting:
+            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
+        if self._queued:
+            return {"queued": False}
+        self._queued = True
+        self._tell_root("heartbeat")  # a replacement keeps the queued run
+        return {"queued": True}
 
     def _restart_command(self, _request: Request) -> dict[str, Any]:
         if self.state == JobState.BACKOFF:

@@ -54,6 +54,10 @@ CONTROLLER_COMMANDS = frozenset(
         "report",  # from a supervisor: a job's new state, or a finished run
         "runs_summary",  # finished runs counted per job and result, and their durations
         "api_settings",  # for the gateway: where to listen, and its auth (token unresolved)
+        "scheduled",  # from the scheduler: the scheduled jobs and the last due time of each
+        "fire",  # from the scheduler: due times reached; each is run, skipped or queued once
+        "pause",  # a scheduled job's runs are skipped until `resume`
+        "resume",
     }
 )
 ROOT_COMMANDS = frozenset(
@@ -66,7 +70,16 @@ ROOT_COMMANDS = frozenset(
         "reaped",  # from a supervisor: the exit status of an adopted job root reaped
     }
 )
-SUPERVISOR_COMMANDS = frozenset({"state", "start", "stop", "restart", "unhealthy"})
+SUPERVISOR_COMMANDS = frozenset(
+    {
+        "state",
+        "start",
+        "stop",
+        "restart",
+        "unhealthy",
+        "queue",
+    }  # queue: run once more after this run
+)
 # The alerter: `status` answers its counts (sent, failed, folded; per channel) and the
 # latest alerts.
 ALERTER_COMMANDS = frozenset({"ping", "status"})
@@ -186,6 +199,7 @@ JOB_EVENTS = frozenset(
     | {"waiting", "ready", "health"}  # dependencies and health checks
 )
 ACTOR_EVENTS = frozenset({"up", "down"})
+SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed"})
 CONFIG_RELOADED = "config.reloaded"
 
 
@@ -199,6 +213,12 @@ def actor_topic(actor: str, event: str) -> str:
     if event not in ACTOR_EVENTS:
         raise ValueError(f"unknown actor event {event!r}")
     return f"actor.{actor}.{event}"
+
+
+def schedule_topic(job_id: str, event: str) -> str:
+    if event not in SCHEDULE_EVENTS:
+        raise ValueError(f"unknown schedule event {event!r}")
+    return f"schedule.{job_id}.{event}"
 
 
 def probe_topic(token: str) -> str:

@@ -45,6 +45,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
         "CREATE INDEX runs_by_job ON runs (job, ended_at)",
     ),
+    (
+        # Each scheduled job's latest due time already handled (fired, skipped or missed)
+        # and which daemon's scheduler handled it, so no due time is ever fired twice;
+        # whether it is paused, and how many runs were skipped.
+        """CREATE TABLE schedules (
+               job TEXT PRIMARY KEY,
+               last_due REAL,
+               daemon_id TEXT,
+               paused INTEGER NOT NULL DEFAULT 0,
+               skipped INTEGER NOT NULL DEFAULT 0
+           )""",
+    ),
 )
 
 
@@ -58,7 +70,7 @@ class Run:
     ended_at: float
     exit_code: int | None
     signal: str | None
-    result: str  # completed | failed | stopped
+    result: str  # completed | failed | stopped | timeout
     output: tuple[str, ...]  # its last lines
 
     @property
@@ -68,6 +80,16 @@ class Run:
 
 class StoreError(Exception):
     """The database cannot be used as it is."""
+
+
+@dataclass(frozen=True)
+class ScheduleMark:
+    """Where a scheduled job stands: the last due time handled, paused, runs skipped."""
+
+    last_due: float | None = None
+    daemon_id: str | None = None
+    paused: bool = False
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -163,6 +185,22 @@ class Store:
             (job, limit),
         ).fetchall()
         return [Run(*row[:7], tuple(row[7].split("\n")) if row[7] else ()) for row in rows]
+
+    def save_schedule_mark(self, job: str, mark: ScheduleMark) -> None:
+        with self.transaction():
+            self.db.execute(
+                "INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?)",
+                (job, mark.last_due, mark.daemon_id, int(mark.paused), mark.skipped),
+            )
+
+    def schedule_marks(self) -> dict[str, ScheduleMark]:
+        rows = self.db.execute(
+            "SELECT job, last_due, daemon_id, paused, skipped FROM schedules"
+        ).fetchall()
+        return {
+            job: ScheduleMark(due, daemon, bool(paused), skipped)
+            for job, due, daemon, paused, skipped in rows
+        }
 
     def close(self) -> None:
         self.db.close()

@@ -4,6 +4,8 @@ import psutil
 import pytest
 from conftest import wait_until
 
+from actors.registry import CORE_ACTORS
+
 CYCLES = 1000
 WARM_UP = 50
 
@@ -11,7 +13,7 @@ WARM_UP = 50
 def _daemon_processes(box):
     status = box.daemon_status()
     pids = [status["pid"], status["zygote_pid"]]
-    pids += [box.actor_pid(name) for name in ("controller", "health", "alerter")]
+    pids += [box.actor_pid(name) for name in ("controller", "scheduler", "health", "alerter")]
     return [psutil.Process(pid) for pid in pids]
 
 
@@ -53,5 +55,5 @@ def test_a_thousand_start_stop_cycles_return_fds_and_memory_to_baseline(sandbox)
         assert rss_after - rss_before < 4 * 1024 * 1024, process
     assert sandbox.job("blip")["state"] == "stopped"
     actors = {a["name"] for a in sandbox.daemon_status()["actors"]}
-    assert actors <= {"controller", "health", "alerter", "gateway", "job-blip"}
+    assert actors <= {*CORE_ACTORS, "job-blip"}
     events.close()

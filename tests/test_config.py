@@ -495,11 +495,11 @@ def test_cron_expression_names_the_bad_field():
     ]
 
 
-def test_six_field_cron_expressions_are_refused():
-    jobs = "jobs:\n  a:\n    cmd: x\n    type: scheduled\n    schedule: '0 0 12 * * *'\n"
+def test_seven_field_cron_expressions_are_refused():
+    jobs = "jobs:\n  a:\n    cmd: x\n    type: scheduled\n    schedule: '0 0 12 * * * 2030'\n"
     assert problems(jobs=jobs) == [
-        "jobs.yaml:5: job 'a': schedule: '0 0 12 * * *' is not a valid cron expression "
-        "(6 fields: use 5, minute hour day-of-month month day-of-week)"
+        "jobs.yaml:5: job 'a': schedule: '0 0 12 * * * 2030' is not a valid cron expression "
+        "(7 fields: use 5, minute hour day-of-month month day-of-week, or 6 with seconds last)"
     ]
 
 

@@ -8,6 +8,8 @@ import subprocess
 import psutil
 from conftest import is_gone, wait_until
 
+from actors.registry import CORE_ACTORS
+
 
 def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox):
     sandbox.cli("init", check=True)
@@ -20,8 +22,7 @@ def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox
     # The sample config's continuous job starts with the daemon, under its supervisor.
     wait_until(lambda: running_jobs(sandbox) == ["clock"])
     actors = {a["name"]: a["state"] for a in sandbox.daemon_status()["actors"]}
-    core = {"controller", "health", "alerter", "gateway"}
-    assert actors == {**dict.fromkeys(core, "up"), "job-clock": "up"}
+    assert actors == {**dict.fromkeys(CORE_ACTORS, "up"), "job-clock": "up"}
     tree = sandbox.remember_tree()
     assert status["zygote_pid"] in tree
     assert sandbox.home.pid_file.read_text().strip() == str(root_pid)

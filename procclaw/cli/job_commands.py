@@ -46,22 +46,38 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
     if not jobs:
         print("no jobs" + (" match" if state or tag else " configured"))
         return 0
+    timed = any(job.get("next_runs") for job in jobs)
     rows = [
         (
             job["id"],
             job["type"],
-            job["state"],
+            _state(job),
             job["pid"],
             format_duration(job["uptime"]) if job["uptime"] is not None else None,
             job["restarts"],
             job.get("health"),
             ",".join(job["tags"]),
+            *([_moment(job["next_runs"][0]) if job.get("next_runs") else None] if timed else []),
         )
         for job in jobs
     ]
     headers = ("job", "type", "state", "pid", "uptime", "restarts", "health", "tags")
-    print(table(headers, rows))
+    print(table(headers + (("next run",) if timed else ()), rows))
     return 0
+
+
+def _state(job: dict) -> str:
+    """The state, or `paused` for a paused scheduled job at rest."""
+    if job.get("paused") and job["pid"] is None and job["state"] not in ("starting", "stopping"):
+        return "paused"
+    return job["state"]
+
+
+def _moment(iso_time: str) -> str:
+    """A due time in its job's zone, as `2024-03-10 03:00:00 -0400`."""
+    from datetime import datetime
+
+    return datetime.fromisoformat(iso_time).strftime("%Y-%m-%d %H:%M:%S %z")
 
 
 def show_status(client, job_id: str, as_json: bool) -> int:
@@ -80,7 +96,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
     fields = [
         ("job", f"{job['id']} ({job['name']})"),
         ("type", job["type"]),
-        ("state", job["state"] + (f": {job['reason']}" if job.get("reason") else "")),
+        ("state", _state(job) + (f": {job['reason']}" if job.get("reason") else "")),
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
         ("restarts", job["restarts"]),
@@ -88,6 +104,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("says", job.get("status_text") or "-"),
         ("last exit", job.get("last_exit") or "-"),
         ("last run", _describe_run(job.get("last_run"))),
+        *_schedule_fields(job),
         ("cmd", cmd),
         ("cwd", config.get("cwd") or "-"),
         ("tags", ", ".join(job["tags"]) or "-"),
@@ -116,6 +133,20 @@ def _describe_health(job: dict) -> str:
     )
     count = detail.get("unhealthy_count") or 0
     return text + (f" (unhealthy {count} times)" if count else "")
+
+
+def _schedule_fields(job: dict) -> list[tuple[str, object]]:
+    config = job["config"]
+    if job["type"] != "scheduled":
+        return []
+    timing = f"{config['schedule']} ({job.get('timezone')}), on_overlap {config['on_overlap']}"
+    runs = [_moment(run) for run in job.get("next_runs", [])] or ["-"]
+    return [
+        ("schedule", timing),
+        ("next runs", ("\n" + " " * 11).join(runs)),
+        ("paused", "yes" if job.get("paused") else "no"),
+        ("skipped", job.get("skipped", 0)),
+    ]
 
 
 def _describe_run(run: dict | None) -> str:

@@ -16,6 +16,9 @@ Commands:
   logs        Show (or follow) a job's output
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed
+  schedule    List when a cron expression fires (DST included)
+  pause       Skip a scheduled job's runs until `resume`
+  resume      Let a paused scheduled job run on schedule again
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
@@ -50,6 +53,9 @@ COMMANDS = {
     "logs": "log_commands",
     "events": "event_commands",
     "reload": "reload_commands",
+    "schedule": "schedule_commands",
+    "pause": "schedule_commands",
+    "resume": "schedule_commands",
     "secret": "secret_commands",
     "service": "service_commands",
     "openclaw": "openclaw_commands",

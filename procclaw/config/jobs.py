@@ -16,6 +16,7 @@ from typing import Any
 
 from procclaw.config.fields import Fields
 from procclaw.config.models import (
+    CATCHUP_POLICIES,
     DEPENDENCY_CONDITIONS,
     DEPENDENCY_FAILURE_POLICIES,
     JOB_TYPES,
@@ -37,6 +38,7 @@ from procclaw.config.values import (
     expected,
     is_number,
     optional,
+    positive_duration,
     text,
 )
 from procclaw.secrets.references import reference_problem, secret_names
@@ -51,6 +53,8 @@ JOB_KEYS = (
     "schedule",
     "timezone",
     "on_overlap",
+    "catchup",
+    "max_runtime",
     "health_check",
     "depends_on",
     "env",
@@ -117,6 +121,8 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
         schedule=_read_schedule(fields, kind),
         timezone=fields.get("timezone", optional(time_zone), None) or defaults.timezone,
         on_overlap=fields.get("on_overlap", choice(OVERLAP_POLICIES), "skip"),
+        catchup=fields.get("catchup", choice(CATCHUP_POLICIES), "skip"),
+        max_runtime=fields.get("max_runtime", optional(positive_duration), None),
         health_check=read_health_check(fields, defaults.health_check),
         depends_on=tuple(dependency for dependency, _ in dependencies),
         env=_read_env(fields),

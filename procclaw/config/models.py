@@ -11,6 +11,7 @@ from typing import Any
 
 JOB_TYPES = ("manual", "continuous", "scheduled")
 OVERLAP_POLICIES = ("skip", "queue", "kill_restart")
+CATCHUP_POLICIES = ("skip", "once")
 DEPENDENCY_CONDITIONS = ("after_start", "after_complete", "before_complete")
 HEALTH_CHECK_TYPES = ("process", "http", "file", "watchdog")
 READY_PROTOCOLS = ("notify",)
@@ -228,6 +229,8 @@ class JobConfig(_Model):
     `timezone` is the job's own or defaults.timezone; None means the system's zone.
     `ready: notify` means the job says READY=1 on NOTIFY_SOCKET once it is ready;
     `on_dependency_failure: stop` stops it when a job it depends on fails.
+    `catchup` says what a scheduled job does about runs missed while the daemon was down;
+    `max_runtime` (seconds) stops a run that goes on longer.
     """
 
     id: str
@@ -239,6 +242,8 @@ class JobConfig(_Model):
     schedule: str | None = None
     timezone: str | None = None
     on_overlap: str = "skip"
+    catchup: str = "skip"
+    max_runtime: float | None = None
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     depends_on: tuple[Dependency, ...] = ()
     env: tuple[tuple[str, str], ...] = ()

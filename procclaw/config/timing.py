@@ -23,11 +23,13 @@ _FIELDS = (
     ("day of month", "1-31"),
     ("month", "1-12 or jan-dec"),
     ("day of week", "0-6 or sun-sat"),
+    ("second", "0-59"),
 )
 
 
 def cron_schedule(value: Any) -> str:
-    """A five-field cron expression or one of NICKNAMES, normalised to single spaces."""
+    """A cron expression (five fields, or six with seconds last) or one of NICKNAMES,
+    normalised to single spaces."""
     if not isinstance(value, str) or not value.strip():
         raise expected("a cron expression like '0 */12 * * *'", value)
     spec = " ".join(value.split())
@@ -37,10 +39,10 @@ def cron_schedule(value: Any) -> str:
             raise Invalid(f"{value!r} is not a valid cron expression (use one of {nicknames})")
         return spec.lower()
     fields = spec.split(" ")
-    if len(fields) != len(_FIELDS):
+    if len(fields) not in (5, 6):
         raise Invalid(
             f"{value!r} is not a valid cron expression ({len(fields)} fields: use 5, "
-            "minute hour day-of-month month day-of-week)"
+            "minute hour day-of-month month day-of-week, or 6 with seconds last)"
         )
     if not croniter.is_valid(spec):
         raise Invalid(f"{value!r} is not a valid cron expression ({_bad_field(fields)})")
@@ -55,8 +57,8 @@ def cron_schedule(value: Any) -> str:
 
 def _bad_field(fields: list[str]) -> str:
     """Name the first field croniter rejects on its own, to point at the typo."""
-    for index, (name, allowed) in enumerate(_FIELDS):
-        alone = ["*"] * len(_FIELDS)
+    for index, (name, allowed) in enumerate(_FIELDS[: len(fields)]):
+        alone = ["*"] * len(fields)
         alone[index] = fields[index]
         if not croniter.is_valid(" ".join(alone)):
             return f"{name} must be {allowed}"

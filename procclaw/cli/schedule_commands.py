@@ -1,0 +1,78 @@
+"""`procclaw schedule`, `pause` and `resume`: scheduled jobs from the command line.
+
+Usage:
+  procclaw schedule <cron> [--tz=ZONE] [--from=TIME] [-n N]
+  procclaw pause <job>
+  procclaw resume <job>
+
+Options:
+  --tz=ZONE     Read the expression in this time zone (default: the system's)
+  --from=TIME   List the fires after this ISO 8601 time, read in ZONE when it has no
+                offset (default: now)
+  -n N          How many fires to list [default: 10]
+
+`schedule` computes the fires exactly as the scheduler does, DST included, and needs no
+daemon. While a job is paused its scheduled runs are skipped; `start` still runs it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from docopt import docopt
+
+from procclaw.cli.arguments import line_count
+from procclaw.cli.errors import CliFailure
+
+USAGE = __doc__
+
+
+def run(argv: list[str]) -> int:
+    args = docopt(USAGE, argv=argv)
+    if args["schedule"]:
+        return show_schedule(args["<cron>"], args["--tz"], args["--from"], args["-n"])
+    return set_paused(args["<job>"], bool(args["pause"]))
+
+
+def show_schedule(expression: str, zone: str | None, start: str | None, count: str) -> int:
+    from procclaw.config.timing import cron_schedule, time_zone
+    from procclaw.config.values import Invalid
+    from procclaw.cron import CronSchedule
+
+    try:
+        spec = cron_schedule(expression)
+        schedule = CronSchedule(spec, time_zone(zone) if zone is not None else None)
+    except Invalid as exc:
+        raise CliFailure(str(exc), exit_code=2) from None
+    number = line_count(count, "-n")
+    moment = _start_time(start, schedule.zone) if start else datetime.now(schedule.zone)
+    print(f"{spec} in {schedule.zone_name}, after {_describe(moment.astimezone(schedule.zone))}:")
+    for fire in schedule.upcoming(moment, number):
+        print(f"  {_describe(fire)}")
+    return 0
+
+
+def _start_time(text: str, zone) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise CliFailure(
+            f"--from expects an ISO 8601 time like 2024-03-10T01:00, got '{text}'", exit_code=2
+        ) from None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=zone)
+
+
+def _describe(moment: datetime) -> str:
+    return moment.strftime("%a %Y-%m-%d %H:%M:%S %Z (UTC%z)")
+
+
+def set_paused(job_id: str, paused: bool) -> int:
+    from procclaw.client import Client, ClientError
+    from procclaw.home import Home
+
+    try:
+        result = Client(Home.from_env()).call("pause" if paused else "resume", {"job": job_id})
+    except ClientError as exc:
+        raise CliFailure(exc.message) from None
+    print(f"{job_id}: {'paused' if result['paused'] else 'resumed'}")
+    return 0
