@@ -1,7 +1,8 @@
 """The controller actor: the applied config, the job registry and the state database.
 
 Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
-procclaw/protocol.py: `ping`, `list`, `status`, `config`, `reload`, `start`, `stop`,
+procclaw/protocol.py: `ping`, `list` (`cached: true`: from the last reports alone,
+asking no supervisor), `status`, `config`, `reload`, `start`, `stop`,
 `restart`, `runs_summary`, `api_settings` (for the gateway), and `report` (from
 supervisors, recorded before it is acknowledged; and from the health actor,
 `kind: health`, each job's health verdicts); for scheduled jobs `scheduled` and `fire`
@@ -176,8 +177,11 @@ class Controller(Actor):
         health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))
         return {**summary, "health": health}
 
-    def _list(self, _request: Request) -> list[dict[str, Any]]:
-        summaries = self.jobs.summaries(self.config.jobs)
+    def _list(self, request: Request) -> list[dict[str, Any]]:
+        if request.args.get("cached"):  # the last reports, asking no supervisor (health actor)
+            summaries = [self.registry.summary(job) for job in self.config.jobs]
+        else:
+            summaries = self.jobs.summaries(self.config.jobs)
         return [
             self._with_health({**summary, **self.schedules.summary(job, count=1)})
             for job, summary in zip(self.config.jobs, summaries, strict=True)
