@@ -78,8 +78,9 @@ def test_a_failed_job_alerts_through_the_openclaw_cli_and_is_noted_in_memory(
     assert ": job backup failed\n" in message and "reason: exit code 3" in message
 
     memory = today_memory(workspace)
-    wait_until(lambda: memory.exists())
-    lines = memory.read_text().splitlines()
+    wait_until(lambda: memory.exists() and "- see:" in memory.read_text())
+    blank, *lines = memory.read_text().splitlines()
+    assert blank == ""
     assert lines[0].startswith("### ") and lines[0].endswith(" ProcClaw: job backup failed")
     assert lines[1:] == ["- reason: exit code 3", "- see: `procclaw status backup`"]
     assert not (workspace / "MEMORY.md").exists()

@@ -51,7 +51,7 @@ def test_an_entry_is_a_timed_heading_and_bullets_in_the_days_file(tmp_path):
     path = log.append(Alert("backup", "failed", 0.0, "exit code 2", restarts=5))
     assert path == tmp_path / "memory" / "2026-03-08.md"
     assert path.read_text() == (
-        "### 14:02 ProcClaw: job backup failed\n"
+        "\n### 14:02 ProcClaw: job backup failed\n"
         "- reason: exit code 2\n"
         "- restarts: 5\n"
         "- see: `procclaw status backup`\n"
@@ -82,7 +82,7 @@ def test_a_folded_summary_says_how_many_and_what(tmp_path):
     )
     path = MemoryLog(tmp_path, now=lambda: AT_14_02).append(summary)
     assert path.read_text() == (
-        "### 14:02 ProcClaw: job api: 5 more alerts\n"
+        "\n### 14:02 ProcClaw: job api: 5 more alerts\n"
         "- in the last 5m 0s: failed ×3, unhealthy ×2\n"
         "- latest: failed\n"
         "- reason: exit code 1\n"

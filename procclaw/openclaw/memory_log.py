@@ -44,11 +44,11 @@ class MemoryLog:
         when = self.now()
         path = self.day_file(when)
         path.parent.mkdir(exist_ok=True)
-        entry = memory_entry(alert, when).encode()
+        # A blank line before every entry, in the same write: deciding by the file's size
+        # first would race with another writer appending at the same moment.
+        entry = b"\n" + memory_entry(alert, when).encode()
         fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o644)
         try:
-            if os.fstat(fd).st_size > 0:
-                entry = b"\n" + entry  # a blank line between entries, in the same write
             written = os.write(fd, entry)
             if written < len(entry):  # only on a full disk or a signal; finish it
                 os.write(fd, entry[written:])
