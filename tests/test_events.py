@@ -103,3 +103,10 @@ def _opens(port: int) -> bool:
         return stream.response.status == 200
     finally:
         stream.close()
+
+
+@pytest.mark.parametrize("count", ["x", "0", "-2"])
+def test_the_events_command_refuses_a_bad_count(sandbox, count):
+    result = sandbox.cli("events", "-n", count)
+    assert result.returncode == 1
+    assert f"-n expects a number of events (1 or more), got '{count}'" in result.stderr

@@ -23,7 +23,8 @@ import time
 
 from docopt import docopt
 
-from procclaw.cli.arguments import line_count, seconds
+from procclaw.cli.arguments import seconds
+from procclaw.cli.errors import CliFailure
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -37,7 +38,7 @@ def run(argv: list[str]) -> int:
     from procclaw.client import Client, Subscription
 
     args = docopt(USAGE, argv=argv)
-    count = None if args["-n"] is None else line_count(args["-n"])
+    count = None if args["-n"] is None else _event_count(args["-n"])
     timeout = None if args["--timeout"] is None else seconds(args["--timeout"], "--timeout")
     types = set(args["--type"])
     prefixes = tuple(p for job in args["--job"] for p in protocol.job_event_prefixes(job))
@@ -68,6 +69,12 @@ def run(argv: list[str]) -> int:
         return 0
     finally:
         subscription.close()
+
+
+def _event_count(value: str) -> int:
+    if not value.isdigit() or int(value) == 0:
+        raise CliFailure(f"-n expects a number of events (1 or more), got '{value}'")
+    return int(value)
 
 
 def _as_json(event) -> str:
