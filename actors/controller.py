@@ -93,12 +93,8 @@ class Controller(Actor):
                 "api_settings": self._api_settings,
                 "scheduled": lambda _req: self.schedules.scheduled(self.config),
                 "fire": lambda req: self.schedules.fire(self.config, req.args.get("fires")),
-                "pause": self._audited(
-                    lambda req: self.schedules.set_paused(self._job(req), paused=True)
-                ),
-                "resume": self._audited(
-                    lambda req: self.schedules.set_paused(self._job(req), paused=False)
-                ),
+                "pause": self._audited(lambda req: self._set_paused(req, paused=True)),
+                "resume": self._audited(lambda req: self._set_paused(req, paused=False)),
             },
             protocol.CONTROLLER_COMMANDS,
         )
@@ -167,6 +163,13 @@ class Controller(Actor):
             return result
 
         return audited
+
+    def _set_paused(self, request: Request, paused: bool) -> dict[str, Any]:
+        """Pause or resume, announced so that whoever caches a job's summary hears of it."""
+        job = self._job(request)
+        result = self.schedules.set_paused(job, paused)
+        self.publish(protocol.schedule_topic(job.id, "paused" if paused else "resumed"), result)
+        return result
 
     def _share_config(self) -> None:
         """Hand the applied config to the parts that start jobs in dependency order."""

@@ -199,7 +199,7 @@ JOB_EVENTS = frozenset(
     | {"waiting", "ready", "health"}  # dependencies and health checks
 )
 ACTOR_EVENTS = frozenset({"up", "down"})
-SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed"})
+SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed", "paused", "resumed"})
 CONFIG_RELOADED = "config.reloaded"
 
 

@@ -134,6 +134,20 @@ def test_a_paused_job_skips_its_runs_but_starts_by_hand_and_stays_paused(sandbox
     events.close()
 
 
+def test_pause_and_resume_are_announced_on_the_bus(sandbox):
+    sandbox.run_jobs("jobs:\n" + scheduled_job("report", "echo report", "0 0 1 1 *"))
+    events = sandbox.subscribe("schedule.report.")
+    sandbox.cli("pause", "report", check=True)
+    paused = events.wait_for(lambda e: e.topic == "schedule.report.paused", 10)
+    sandbox.cli("resume", "report", check=True)
+    resumed = events.wait_for(lambda e: e.topic == "schedule.report.resumed", 10)
+    assert (paused.data, resumed.data) == (
+        {"job": "report", "paused": True},
+        {"job": "report", "paused": False},
+    )
+    events.close()
+
+
 def test_pause_of_a_job_that_is_not_scheduled_is_refused(sandbox):
     sandbox.run_jobs("jobs:\n  web:\n    cmd: sleep 30\n")
     result = sandbox.cli("pause", "web")
