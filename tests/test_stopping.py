@@ -49,15 +49,17 @@ def test_stop_kills_the_group_and_a_grandchild_that_left_it(sandbox):
 
 
 def test_what_a_finished_run_left_behind_is_killed_and_reaped(sandbox):
-    sandbox.run_jobs("""\
+    go = sandbox.home.root / "go"  # the job ends once the test has seen what it left
+    sandbox.run_jobs(f"""\
         jobs:
           leaver:
             shell: true
-            cmd: (setsid sleep 302 &) ; sleep 0.1
+            cmd: (setsid sleep 302 &); for i in $(seq 999); do [ -e {go} ] && break; sleep .02; done
         """)
     events = sandbox.subscribe("job.leaver.")
     sandbox.cli("start", "leaver", check=True)
     escaped = wait_until(lambda: _sleeps_of("leaver", "302"))
+    go.touch()
     assert events.wait_for(lambda e: e.topic == "job.leaver.completed", timeout=10)
     wait_until(lambda: is_gone(escaped[0]), timeout=5)
     events.close()
