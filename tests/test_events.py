@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 
 import pytest
 from conftest import wait_until
 from http_helpers import EventStream, get
+
+from procclaw.api.events import StreamBody
+from procclaw.client import Subscription
 
 JOBS = """\
 jobs:
@@ -110,3 +114,24 @@ def test_the_events_command_refuses_a_bad_count(sandbox, count):
     result = sandbox.cli("events", "-n", count)
     assert result.returncode == 1
     assert f"-n expects a number of events (1 or more), got '{count}'" in result.stderr
+
+
+def test_a_stream_whose_filter_drops_a_busy_bus_still_sends_keepalives(sandbox):
+    """The keepalive counts from the last write: only a write lets the server notice a
+    client that left, and so free the stream's place."""
+    sandbox.run_jobs(
+        "jobs:\n  tick:\n    cmd: 'true'\n    type: scheduled\n    schedule: '* * * * * *'\n"
+    )
+    subscription = Subscription(sandbox.home, ("",))
+    subscription.sync(sandbox.client())
+    closing = threading.Event()
+    stop_at = threading.Timer(20, closing.set)  # ends the stream should no keepalive come
+    stop_at.start()
+    stream = StreamBody(subscription, {"no-such-type"}, closing, lambda: None, keepalive=2.5)
+    try:
+        chunks = iter(stream)
+        assert next(chunks) == b": subscribed\n\n"
+        assert next(chunks, None) == b": keepalive\n\n"
+    finally:
+        stop_at.cancel()
+        stream.close()

@@ -10,8 +10,10 @@ client knows that nothing published after it will be missed. Each event is
     data: {"topic", "src", "seq", "ts", "data"}
 
 `type` (repeatable) keeps only events whose last topic part matches (`failed`,
-`running`, `health`, `fired`, `up`, ...). A comment every KEEPALIVE seconds keeps
-proxies from closing an idle stream and lets the server notice a client that left.
+`running`, `health`, `fired`, `up`, ...). A comment whenever KEEPALIVE seconds pass
+without a write keeps proxies from closing an idle stream and lets the server notice a
+client that left; it counts from the last write, not the last bus event, so a stream
+whose filter drops every event on a busy bus still frees its slot.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 from collections.abc import Iterator
 
 import falcon
@@ -56,31 +59,42 @@ class EventStream:
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
-        resp.stream = _Stream(subscription, types, self.closing, self._slots.release)
+        resp.stream = StreamBody(subscription, types, self.closing, self._slots.release)
 
 
-class _Stream:
+class StreamBody:
     """The response body of one event stream; its `close()` frees the stream's slot.
 
     A class rather than a bare generator: a generator closed before its first item
     (a client gone at once) never runs its `finally`.
     """
 
-    def __init__(self, subscription: Subscription, types: set[str], closing, release):
+    def __init__(
+        self,
+        subscription: Subscription,
+        types: set[str],
+        closing: threading.Event,
+        release,
+        keepalive: float = KEEPALIVE,
+    ):
         self._subscription = subscription
         self._types = types
         self._closing = closing
         self._release = release
+        self._keepalive = keepalive
         self._open = True
 
     def __iter__(self) -> Iterator[bytes]:
         yield b": subscribed\n\n"
+        keepalive_at = time.monotonic() + self._keepalive
         while self._open and not self._closing.is_set():
-            event = self._subscription.receive(KEEPALIVE)
-            if event is None:
-                yield b": keepalive\n\n"
-            elif not event.topic.startswith(_PROBES) and _wanted(event, self._types):
+            event = self._subscription.receive(max(0.0, keepalive_at - time.monotonic()))
+            if event is not None and _wanted(event, self._types):
+                keepalive_at = time.monotonic() + self._keepalive
                 yield _frame(event)
+            elif time.monotonic() >= keepalive_at:
+                keepalive_at = time.monotonic() + self._keepalive
+                yield b": keepalive\n\n"
 
     def close(self) -> None:
         """Called by the server when the response ends, however it ends."""
@@ -99,6 +113,8 @@ def _names(req: falcon.Request, param: str) -> list[str]:
 
 
 def _wanted(event: protocol.Event, types: set[str]) -> bool:
+    if event.topic.startswith(_PROBES):
+        return False
     return not types or protocol.event_type(event.topic) in types
 
 
