@@ -1,5 +1,8 @@
 """Bad CLI use gets one clear line and a non-zero exit, fast, and touches nothing."""
 
+import os
+import signal
+import subprocess
 import time
 
 import pytest
@@ -117,3 +120,21 @@ def test_a_too_long_home_is_refused_before_anything_starts(sandbox, tmp_path):
     )
     assert result.returncode == 1
     assert "too long for a unix socket path" in result.stderr
+
+
+def test_output_into_a_closed_pipe_ends_quietly(sandbox):
+    """`procclaw ... | head` must not print a traceback when head has read enough."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line is written
+    try:
+        result = subprocess.run(
+            [sandbox.cli_path(), "schedule", "* * * * *", "-n", "3"],
+            env=sandbox.env,
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=30,
+        )
+    finally:
+        os.close(write_end)
+    assert (result.returncode, result.stderr) == (128 + signal.SIGPIPE, "")

@@ -3,6 +3,7 @@
 import os
 import shutil
 import signal
+import subprocess
 
 import pytest
 from conftest import wait_until
@@ -102,6 +103,37 @@ def test_a_dependency_that_is_never_ready_times_the_dependent_out(sandbox):
     assert failed is not None and failed.data["reason"].startswith("dependency")
     assert sandbox.job("never")["state"] == "running"  # what was waited for is left alone
     events.close()
+
+
+def test_a_start_waiting_for_a_dependency_returns_when_a_stop_ends_the_wait(sandbox):
+    sandbox.run_jobs(
+        """\
+        jobs:
+          never:
+            cmd: sleep 600
+            ready: notify
+          late:
+            cmd: sleep 600
+            depends_on: [{job: never, timeout: 600}]
+        """
+    )
+    starting = subprocess.Popen(
+        [sandbox.cli_path(), "start", "late"],
+        env=sandbox.env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        sandbox.wait_state("late", "waiting")
+        sandbox.cli("stop", "late", check=True)
+        out, err = starting.communicate(timeout=30)  # not the start's own 90 s
+    finally:
+        if starting.poll() is None:
+            starting.kill()
+            starting.wait()
+    assert starting.returncode == 1, err
+    assert out.splitlines()[-1] == "late: stopped"
 
 
 def test_a_failed_dependency_fails_its_waiters_and_stops_who_asked_to_be_stopped(sandbox):

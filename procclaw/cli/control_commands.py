@@ -30,7 +30,14 @@ USAGE = __doc__
 
 # The events that end each command's wait, and whether each counts as success.
 _OUTCOMES = {
-    "start": {"running": True, "completed": True, "failed": False, "backoff": False},
+    # `stopped`: a stop ended the wait for its dependencies.
+    "start": {
+        "running": True,
+        "completed": True,
+        "failed": False,
+        "backoff": False,
+        "stopped": False,
+    },
     "stop": {"stopped": True, "failed": True, "completed": True},
     "restart": {"running": True, "failed": False, "backoff": False},
 }

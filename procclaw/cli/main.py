@@ -33,6 +33,8 @@ Run `procclaw <command> --help` for the options of a command.
 from __future__ import annotations
 
 import importlib
+import os
+import signal
 import sys
 
 from docopt import DocoptExit, docopt
@@ -90,6 +92,11 @@ def main(argv: list[str] | None = None) -> int:
         return fail(str(exc), getattr(exc, "exit_code", 1))
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader left (`procclaw list | head`): end quietly, as cat does. Output still
+        # buffered would raise again at exit, so it goes to /dev/null instead.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
 
 
 def _user_errors() -> tuple[type[Exception], ...]:
