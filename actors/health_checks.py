@@ -22,7 +22,7 @@ from procclaw.config import HealthCheckConfig
 # Enough of a response body to find `expected_body` in; health pages are short.
 MAX_BODY = 64 * 1024
 
-Result = tuple[bool, str | None]
+Result = tuple[bool | None, str | None]  # passed (None: too soon to tell), why not
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,10 @@ def _watchdog(check: HealthCheckConfig, target: Target, client: Client) -> Resul
         facts = client.call_endpoint(supervisor_name(target.job), "state", timeout=check.timeout)
     except ClientError as exc:
         return False, f"cannot ask its supervisor: {exc.message}"
-    last = facts.get("watchdog_at") or target.started_at
-    silent = time.time() - last
+    last = facts.get("watchdog_at")
+    silent = time.time() - (last or target.started_at)
+    if last is None and silent <= check.interval:
+        return None, "no WATCHDOG=1 yet"  # not healthy on its start alone, not late either
     if silent > check.interval:
         return False, f"no WATCHDOG=1 for {silent:.1f} s (interval {check.interval:g} s)"
     return True, None

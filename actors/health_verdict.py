@@ -35,8 +35,11 @@ class HealthVerdict:
             return min(self.check.interval, STARTUP_PROBE)
         return self.check.interval
 
-    def observe(self, passed: bool, reason: str | None, now: float) -> bool:
-        """Take one check result; True if the verdict changed."""
+    def observe(self, passed: bool | None, reason: str | None, now: float) -> bool:
+        """Take one check result (None: too soon to tell); True if the verdict changed."""
+        if passed is None:
+            self.reason = reason
+            return False
         if passed:
             self.failures, self._last_counted = 0, None
             changed = self.healthy is not True

@@ -61,6 +61,24 @@ def test_a_watchdog_job_that_falls_silent_is_restarted(sandbox):
     events.close()
 
 
+def test_a_watchdog_job_that_never_beat_is_not_ready(sandbox):
+    sandbox.run_jobs(
+        """\
+        jobs:
+          mute:
+            cmd: sleep 600
+            health_check: {type: watchdog, interval: 5, retries: 3}
+          after:
+            cmd: sleep 600
+            depends_on: [{job: mute, timeout: 2}]
+        """
+    )
+    result = sandbox.cli("start", "after")
+    assert result.returncode == 1
+    assert "after: failed: dependency timeout: 'mute' to be ready" in result.stdout
+    assert sandbox.job("mute")["health"] != "healthy"
+
+
 def test_kill_9_of_the_health_actor_restarts_no_job_and_its_checks_resume(sandbox):
     beat = sandbox.home.root / "beat"
     beat.touch()

@@ -48,3 +48,11 @@ def test_a_starting_run_is_probed_quickly_but_its_failures_count_once_per_interv
     assert verdict.observe(False, "refused", 25.0) is True
     assert verdict.healthy is False
     assert verdict.next_delay() == CHECK.interval
+
+
+def test_too_soon_to_tell_is_neither_a_pass_nor_a_counted_failure():
+    verdict = HealthVerdict(CHECK, started_at=0.0)
+    for now in (10.0, 20.0, 30.0, 40.0):
+        assert verdict.observe(None, "no WATCHDOG=1 yet", now) is False
+    assert (verdict.healthy, verdict.failures) == (None, 0)
+    assert verdict.reason == "no WATCHDOG=1 yet"
