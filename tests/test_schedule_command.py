@@ -46,7 +46,9 @@ def test_schedule_fires_a_repeated_time_once(sandbox):
         (["61 * * * *"], "'61 * * * *' is not a valid cron expression (minute must be 0-59)"),
         (["* * * * *", "--tz", "Mars/Olympus"], "unknown time zone 'Mars/Olympus'"),
         (["* * * * *", "--from", "soon"], "--from expects an ISO 8601 time"),
-        (["* * * * *", "-n", "many"], "-n expects a number of lines, got 'many'"),
+        (["* * * * *", "-n", "many"], "-n expects a number of fires from 1 to 1000, got 'many'"),
+        (["* * * * *", "-n", "0"], "-n expects a number of fires from 1 to 1000, got '0'"),
+        (["* * * * *", "-n", "100000000"], "from 1 to 1000, got '100000000'"),
     ],
 )
 def test_schedule_with_bad_arguments_says_why_in_one_line(sandbox, args, message):

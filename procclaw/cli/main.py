@@ -10,9 +10,9 @@ Commands:
   daemon      Start, stop and inspect the daemon (start, stop, status, logs)
   list        List all jobs
   status      Show one job in detail
-  start       Start a job
-  stop        Stop a job (gracefully: signal, grace period, then SIGKILL)
-  restart     Restart a job
+  start       Start jobs (or --all), and wait until each runs
+  stop        Stop jobs (or --all) gracefully: signal, grace period, then SIGKILL
+  restart     Restart jobs (or --all)
   logs        Show (or follow) a job's output
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed

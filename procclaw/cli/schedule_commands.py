@@ -9,7 +9,7 @@ Options:
   --tz=ZONE     Read the expression in this time zone (default: the system's)
   --from=TIME   List the fires after this ISO 8601 time, read in ZONE when it has no
                 offset (default: now)
-  -n N          How many fires to list [default: 10]
+  -n N          How many fires to list, 1 to 1000 [default: 10]
 
 `schedule` computes the fires exactly as the scheduler does, DST included, and needs no
 daemon. While a job is paused its scheduled runs are skipped; `start` still runs it.
@@ -21,10 +21,10 @@ from datetime import datetime
 
 from docopt import docopt
 
-from procclaw.cli.arguments import line_count
 from procclaw.cli.errors import CliFailure
 
 USAGE = __doc__
+MAX_FIRES = 1000  # a year of hourly fires is plenty to read; more is a typo
 
 
 def run(argv: list[str]) -> int:
@@ -44,12 +44,18 @@ def show_schedule(expression: str, zone: str | None, start: str | None, count: s
         schedule = CronSchedule(spec, time_zone(zone) if zone is not None else None)
     except Invalid as exc:
         raise CliFailure(str(exc), exit_code=2) from None
-    number = line_count(count, "-n")
+    number = _fire_count(count)
     moment = _start_time(start, schedule.zone) if start else datetime.now(schedule.zone)
     print(f"{spec} in {schedule.zone_name}, after {_describe(moment.astimezone(schedule.zone))}:")
     for fire in schedule.upcoming(moment, number):
         print(f"  {_describe(fire)}")
     return 0
+
+
+def _fire_count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= MAX_FIRES:
+        raise CliFailure(f"-n expects a number of fires from 1 to {MAX_FIRES}, got '{text}'", 2)
+    return int(text)
 
 
 def _start_time(text: str, zone) -> datetime:

@@ -48,7 +48,8 @@ def init(home: Home, force: bool, openclaw: bool = False) -> int:
     files = ((home.config_file, SETTINGS_TEMPLATE), (home.jobs_file, jobs))
     existing = [str(path) for path, _ in files if path.exists()]
     if existing and not force:
-        raise CliFailure(f"{', '.join(existing)} already exists: use --force to overwrite")
+        verb = "exists" if len(existing) == 1 else "exist"
+        raise CliFailure(f"{', '.join(existing)} already {verb}: use --force to overwrite")
     home.prepare()
     for path, text in files:
         write_atomically(path, text)
