@@ -62,7 +62,7 @@ def test_init_refuses_to_overwrite_without_force(sandbox):
     sandbox.home.jobs_file.write_text("jobs: {}\n")
     again = sandbox.cli("init")
     assert again.returncode == 1
-    assert "procclaw.yaml, jobs.yaml already exist: use --force to overwrite" in again.stderr
+    assert "jobs.yaml already exist: use --force to overwrite" in again.stderr
     assert sandbox.home.jobs_file.read_text() == "jobs: {}\n"
     sandbox.cli("init", "--force", check=True)
     assert "hello" in sandbox.home.jobs_file.read_text()
