@@ -49,3 +49,14 @@ class TransitionError(Exception):
 def check_transition(current: JobState, new: JobState) -> None:
     if new not in _ALLOWED[current]:
         raise TransitionError(f"a job cannot go from {current} to {new}")
+
+
+# What `list --status` and the API's `status=` filter by: a state, or `paused` for the
+# scheduled jobs whose runs are paused (whatever their run is doing).
+PAUSED = "paused"
+STATUS_FILTERS = (*(state.value for state in JobState), PAUSED)
+
+
+def matches_status(job: dict, status: str) -> bool:
+    """Whether a job summary (as `list` answers it) passes the `status` filter."""
+    return bool(job.get("paused")) if status == PAUSED else job["state"] == status

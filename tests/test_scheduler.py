@@ -6,12 +6,14 @@ waits for a minute to turn.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import time
 
 import pytest
 from conftest import wait_until
+from http_helpers import get
 
 from procclaw.states import JobState
 from procclaw.store import ScheduleMark, Store
@@ -146,6 +148,18 @@ def test_pause_and_resume_are_announced_on_the_bus(sandbox):
         {"job": "report", "paused": False},
     )
     events.close()
+
+
+def test_paused_jobs_can_be_listed_by_the_cli_and_the_api(sandbox):
+    jobs = scheduled_job("report", "echo report", "0 0 1 1 *") + "  web:\n    cmd: sleep 30\n"
+    sandbox.run_jobs("jobs:\n" + jobs)
+    sandbox.cli("pause", "report", check=True)
+    listed = sandbox.cli("list", "--status", "paused", "--json", check=True)
+    assert [job["id"] for job in json.loads(listed.stdout)] == ["report"]
+    reply = get(sandbox.api_port, "/api/v1/jobs?status=paused")
+    assert [job["id"] for job in reply.json["jobs"]] == ["report"]
+    wrong = sandbox.cli("list", "--status", "asleep")
+    assert wrong.returncode == 2 and "--status must be one of" in wrong.stderr
 
 
 def test_pause_of_a_job_that_is_not_scheduled_is_refused(sandbox):

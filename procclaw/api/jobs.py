@@ -9,9 +9,7 @@ import falcon
 from procclaw.api.errors import bad_request, from_client_error
 from procclaw.api.job_list import JobSummaries
 from procclaw.client import Client, ClientError
-from procclaw.states import JobState
-
-_STATES = tuple(state.value for state in JobState)
+from procclaw.states import STATUS_FILTERS, matches_status
 
 
 def call(
@@ -33,13 +31,14 @@ class JobList:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         state = req.get_param("status")
         tag = req.get_param("tag")
-        if state is not None and state not in _STATES:
-            raise bad_request(f"status must be one of {', '.join(_STATES)}, not {state!r}")
+        if state is not None and state not in STATUS_FILTERS:
+            raise bad_request(f"status must be one of {', '.join(STATUS_FILTERS)}, not {state!r}")
         try:
             body = self.summaries.json(
                 (state, tag),
                 lambda job: (
-                    (state is None or job["state"] == state) and (tag is None or tag in job["tags"])
+                    (state is None or matches_status(job, state))
+                    and (tag is None or tag in job["tags"])
                 ),
             )
         except ClientError as exc:

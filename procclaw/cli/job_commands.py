@@ -5,7 +5,7 @@ Usage:
   procclaw status <job> [--json]
 
 Options:
-  --status=STATE   Only jobs in this state (running, stopped, failed, ...)
+  --status=STATE   Only jobs in this state (running, stopped, failed, ..., or paused)
   --tag=TAG        Only jobs carrying this tag
   --json           Print machine-readable JSON
 """
@@ -35,9 +35,14 @@ def run(argv: list[str]) -> int:
 
 
 def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
+    from procclaw.cli.errors import CliFailure
+    from procclaw.states import STATUS_FILTERS, matches_status
+
+    if state and state not in STATUS_FILTERS:
+        raise CliFailure(f"--status must be one of {', '.join(STATUS_FILTERS)}, not '{state}'", 2)
     jobs = client.call("list")
     if state:
-        jobs = [job for job in jobs if job["state"] == state]
+        jobs = [job for job in jobs if matches_status(job, state)]
     if tag:
         jobs = [job for job in jobs if tag in job["tags"]]
     if as_json:
