@@ -53,6 +53,9 @@ class AfterExit:
             timed_out=bool(resume.get("timed_out")),
         )
 
+    def counts(self) -> dict[str, int]:
+        return {"restarts": self.restarts, "attempt": self.attempt}
+
     def wishes(self) -> dict[str, Any]:
         """What a replacement supervisor needs to decide as we would have."""
         return {
