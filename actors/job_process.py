@@ -16,6 +16,7 @@ import time
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 import psutil
 
@@ -43,6 +44,23 @@ class JobProcess:
     @property
     def adopted(self) -> bool:
         return self.popen is None
+
+
+def run_facts(process: JobProcess | None, pid_key: str = "pid") -> dict[str, Any]:
+    """The run's facts as reports give them; a heartbeat names the pid `job_pid`."""
+    return {
+        pid_key: process.pid if process else None,
+        "job_start": process.start_time if process else None,
+        "run_id": process.run_id if process else None,
+        "started_at": process.started_at if process else None,
+    }
+
+
+def resumed_process(facts: dict[str, Any]) -> JobProcess | None:
+    """The run a dead supervisor's last heartbeat (its `run_facts`) names, if any."""
+    if not facts.get("job_pid"):
+        return None
+    return JobProcess(facts["job_pid"], facts["job_start"], facts["started_at"], facts["run_id"])
 
 
 def command_line(job: JobConfig) -> list[str]:

@@ -12,7 +12,7 @@ retry policy, as if it had crashed), and `queue` (a scheduled run that found thi
 still going: run once more after it). A run longer than the job's `max_runtime` is
 stopped gracefully and ends `failed`, its run recorded with the result `timeout`.
 For a job with `ready: notify` or a watchdog check it binds the job's NOTIFY_SOCKET
-(actors/notify_socket.py) and keeps what the job said there among its facts: `ready`
+(actors/job_notices.py) and keeps what the job said there among its facts: `ready`
 (READY=1 in this run), `status_text` (STATUS=...) and `watchdog_at` (the last
 WATCHDOG=1, wall clock).
 Publishes `job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed`,
@@ -23,6 +23,11 @@ The job's `${secret:NAME}` values are read at each spawn into its environment al
 Tells root the job's pid in every heartbeat, so a replacement supervisor adopts the
 running job instead of starting a second one. If root dies, it carries on alone and
 the next daemon adopts it; on SIGTERM it stops the job gracefully, then exits.
+
+This module owns the job's state (`_set_state` is the one place it changes) and its
+commands; its parts own the rest: what follows a run's exit (actors/after_exit.py),
+the stop signal, grace period and max_runtime (actors/stop_sequence.py), learning that
+a run ended (actors/run_exits.py), and the job's output (actors/job_output.py).
 """
 
 from __future__ import annotations
@@ -30,30 +35,28 @@ from __future__ import annotations
 import logging
 import os
 import pickle
-import signal
 import time
 from typing import Any
 
+from actors.after_exit import AfterExit
+from actors.job_notices import JobNotices
 from actors.job_output import JobOutput
 from actors.job_process import (
     JobProcess,
     SpawnError,
-    has_descendants,
-    is_same_process,
-    kill_everything,
-    kill_marked,
     process_start_time,
-    signal_group,
+    resumed_process,
+    run_facts,
     spawn,
 )
 from actors.job_secrets import JobSecrets
 from actors.loop import Timer
-from actors.notify_socket import Notices, NotifySocket, notify_socket_path, uses_notify_socket
 from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
+from actors.run_exits import RunExits
 from actors.runtime import Actor, ActorContext
+from actors.stop_sequence import StopSequence
 from procclaw import protocol
-from procclaw.client import Client, ClientError
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.protocol import CommandError, ErrorCode, Request
@@ -68,27 +71,19 @@ def supervisor_name(job_id: str) -> str:
     return f"job-{job_id}"
 
 
-def _resumed_process(resume: dict[str, Any]) -> JobProcess | None:
-    if not resume.get("job_pid"):
-        return None
-    return JobProcess(
-        resume["job_pid"], resume["job_start"], resume["started_at"], resume["run_id"]
-    )
-
-
 class Supervisor(Actor):
     def __init__(self, ctx: ActorContext):
         super().__init__(ctx)
         self.job: JobConfig = pickle.loads(ctx.args["job_config"])
         self.out_r, self.out_w, self.err_r, self.err_w = ctx.fds
         resume: dict[str, Any] = ctx.args.get("resume") or {}
-        self.policy = RetryPolicy.from_config(self.job.retry)
         self.state = JobState.STOPPED
         # A job being resumed is ours from birth: our very first word to root names it,
         # so if we die before adopting it, our replacement still knows it.
-        self.process: JobProcess | None = _resumed_process(resume)
-        self.restarts: int = resume.get("restarts", ctx.args.get("restarts", 0))
-        self.attempt: int = resume.get("attempt", 0)
+        self.process: JobProcess | None = resumed_process(resume)
+        policy = RetryPolicy.from_config(self.job.retry)
+        continuous = self.job.type == "continuous"
+        self.after_exit = AfterExit.resumed(policy, continuous, resume, ctx.args)
         self.reason: str | None = resume.get("reason")
         self.last_exit: str | None = resume.get("last_exit", ctx.args.get("last_exit"))
         # Which supervisor of this job we are: the controller ignores the state reports
@@ -96,21 +91,14 @@ class Supervisor(Actor):
         self.generation: int = resume.get("generation", ctx.args.get("generation", 0))
         self._resume = resume
         self._startup: Timer | None = None
-        self._kill_at: float | None = None  # wall clock: when the grace period ends
         self._retry_at: float | None = None  # wall clock: when a backoff ends
-        self._timer: Timer | None = None
-        self._then_start = False  # after the stop under way, start again (restart)
-        self._queued: bool = bool(resume.get("queued"))  # run again when this run ends
-        self._timed_out: bool = bool(resume.get("timed_out"))  # stopping for max_runtime
-        self._deadline: Timer | None = None  # when the run exceeds max_runtime
+        self._retry: Timer | None = None  # the end of a backoff
+        self.stopping = StopSequence(self.loop, self.job, self.name, self._runtime_exceeded)
         self._exiting = False
-        self._pidfd: int | None = None
         self._orphaned = False
         self._sup_start = process_start_time(os.getpid())
         self._last_run: dict[str, Any] | None = resume.get("last_run")
-        self.notices = Notices.resumed(resume)
-        self._then_retry: str | None = resume.get("then_retry")  # set when found unhealthy
-        self.notify: NotifySocket | None = None
+        self.notices = JobNotices(self.home, self.job, resume)
         self.output = JobOutput(self.job, self.home, self.out_r, self.err_r)
         self.secrets = JobSecrets(self.home, self.job)
 
@@ -135,38 +123,32 @@ class Supervisor(Actor):
             protocol.SUPERVISOR_COMMANDS,
         )
         self.output.watch(self.loop)
-        if uses_notify_socket(self.job):
-            self.notify = NotifySocket(notify_socket_path(self.home, self.job.id))
-            self.loop.add_reader(self.notify.fileno(), self._on_notification)
-        self.loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
+        self.notices.listen(
+            self.loop,
+            running=lambda: self.process is not None,
+            on_ready=lambda: self.publish(protocol.job_topic(self.job.id, "ready"), self._facts()),
+            on_change=self._report_facts,
+        )
+        self.exits = RunExits(self.loop, self.home, self.zmq, lambda: self.process, self._exited)
         self._startup = self.loop.call_later(0, self._begin)
 
     def teardown(self) -> None:
         self.reports.close()
         self.output.close()
-        if self.notify is not None:
-            self.notify.close()
+        self.notices.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:
         """Everything a replacement needs to carry on exactly where we are."""
-        process = self.process
         facts = {
-            "job_pid": process.pid if process else None,
-            "job_start": process.start_time if process else None,
-            "run_id": process.run_id if process else None,
-            "started_at": process.started_at if process else None,
+            **run_facts(self.process, pid_key="job_pid"),
             "state": self.state.value,
-            "restarts": self.restarts,
-            "attempt": self.attempt,
+            **self.after_exit.counts(),
             "last_exit": self.last_exit,
             "reason": self.reason,
-            "kill_at": self._kill_at,
+            "kill_at": self.stopping.kill_at,
             "retry_at": self._retry_at,
-            "then_start": self._then_start,
-            "then_retry": self._then_retry,
             **self.notices.facts(),
-            "queued": self._queued,
-            "timed_out": self._timed_out,
+            **self.after_exit.wishes(),
             "last_run": self._last_run,
             "generation": self.generation,
         }
@@ -178,9 +160,7 @@ class Supervisor(Actor):
         """Daemon shutdown: stop the job gracefully, then exit."""
         if self._startup is not None:
             self._begin(may_spawn=False)
-        self._then_start = False
-        self._then_retry = None
-        self._queued = False
+        self.after_exit.forget_wishes()
         if self.state in RESTING_STATES:
             self._finish()
         else:
@@ -209,20 +189,19 @@ class Supervisor(Actor):
         """Start as a dead predecessor left off: its events were published already,
         so only the controller hears it again (reports are idempotent)."""
         self.state = state
+        self._report_facts()
+
+    def _report_facts(self) -> None:
+        """Tell root and the controller our facts, the state unchanged."""
         self._tell_root("heartbeat")
         self.reports.send({"kind": "state", **self._facts()})
 
     def _facts(self) -> dict[str, Any]:
-        process = self.process
         return {
             "job": self.job.id,
             "state": self.state.value,
-            "pid": process.pid if process else None,
-            "job_start": process.start_time if process else None,
-            "run_id": process.run_id if process else None,
-            "started_at": process.started_at if process else None,
-            "restarts": self.restarts,
-            "attempt": self.attempt,
+            **run_facts(self.process),
+            **self.after_exit.counts(),
             "last_exit": self.last_exit,
             "reason": self.reason,
             "sup_pid": os.getpid(),
@@ -234,13 +213,11 @@ class Supervisor(Actor):
     # ---- starting ----------------------------------------------------------------------
 
     def _start(self) -> None:
-        self._timer = None
+        self._retry = None
         self._retry_at = None
-        self.notices = Notices()
+        self.notices.new_run()
         self._set_state(JobState.STARTING)
-        extra_env = {}
-        if self.notify is not None:
-            extra_env["NOTIFY_SOCKET"] = self.notify.path
+        extra_env = self.notices.run_env()
         try:
             self.process = spawn(self.job, self.out_w, self.err_w, self.secrets.read(), extra_env)
         except (SpawnError, SecretError) as exc:
@@ -251,7 +228,7 @@ class Supervisor(Actor):
         self.reason = None
         self._tell_root("heartbeat")  # root learns the job's pid before anything can go wrong
         self._set_state(JobState.RUNNING)
-        self._watch_runtime()
+        self.stopping.watch_runtime(self.process)
 
     def _begin(self, may_spawn: bool = True) -> None:
         """Our first act: start the job, or carry on where a dead predecessor left off."""
@@ -265,8 +242,7 @@ class Supervisor(Actor):
         elif state == JobState.BACKOFF and resume.get("retry_at"):
             self._take_over_state(JobState.BACKOFF)
             self._retry_at = resume["retry_at"]
-            delay = max(0.0, self._retry_at - time.time())
-            self._timer = self.loop.call_later(delay, self._start)
+            self._retry = self.loop.call_later(max(0.0, self._retry_at - time.time()), self._start)
         elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
             # It ended while our predecessor was recording it: record it again, then go.
             if self._last_run is not None:
@@ -281,70 +257,23 @@ class Supervisor(Actor):
         process = self.process
         assert process is not None
         self._take_over_state(state)
-        self._then_start = bool(self._resume.get("then_start"))
-        if not is_same_process(process.pid, process.start_time):
-            self._adopted_exited()  # gone already: root may hold its exit status
+        self.after_exit.then_start = bool(self._resume.get("then_start"))
+        if not self.exits.adopt(process):
             return
-        try:
-            self._pidfd = os.pidfd_open(process.pid)
-        except ProcessLookupError:
-            self._adopted_exited()
-            return
-        self.loop.add_reader(self._pidfd, self._adopted_exited)
         log.info("%s: adopted pid %d (%s)", self.name, process.pid, state)
         if state == JobState.RUNNING:
-            self._watch_runtime()
+            self.stopping.watch_runtime(process)
         if state == JobState.STOPPING:
-            self._kill_at = self._resume.get("kill_at") or time.time()
-            delay = max(0.0, self._kill_at - time.time())
-            self._timer = self.loop.call_later(delay, self._grace_expired)
+            self.stopping.resume(process, self._resume.get("kill_at"))
 
     # ---- exits -------------------------------------------------------------------------
-
-    def _reap(self) -> None:
-        """Reap every exited child: the job, or a straggler it left (we are a subreaper)."""
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if not pid:
-                return
-            process = self.process
-            if process is not None and process.popen is not None and pid == process.pid:
-                process.popen.returncode = status  # reaped here, not by Popen
-                self._exited(status)
-
-    def _adopted_exited(self) -> None:
-        """The adopted job ended; it was root's child, so root has its exit status."""
-        if self._pidfd is not None:
-            self.loop.remove_reader(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = None
-        assert self.process is not None
-        try:
-            root = Client(self.home, timeout=2.0, caller="actor", context=self.zmq)
-            reply = root.call_endpoint("daemon", "reaped", {"pid": self.process.pid})
-            status = reply.get("status")
-        except ClientError:
-            status = None  # root is gone: the status went to init
-        self._exited(status)
 
     def _exited(self, status: int | None) -> None:
         process = self.process
         assert process is not None
         self.process = None
-        # Nothing of this run may outlive it. The group id is only safe to signal when
-        # we reaped the leader ourselves just now; an adopted job's may be reused.
-        if not process.adopted:
-            signal_group(process.pid, signal.SIGKILL)
+        self.stopping.ended(process)
         self.output.drain()
-        if self._timer is not None:
-            self._timer.cancel()
-            self._timer = None
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
         ended = time.time()
         code, signame, text = describe_status(status) if status is not None else (None, None, "")
         text = text or "exit status unknown (the job ended while unsupervised)"
@@ -356,10 +285,7 @@ class Supervisor(Actor):
         )
         # The run is on record before the state that follows it, so whoever sees the
         # job `completed` or `failed` also finds the run that got it there.
-        if self.state == JobState.STOPPING:
-            result = "timeout" if self._timed_out else "stopped"
-        else:
-            result = "completed" if code == 0 else "failed"
+        result = self.after_exit.run_result(self.state == JobState.STOPPING, code)
         self._last_run = {
             "run_id": process.run_id,
             "job": self.job.id,
@@ -372,78 +298,33 @@ class Supervisor(Actor):
         }
         self.reports.send({"kind": "run", **self._last_run})
         self._next_after_exit(code, uptime, text)
-        # Stragglers that left the group carry this run's marker; the search for them
-        # reads every process's environment, so it waits until any restart is under way,
-        # and is skipped when our own job left no child re-parented to us.
-        if process.adopted or has_descendants():
-            kill_marked(process.run_id)
+        # The search for stragglers reads every process's environment, so it waits
+        # until any restart is under way.
+        self.stopping.kill_stragglers(process)
 
     def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
-        """Move to the state that follows an exit."""
-        self._kill_at = None
-        if self._then_retry is not None:
-            text = f"unhealthy: {self._then_retry}"
-            self._then_retry = None
-        elif self.state == JobState.STOPPING:
-            timed_out, self._timed_out = self._timed_out, False
-            self._set_state(JobState.FAILED if timed_out else JobState.STOPPED)
-            if self._then_start or (timed_out and self._queued):
-                self._then_start = self._queued = False
-                self._start()
-            else:
-                self._finish()
-            return
-        if self.job.type == "continuous":
-            if self.policy.recovered(uptime):
-                self.attempt = 0
-            self.attempt += 1
-            delay = self.policy.delay(self.attempt)
-            if delay is not None:
-                self.restarts += 1
-                self._retry_at = time.time() + delay
-                self._set_state(JobState.BACKOFF, retry_in=delay)
-                if delay > 0:
-                    self._timer = self.loop.call_later(delay, self._start)
-                else:
-                    self._start()
-                return
-            self.reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
-        elif self.state == JobState.STOPPING:  # found unhealthy: it has failed
-            self.reason = text
+        """Move to the state that follows an exit, then start again, wait, or rest."""
+        stopping = self.state == JobState.STOPPING
+        step = self.after_exit.decide(stopping, code, uptime, text, self.reason)
+        self.reason = step.reason
+        if step.state == JobState.BACKOFF:
+            assert step.start_in is not None
+            self._retry_at = time.time() + step.start_in
+            self._set_state(JobState.BACKOFF, retry_in=step.start_in)
         else:
-            self.reason = None if code == 0 else text
-        self._set_state(
-            JobState.COMPLETED if code == 0 and self.reason is None else JobState.FAILED
-        )
-        if self._queued:
-            self._queued = False
-            self._start()
-        else:
+            self._set_state(step.state)
+        if step.start_in is None:
             self._finish()
-
-    # ---- what the job says on its NOTIFY_SOCKET ----------------------------------------
-
-    def _on_notification(self) -> None:
-        assert self.notify is not None
-        changed = False
-        for message in self.notify.receive():
-            if self.process is None:
-                continue  # from what the last run left behind
-            said, became_ready = self.notices.absorb(message, time.time())
-            changed = changed or said
-            if became_ready:
-                self.publish(protocol.job_topic(self.job.id, "ready"), self._facts())
-        if changed:
-            self._tell_root("heartbeat")
-            self.reports.send({"kind": "state", **self._facts()})
+        elif step.start_in > 0:
+            self._retry = self.loop.call_later(step.start_in, self._start)
+        else:
+            self._start()
 
     # ---- stopping ----------------------------------------------------------------------
 
     def _stop(self, force: bool) -> None:
         if self.state == JobState.BACKOFF:
-            if self._timer is not None:
-                self._timer.cancel()
-                self._timer = None
+            self._cancel_retry()
             self._set_state(JobState.STOPPED)
             self._finish()
             return
@@ -451,38 +332,24 @@ class Supervisor(Actor):
         if process is None:
             return
         if self.state == JobState.RUNNING:
-            grace = 0.0 if force else self.job.shutdown.grace_period
-            self._kill_at = time.time() + grace  # before the state: a replacement keeps it
+            self.stopping.fix_kill_at(force)  # before the state: a replacement keeps it
             self._set_state(JobState.STOPPING)
-            if not force:
-                signal_group(process.pid, signal.Signals[self.job.shutdown.signal])
-                self._timer = self.loop.call_later(grace, self._grace_expired)
-                return
-        if force and self.state == JobState.STOPPING:
-            kill_everything(process.pid, process.run_id)
-
-    def _watch_runtime(self) -> None:
-        """Stop the run once it has lasted max_runtime (counted from its start)."""
-        process = self.process
-        if self.job.max_runtime is None or process is None:
-            return
-        left = process.started_at + self.job.max_runtime - time.time()
-        self._deadline = self.loop.call_later(max(0.0, left), self._runtime_exceeded)
+            self.stopping.begin(process, force)
+        elif force and self.state == JobState.STOPPING:
+            self.stopping.kill(process)
 
     def _runtime_exceeded(self) -> None:
-        self._deadline = None
         if self.state != JobState.RUNNING:
             return
-        self._timed_out = True
+        self.after_exit.timed_out = True
         self.reason = f"timed out: ran longer than max_runtime ({self.job.max_runtime:g} s)"
         log.info("%s: %s; stopping it", self.name, self.reason)
         self._stop(force=False)
 
-    def _grace_expired(self) -> None:
-        self._timer = None
-        if self.process is not None:
-            log.info("%s: grace period over; killing the job", self.name)
-            kill_everything(self.process.pid, self.process.run_id)
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
 
     def _finish(self) -> None:
         """The job is at rest: exit once the controller has every report."""
@@ -498,23 +365,21 @@ class Supervisor(Actor):
     def _start_command(self, _request: Request) -> dict[str, Any]:
         if self.state != JobState.BACKOFF:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
-        if self._timer is not None:
-            self._timer.cancel()
-        self.attempt = 0
+        self._cancel_retry()
+        self.after_exit.attempt = 0
         self._start()
         return self._facts()
 
     def _stop_command(self, request: Request) -> dict[str, Any]:
-        self._then_start = self._queued = False
-        self._then_retry = None
+        self.after_exit.forget_wishes()
         self._stop(force=bool(request.args.get("force")))
         return self._facts()
 
     def _unhealthy_command(self, request: Request) -> dict[str, Any]:
         """Restart a running job its health check gave up on, counted like a crash."""
         if self.state == JobState.RUNNING:
-            self._then_start = False
-            self._then_retry = str(request.args.get("reason") or "health check failed")
+            reason = str(request.args.get("reason") or "health check failed")
+            self.after_exit.retry_as_unhealthy(reason)
             self._stop(force=False)
         return self._facts()
 
@@ -522,15 +387,14 @@ class Supervisor(Actor):
         """Hold one more run for when this one ends; `queued` is false if one is held."""
         if self.state in RESTING_STATES or self._exiting:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
-        if self._queued:
+        if not self.after_exit.queue():
             return {"queued": False}
-        self._queued = True
         self._tell_root("heartbeat")  # a replacement keeps the queued run
         return {"queued": True}
 
     def _restart_command(self, _request: Request) -> dict[str, Any]:
         if self.state == JobState.BACKOFF:
             return self._start_command(_request)
-        self._then_start = True
+        self.after_exit.restart_after_stop()
         self._stop(force=False)
         return self._facts()
