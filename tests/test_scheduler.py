@@ -40,14 +40,24 @@ def fired(events, job_id: str, timeout: float = 10.0, **data):
     return event
 
 
+def watch_then_load(box, jobs: str, *prefixes: str):
+    """Subscribe before the jobs exist, then load them: a job due every second may fire
+    before a subscription made after `daemon start` is live."""
+    box.run_jobs("jobs: {}\n")
+    events = box.subscribe(*prefixes)
+    box.write("jobs.yaml", "jobs:\n" + jobs)
+    box.cli("reload", check=True)
+    return events
+
+
 def log_lines(box, job_id: str) -> list[str]:
     path = box.home.job_log(job_id)
     return path.read_text().splitlines() if path.exists() else []
 
 
 def test_a_due_run_starts_on_its_second_and_is_announced(sandbox):
-    sandbox.run_jobs("jobs:\n" + scheduled_job("tick", "echo tick", "* * * * * */2"))
-    events = sandbox.subscribe("schedule.tick.", "job.tick.running")
+    job = scheduled_job("tick", "echo tick", "* * * * * */2")
+    events = watch_then_load(sandbox, job, "schedule.tick.", "job.tick.running")
     first = fired(events, "tick", outcome="fired")
     running = events.wait_for(lambda e: e.topic == "job.tick.running", 10)
     second = fired(events, "tick", outcome="fired")
@@ -63,8 +73,7 @@ def test_a_due_run_starts_on_its_second_and_is_announced(sandbox):
 
 
 def test_a_run_still_going_makes_the_next_one_skipped_and_counted(sandbox):
-    sandbox.run_jobs("jobs:\n" + scheduled_job("slow", "sleep 30"))
-    events = sandbox.subscribe("schedule.slow.")
+    events = watch_then_load(sandbox, scheduled_job("slow", "sleep 30"), "schedule.slow.")
     fired(events, "slow", outcome="fired")
     skipped = events.wait_for(lambda e: e.topic == "schedule.slow.skipped", 10)
     assert skipped is not None
@@ -74,8 +83,8 @@ def test_a_run_still_going_makes_the_next_one_skipped_and_counted(sandbox):
 
 
 def test_queue_holds_one_run_and_starts_it_when_the_current_one_ends(sandbox):
-    sandbox.run_jobs("jobs:\n" + scheduled_job("batch", "sleep 2.5", on_overlap="queue"))
-    events = sandbox.subscribe("schedule.batch.", "job.batch.")
+    job = scheduled_job("batch", "sleep 2.5", on_overlap="queue")
+    events = watch_then_load(sandbox, job, "schedule.batch.", "job.batch.")
     first = fired(events, "batch", outcome="fired")
     fired(events, "batch", outcome="queued")
     skipped = events.wait_for(lambda e: e.topic == "schedule.batch.skipped", 10)
@@ -94,8 +103,7 @@ def state_topics(job: str) -> set[str]:
 
 def test_kill_restart_stops_the_running_instance_then_runs_again(sandbox):
     job = scheduled_job("fresh", "sleep 30", "* * * * * */2", on_overlap="kill_restart")
-    sandbox.run_jobs("jobs:\n" + job)
-    events = sandbox.subscribe("schedule.fresh.", "job.fresh.")
+    events = watch_then_load(sandbox, job, "schedule.fresh.", "job.fresh.")
     fired(events, "fresh", outcome="fired")
     first = events.wait_for(lambda e: e.topic == "job.fresh.running", 10)
     seen = []  # the fired event comes once the restart is under way: in any order
@@ -191,9 +199,9 @@ def test_a_due_time_is_run_once_whoever_asks_again(sandbox):
 
 @pytest.mark.parametrize("actor", ["scheduler", "controller"])
 def test_a_killed_actor_comes_back_and_no_due_time_runs_twice(sandbox, actor):
-    sandbox.run_jobs("jobs:\n" + scheduled_job("beat", "echo beat"))
-    events = sandbox.subscribe("schedule.beat.", f"actor.{actor}.up")
     began = time.time()
+    job = scheduled_job("beat", "echo beat")
+    events = watch_then_load(sandbox, job, "schedule.beat.", f"actor.{actor}.up")
     dues = [fired(events, "beat").data["due"]]
     for _ in range(3):
         os.kill(sandbox.actor_pid(actor), signal.SIGKILL)
