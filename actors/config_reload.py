@@ -12,12 +12,35 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import yaml
+
 from actors.job_control import JobControl
-from procclaw.config import Config, JobConfig
+from procclaw.config import Config, ConfigError, JobConfig, Problem
 from procclaw.protocol import CommandError
 from procclaw.states import RESTING_STATES
 
 log = logging.getLogger("procclaw.controller")
+
+
+def refuse_emptying(jobs_text: str | None, jobs_file: str, old: Config, new: Config) -> None:
+    """ConfigError when a missing or empty jobs file would remove every job there is.
+
+    `jobs: {}` says "no jobs" on purpose and is let through.
+    """
+    if new.jobs or not old.jobs or (jobs_text is not None and yaml.safe_load(jobs_text)):
+        return
+    what = "is missing" if jobs_text is None else "is empty"
+    raise ConfigError(
+        (
+            Problem(
+                jobs_file,
+                None,
+                "",
+                f"{what}: a reload would stop and remove all {len(old.jobs)} jobs;"
+                " write `jobs: {}` to run none",
+            ),
+        )
+    )
 
 
 def config_difference(old: Config, new: Config) -> dict[str, list[str]]:

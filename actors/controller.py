@@ -28,7 +28,7 @@ import os
 from dataclasses import asdict
 from typing import Any
 
-from actors.config_reload import ConfigReload
+from actors.config_reload import ConfigReload, refuse_emptying
 from actors.dependency_gate import DependencyGate
 from actors.job_control import JobControl
 from actors.job_health import JobHealth
@@ -134,14 +134,20 @@ class Controller(Actor):
             str(self.home.jobs_file),
         )
 
-    def _apply_files(self) -> Config:
-        """Read, validate and record the config files; raises ConfigError if they are bad."""
+    def _apply_files(self, before: Config | None = None) -> Config:
+        """Read, validate and record the config files; raises ConfigError if they are bad.
+
+        With `before` (a reload), a jobs file gone or emptied that would stop every job
+        is refused too: that is far more often a file caught mid-save than a wish.
+        """
         assert self.store is not None
         settings_text = _read_optional(self.home.config_file)
         jobs_text = _read_optional(self.home.jobs_file)
         config = parse_config(
             settings_text, jobs_text, str(self.home.config_file), str(self.home.jobs_file)
         )
+        if before is not None:
+            refuse_emptying(jobs_text, str(self.home.jobs_file), before, config)
         self.store.save_config(ConfigSnapshot(self.ctx.daemon_id, settings_text, jobs_text))
         return config
 
@@ -269,7 +275,7 @@ class Controller(Actor):
 
     def _reload(self, _request: Request) -> dict[str, Any]:
         try:
-            config = self._apply_files()
+            config = self._apply_files(before=self.config)
         except ConfigError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
         except OSError as exc:

@@ -66,6 +66,25 @@ def test_a_bad_config_is_refused_with_its_line_and_nothing_changes(sandbox):
     assert sandbox.job("keep")["config"]["cmd"] == SLEEP
 
 
+def test_a_jobs_file_emptied_or_removed_is_refused_but_jobs_braces_stop_everything(sandbox):
+    sandbox.run_jobs(_jobs(keep=SLEEP))
+    before = _pids(sandbox, "keep")
+    for text in ("", "# being edited\n", None):
+        if text is None:
+            sandbox.home.jobs_file.unlink()
+        else:
+            sandbox.write("jobs.yaml", text)
+        result = sandbox.cli("reload")
+        assert result.returncode == 1
+        assert "a reload would stop and remove all 1 jobs; write `jobs: {}`" in result.stderr
+        assert _pids(sandbox, "keep") == before
+
+    sandbox.write("jobs.yaml", "jobs: {}\n")
+    result = sandbox.cli("reload", check=True)
+    assert "removed keep (stopped)" in result.stdout
+    wait_until(lambda: is_gone(before["keep"]))
+
+
 def test_reload_over_http(sandbox):
     sandbox.run_jobs(_jobs(keep=SLEEP))
     sandbox.write("jobs.yaml", _jobs(keep=SLEEP, add=SLEEP))
