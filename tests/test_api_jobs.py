@@ -78,7 +78,9 @@ def test_start_stop_and_restart_over_http(api):
     assert reply.status == 200 and reply.json["action"] == "start"
     api.wait_state("once", "completed")
     old_pid = api.job("ticker")["pid"]
-    assert post(port, "/api/v1/jobs/ticker/restart").status == 200
+    restarted = post(port, "/api/v1/jobs/ticker/restart")
+    assert restarted.status == 200
+    assert set(restarted.json) <= {"job", "action", "state", "pid", "reason", "note"}
     wait_until(lambda: (job := api.job("ticker"))["state"] == "running" and job["pid"] != old_pid)
     assert post(port, "/api/v1/jobs/ticker/stop?force=true").status == 200
     api.wait_state("ticker", "stopped")

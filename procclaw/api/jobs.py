@@ -57,6 +57,10 @@ class JobDetail:
         resp.media = call(self.client, "status", {"job": job_id})
 
 
+# What an action's answer tells a client: not the supervisor's bookkeeping.
+ACTION_KEYS = ("state", "pid", "reason", "note")
+
+
 class JobAction:
     """POST: `start`, `stop` (`force=true` kills at once) or `restart` one job.
 
@@ -74,7 +78,9 @@ class JobAction:
             args["force"] = _flag(req, "force")
         elif req.params:
             raise bad_request(f"{self.action} takes no parameters, got {', '.join(req.params)}")
-        resp.media = {"job": job_id, "action": self.action, **call(self.client, self.action, args)}
+        result = call(self.client, self.action, args)
+        shown = {key: result[key] for key in ACTION_KEYS if key in result}
+        resp.media = {"job": job_id, "action": self.action, **shown}
 
 
 def _flag(req: falcon.Request, name: str) -> bool:
