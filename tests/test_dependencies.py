@@ -83,18 +83,16 @@ def test_a_notify_job_gates_its_dependent_until_it_says_ready(sandbox, notifier)
     events.close()
 
 
-def test_a_dependency_that_is_never_ready_times_the_dependent_out(sandbox):
-    sandbox.run_jobs(
-        """\
-        jobs:
-          never:
-            cmd: sleep 600
-            ready: notify
-          late:
-            cmd: sleep 600
-            depends_on: [{job: never, timeout: 1}]
-        """
+def never_ready(timeout: int) -> str:
+    """`late` waits up to `timeout` s for `never`, which never says READY=1."""
+    return (
+        "jobs:\n  never:\n    cmd: sleep 600\n    ready: notify\n"
+        f"  late:\n    cmd: sleep 600\n    depends_on: [{{job: never, timeout: {timeout}}}]\n"
     )
+
+
+def test_a_dependency_that_is_never_ready_times_the_dependent_out(sandbox):
+    sandbox.run_jobs(never_ready(timeout=1))
     events = sandbox.subscribe("job.late.")
     result = sandbox.cli("start", "late")
     assert result.returncode == 1
@@ -106,17 +104,7 @@ def test_a_dependency_that_is_never_ready_times_the_dependent_out(sandbox):
 
 
 def test_a_start_waiting_for_a_dependency_returns_when_a_stop_ends_the_wait(sandbox):
-    sandbox.run_jobs(
-        """\
-        jobs:
-          never:
-            cmd: sleep 600
-            ready: notify
-          late:
-            cmd: sleep 600
-            depends_on: [{job: never, timeout: 600}]
-        """
-    )
+    sandbox.run_jobs(never_ready(timeout=600))
     starting = subprocess.Popen(
         [sandbox.cli_path(), "start", "late"],
         env=sandbox.env,
