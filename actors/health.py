@@ -4,8 +4,9 @@ Learns the jobs' checks and running pids from the controller (`config` and `list
 setup and after `config.reloaded`), then follows runs on the bus: `job.<id>.running`
 starts a run's checks, any other state change ends them. Each run has its own timer,
 due at its next check, so the actor sleeps until a check is due; the checks
-themselves (actors/health_checks.py) run on a few worker threads, so a slow HTTP
-service never holds up the loop or the other checks.
+themselves (actors/health_checks.py) run on a few worker threads
+(actors/blocking_calls.py), so a slow HTTP service never holds up the loop or the
+other checks.
 
 A verdict (actors/health_verdict.py) that changes is published as `job.<id>.health`
 `{healthy, reason, run_id}` and reported to the controller (`report`, kind `health`,
@@ -20,17 +21,16 @@ from __future__ import annotations
 
 import logging
 import os
-import queue
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
 import zmq
 
+from actors.blocking_calls import BlockingCalls
 from actors.health_checks import Result, Target, run_check
 from actors.health_verdict import HealthVerdict
-from actors.loop import Timer, close_quietly, pending
+from actors.loop import Timer, pending
 from actors.report_queue import ReportQueue
 from actors.runtime import Actor, ActorContext
 from procclaw import protocol
@@ -63,13 +63,11 @@ class HealthActor(Actor):
         self.checks: dict[str, HealthCheckConfig] = {}
         self.watches: dict[str, Watch] = {}
         self._client = Client(self.home, SYNC_TIMEOUT, caller="actor", context=self.zmq)
-        self._pool = ThreadPoolExecutor(CHECK_THREADS, thread_name_prefix="check")
-        self._results: queue.SimpleQueue[tuple[str, str, Future]] = queue.SimpleQueue()
         self._probe: str | None = None
         self._probe_timer: Timer | None = None
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
 
     def setup(self) -> None:
+        self.calls = BlockingCalls(self.loop, CHECK_THREADS, "check")
         self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
         self._events = self.zmq.socket(zmq.SUB)
         self._events.setsockopt(zmq.LINGER, 0)
@@ -78,15 +76,12 @@ class HealthActor(Actor):
             self._events.setsockopt(zmq.SUBSCRIBE, prefix.encode())
         self._events.connect(self.home.endpoint("bus"))
         self.loop.add_reader(self._events, self._on_events)
-        self.loop.add_reader(self._wake_r, self._on_results)
         self.loop.call_later(0, self._probe_bus)
 
     def teardown(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self.calls.close()
         self.reports.close()
         self._events.close(0)
-        close_quietly(self._wake_r)
-        close_quietly(self._wake_w)
 
     # ---- what to check -----------------------------------------------------------------
 
@@ -178,33 +173,25 @@ class HealthActor(Actor):
         if self.watches.get(watch.target.job) is not watch or watch.checking:
             return
         watch.checking = True
-        future = self._pool.submit(run_check, watch.verdict.check, watch.target, self._client)
-        future.add_done_callback(lambda done: self._deliver(watch, done))
+        check, target, run_id = watch.verdict.check, watch.target, watch.run_id
+        self.calls.submit(
+            lambda: run_check(check, target, self._client),
+            lambda result, error: self._checked(target.job, run_id, result, error),
+        )
 
-    def _deliver(self, watch: Watch, future: Future) -> None:
-        """On a worker thread: hand the result to the loop."""
-        self._results.put((watch.target.job, watch.run_id, future))
-        try:
-            os.write(self._wake_w, b"!")
-        except (BlockingIOError, OSError):
-            pass  # the pipe is full of wake-ups already, or we are closing
-
-    def _on_results(self) -> None:
-        try:
-            while os.read(self._wake_r, 4096):
-                pass
-        except BlockingIOError:
-            pass
-        while not self._results.empty():
-            job_id, run_id, future = self._results.get()
-            watch = self.watches.get(job_id)
-            if watch is None or watch.run_id != run_id or future.cancelled():
-                continue
-            watch.checking = False
-            result: Result = future.result()
-            if watch.verdict.observe(*result, now=time.time()):
-                self._report(watch)
-            self._schedule(watch, watch.verdict.next_delay())
+    def _checked(
+        self, job_id: str, run_id: str, result: Result | None, error: BaseException | None
+    ) -> None:
+        """In the loop: a check's result, for the run it was made for if that still runs."""
+        watch = self.watches.get(job_id)
+        if watch is None or watch.run_id != run_id:
+            return
+        watch.checking = False
+        if error is not None or result is None:
+            result = (False, f"the check itself failed: {error}")
+        if watch.verdict.observe(*result, now=time.time()):
+            self._report(watch)
+        self._schedule(watch, watch.verdict.next_delay())
 
     # ---- telling -----------------------------------------------------------------------
 
