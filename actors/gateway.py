@@ -23,8 +23,8 @@ import threading
 from typing import Any
 
 import zmq
-from waitress.server import create_server
 
+from actors import http_server
 from actors.loop import pending
 from actors.runtime import Actor, ActorContext
 from procclaw import protocol
@@ -104,17 +104,7 @@ class Gateway(Actor):
     def _serve(self, address: tuple[str, int], check: TokenCheck) -> None:
         app = ApiApp(self.home, self.client, address[0], check, STREAMS)
         try:
-            server = create_server(
-                app.wsgi,
-                host=address[0],
-                port=address[1],
-                threads=THREADS,
-                ident="procclaw",
-                clear_untrusted_proxy_headers=True,
-                # Keeps a connection read while its request runs, so an event stream
-                # whose client left ends at its next write.
-                channel_request_lookahead=1,
-            )
+            server = http_server.create(app.wsgi, address[0], address[1], THREADS)
         except OSError as exc:
             app.close()
             self.problem = f"cannot listen on {_url_host(address[0])}:{address[1]}: {exc.strerror}"

@@ -1,0 +1,159 @@
+"""The gateway's waitress server: output a worker leaves behind still arrives, whole and in time.
+
+A real server on 127.0.0.1 in this process, serving small WSGI apps, read by real
+sockets; and its channel's one change checked on a real channel.
+"""
+
+from __future__ import annotations
+
+import http.client
+import socket
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from api_port import free_port
+
+from actors import http_server
+
+BIG = 24 * 1024 * 1024  # more than a socket takes at once, and than waitress buffers
+CHUNK = 256 * 1024
+
+
+class Served:
+    """A waitress server from http_server.create running `app` on a free port."""
+
+    def __init__(self, app: Callable[..., Any]):
+        self.port = free_port()
+        self.server = http_server.create(app, "127.0.0.1", self.port, threads=4)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+
+    def connect(self, **options: Any) -> http.client.HTTPConnection:
+        return http.client.HTTPConnection("127.0.0.1", self.port, timeout=20, **options)
+
+    def close(self) -> None:
+        self.server.close()
+        self.thread.join(10)
+
+
+@pytest.fixture
+def serve():
+    started: list[Served] = []
+
+    def start(app: Callable[..., Any]) -> Served:
+        started.append(Served(app))
+        return started[-1]
+
+    yield start
+    for served in started:
+        served.close()
+
+
+def _chunks() -> Iterator[bytes]:
+    for offset in range(0, BIG, CHUNK):
+        yield bytes([offset // CHUNK % 251]) * CHUNK
+
+
+def test_a_body_larger_than_the_socket_takes_arrives_whole(serve):
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Length", str(BIG))])
+        return _chunks()
+
+    connection = serve(app).connect()
+    connection.request("GET", "/")
+    assert connection.getresponse().read() == b"".join(_chunks())
+
+
+def test_what_a_running_request_wrote_arrives_before_it_ends(serve):
+    """An event stream: each write must reach the client while the request still runs."""
+    read = threading.Event()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"first\n"
+        if not read.wait(15):
+            raise AssertionError("the client never got the first line")
+        yield b"second\n"
+
+    connection = serve(app).connect()
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    assert response.readline() == b"first\n"
+    read.set()
+    assert response.readline() == b"second\n"
+
+
+def test_many_clients_at_once_each_get_their_own_whole_answers(serve):
+    def app(environ, start_response):
+        body = environ["PATH_INFO"].encode() * 4000
+        start_response("200 OK", [("Content-Length", str(len(body)))])
+        return [body]
+
+    served = serve(app)
+    failures: list[str] = []
+
+    def client(number: int) -> None:
+        connection = served.connect()
+        for request in range(50):
+            path = f"/{number}-{request}"
+            connection.request("GET", path)
+            if connection.getresponse().read() != path.encode() * 4000:
+                failures.append(path)
+
+    clients = [threading.Thread(target=client, args=(n,)) for n in range(6)]
+    for thread in clients:
+        thread.start()
+    for thread in clients:
+        thread.join(30)
+    assert not any(thread.is_alive() for thread in clients)
+    assert failures == []
+
+
+@pytest.fixture
+def channel(serve):
+    """A HandoffChannel of a real (not running) server, on one end of a socket pair."""
+    served = serve(lambda environ, start_response: [])
+    near, far = socket.socketpair()
+    yield http_server.HandoffChannel(
+        served.server, near, ("127.0.0.1", 0), served.server.adj, map={}
+    )
+    near.close()
+    far.close()
+
+
+def test_the_loop_does_not_ask_to_write_while_a_worker_holds_the_output(channel):
+    """Asking would wake the loop at once, again and again, until the worker let go."""
+    channel.requests = ["a request being served"]
+    channel.total_outbufs_len = 10
+    holding, let_go = threading.Event(), threading.Event()
+
+    def worker() -> None:
+        with channel.outbuf_lock:
+            holding.set()
+            let_go.wait(10)
+
+    holder = threading.Thread(target=worker)
+    holder.start()
+    assert holding.wait(10)
+    assert not channel.writable()
+    let_go.set()
+    holder.join(10)
+    assert channel.writable()
+
+
+def test_a_worker_that_leaves_output_wakes_the_loop_once_it_let_go(channel):
+    """Woken while the worker still held the lock, the loop would not ask to write."""
+    wakes: list[bool] = []
+
+    def pull_trigger() -> None:  # the loop's thread is not the one that may hold the lock
+        loop = threading.Thread(target=lambda: wakes.append(channel._lock_is_free()))
+        loop.start()
+        loop.join(10)
+
+    channel.server.pull_trigger = pull_trigger
+    channel.requests = ["a request being served"]
+    channel.write_soon(b"x" * BIG)  # the far end reads nothing: most of it stays
+    assert channel.total_outbufs_len > 0
+    assert wakes[-1] is True
