@@ -13,6 +13,8 @@ import os
 import time
 from pathlib import Path
 
+from procclaw.whole_numbers import whole_number
+
 # A CLI probing the lock holds it for microseconds; a starting daemon retries this long.
 _ACQUIRE_PATIENCE = 0.3
 
@@ -58,7 +60,7 @@ class PidFile:
             text = self.path.read_text().strip()
         except OSError:
             return None
-        return int(text) if text.isdigit() else None
+        return whole_number(text, 1)
 
     def running_pid(self) -> int | None:
         """The pid of the live daemon holding the lock, or None if there is none."""

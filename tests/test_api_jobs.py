@@ -102,6 +102,10 @@ def test_logs_give_the_last_lines_of_either_stream(api):
         ("POST", "/api/v1/jobs/nope/start", 404, "no_such_job"),
         ("GET", "/api/v1/jobs/once/logs?lines=-3", 400, "bad_request"),
         ("GET", "/api/v1/jobs/once/logs?lines=abc", 400, "bad_request"),
+        ("GET", "/api/v1/jobs/once/logs?lines=%C2%B2", 400, "bad_request"),  # "²"
+        pytest.param(
+            "GET", "/api/v1/jobs/once/logs?lines=" + "9" * 5000, 400, "bad_request", id="huge"
+        ),
         ("GET", "/api/v1/jobs/once/logs?stream=both", 400, "bad_request"),
         ("GET", "/api/v1/jobs?status=sleeping", 400, "bad_request"),
         ("POST", "/api/v1/jobs/ticker/stop?force=maybe", 400, "bad_request"),

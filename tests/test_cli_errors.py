@@ -35,11 +35,12 @@ def test_bad_arguments_print_the_usage_and_exit_two(sandbox):
     assert "Usage:" in result.stderr
 
 
-def test_bad_numbers_are_refused_with_the_option_named(sandbox):
-    result = sandbox.cli("daemon", "logs", "-n", "many")
+@pytest.mark.parametrize("count", ["many", "²", "9" * 5000], ids=["word", "superscript", "huge"])
+def test_bad_numbers_are_refused_with_the_option_named(sandbox, count):
+    result = sandbox.cli("daemon", "logs", "-n", count)
     assert (result.returncode, result.stderr.strip()) == (
         1,
-        "procclaw: -n expects a number of lines, got 'many'",
+        f"procclaw: -n expects a number of lines, got '{count}'",
     )
 
 

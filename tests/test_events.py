@@ -109,7 +109,7 @@ def _opens(port: int) -> bool:
         stream.close()
 
 
-@pytest.mark.parametrize("count", ["x", "0", "-2"])
+@pytest.mark.parametrize("count", ["x", "0", "-2", "²"])
 def test_the_events_command_refuses_a_bad_count(sandbox, count):
     result = sandbox.cli("events", "-n", count)
     assert result.returncode == 1

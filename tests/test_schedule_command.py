@@ -49,6 +49,7 @@ def test_schedule_fires_a_repeated_time_once(sandbox):
         (["* * * * *", "-n", "many"], "-n expects a number of fires from 1 to 1000, got 'many'"),
         (["* * * * *", "-n", "0"], "-n expects a number of fires from 1 to 1000, got '0'"),
         (["* * * * *", "-n", "100000000"], "from 1 to 1000, got '100000000'"),
+        (["* * * * *", "-n", "²"], "from 1 to 1000, got '²'"),
     ],
 )
 def test_schedule_with_bad_arguments_says_why_in_one_line(sandbox, args, message):

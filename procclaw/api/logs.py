@@ -16,6 +16,7 @@ from procclaw.client import Client
 from procclaw.home import Home
 from procclaw.logfiles import last_lines_text
 from procclaw.secrets import SecretError, mask_for
+from procclaw.whole_numbers import whole_number
 
 DEFAULT_LINES = 100
 MAX_LINES = 10_000
@@ -48,6 +49,7 @@ def _line_count(req: falcon.Request) -> int:
     raw = req.get_param("lines")
     if raw is None:
         return DEFAULT_LINES
-    if not raw.isdigit() or not 0 <= int(raw) <= MAX_LINES:
+    count = whole_number(raw, 0, MAX_LINES)
+    if count is None:
         raise bad_request(f"lines must be a whole number from 0 to {MAX_LINES}, not {raw!r}")
-    return int(raw)
+    return count

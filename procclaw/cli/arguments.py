@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from procclaw.cli.errors import CliFailure
+from procclaw.whole_numbers import whole_number
 
 
 def seconds(value: str, option: str) -> float:
@@ -18,6 +19,7 @@ def seconds(value: str, option: str) -> float:
 
 def line_count(value: str, option: str = "-n") -> int:
     """A number of lines, zero or more."""
-    if not value.isdigit():
+    count = whole_number(value)
+    if count is None:
         raise CliFailure(f"{option} expects a number of lines, got '{value}'")
-    return int(value)
+    return count

@@ -26,6 +26,7 @@ from docopt import docopt
 from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
 from procclaw.home import Home
+from procclaw.whole_numbers import whole_number
 
 USAGE = __doc__
 
@@ -72,9 +73,10 @@ def run(argv: list[str]) -> int:
 
 
 def _event_count(value: str) -> int:
-    if not value.isdigit() or int(value) == 0:
+    count = whole_number(value, 1)
+    if count is None:
         raise CliFailure(f"-n expects a number of events (1 or more), got '{value}'")
-    return int(value)
+    return count
 
 
 def _as_json(event) -> str:

@@ -22,6 +22,7 @@ from datetime import datetime
 from docopt import docopt
 
 from procclaw.cli.errors import CliFailure
+from procclaw.whole_numbers import whole_number
 
 USAGE = __doc__
 MAX_FIRES = 1000  # a year of hourly fires is plenty to read; more is a typo
@@ -53,9 +54,10 @@ def show_schedule(expression: str, zone: str | None, start: str | None, count: s
 
 
 def _fire_count(text: str) -> int:
-    if not text.isdigit() or not 1 <= int(text) <= MAX_FIRES:
+    count = whole_number(text, 1, MAX_FIRES)
+    if count is None:
         raise CliFailure(f"-n expects a number of fires from 1 to {MAX_FIRES}, got '{text}'", 2)
-    return int(text)
+    return count
 
 
 def _start_time(text: str, zone) -> datetime:
