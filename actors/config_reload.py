@@ -15,7 +15,9 @@ from typing import Any
 import yaml
 
 from actors.job_control import JobControl
+from procclaw.api_token import TokenUnreadable, read_token
 from procclaw.config import Config, ConfigError, JobConfig, Problem
+from procclaw.home import Home
 from procclaw.protocol import CommandError
 from procclaw.states import RESTING_STATES
 
@@ -41,6 +43,23 @@ def refuse_emptying(jobs_text: str | None, jobs_file: str, old: Config, new: Con
             ),
         )
     )
+
+
+def refuse_unreadable_token(home: Home, settings_file: str, old: Config, new: Config) -> None:
+    """ConfigError when the reload changes the API's auth to a token that cannot be read.
+
+    Applied, it would leave an API that refuses every request. Auth settings left as
+    they were are not read again: a keyring locked since the start must not block an
+    unrelated reload.
+    """
+    auth = new.settings.api.auth
+    if not auth.enabled or auth == old.settings.api.auth:
+        return
+    try:
+        read_token(home, auth.token, auth.token_file)
+    except TokenUnreadable as exc:
+        where = "api.auth.token_file" if auth.token_file else "api.auth.token"
+        raise ConfigError((Problem(settings_file, None, where, str(exc)),)) from None
 
 
 def config_difference(old: Config, new: Config) -> dict[str, list[str]]:

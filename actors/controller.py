@@ -28,7 +28,7 @@ import os
 from dataclasses import asdict
 from typing import Any
 
-from actors.config_reload import ConfigReload, refuse_emptying
+from actors.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
 from actors.dependency_gate import DependencyGate
 from actors.job_control import JobControl
 from actors.job_health import JobHealth
@@ -148,6 +148,7 @@ class Controller(Actor):
         )
         if before is not None:
             refuse_emptying(jobs_text, str(self.home.jobs_file), before, config)
+            refuse_unreadable_token(self.home, str(self.home.config_file), before, config)
         self.store.save_config(ConfigSnapshot(self.ctx.daemon_id, settings_text, jobs_text))
         return config
 

@@ -116,3 +116,41 @@ def test_a_token_that_cannot_be_read_lets_nobody_in(sandbox):
     assert reply.json["error"]["message"].startswith("the API token cannot be read:")
     assert get(sandbox.api_port, "/health").status == 200
     assert "the API token cannot be read" in sandbox.home.daemon_log.read_text()
+
+
+def test_a_token_file_that_is_not_ascii_lets_nobody_in(sandbox):
+    token_file = sandbox.write("token", "tök€n\n")
+    _with_auth(sandbox, f"    token_file: {token_file}\n")
+    sent = {"Authorization": "Bearer tök€n".encode()}
+    reply = get(sandbox.api_port, "/api/v1/jobs", headers=sent)
+    assert reply.status == 503
+    assert "printable ASCII" in reply.json["error"]["message"]
+
+
+def test_a_literal_token_that_is_not_ascii_is_a_config_error(sandbox):
+    sandbox.write("procclaw.yaml", "api:\n  auth:\n    enabled: true\n    token: tök€n\n")
+    result = sandbox.cli("config", "--validate")
+    assert result.returncode != 0
+    assert (
+        f"{sandbox.home.config_file}:4: api.auth.token: must be printable ASCII:"
+        " it travels in an HTTP header"
+    ) in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("auth_line", "where"),
+    [
+        ("token: ${secret:NO_SUCH_SECRET}", "api.auth.token"),
+        ("token_file: /nonexistent/procclaw-token", "api.auth.token_file"),
+    ],
+    ids=["secret", "file"],
+)
+def test_a_reload_to_a_token_that_cannot_be_read_is_refused(guarded, auth_line, where):
+    guarded.write(
+        "procclaw.yaml",
+        f"daemon:\n  port: {guarded.api_port}\napi:\n  auth:\n    enabled: true\n    {auth_line}\n",
+    )
+    result = guarded.cli("reload")
+    assert result.returncode != 0
+    assert f"{guarded.home.config_file}: {where}: the API token cannot be read:" in result.stderr
+    assert get(guarded.api_port, "/api/v1/jobs", token=TOKEN).status == 200  # as it was

@@ -16,14 +16,13 @@ import hashlib
 import hmac
 import ipaddress
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import falcon
 
 from procclaw.api.errors import api_error
+from procclaw.api_token import TokenUnreadable, read_token
 from procclaw.home import Home
-from procclaw.secrets import SecretError, resolve_text
 
 # Longer Authorization headers are refused unread: no token of ours comes close.
 MAX_AUTHORIZATION = 4096
@@ -47,12 +46,9 @@ class TokenCheck:
         if not auth.get("enabled"):
             return cls(enabled=False, open_metrics=True)
         try:
-            token = _configured_token(home, auth)
-        except (SecretError, OSError, UnicodeDecodeError) as exc:
-            problem = f"the API token cannot be read: {exc}"
-            return cls(enabled=True, problem=problem, open_metrics=open_metrics)
-        if not token:
-            return cls(enabled=True, problem="the API token is empty", open_metrics=open_metrics)
+            token = read_token(home, auth.get("token"), auth.get("token_file"))
+        except TokenUnreadable as exc:
+            return cls(enabled=True, problem=str(exc), open_metrics=open_metrics)
         return cls(enabled=True, digest=_digest(token.encode()), open_metrics=open_metrics)
 
     def accepts(self, authorization: str | None) -> bool:
@@ -61,18 +57,10 @@ class TokenCheck:
         scheme, _, given = authorization.partition(" ")
         if scheme.lower() != "bearer" or not given.strip():
             return False
-        try:
-            # WSGI hands headers over as latin-1; a non-ASCII token is simply wrong.
-            given_bytes = given.strip().encode("latin-1")
-        except UnicodeEncodeError:
+        given = given.strip()
+        if not given.isascii():  # WSGI hands headers over as latin-1: these are not ours
             return False
-        return hmac.compare_digest(_digest(given_bytes), self.digest)
-
-
-def _configured_token(home: Home, auth: dict[str, Any]) -> str:
-    if auth.get("token_file"):
-        return Path(auth["token_file"]).read_text().strip()
-    return resolve_text(home, auth.get("token") or "")
+        return hmac.compare_digest(_digest(given.encode()), self.digest)
 
 
 def _digest(data: bytes) -> bytes:

@@ -81,6 +81,8 @@ def secret_text(value: Any) -> str:
     token = text(value)
     if problem := reference_problem(token):
         raise Invalid(problem)
+    if not (token.isascii() and token.isprintable()):
+        raise Invalid("must be printable ASCII: it travels in an HTTP header")
     return token
 
 
