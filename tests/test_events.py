@@ -11,6 +11,7 @@ from conftest import wait_until
 from http_helpers import EventStream, get
 
 from procclaw.api.events import StreamBody
+from procclaw.api.wakeup import Wakeup
 from procclaw.client import Subscription
 
 JOBS = """\
@@ -93,9 +94,8 @@ def test_event_streams_are_limited_and_a_closed_one_frees_its_place(sandbox):
             assert stream.next_block() == [": subscribed"]
         reply = get(sandbox.api_port, "/api/v1/events")
         assert reply.status == 503 and "too many event streams" in reply.json["error"]["message"]
-        streams.pop().close()
-        sandbox.client().call("start", {"job": "once"})  # a write shows the server it is gone
-        wait_until(lambda: _opens(sandbox.api_port))
+        streams.pop().close()  # nothing is written to it: the server hears the close itself
+        wait_until(lambda: _opens(sandbox.api_port), timeout=5)
     finally:
         for stream in streams:
             stream.close()
@@ -117,21 +117,37 @@ def test_the_events_command_refuses_a_bad_count(sandbox, count):
 
 
 def test_a_stream_whose_filter_drops_a_busy_bus_still_sends_keepalives(sandbox):
-    """The keepalive counts from the last write: only a write lets the server notice a
-    client that left, and so free the stream's place."""
+    """The keepalive counts from the last write, not the last bus event: proxies see
+    the stream alive however busy the bus."""
     sandbox.run_jobs(
         "jobs:\n  tick:\n    cmd: 'true'\n    type: scheduled\n    schedule: '* * * * * *'\n"
     )
     subscription = Subscription(sandbox.home, ("",))
     subscription.sync(sandbox.client())
-    closing = threading.Event()
-    stop_at = threading.Timer(20, closing.set)  # ends the stream should no keepalive come
+    wakeup = Wakeup()
+    stop_at = threading.Timer(20, wakeup.set)  # ends the stream should no keepalive come
     stop_at.start()
-    stream = StreamBody(subscription, {"no-such-type"}, closing, lambda: None, keepalive=2.5)
+    stream = StreamBody(subscription, {"no-such-type"}, wakeup, wakeup.close, keepalive=2.5)
     try:
         chunks = iter(stream)
         assert next(chunks) == b": subscribed\n\n"
         assert next(chunks, None) == b": keepalive\n\n"
     finally:
         stop_at.cancel()
+        stream.close()
+
+
+def test_a_stream_ends_as_soon_as_its_wakeup_is_set(sandbox):
+    """Set when the client leaves or the gateway stops: no keepalive is waited for."""
+    sandbox.run_jobs(JOBS)
+    subscription = Subscription(sandbox.home, ("",))
+    subscription.sync(sandbox.client())
+    wakeup = Wakeup()
+    stream = StreamBody(subscription, set(), wakeup, wakeup.close, keepalive=3600)
+    try:
+        chunks = iter(stream)
+        assert next(chunks) == b": subscribed\n\n"
+        threading.Timer(0.2, wakeup.set).start()
+        assert next(chunks, None) is None
+    finally:
         stream.close()

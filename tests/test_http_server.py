@@ -111,6 +111,35 @@ def test_many_clients_at_once_each_get_their_own_whole_answers(serve):
     assert failures == []
 
 
+def test_a_request_hears_at_once_that_its_client_left(serve):
+    """An event stream waits on the bus, not the socket: the server must tell it."""
+    registered, gone = threading.Event(), threading.Event()
+
+    def app(environ, start_response):
+        environ[http_server.CLIENT_GONE](gone.set)
+        registered.set()
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"waiting\n"
+        gone.wait(15)
+        yield b"too late\n"
+
+    connection = serve(app).connect()
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    assert response.readline() == b"waiting\n"
+    assert registered.wait(10)
+    response.close()
+    connection.close()
+    assert gone.wait(10)
+
+
+def test_a_callback_registered_after_the_client_left_is_called_at_once(channel):
+    channel.handle_close()
+    called = threading.Event()
+    channel.on_client_gone(called.set)
+    assert called.is_set()
+
+
 @pytest.fixture
 def channel(serve):
     """A HandoffChannel of a real (not running) server, on one end of a socket pair."""

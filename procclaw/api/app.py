@@ -46,7 +46,7 @@ class ApiApp:
 
     def close(self) -> None:
         """Stop the event streams and let go of the bus."""
-        self.events.closing.set()
+        self.events.close()
         self.summaries.close()
 
     def use_token(self, check: TokenCheck) -> None:

@@ -11,9 +11,13 @@ client knows that nothing published after it will be missed. Each event is
 
 `type` (repeatable) keeps only events whose last topic part matches (`failed`,
 `running`, `health`, `fired`, `up`, ...). A comment whenever KEEPALIVE seconds pass
-without a write keeps proxies from closing an idle stream and lets the server notice a
-client that left; it counts from the last write, not the last bus event, so a stream
-whose filter drops every event on a busy bus still frees its slot.
+without a write keeps proxies from closing an idle stream; it counts from the last
+write, not the last bus event.
+
+A stream ends the moment its client leaves (the server says so, through
+`procclaw.on_client_gone` in the environ) or the gateway stops, giving back its place
+among the `max_streams` and its worker thread; without that word from the server
+(another WSGI server), it ends at its first write after the client left.
 """
 
 from __future__ import annotations
@@ -22,12 +26,14 @@ import json
 import re
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import falcon
+import zmq
 
 from procclaw import protocol
 from procclaw.api.errors import api_error, bad_request, from_client_error
+from procclaw.api.wakeup import Wakeup
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.home import Home
 
@@ -41,7 +47,8 @@ class EventStream:
         self.client = client
         self.home = home
         self._slots = threading.BoundedSemaphore(max_streams)
-        self.closing = threading.Event()
+        self._lock = threading.Lock()
+        self._wakeups: set[Wakeup] | None = set()  # of the open streams; None once closed
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         jobs = _names(req, "job")
@@ -49,17 +56,39 @@ class EventStream:
         prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
         if not self._slots.acquire(blocking=False):
             raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
+        wakeup = Wakeup()
+        with self._lock:
+            if self._wakeups is not None:
+                self._wakeups.add(wakeup)
+            else:
+                wakeup.set()  # the gateway is stopping
         subscription = Subscription(self.home, prefixes or ("",))
         try:
             subscription.sync(self.client)
         except ClientError as exc:
             subscription.close()
-            self._slots.release()
+            self._release(wakeup)
             raise from_client_error(exc) from None
+        if on_client_gone := req.env.get("procclaw.on_client_gone"):
+            on_client_gone(wakeup.set)
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
-        resp.stream = StreamBody(subscription, types, self.closing, self._slots.release)
+        resp.stream = StreamBody(subscription, types, wakeup, lambda: self._release(wakeup))
+
+    def close(self) -> None:
+        """End every open stream now, and any opened from now on at once."""
+        with self._lock:
+            wakeups, self._wakeups = self._wakeups or set(), None
+        for wakeup in wakeups:
+            wakeup.set()
+
+    def _release(self, wakeup: Wakeup) -> None:
+        with self._lock:
+            if self._wakeups is not None:
+                self._wakeups.discard(wakeup)
+        wakeup.close()
+        self._slots.release()
 
 
 class StreamBody:
@@ -73,22 +102,30 @@ class StreamBody:
         self,
         subscription: Subscription,
         types: set[str],
-        closing: threading.Event,
-        release,
+        wakeup: Wakeup,
+        release: Callable[[], None],
         keepalive: float = KEEPALIVE,
     ):
         self._subscription = subscription
         self._types = types
-        self._closing = closing
+        self._wakeup = wakeup
         self._release = release
         self._keepalive = keepalive
         self._open = True
 
     def __iter__(self) -> Iterator[bytes]:
+        """Events and keepalives, until the wakeup is set (client gone, gateway stopping)."""
         yield b": subscribed\n\n"
+        poller = zmq.Poller()
+        poller.register(self._subscription.socket, zmq.POLLIN)
+        poller.register(self._wakeup.fileno(), zmq.POLLIN)
         keepalive_at = time.monotonic() + self._keepalive
-        while self._open and not self._closing.is_set():
-            event = self._subscription.receive(max(0.0, keepalive_at - time.monotonic()))
+        while self._open:
+            left = max(0.0, keepalive_at - time.monotonic())
+            ready = dict(poller.poll(int(left * 1000)))
+            if self._wakeup.fileno() in ready:
+                return
+            event = self._subscription.receive(0) if ready else None
             if event is not None and _wanted(event, self._types):
                 keepalive_at = time.monotonic() + self._keepalive
                 yield _frame(event)
