@@ -12,6 +12,9 @@ With two clients a request took 40 ms instead of 0.4 ms, at a full core.
 leaves output behind wakes the loop once it has let go of the lock, so that the loop
 then sends it.
 
+Requests the server refuses before the app sees them (headers or body too large, a
+malformed request) get the API's JSON error shape, not waitress's plain text.
+
 It also tells a request when its client has left: a long request (an event stream)
 registers a callback through `environ["procclaw.on_client_gone"]`, called from the
 loop the moment it reads the end of the connection. Waitress's own
@@ -26,7 +29,9 @@ from typing import Any
 
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import WSGITask
+from waitress.task import ErrorTask, WSGITask
+
+from procclaw.api.errors import code_of, error_json
 
 CLIENT_GONE = "procclaw.on_client_gone"
 
@@ -40,10 +45,24 @@ class HandoffTask(WSGITask):
         return environ
 
 
+class JsonErrorTask(ErrorTask):
+    """The server's own refusals in the API's error shape."""
+
+    def execute(self) -> None:
+        error = self.request.error
+        body = error_json(code_of(f"{error.code} {error.reason}"), error.body).encode()
+        self.status = f"{error.code} {error.reason}"
+        self.response_headers.append(("Content-Type", "application/json"))
+        self.set_close_on_finish()
+        self.content_length = len(body)
+        self.write(body)
+
+
 class HandoffChannel(HTTPChannel):
     """An HTTP channel whose loop leaves a writing worker alone, and says when its client left."""
 
     task_class = HandoffTask
+    error_task_class = JsonErrorTask
 
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)

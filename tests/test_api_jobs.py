@@ -109,6 +109,8 @@ def test_logs_give_the_last_lines_of_either_stream(api):
         ("GET", "/api/v1/jobs/once/logs?stream=both", 400, "bad_request"),
         ("GET", "/api/v1/jobs?status=sleeping", 400, "bad_request"),
         ("POST", "/api/v1/jobs/ticker/stop?force=maybe", 400, "bad_request"),
+        ("POST", "/api/v1/jobs/ticker/stop?forse=true", 400, "bad_request"),
+        ("POST", "/api/v1/jobs/ticker/restart?force=true", 400, "bad_request"),
         ("POST", "/api/v1/jobs/ticker/start", 409, "conflict"),
         ("GET", "/api/v1/nothing-here", 404, "not_found"),
         ("DELETE", "/api/v1/jobs/ticker", 405, "method_not_allowed"),
@@ -137,6 +139,7 @@ def test_a_controller_that_does_not_answer_is_a_503(api):
 def test_the_openapi_document_lists_every_route_and_nothing_else(api):
     spec = get(api.api_port, "/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
+    assert spec["servers"] == [{"url": f"http://127.0.0.1:{api.api_port}"}]
     documented = {
         (_shape(path), method.upper())
         for path, operations in spec["paths"].items()

@@ -7,6 +7,7 @@ sockets; and its channel's one change checked on a real channel.
 from __future__ import annotations
 
 import http.client
+import json
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -138,6 +139,30 @@ def test_a_callback_registered_after_the_client_left_is_called_at_once(channel):
     called = threading.Event()
     channel.on_client_gone(called.set)
     assert called.is_set()
+
+
+@pytest.mark.parametrize(
+    ("raw", "status", "code"),
+    [
+        (
+            b"GET / HTTP/1.1\r\nHost: x\r\nAuthorization: " + b"x" * 300_000 + b"\r\n\r\n",
+            431,
+            "request_header_fields_too_large",
+        ),
+        (b"GET / HTTP/1.1\r\nHost: x\r\nContent-Length: nine\r\n\r\n", 400, "bad_request"),
+    ],
+    ids=["huge header", "bad content-length"],
+)
+def test_requests_the_server_refuses_get_the_json_error_shape(serve, raw, status, code):
+    served = serve(lambda environ, start_response: [])
+    with socket.create_connection(("127.0.0.1", served.port), timeout=20) as sock:
+        sock.sendall(raw)
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        assert response.status == status
+        assert response.getheader("Content-Type") == "application/json"
+        error = json.loads(response.read())["error"]
+        assert error["code"] == code and error["message"]
 
 
 @pytest.fixture

@@ -77,7 +77,7 @@ class AuthMiddleware:
         check = self.check
         if not check.enabled:
             return
-        if req.path == "/health" and req.method == "GET":
+        if req.path == "/health" and req.method in ("GET", "HEAD"):
             return
         if req.path == "/metrics" and check.open_metrics:
             return

@@ -15,7 +15,7 @@ HEALTH_TIMEOUT = 2.0
 
 
 class Health:
-    """GET: 200 when the controller answers, 503 when it does not. Never needs a token."""
+    """GET or HEAD: 200 when the controller answers, 503 when not. Never needs a token."""
 
     def __init__(self, client: Client):
         self.client = client
@@ -28,6 +28,8 @@ class Health:
             body.update(status="unavailable", reason=exc.message)
             resp.status = falcon.HTTP_503
         resp.media = body
+
+    on_head = on_get  # the same status, for checks that send HEAD; Falcon drops the body
 
 
 class Reload:

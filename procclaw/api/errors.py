@@ -1,7 +1,8 @@
 """Errors as the API returns them: `{"error": {"code": ..., "message": ...}}`.
 
-Falcon's own errors (an unknown route, a method not allowed) get the same shape, so a
-client parses one format whatever went wrong.
+Falcon's own errors (an unknown route, a method not allowed) get the same shape, and so
+do the server's (a request too large to parse: actors/http_server.py), so a client
+parses one format whatever went wrong.
 """
 
 from __future__ import annotations
@@ -41,13 +42,17 @@ def from_client_error(exc: ClientError) -> falcon.HTTPError:
 
 def serialize_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:
     """Every error body in our shape, whatever raised it."""
-    code = error.title if error.title and " " not in error.title else _code_of(error.status)
+    code = error.title if error.title and " " not in error.title else code_of(error.status)
     message = error.description or error.title or str(error.status)
     resp.content_type = falcon.MEDIA_JSON
-    resp.text = json.dumps({"error": {"code": code, "message": message}})
+    resp.text = error_json(code, message)
 
 
-def _code_of(status: str | int) -> str:
+def error_json(code: str, message: str) -> str:
+    return json.dumps({"error": {"code": code, "message": message}})
+
+
+def code_of(status: str | int) -> str:
     """`405 Method Not Allowed` -> `method_not_allowed`."""
     reason = str(status).partition(" ")[2] or str(status)
     return reason.lower().replace(" ", "_").replace("-", "_")

@@ -74,10 +74,12 @@ class JobAction:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
         args: dict[str, Any] = {"job": job_id}
+        allowed = ("force",) if self.action == "stop" else ()
+        if unknown := [name for name in req.params if name not in allowed]:
+            takes = "only force" if allowed else "no parameters"
+            raise bad_request(f"{self.action} takes {takes}, got {', '.join(unknown)}")
         if self.action == "stop":
             args["force"] = _flag(req, "force")
-        elif req.params:
-            raise bad_request(f"{self.action} takes no parameters, got {', '.join(req.params)}")
         result = call(self.client, self.action, args)
         shown = {key: result[key] for key in ACTION_KEYS if key in result}
         resp.media = {"job": job_id, "action": self.action, **shown}

@@ -63,14 +63,16 @@ def _job_action(verb: str, parameters: list | None = None) -> dict[str, Any]:
 SPEC: dict[str, Any] = {
     "openapi": "3.0.3",
     "info": {"title": "ProcClaw", "version": __version__},
-    "servers": [{"url": "http://127.0.0.1:9876"}],
     "security": [{"bearer": []}],
     "components": {
         "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
         "schemas": {"Error": _ERROR},
     },
     "paths": {
-        "/health": {"get": _operation("Whether the daemon answers", open_=True)},
+        "/health": {
+            "get": _operation("Whether the daemon answers", open_=True),
+            "head": _operation("Whether the daemon answers, without a body", open_=True),
+        },
         "/metrics": {
             "get": _operation(
                 "Prometheus metrics (open when api.auth.metrics is false)",
@@ -120,4 +122,5 @@ SPEC: dict[str, Any] = {
 
 class OpenApi:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
-        resp.media = SPEC
+        """The spec, its server being the address this request came to."""
+        resp.media = {**SPEC, "servers": [{"url": req.prefix}]}
