@@ -15,9 +15,12 @@ from __future__ import annotations
 import itertools
 import os
 import time
+from collections.abc import Iterable
 from typing import Any, NamedTuple
 
 import msgpack
+
+from procclaw.suggest import did_you_mean
 
 VERSION = 1
 
@@ -201,6 +204,17 @@ JOB_EVENTS = frozenset(
 ACTOR_EVENTS = frozenset({"up", "down"})
 SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed", "paused", "resumed"})
 CONFIG_RELOADED = "config.reloaded"
+# What `events --type` and `/api/v1/events?type=` may ask for: the topic's last part.
+EVENT_TYPES = JOB_EVENTS | ACTOR_EVENTS | SCHEDULE_EVENTS | {"reloaded"}
+
+
+def unknown_event_type(types: Iterable[str]) -> str | None:
+    """Why a filter on these event types would never match, or None when all exist."""
+    for name in types:
+        if name not in EVENT_TYPES:
+            known = ", ".join(sorted(EVENT_TYPES))
+            return f"unknown event type '{name}'{did_you_mean(name, EVENT_TYPES)}: one of {known}"
+    return None
 
 
 def job_topic(job_id: str, event: str) -> str:

@@ -44,10 +44,34 @@ def test_sse_streams_the_events_of_one_job_and_type(sandbox):
     assert src == "job-once" and int(seq) == completed["data"]["seq"]
 
 
-def test_sse_rejects_a_malformed_filter(sandbox):
+@pytest.mark.parametrize(
+    ("query", "status", "code", "message"),
+    [
+        ("job=../x", 400, "bad_request", "job '../x' is not a valid name"),
+        ("job=onse", 404, "no_such_job", "no job 'onse' (did you mean 'once'?)"),
+        ("type=runing", 400, "bad_request", "unknown event type 'runing' (did you mean"),
+    ],
+)
+def test_sse_refuses_a_filter_that_could_never_match(sandbox, query, status, code, message):
     sandbox.run_jobs(JOBS)
-    reply = get(sandbox.api_port, "/api/v1/events?job=../x")
-    assert reply.status == 400 and reply.json["error"]["code"] == "bad_request"
+    reply = get(sandbox.api_port, f"/api/v1/events?{query}")
+    assert reply.status == status and reply.json["error"]["code"] == code
+    assert reply.json["error"]["message"].startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--job", "onse"], "procclaw: no job 'onse' (did you mean 'once'?)"),
+        (["--type", "runing"], "procclaw: unknown event type 'runing' (did you mean 'running'?)"),
+    ],
+)
+def test_the_events_command_refuses_a_filter_that_could_never_match(sandbox, args, message):
+    sandbox.run_jobs(JOBS)
+    result = sandbox.cli("events", *args, "-n", "1", timeout=10)
+    assert result.returncode == 1
+    assert result.stderr.startswith(message)
+    assert len(result.stderr.splitlines()) == 1
 
 
 @pytest.mark.parametrize("as_json", [True, False])

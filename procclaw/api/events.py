@@ -53,6 +53,13 @@ class EventStream:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         jobs = _names(req, "job")
         types = set(_names(req, "type"))
+        if problem := protocol.unknown_event_type(types):
+            raise bad_request(problem)
+        try:
+            for job in jobs:
+                self.client.call("status", {"job": job})
+        except ClientError as exc:
+            raise from_client_error(exc) from None
         prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
         if not self._slots.acquire(blocking=False):
             raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")

@@ -42,10 +42,14 @@ def run(argv: list[str]) -> int:
     count = None if args["-n"] is None else _event_count(args["-n"])
     timeout = None if args["--timeout"] is None else seconds(args["--timeout"], "--timeout")
     types = set(args["--type"])
+    if problem := protocol.unknown_event_type(types):
+        raise CliFailure(problem)
     prefixes = tuple(p for job in args["--job"] for p in protocol.job_event_prefixes(job))
     home = Home.from_env()
     client = Client(home)
     client.require_daemon()
+    for job in args["--job"]:
+        client.call("status", {"job": job})  # a job that is not there: its error, did-you-mean
     subscription = Subscription(home, prefixes or ("",))
     try:
         subscription.sync(client)
