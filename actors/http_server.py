@@ -1,4 +1,4 @@
-"""The gateway's waitress server, with the one change that lets it serve clients at once.
+"""The gateway's waitress server, with three changes the API needs.
 
 Waitress runs a select loop in one thread and each request in a worker thread. The
 worker sends what the app writes itself, holding the channel's output lock; its
@@ -124,8 +124,8 @@ def create(app: Any, host: str, port: int, threads: int) -> Any:
         threads=threads,
         ident="procclaw",
         clear_untrusted_proxy_headers=True,
-        # Keeps a connection read while its request runs, so an event stream whose
-        # client left ends at its next write.
+        # Keeps a connection read while its request runs: how the loop learns that
+        # an event stream's client left (CLIENT_GONE).
         channel_request_lookahead=1,
     )
     for listener in listeners.values():
