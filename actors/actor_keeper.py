@@ -156,7 +156,12 @@ class ActorKeeper:
         facts = message.get("facts")
         if isinstance(facts, dict):
             if "job_config" in facts:  # an orphan's: all a new root needs to replace it
-                slot.args = {**slot.args, "job_config": facts.pop("job_config")}
+                slot.args = {
+                    **slot.args,
+                    "job_config": facts.pop("job_config"),
+                    # Whose supervisors stop before this one at daemon stop.
+                    "stop_after": facts.pop("stop_after", []),
+                }
             slot.facts = facts
         if what == "bye":
             slot.said_bye = True

@@ -152,8 +152,9 @@ class Supervisor(Actor):
             "last_run": self._last_run,
             "generation": self.generation,
         }
-        if self._orphaned:
-            facts["job_config"] = pickle.dumps(self.job)  # a new root knows nothing of us
+        if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
+            facts["job_config"] = pickle.dumps(self.job)
+            facts["stop_after"] = list(self.ctx.args.get("stop_after") or ())
         return facts
 
     def on_terminate(self) -> None:

@@ -157,8 +157,8 @@ def test_a_failed_dependency_fails_its_waiters_and_stops_who_asked_to_be_stopped
     assert sandbox.job("keeper")["state"] == "running"
 
 
-def test_daemon_start_follows_dependency_order_and_daemon_stop_reverses_it(sandbox):
-    record = sandbox.home.root / "order.txt"
+def _recorded_chain(sandbox, record):
+    """Jobs a <- b <- c and a <- d (each depends on the one before), recording starts and stops."""
     jobs = ["jobs:"]
     for name, needs in (("c", "b"), ("b", "a"), ("a", None), ("d", "a")):
         jobs += [
@@ -172,14 +172,39 @@ def test_daemon_start_follows_dependency_order_and_daemon_stop_reverses_it(sandb
     sandbox.run_jobs("\n".join(jobs) + "\n")
     wait_until(lambda: all(sandbox.job(name)["state"] == "running" for name in "abcd"))
     wait_until(lambda: len(record.read_text().split("\n")) == 5)
-    sandbox.cli("daemon", "stop", check=True)
+
+
+def _order(record) -> list[str]:
     lines = record.read_text().split()
-    order = [" ".join(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
-    assert order[0] == "start a"
-    assert order.index("start b") < order.index("start c")
+    return [" ".join(pair) for pair in zip(lines[::2], lines[1::2], strict=True)]
+
+
+def _assert_stopped_in_reverse(order: list[str]) -> None:
     assert order.index("stop c") < order.index("stop b") < order.index("stop a")
     assert order.index("stop d") < order.index("stop a")
     assert sorted(order[4:]) == ["stop a", "stop b", "stop c", "stop d"]
+
+
+def test_daemon_start_follows_dependency_order_and_daemon_stop_reverses_it(sandbox):
+    record = sandbox.home.root / "order.txt"
+    _recorded_chain(sandbox, record)
+    sandbox.cli("daemon", "stop", check=True)
+    order = _order(record)
+    assert order[0] == "start a"
+    assert order.index("start b") < order.index("start c")
+    _assert_stopped_in_reverse(order)
+
+
+def test_supervisors_adopted_after_a_root_kill_still_stop_in_dependency_order(sandbox):
+    record = sandbox.home.root / "order.txt"
+    _recorded_chain(sandbox, record)
+    supervisors = {name: sandbox.actor_pid(f"job-{name}") for name in "abcd"}
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    sandbox.start_daemon()
+    wait_until(lambda: all(sandbox.actor_pid(f"job-{n}") == p for n, p in supervisors.items()))
+    sandbox.cli("daemon", "stop", check=True)
+    _assert_stopped_in_reverse(_order(record))
 
 
 def test_a_dependency_cycle_is_refused_at_validation_with_the_cycle_printed(sandbox):
