@@ -188,13 +188,18 @@ class Controller(Actor):
         return {**summary, "health": health}
 
     def _list(self, request: Request) -> list[dict[str, Any]]:
+        """Every job's summary; `jobs` (ids) narrows it to those, in config order."""
+        wanted = request.args.get("jobs")
+        jobs = self.config.jobs
+        if isinstance(wanted, list):
+            jobs = [job for job in jobs if job.id in set(wanted)]
         if request.args.get("cached"):  # the last reports, asking no supervisor (health actor)
-            summaries = [self.registry.summary(job) for job in self.config.jobs]
+            summaries = [self.registry.summary(job) for job in jobs]
         else:
-            summaries = self.jobs.summaries(self.config.jobs)
+            summaries = self.jobs.summaries(jobs)
         return [
             self._with_health({**summary, **self.schedules.summary(job, count=1)})
-            for job, summary in zip(self.config.jobs, summaries, strict=True)
+            for job, summary in zip(jobs, summaries, strict=True)
         ]
 
     def _status(self, request: Request) -> dict[str, Any]:

@@ -12,8 +12,10 @@ import pytest
 from conftest import wait_until
 from http_helpers import get, post, request
 
+from procclaw import protocol
 from procclaw.api.app import ApiApp
 from procclaw.api.auth import TokenCheck
+from procclaw.api.job_list import job_of_topic
 from procclaw.client import Client
 from procclaw.home import Home
 
@@ -65,6 +67,32 @@ def test_the_list_is_current_as_soon_as_the_bus_told_of_a_change(api):
             assert listed[1]["state"] in (state, "completed")
         assert listed[1]["state"] == "completed"
     events.close()
+
+
+def test_the_list_follows_a_reload_at_once(api):
+    get(api.api_port, "/api/v1/jobs")  # the gateway has a list to keep
+    events = api.subscribe(protocol.CONFIG_RELOADED)
+    api.write("jobs.yaml", JOBS.replace("  once:", "  extra:"))
+    api.cli("reload", check=True)
+    assert events.wait_for(lambda e: e.topic == protocol.CONFIG_RELOADED, timeout=15)
+    events.close()
+    listed = get(api.api_port, "/api/v1/jobs").json["jobs"]
+    assert [job["id"] for job in listed] == ["ticker", "extra"]
+
+
+@pytest.mark.parametrize(
+    ("topic", "job"),
+    [
+        ("job.api.running", "api"),
+        ("job.v1.2.failed", "v1.2"),
+        ("schedule.nightly.fired", "nightly"),
+        ("actor.job-api.down", "api"),
+        ("actor.controller.up", None),
+        ("config.reloaded", None),
+    ],
+)
+def test_the_job_an_event_is_about(topic, job):
+    assert job_of_topic(topic) == job
 
 
 def test_one_job_in_detail(api):

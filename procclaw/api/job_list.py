@@ -1,13 +1,14 @@
-"""The job list the API serves, re-asked of the controller only when something happened.
+"""The job list the API serves, re-asked of the controller only for what the bus said changed.
 
 A controller `list` asks every live job's supervisor for its facts (the controller's
-own cache may trail a supervisor by one report), which costs tens of milliseconds with
-a hundred jobs. Every change to a job's facts is published on the bus, so the gateway
-keeps the last answer while the bus has been silent: any event at all (a job's state,
-health or schedule, an actor, a reload) makes the next request ask again. Requests
-that arrive during that call wait for it rather than asking too. Uptimes are advanced
-by the time since the answer, and an answer older than MAX_AGE is never used, for
-facts that change without an event.
+own cache may trail a supervisor by one report), which costs about 45 ms with a hundred
+jobs. Every change to a job's facts is published on the bus, so the gateway keeps the
+last answer and, before each request, reads what the bus carried since: an event of
+some jobs (`job.<id>.*`, `schedule.<id>.*`, `actor.job-<id>.*`) re-asks for those jobs
+only; any other (a core actor, a reload) re-asks for all. Requests that arrive during
+that call wait for it rather than asking too. Uptimes are advanced by the time since
+each answer, and a list older than MAX_AGE is asked for whole, for facts that change
+without an event.
 
 Each job's JSON is encoded once per answer, all but its uptime, which is filled in
 when a body is built; a body (per filter) is then reused for UPTIME_STEP seconds, so
@@ -24,29 +25,35 @@ from typing import Any, NamedTuple
 
 import zmq
 
-from procclaw.client import Client, Subscription
+from procclaw import protocol
+from procclaw.client import Client, ClientError, Subscription
 from procclaw.home import Home
 
 MAX_AGE = 2.0
 UPTIME_STEP = 0.1
 # Bodies kept per filter; past this many filters, the oldest are forgotten.
 MAX_BODIES = 64
+_PER_JOB_TOPICS = ("job.", "schedule.", "actor.job-")
+_PROBES = protocol.probe_topic("")
 
 
 class Summary(NamedTuple):
-    """One job's summary, and its JSON encoding up to (not including) its uptime."""
+    """One job's summary, its JSON up to (not including) its uptime, and when it was asked."""
 
     facts: dict[str, Any]
     json_head: str
+    asked_at: float
 
     @classmethod
-    def of(cls, facts: dict[str, Any]) -> Summary:
+    def of(cls, facts: dict[str, Any], asked_at: float) -> Summary:
         rest = {key: value for key, value in facts.items() if key != "uptime"}
-        return cls(facts, json.dumps(rest)[:-1] + ', "uptime": ')
+        return cls(facts, json.dumps(rest)[:-1] + ', "uptime": ', asked_at)
 
-    def json(self, age: float) -> str:
+    def json(self, now: float) -> str:
         uptime = self.facts.get("uptime")
-        return self.json_head + ("null" if uptime is None else repr(uptime + age)) + "}"
+        if uptime is not None:
+            uptime += now - self.asked_at
+        return self.json_head + ("null" if uptime is None else repr(uptime)) + "}"
 
 
 class JobSummaries:
@@ -54,8 +61,8 @@ class JobSummaries:
         self._client = client
         self._events = Subscription(home)
         self._lock = threading.Lock()
-        self._jobs: list[Summary] | None = None
-        self._fetched_at = 0.0
+        self._jobs: dict[str, Summary] = {}  # in config order
+        self._whole_at: float | None = None  # when the whole list was last asked for
         self._listening = False
         self._bodies: dict[Any, tuple[float, str]] = {}
 
@@ -71,32 +78,66 @@ class JobSummaries:
             if not self._listening:  # until the bus is heard, nothing may be kept
                 self._events.sync(self._client)
                 self._listening = True
+            changed = self._changed_jobs()
             now = time.monotonic()
-            if self._saw_events() or now - self._fetched_at > MAX_AGE:
-                self._jobs = None
-            if self._jobs is None:
-                self._jobs = [Summary.of(job) for job in self._client.call("list")]
-                self._fetched_at = now = time.monotonic()
-                self._bodies.clear()
+            if changed is None or self._whole_at is None or now - self._whole_at > MAX_AGE:
+                self._ask(None)
+            elif changed:
+                self._ask(changed)
+            now = time.monotonic()
             built_at, body = self._bodies.get(key, (0.0, ""))
             if now - built_at > UPTIME_STEP:
-                age = now - self._fetched_at
-                chosen = (job.json(age) for job in self._jobs if wanted(job.facts))
+                chosen = (job.json(now) for job in self._jobs.values() if wanted(job.facts))
                 body = '{"jobs": [' + ", ".join(chosen) + "]}"
                 if len(self._bodies) >= MAX_BODIES:
                     del self._bodies[next(iter(self._bodies))]
                 self._bodies[key] = (now, body)
             return body
 
-    def _saw_events(self) -> bool:
-        seen = False
+    def _ask(self, jobs: set[str] | None) -> None:
+        """Ask the controller for these jobs' summaries (None: every job's)."""
+        if jobs is not None and not jobs <= self._jobs.keys():
+            jobs = None  # one we do not know: the list itself changed
+        try:
+            answer = self._client.call("list", None if jobs is None else {"jobs": sorted(jobs)})
+        except ClientError:
+            self._whole_at = None  # the events read are spent: the next request asks for all
+            raise
+        asked_at = time.monotonic()
+        fresh = {job["id"]: Summary.of(job, asked_at) for job in answer}
+        if jobs is None:
+            self._jobs, self._whole_at = fresh, asked_at
+        elif fresh.keys() == jobs:
+            self._jobs.update(fresh)  # keys already there: the order stays
+        else:  # one went away since: a reload, whose event is on its way
+            self._ask(None)
+            return
+        self._bodies.clear()
+
+    def _changed_jobs(self) -> set[str] | None:
+        """The ids of the jobs the bus told of since last time; None: maybe every job."""
+        changed: set[str] | None = set()
         while True:
             try:
-                self._events.socket.recv_multipart(zmq.NOBLOCK)
+                topic = self._events.socket.recv_multipart(zmq.NOBLOCK)[0].decode()
             except zmq.Again:
-                return seen
-            seen = True
+                return changed
+            if topic.startswith(_PROBES):
+                continue
+            job = job_of_topic(topic)
+            if job is None:
+                changed = None
+            elif changed is not None:
+                changed.add(job)
 
     def close(self) -> None:
         with self._lock:
             self._events.close()
+
+
+def job_of_topic(topic: str) -> str | None:
+    """`job.api.running` -> `api`; None for a topic that is not about one job."""
+    for prefix in _PER_JOB_TOPICS:
+        if topic.startswith(prefix):
+            return topic[len(prefix) :].rpartition(".")[0] or None
+    return None
