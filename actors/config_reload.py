@@ -48,12 +48,13 @@ def refuse_emptying(jobs_text: str | None, jobs_file: str, old: Config, new: Con
 def refuse_unreadable_token(home: Home, settings_file: str, old: Config, new: Config) -> None:
     """ConfigError when the reload changes the API's auth to a token that cannot be read.
 
-    Applied, it would leave an API that refuses every request. Auth settings left as
-    they were are not read again: a keyring locked since the start must not block an
-    unrelated reload.
+    Applied, it would leave an API that refuses every request. A token file is read
+    at every reload (its contents may have changed); a secret only when the auth
+    settings changed: a keyring locked since the start must not block an unrelated
+    reload.
     """
     auth = new.settings.api.auth
-    if not auth.enabled or auth == old.settings.api.auth:
+    if not auth.enabled or (auth == old.settings.api.auth and not auth.token_file):
         return
     try:
         read_token(home, auth.token, auth.token_file)

@@ -19,7 +19,6 @@ it, so root does not restart it in a loop, and the rest of the daemon runs on.
 from __future__ import annotations
 
 import logging
-import threading
 from typing import Any
 
 import zmq
@@ -50,7 +49,7 @@ class Gateway(Actor):
         super().__init__(ctx)
         self.client = Client(self.home, caller="api")
         self.app: ApiApp | None = None
-        self.server: Any = None
+        self.server: http_server.HttpServer | None = None
         self.address: tuple[str, int] | None = None
         self.problem: str | None = "starting"
 
@@ -104,7 +103,7 @@ class Gateway(Actor):
     def _serve(self, address: tuple[str, int], check: TokenCheck) -> None:
         app = ApiApp(self.home, self.client, address[0], check, STREAMS)
         try:
-            server = http_server.create(app.wsgi, address[0], address[1], THREADS)
+            server = http_server.HttpServer(app.wsgi, address[0], address[1], THREADS)
         except OSError as exc:
             app.close()
             self.problem = f"cannot listen on {_url_host(address[0])}:{address[1]}: {exc.strerror}"
@@ -112,7 +111,7 @@ class Gateway(Actor):
             self.loop.call_later(BIND_RETRY, self._configure)
             return
         self.app, self.server, self.address, self.problem = app, server, address, None
-        threading.Thread(target=server.run, name="waitress", daemon=True).start()
+        server.start()
         log.info("gateway: listening on http://%s:%d", _url_host(address[0]), address[1])
         self._tell_root("heartbeat")  # so `daemon status` shows the address at once
 
@@ -120,8 +119,7 @@ class Gateway(Actor):
         if self.server is None:
             return
         assert self.app is not None
-        self.server.close()
-        self.app.close()
+        self.server.stop(self.app.close)
         self.server = None
 
 

@@ -1,4 +1,4 @@
-"""The gateway's waitress server, with three changes the API needs.
+"""The gateway's waitress server: three changes the API needs, and an orderly stop.
 
 Waitress runs a select loop in one thread and each request in a worker thread. The
 worker sends what the app writes itself, holding the channel's output lock; its
@@ -27,9 +27,11 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from waitress import wasyncore
 from waitress.channel import HTTPChannel
 from waitress.server import BaseWSGIServer, create_server
-from waitress.task import ErrorTask, WSGITask
+from waitress.task import ErrorTask, ThreadedTaskDispatcher, WSGITask
+from waitress.trigger import trigger
 
 from procclaw.api.errors import code_of, error_json
 
@@ -93,7 +95,11 @@ class HandoffChannel(HTTPChannel):
             callback()
 
     def writable(self) -> bool:
-        if self.requests and self.total_outbufs_len and not self._lock_is_free():
+        pending = self.total_outbufs_len
+        # Past the high watermark, a worker pulls the trigger holding the lock and then
+        # waits for the loop to send: the loop must keep asking, or it sleeps its 1 s.
+        below_watermark = pending <= self.adj.outbuf_high_watermark
+        if pending and below_watermark and self.requests and not self._lock_is_free():
             return False
         return bool(super().writable())
 
@@ -110,25 +116,52 @@ class HandoffChannel(HTTPChannel):
         return True
 
 
-def create(app: Any, host: str, port: int, threads: int) -> Any:
-    """A waitress server for `app` on host:port, bound and listening, not yet running.
+class HttpServer:
+    """A waitress server for a WSGI app, run in a thread of its own and stopped in order.
 
-    Raises OSError when the address cannot be bound.
+    Stopping ends the requests first (workers joined), then the loop, from inside it,
+    and only then closes its sockets: a worker finishing late would otherwise wake a
+    loop whose trigger pipe is closed, writing into whatever file took that number.
     """
-    listeners: dict[int, Any] = {}
-    server = create_server(
-        app,
-        map=listeners,
-        host=host,
-        port=port,
-        threads=threads,
-        ident="procclaw",
-        clear_untrusted_proxy_headers=True,
-        # Keeps a connection read while its request runs: how the loop learns that
-        # an event stream's client left (CLIENT_GONE).
-        channel_request_lookahead=1,
-    )
-    for listener in listeners.values():
-        if isinstance(listener, BaseWSGIServer):
-            listener.channel_class = HandoffChannel
-    return server
+
+    def __init__(self, app: Any, host: str, port: int, threads: int):
+        """Bound and listening, not yet serving; OSError when the address cannot be bound."""
+        self._map: dict[int, Any] = {}
+        self.waitress: Any = None  # waitress's server: its adjustments, its trigger
+        self._workers = ThreadedTaskDispatcher()  # no threads until the bind succeeded
+        try:
+            self.waitress = create_server(
+                app,
+                map=self._map,
+                _dispatcher=self._workers,
+                host=host,
+                port=port,
+                threads=threads,
+                ident="procclaw",
+                clear_untrusted_proxy_headers=True,
+                # Keeps a connection read while its request runs: how the loop learns
+                # that an event stream's client left (CLIENT_GONE).
+                channel_request_lookahead=1,
+            )
+        except OSError:
+            wasyncore.close_all(self._map, ignore_all=True)  # a listener bound before
+            raise
+        for dispatcher in self._map.values():
+            if isinstance(dispatcher, BaseWSGIServer):
+                dispatcher.channel_class = HandoffChannel
+        self._trigger = next(d for d in self._map.values() if isinstance(d, trigger))
+        self._workers.set_thread_count(threads)
+        self._loop = threading.Thread(target=self.waitress.run, name="waitress", daemon=True)
+
+    def start(self) -> None:
+        self._loop.start()
+
+    def stop(self, end_requests: Callable[[], None], timeout: float = 5.0) -> None:
+        """Stop serving: `end_requests` ends the long ones (event streams), then all stops."""
+        end_requests()
+        self._workers.shutdown(timeout=timeout)
+        if self._loop.is_alive():
+            self._trigger.pull_trigger(lambda: wasyncore.close_all(self._map, ignore_all=True))
+            self._loop.join(timeout)
+        else:
+            wasyncore.close_all(self._map, ignore_all=True)

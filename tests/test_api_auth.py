@@ -154,3 +154,15 @@ def test_a_reload_to_a_token_that_cannot_be_read_is_refused(guarded, auth_line, 
     assert result.returncode != 0
     assert f"{guarded.home.config_file}: {where}: the API token cannot be read:" in result.stderr
     assert get(guarded.api_port, "/api/v1/jobs", token=TOKEN).status == 200  # as it was
+
+
+def test_a_reload_with_a_token_file_gone_bad_is_refused(sandbox):
+    token_file = sandbox.write("token", f"{TOKEN}\n")
+    _with_auth(sandbox, f"    token_file: {token_file}\n")
+    token_file.write_text("tök€n\n")  # the settings stay as they were
+    result = sandbox.cli("reload")
+    assert result.returncode != 0
+    assert "api.auth.token_file: the API token has characters other than printable ASCII" in (
+        result.stderr
+    )
+    assert get(sandbox.api_port, "/api/v1/jobs", token=TOKEN).status == 200

@@ -6,9 +6,10 @@ import os
 import signal
 import socket
 
+import pytest
 from api_port import free_port
 from conftest import wait_until
-from http_helpers import get
+from http_helpers import EventStream, get
 
 JOBS = "jobs:\n  idle:\n    cmd: 'true'\n"
 
@@ -61,3 +62,18 @@ def test_reload_moves_the_api_to_a_new_port_and_token(sandbox):
     wait_until(lambda: _answers(new_port, token="t0ken"), timeout=15)
     assert get(new_port, "/api/v1/jobs").status == 401
     wait_until(lambda: not _answers(sandbox.api_port))
+
+
+def test_an_open_event_stream_ends_when_the_api_moves(sandbox):
+    """The old server stops in order: its streams end at once, not at their keepalive."""
+    sandbox.run_jobs(JOBS)
+    stream = EventStream(sandbox.api_port, "/api/v1/events", timeout=10)
+    try:
+        assert stream.next_block() == [": subscribed"]
+        sandbox.write("procclaw.yaml", f"daemon:\n  port: {free_port()}\n")
+        sandbox.cli("reload", check=True)
+        with pytest.raises(EOFError):  # after the reload's own event, if it came first
+            for _ in range(10):
+                stream.next_block()  # a read times out at 10 s, before any keepalive
+    finally:
+        stream.close()

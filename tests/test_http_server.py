@@ -27,16 +27,14 @@ class Served:
 
     def __init__(self, app: Callable[..., Any]):
         self.port = free_port()
-        self.server = http_server.create(app, "127.0.0.1", self.port, threads=4)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-        self.thread.start()
+        self.server = http_server.HttpServer(app, "127.0.0.1", self.port, threads=4)
+        self.server.start()
 
     def connect(self, **options: Any) -> http.client.HTTPConnection:
         return http.client.HTTPConnection("127.0.0.1", self.port, timeout=20, **options)
 
     def close(self) -> None:
-        self.server.close()
-        self.thread.join(10)
+        self.server.stop(lambda: None)
 
 
 @pytest.fixture
@@ -170,9 +168,8 @@ def channel(serve):
     """A HandoffChannel of a real (not running) server, on one end of a socket pair."""
     served = serve(lambda environ, start_response: [])
     near, far = socket.socketpair()
-    yield http_server.HandoffChannel(
-        served.server, near, ("127.0.0.1", 0), served.server.adj, map={}
-    )
+    server = served.server.waitress
+    yield http_server.HandoffChannel(server, near, ("127.0.0.1", 0), server.adj, map={})
     near.close()
     far.close()
 
@@ -192,6 +189,9 @@ def test_the_loop_does_not_ask_to_write_while_a_worker_holds_the_output(channel)
     holder.start()
     assert holding.wait(10)
     assert not channel.writable()
+    channel.total_outbufs_len = channel.adj.outbuf_high_watermark + 1
+    assert channel.writable()  # the worker waits for the loop to send: it must
+    channel.total_outbufs_len = 10
     let_go.set()
     holder.join(10)
     assert channel.writable()
@@ -211,3 +211,32 @@ def test_a_worker_that_leaves_output_wakes_the_loop_once_it_let_go(channel):
     channel.write_soon(b"x" * BIG)  # the far end reads nothing: most of it stays
     assert channel.total_outbufs_len > 0
     assert wakes[-1] is True
+
+
+def test_stop_ends_the_requests_then_the_loop_and_closes_the_port():
+    ending = threading.Event()
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        yield b"open\n"
+        ending.wait(15)
+
+    served = Served(app)
+    connection = served.connect()
+    connection.request("GET", "/")
+    assert connection.getresponse().readline() == b"open\n"
+    before = threading.active_count()
+    served.server.stop(ending.set)
+    assert threading.active_count() <= before - 5  # four workers and the loop
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", served.port), timeout=5)
+
+
+def test_an_address_in_use_is_an_oserror_and_leaves_no_thread_behind():
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", 0))
+        squatter.listen()
+        before = threading.active_count()
+        with pytest.raises(OSError):
+            http_server.HttpServer(lambda e, s: [], "127.0.0.1", squatter.getsockname()[1], 4)
+        assert threading.active_count() == before

@@ -63,19 +63,27 @@ class EventStream:
         prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
         if not self._slots.acquire(blocking=False):
             raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
-        wakeup = Wakeup()
+        try:
+            wakeup = Wakeup()
+        except BaseException:
+            self._slots.release()
+            raise
         with self._lock:
             if self._wakeups is not None:
                 self._wakeups.add(wakeup)
             else:
                 wakeup.set()  # the gateway is stopping
-        subscription = Subscription(self.home, prefixes or ("",))
+        subscription = None
         try:
+            subscription = Subscription(self.home, prefixes or ("",))
             subscription.sync(self.client)
-        except ClientError as exc:
-            subscription.close()
+        except BaseException as exc:
+            if subscription is not None:
+                subscription.close()
             self._release(wakeup)
-            raise from_client_error(exc) from None
+            if isinstance(exc, ClientError):
+                raise from_client_error(exc) from None
+            raise
         if on_client_gone := req.env.get("procclaw.on_client_gone"):
             on_client_gone(wakeup.set)
         resp.content_type = "text/event-stream"
