@@ -10,9 +10,11 @@ import pytest
 from conftest import wait_until
 from http_helpers import EventStream, get
 
+from procclaw.api import events
 from procclaw.api.events import StreamBody
 from procclaw.api.wakeup import Wakeup
-from procclaw.client import Subscription
+from procclaw.client import Client, ClientError, Subscription
+from procclaw.home import Home
 
 JOBS = """\
 jobs:
@@ -175,3 +177,11 @@ def test_a_stream_ends_as_soon_as_its_wakeup_is_set(sandbox):
         assert next(chunks, None) is None
     finally:
         stream.close()
+
+
+def test_a_stream_that_cannot_open_gives_its_place_back(tmp_path):
+    home = Home(tmp_path)  # no daemon here: the subscription cannot be made live
+    streams = events.EventStream(Client(home, timeout=0.5), home, max_streams=1)
+    for _ in range(3):  # with the one place lost, the second try would be a 503
+        with pytest.raises(ClientError):
+            streams._open(())

@@ -55,41 +55,46 @@ class EventStream:
         types = set(_names(req, "type"))
         if problem := protocol.unknown_event_type(types):
             raise bad_request(problem)
+        prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
         try:
-            for job in jobs:
+            for job in jobs:  # one that is not there: its 404, with the closest name
                 self.client.call("status", {"job": job})
+            wakeup, subscription = self._open(prefixes)
         except ClientError as exc:
             raise from_client_error(exc) from None
-        prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
-        if not self._slots.acquire(blocking=False):
-            raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
-        try:
-            wakeup = Wakeup()
-        except BaseException:
-            self._slots.release()
-            raise
-        with self._lock:
-            if self._wakeups is not None:
-                self._wakeups.add(wakeup)
-            else:
-                wakeup.set()  # the gateway is stopping
-        subscription = None
-        try:
-            subscription = Subscription(self.home, prefixes or ("",))
-            subscription.sync(self.client)
-        except BaseException as exc:
-            if subscription is not None:
-                subscription.close()
-            self._release(wakeup)
-            if isinstance(exc, ClientError):
-                raise from_client_error(exc) from None
-            raise
         if on_client_gone := req.env.get("procclaw.on_client_gone"):
             on_client_gone(wakeup.set)
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
         resp.stream = StreamBody(subscription, types, wakeup, lambda: self._release(wakeup))
+
+    def _open(self, prefixes: tuple[str, ...]) -> tuple[Wakeup, Subscription]:
+        """A new stream's wakeup and live subscription, holding one of the places.
+
+        Whatever fails on the way gives back all it took, the place included.
+        """
+        if not self._slots.acquire(blocking=False):
+            raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
+        wakeup = subscription = None
+        try:
+            wakeup = Wakeup()
+            with self._lock:
+                if self._wakeups is not None:
+                    self._wakeups.add(wakeup)
+                else:
+                    wakeup.set()  # the gateway is stopping
+            subscription = Subscription(self.home, prefixes or ("",))
+            subscription.sync(self.client)
+            return wakeup, subscription
+        except BaseException:
+            if subscription is not None:
+                subscription.close()
+            if wakeup is not None:
+                self._release(wakeup)
+            else:
+                self._slots.release()
+            raise
 
     def close(self) -> None:
         """End every open stream now, and any opened from now on at once."""
