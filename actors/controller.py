@@ -192,7 +192,8 @@ class Controller(Actor):
         wanted = request.args.get("jobs")
         jobs = self.config.jobs
         if isinstance(wanted, list):
-            jobs = [job for job in jobs if job.id in set(wanted)]
+            wanted_ids = set(wanted)
+            jobs = [job for job in jobs if job.id in wanted_ids]
         if request.args.get("cached"):  # the last reports, asking no supervisor (health actor)
             summaries = [self.registry.summary(job) for job in jobs]
         else:

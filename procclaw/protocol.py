@@ -46,7 +46,7 @@ class ErrorCode:
 CONTROLLER_COMMANDS = frozenset(
     {
         "ping",  # liveness; answers {"pid": ...}
-        "list",  # jobs with their cached state
+        "list",  # jobs with their state; {cached: true} asks no supervisor, {jobs: [...]} narrows
         "status",  # one job in detail
         "start",
         "stop",
