@@ -9,13 +9,13 @@ thread only: the actor's state is never touched from a worker.
 from __future__ import annotations
 
 import logging
-import os
 import queue
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
-from actors.loop import EventLoop, close_quietly
+from actors.loop import EventLoop
+from procclaw.wakeup import Wakeup
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,8 @@ class BlockingCalls:
         self._loop = loop
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
         self._finished: queue.SimpleQueue[tuple[Done, Future]] = queue.SimpleQueue()
-        self._wake_r, self._wake_w = os.pipe2(os.O_NONBLOCK | os.O_CLOEXEC)
-        loop.add_reader(self._wake_r, self._drain)
+        self._wakeup = Wakeup()
+        loop.add_reader(self._wakeup.fileno(), self._drain)
 
     def submit(self, call: Callable[[], Any], done: Done) -> None:
         """Run `call()` on a worker; then `done(result, None)` or `done(None, error)`."""
@@ -37,19 +37,10 @@ class BlockingCalls:
 
     def _hand_back(self, done: Done, future: Future) -> None:
         self._finished.put((done, future))
-        try:
-            os.write(self._wake_w, b"!")
-        except BlockingIOError:
-            pass  # the pipe is full of wake-ups already: the loop will drain the queue
-        except OSError:
-            pass  # closed: the actor is shutting down and wants no more results
+        self._wakeup.set()  # a no-op once closed: the actor wants no more results
 
     def _drain(self) -> None:
-        try:
-            while os.read(self._wake_r, 4096):
-                pass
-        except BlockingIOError:
-            pass
+        self._wakeup.clear()
         while True:
             try:
                 done, future = self._finished.get_nowait()
@@ -64,6 +55,5 @@ class BlockingCalls:
     def close(self) -> None:
         """Stop taking calls; the ones running finish on their own (each is bounded)."""
         self._pool.shutdown(wait=False, cancel_futures=True)
-        self._loop.remove_reader(self._wake_r)
-        close_quietly(self._wake_r)
-        close_quietly(self._wake_w)
+        self._loop.remove_reader(self._wakeup.fileno())
+        self._wakeup.close()

@@ -12,9 +12,9 @@ from http_helpers import EventStream, get
 
 from procclaw.api import events
 from procclaw.api.events import StreamBody
-from procclaw.api.wakeup import Wakeup
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.home import Home
+from procclaw.wakeup import Wakeup
 
 JOBS = """\
 jobs:

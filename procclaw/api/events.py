@@ -33,9 +33,9 @@ import zmq
 
 from procclaw import protocol
 from procclaw.api.errors import api_error, bad_request, from_client_error
-from procclaw.api.wakeup import Wakeup
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.home import Home
+from procclaw.wakeup import Wakeup
 
 KEEPALIVE = 15.0
 _PROBES = protocol.probe_topic("")

@@ -1,8 +1,9 @@
-"""`Wakeup`: a flag that a zmq poller can wait on beside its sockets, set from any thread.
+"""`Wakeup`: a flag that a poller can wait on beside its sockets, set from any thread.
 
-An event stream waits on its bus subscription; when its client leaves, or the gateway
-stops, it must stop waiting at once rather than at its next keepalive, to give back its
-place and its worker thread. A pipe is what a poller can wait on.
+A worker thread tells an actor's event loop that it has a result (actors/blocking_calls.py);
+the gateway tells an event stream that its client left. A pipe is what a poller can
+wait on; the lock keeps a late `set()` from writing into a file that reused the number
+of a closed pipe.
 """
 
 from __future__ import annotations
@@ -27,6 +28,15 @@ class Wakeup:
             if not self._closed:
                 with contextlib.suppress(BlockingIOError):  # already set, and then some
                     os.write(self._write, b"!")
+
+    def clear(self) -> None:
+        """Unset it: read what the pipe holds (the loop's thread, before it looks for work)."""
+        with self._lock:
+            if self._closed:
+                return
+            with contextlib.suppress(BlockingIOError):
+                while os.read(self._read, 4096):
+                    pass
 
     def close(self) -> None:
         with self._lock:
