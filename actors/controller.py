@@ -34,6 +34,7 @@ from actors.job_control import JobControl
 from actors.job_health import JobHealth
 from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
+from actors.placement import Placement
 from actors.run_stats import runs_summary
 from actors.runtime import Actor, ActorContext
 from actors.schedule_book import ScheduleBook
@@ -59,7 +60,8 @@ class Controller(Actor):
         self.store = Store(self.home.db_file)
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store)
-        self.jobs = JobControl(self.home, self.registry, self.zmq)
+        self.placement = Placement(self.ctx.daemon_id)
+        self.jobs = JobControl(self.home, self.registry, self.zmq, self.placement)
         self.health = JobHealth()
         self.jobs.gate = DependencyGate(
             self.loop, self.registry, self.health, self.publish, self.jobs
@@ -182,6 +184,7 @@ class Controller(Actor):
         """Hand the applied config to the parts that start jobs in dependency order."""
         assert self.jobs.gate is not None
         self.jobs.config = self.jobs.gate.config = self.config
+        self.placement.configure(self.config)
 
     def _with_health(self, summary: dict[str, Any]) -> dict[str, Any]:
         health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))
@@ -244,15 +247,25 @@ class Controller(Actor):
         return results
 
     def _report(self, request: Request) -> dict[str, Any]:
-        if not isinstance(request.args.get("job"), str):
-            raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
+        """A batch of reports from a supervisor (or one verdict from the health actor),
+        recorded in one transaction before it is acknowledged."""
         if request.args.get("kind") == "health":
+            if not isinstance(request.args.get("job"), str):
+                raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
             self._record_health(request.args)
             return {}
-        self.registry.record(request.args)
-        assert self.jobs.gate is not None
-        self.jobs.gate.on_change(request.args["job"])
-        self.reloads.job_reported(request.args["job"], self.config)
+        reports = request.args.get("reports")
+        if not isinstance(reports, list) or not all(
+            isinstance(report, dict) and isinstance(report.get("job"), str) for report in reports
+        ):
+            raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
+        assert self.store is not None and self.jobs.gate is not None
+        with self.store.transaction():
+            for report in reports:
+                self.registry.record(report)
+        for job_id in dict.fromkeys(report["job"] for report in reports):
+            self.jobs.gate.on_change(job_id)
+            self.reloads.job_reported(job_id, self.config)
         return {}
 
     def _record_health(self, report: dict[str, Any]) -> None:

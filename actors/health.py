@@ -117,7 +117,7 @@ class HealthActor(Actor):
                 if job["id"] in self.watches and self.watches[job["id"]].run_id == job["run_id"]:
                     continue
                 started_at = time.time() - (job.get("uptime") or 0.0)
-                target = Target(job["id"], job["pid"], None, started_at)
+                target = Target(job["id"], job["pid"], None, started_at, job.get("supervisor"))
                 self._watch(job["run_id"], target, _SEEDED.get(job.get("health") or ""))
 
     def _on_events(self) -> None:
@@ -144,7 +144,9 @@ class HealthActor(Actor):
         if what == "running":
             data = event.data
             started_at = data.get("started_at") or time.time()
-            target = Target(job_id, data.get("pid"), data.get("job_start"), started_at)
+            target = Target(
+                job_id, data.get("pid"), data.get("job_start"), started_at, data.get("supervisor")
+            )
             self._watch(str(data.get("run_id")), target, None)
         elif what in _ENDED:
             self._unwatch(job_id)

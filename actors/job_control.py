@@ -1,15 +1,15 @@
 """How the controller starts, stops and restarts jobs, and re-adopts them at daemon start.
 
-A job at rest has no supervisor: starting it asks root for one. A live job's own
-supervisor takes its stop and restart commands. The controller never signals a job.
-A job with dependencies starts through the DependencyGate, which may make it wait;
-a waiting job has no supervisor yet, so the gate answers for it.
+A job at rest is held by no supervisor: starting it places it in one, through root
+(actors/placement.py says which). A live job's supervisor, named in its facts, takes
+its stop and restart commands. The controller never signals a job. A job with
+dependencies starts through the DependencyGate, which may make it wait; a waiting
+job is held by no supervisor yet, so the gate answers for it.
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
 import time
 from typing import Any
 
@@ -18,9 +18,10 @@ import zmq
 from actors.dependency_gate import DependencyGate
 from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
-from actors.supervisor import supervisor_name
+from actors.placement import Placement
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, JobConfig
+from procclaw.config.job_wire import job_to_wire
 from procclaw.dependency_graph import waiters
 from procclaw.home import Home
 from procclaw.protocol import CommandError, ErrorCode
@@ -37,8 +38,11 @@ QUIET_SUPERVISOR_PAUSE = 3.0
 
 
 class JobControl:
-    def __init__(self, home: Home, registry: JobRegistry, context: zmq.Context):
+    def __init__(
+        self, home: Home, registry: JobRegistry, context: zmq.Context, placement: Placement
+    ):
         self.registry = registry
+        self.placement = placement
         self._home = home
         self._quiet_until: dict[str, float] = {}
         self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
@@ -75,41 +79,33 @@ class JobControl:
         return JobState(self.current_facts(job_id)["state"])
 
     def current_facts(self, job_id: str) -> dict[str, Any]:
-        """The job's facts, from its supervisor when the cache says it has one.
+        """The job's facts, from its supervisor when the cache says one holds it.
 
         The cache trails the supervisor by one report: a client that just saw
         `job.<id>.stopped` on the bus must not be told the job is still stopping. A
-        supervisor leaves only once all its reports are in, so when its socket is
-        gone the cache is current.
+        supervisor lets a job go only once all its reports are in, so when it no
+        longer holds the job the cache is current.
         """
         cached = self.registry.facts(job_id)
-        if cached["state"] not in LIVE_STATES:
+        supervisor = cached.get("supervisor")
+        if cached["state"] not in LIVE_STATES or not isinstance(supervisor, str):
             return cached
-        if not self._home.socket_file(supervisor_name(job_id)).exists():
+        if not self._home.socket_file(supervisor).exists():
             return cached  # not bound yet (just asked for), or gone with all its reports in
-        if time.monotonic() < self._quiet_until.get(job_id, 0.0):
+        if time.monotonic() < self._quiet_until.get(supervisor, 0.0):
             return cached
         try:
             return self._client.call_endpoint(
-                supervisor_name(job_id), "state", timeout=STATE_TIMEOUT
+                supervisor, "state", {"job": job_id}, timeout=STATE_TIMEOUT
             )
-        except ClientError:
-            self._quiet_until[job_id] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
+        except ClientError as exc:
+            if exc.code != ErrorCode.CONFLICT:  # not held there any more: the cache is right
+                self._quiet_until[supervisor] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
             return cached
 
     def summaries(self, jobs: tuple[JobConfig, ...]) -> list[dict[str, Any]]:
-        """What `list` shows: live jobs' facts from all their supervisors at once."""
-        asked = [
-            supervisor_name(job.id)
-            for job in jobs
-            if self.registry.is_live(job.id)
-            and self._home.socket_file(supervisor_name(job.id)).exists()
-            and time.monotonic() >= self._quiet_until.get(job.id, 0.0)
-        ]
-        answers = self._client.ask_all(asked, "state", STATE_TIMEOUT) if asked else {}
-        for name in set(asked) - set(answers):
-            self._quiet_until[name.removeprefix("job-")] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
-        return [self.registry.summary(job, answers.get(supervisor_name(job.id))) for job in jobs]
+        """What `list` shows: the facts the supervisors last reported, asking none."""
+        return [self.registry.summary(job) for job in jobs]
 
     def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
         state = self._current_state(job.id)
@@ -135,16 +131,26 @@ class JobControl:
                     "state": self.registry.state(job.id).value,
                     "note": "not running",
                 }
-        names = [supervisor_name(job_id) for job_id in live]
-        answers = self._client.ask_all(names, "stop", SUPERVISOR_TIMEOUT, {"force": force})
-        for job_id, name in zip(live, names, strict=True):
-            answer = answers.get(name)
-            if answer is None:
-                results[job_id] = {"error": f"the supervisor of '{job_id}' is not answering"}
-            elif JobState(answer["state"]) not in LIVE_STATES:  # it had just finished
-                results[job_id] = {"state": answer["state"], "note": "not running"}
-            else:
-                results[job_id] = answer
+        by_supervisor: dict[str, list[str]] = {}
+        for job_id in live:
+            supervisor = str(self.registry.facts(job_id).get("supervisor"))
+            by_supervisor.setdefault(supervisor, []).append(job_id)
+        for supervisor, job_ids in by_supervisor.items():
+            try:
+                answers = self._client.call_endpoint(
+                    supervisor, "stop", {"jobs": job_ids, "force": force}, SUPERVISOR_TIMEOUT
+                )
+            except ClientError as exc:
+                for job_id in job_ids:
+                    results[job_id] = {"error": f"the supervisor of '{job_id}' {exc.message}"}
+                continue
+            for job_id in job_ids:
+                answer = answers.get(job_id)
+                if answer is None or JobState(answer["state"]) not in LIVE_STATES:
+                    state = answer["state"] if answer else self.registry.state(job_id).value
+                    results[job_id] = {"state": state, "note": "not running"}
+                else:
+                    results[job_id] = answer
         return results
 
     def restart(self, job: JobConfig) -> dict[str, Any]:
@@ -170,25 +176,33 @@ class JobControl:
         self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
     ) -> None:
         generation = facts.get("generation", 0) + 1
-        args = {
+        supervisor = self.placement.supervisor_for(job)
+        placement = {
             "job": job.id,
-            # Root stops these jobs' supervisors before this one's at daemon stop.
-            "stop_after": [supervisor_name(waiter) for waiter in waiters(self.config, job.id)],
-            "job_config": pickle.dumps(job),
-            "restarts": facts.get("restarts", 0),
-            "last_exit": facts.get("last_exit"),
-            "generation": generation,
-            "resume": {**resume, "generation": generation} if resume else {},
+            "supervisor": supervisor,
+            "isolated": job.isolate,
+            "config": job_to_wire(job),
+            "args": {
+                # Root stops these jobs before this one at daemon stop.
+                "stop_after": waiters(self.config, job.id),
+                "restarts": facts.get("restarts", 0),
+                "last_exit": facts.get("last_exit"),
+                "generation": generation,
+                "resume": {**resume, "generation": generation} if resume else {},
+            },
         }
         try:
-            self._client.call_endpoint("daemon", "supervise", args)
+            self._client.call_endpoint("daemon", "supervise", {"placements": [placement]})
         except ClientError as exc:
             raise CommandError(ErrorCode.UNAVAILABLE, f"cannot start '{job.id}': {exc}") from None
-        self.registry.hand_over(job.id, {**facts, "generation": generation})
+        self.registry.hand_over(
+            job.id, {**facts, "generation": generation, "supervisor": supervisor}
+        )
 
     def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
+        supervisor = str(self.registry.facts(job_id).get("supervisor"))
         try:
-            return self._client.call_endpoint(supervisor_name(job_id), cmd, args)
+            return self._client.call_endpoint(supervisor, cmd, {**(args or {}), "job": job_id})
         except ClientError as exc:
             if exc.code in (ErrorCode.CONFLICT, ErrorCode.BAD_REQUEST):
                 raise CommandError(exc.code, exc.message) from None
@@ -218,7 +232,7 @@ class JobControl:
                     self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
                     continue
                 log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
-                self._supervise(job, facts, resume=_resume_facts(facts))
+                self._supervise(job, facts, resume=facts)
             else:
                 self.registry.mark(job_id, JobState.STOPPED, "lost while the daemon was down")
         for job in config.jobs:
@@ -231,16 +245,3 @@ class JobControl:
 
 def _alive(pid: Any, start_time: Any) -> bool:
     return isinstance(pid, int) and isinstance(start_time, str) and is_same_process(pid, start_time)
-
-
-def _resume_facts(facts: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "job_pid": facts["pid"],
-        "job_start": facts["job_start"],
-        "run_id": facts.get("run_id"),
-        "started_at": facts.get("started_at"),
-        "state": facts["state"],
-        "restarts": facts.get("restarts", 0),
-        "attempt": facts.get("attempt", 0),
-        "last_exit": facts.get("last_exit"),
-    }

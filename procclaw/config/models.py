@@ -44,9 +44,13 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class DaemonSettings(_Model):
+    """Where the API listens, how much the daemon logs, and how many supervisors hold
+    the jobs (`supervisors`; None: one per CPU core, at least two)."""
+
     host: str = "127.0.0.1"
     port: int = 9876
     log_level: str = "INFO"
+    supervisors: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +234,8 @@ class JobConfig(_Model):
     `ready: notify` means the job says READY=1 on NOTIFY_SOCKET once it is ready;
     `on_dependency_failure: stop` stops it when a job it depends on fails.
     `catchup` says what a scheduled job does about runs missed while the daemon was down;
-    `max_runtime` (seconds) stops a run that goes on longer.
+    `max_runtime` (seconds) stops a run that goes on longer. `isolate` gives the job a
+    supervisor of its own instead of a place in the shared pool.
     """
 
     id: str
@@ -254,6 +259,7 @@ class JobConfig(_Model):
     enabled: bool = True
     ready: str | None = None
     on_dependency_failure: str = "keep_running"
+    isolate: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
