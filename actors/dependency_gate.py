@@ -20,6 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from actors.command_server import log_failure
 from actors.job_health import READINESS_CHECKS, JobHealth
 from actors.job_registry import JobRegistry
 from actors.loop import EventLoop, Timer
@@ -27,7 +28,7 @@ from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.dependency_graph import COMPLETED, Requirement, requirements, waiters
 from procclaw.protocol import CommandError
-from procclaw.states import LIVE_STATES, JobState
+from procclaw.states import JobState
 
 if TYPE_CHECKING:
     from actors.job_control import JobControl
@@ -107,7 +108,9 @@ class DependencyGate:
             ):
                 log.info("job %s: stopping, its dependency %s failed", waiter_id, job_id)
                 try:
-                    self._jobs.stop(waiter, force=False)
+                    log_failure(
+                        self._jobs.stop(waiter, force=False), f"job {waiter_id} not stopped"
+                    )
                 except CommandError as exc:
                     log.error("job %s not stopped: %s", waiter_id, exc.message)
 
@@ -157,9 +160,7 @@ class DependencyGate:
     def _bring_up(self, job_id: str) -> None:
         """Start a job that another needs, unless it is on its way already."""
         job = self.config.job(job_id)
-        # Its supervisor's word, not the cache: a job that just stopped may not have
-        # been reported yet, and would never be started.
-        if job is None or self._jobs.current_facts(job_id)["state"] in LIVE_STATES:
+        if job is None or self._registry.is_live(job_id):
             return
         try:
             self._jobs.start(job)

@@ -68,7 +68,9 @@ class HealthActor(Actor):
 
     def setup(self) -> None:
         self.calls = BlockingCalls(self.loop, CHECK_THREADS, "check")
-        self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
+        self.reports = ReportQueue(
+            self.zmq, self.loop, self.home.endpoint("controller"), self.publish
+        )
         self._events = self.zmq.socket(zmq.SUB)
         self._events.setsockopt(zmq.LINGER, 0)
         topics = ("job.", protocol.CONFIG_RELOADED, protocol.actor_topic("controller", "up"))
@@ -200,8 +202,9 @@ class HealthActor(Actor):
     def _report(self, watch: Watch) -> None:
         data = _verdict(watch)
         log.info("job %s: %s", data["job"], _describe(data))
-        self.publish(protocol.job_topic(watch.target.job, "health"), data)
-        self.reports.send({"kind": "health", **data})
+        # Published once the controller has it: `status` then shows the new health.
+        topic = protocol.job_topic(watch.target.job, "health")
+        self.reports.send({"kind": "health", **data}, [(topic, data)])
 
     def _report_all(self) -> None:
         """A new controller knows no verdict: it hears each one again."""

@@ -69,8 +69,8 @@ class SupervisionHost:
     reaper: ChildReaper
     supervisor: str  # the holder's actor name
     sup_start: str  # and its process start time: with its pid, who holds the job
-    publish: Callable[[str, dict[str, Any]], None]
-    report: Callable[[dict[str, Any]], None]  # to the controller, acknowledged
+    # To the controller, acknowledged; then the events that announce it are published.
+    report: Callable[[dict[str, Any], list[tuple[str, dict[str, Any]]]], None]
     tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
     finished: Callable[[str], None]  # at rest: let it go once its reports are in
 
@@ -135,7 +135,7 @@ class JobSupervision:
         self.notices.listen(
             self.host.loop,
             running=lambda: self.process is not None,
-            on_ready=lambda: self.host.publish(self._topic("ready"), self.facts()),
+            on_ready=lambda: self._report_facts(event="ready"),
             on_change=self._report_facts,
         )
         resume = self._resume
@@ -150,8 +150,9 @@ class JobSupervision:
         elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
             # It ended while our predecessor was recording it: record it again, then go.
             if self._last_run is not None:
-                self.host.report({"kind": "run", **self._last_run})
-            self._take_over_state(state)
+                self.host.report({"kind": "run", **self._last_run}, [])
+            # Its event may have died with our predecessor, unpublished: say it again.
+            self._take_over_state(state, announce=True)
             self._finish()
         else:
             self._start()
@@ -196,19 +197,20 @@ class JobSupervision:
         self.state = new
         facts = {**self.facts(), **extra}
         self.host.tell_root(self.job.id)  # a replacement must know this state, not the last
-        self.host.publish(self._topic(new.value), facts)
-        self.host.report({"kind": "state", **facts})
+        self.host.report({"kind": "state", **facts}, [(self._topic(new.value), facts)])
 
-    def _take_over_state(self, state: JobState) -> None:
-        """Start as a dead predecessor left off: its events were published already,
-        so only the controller hears it again (reports are idempotent)."""
+    def _take_over_state(self, state: JobState, announce: bool = False) -> None:
+        """Start as a dead predecessor left off: only the controller hears it again
+        (reports are idempotent), and, if `announce`, the bus."""
         self.state = state
-        self._report_facts()
+        self._report_facts(event=state.value if announce else None)
 
-    def _report_facts(self) -> None:
-        """Tell root and the controller our facts, the state unchanged."""
+    def _report_facts(self, event: str | None = None) -> None:
+        """Tell root and the controller our facts, the state unchanged (then `event`)."""
         self.host.tell_root(self.job.id)
-        self.host.report({"kind": "state", **self.facts()})
+        facts = self.facts()
+        events = [(self._topic(event), facts)] if event else []
+        self.host.report({"kind": "state", **facts}, events)
 
     def facts(self) -> dict[str, Any]:
         return {
@@ -279,10 +281,7 @@ class JobSupervision:
         text = text or "exit status unknown (the job ended while unsupervised)"
         self.last_exit = text
         uptime = ended - process.started_at
-        self.host.publish(
-            self._topic("exited"),
-            {**self.facts(), "exit_code": code, "signal": signame, "uptime": uptime},
-        )
+        exited = {**self.facts(), "exit_code": code, "signal": signame, "uptime": uptime}
         # The run is on record before the state that follows it, so whoever sees the
         # job `completed` or `failed` also finds the run that got it there.
         result = self.after_exit.run_result(self.state == JobState.STOPPING, code)
@@ -296,7 +295,7 @@ class JobSupervision:
             "result": result,
             "output": self.secrets.mask_lines(self.output.last_lines()),
         }
-        self.host.report({"kind": "run", **self._last_run})
+        self.host.report({"kind": "run", **self._last_run}, [(self._topic("exited"), exited)])
         self._next_after_exit(code, uptime, text)
         # The search for stragglers reads every process's environment, so it waits
         # until any restart is under way.

@@ -62,7 +62,9 @@ class Supervisor(Actor):
         os.set_inheritable(self._channel.fileno(), False)
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)
-        self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
+        self.reports = ReportQueue(
+            self.zmq, self.loop, self.home.endpoint("controller"), self.publish
+        )
         self.reports.on_delivered = self._let_go_finished
         self.host = SupervisionHost(
             loop=self.loop,
@@ -71,7 +73,6 @@ class Supervisor(Actor):
             reaper=self.reaper,
             supervisor=self.name,
             sup_start=self._sup_start,
-            publish=self.publish,
             report=self.reports.send,
             tell_root=self._tell_root_about,
             finished=self._finished,

@@ -48,6 +48,9 @@ class SupervisorPool:
             jobs = self.held.setdefault(name, {})
             config, args = placement["config"], placement.get("args") or {}
             held = jobs.get(job)
+            if held is not None and held.args.get("generation") == args.get("generation"):
+                placed.append(job)  # sent again by a controller that had no answer
+                continue
             if held is not None and held.fds:
                 # Its last run is being let go there: the same pipes serve the next.
                 held.config, held.args, held.facts = config, args, {}
