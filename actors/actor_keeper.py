@@ -20,6 +20,8 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import zmq
+
 from actors.actor_table import ActorSlot, SlotState
 from actors.loop import EventLoop, close_quietly
 from actors.runtime import HEARTBEAT_INTERVAL
@@ -50,8 +52,10 @@ class ActorKeeper:
         log_level: str,
         lifeline_fd: int,
         publish: Publish,
+        context: zmq.Context,
     ):
         self.loop = loop
+        self.zmq = context
         self.home = home
         self.daemon_id = daemon_id
         self.log_level = log_level

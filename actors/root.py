@@ -62,7 +62,7 @@ class Root:
         self.bus = Bus(self.zmq, self.loop, home)
         daemon_id = f"{os.getpid()}-{time.time_ns()}"
         self.actors = ActorKeeper(
-            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish
+            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish, self.zmq
         )
         self.actors.on_up = self._notify_ready_if_all_up
         self.actors.on_gone = self._continue_stopping

@@ -9,13 +9,15 @@ and every report about it is acknowledged; then it lets the job go.
 
 Binds ROUTER `run/<name>.sock` and answers SUPERVISOR_COMMANDS, each naming its `job`
 (`stop` may name several: `jobs`): `state`, `start`, `stop {force}`, `restart`,
-`unhealthy {reason}`, `queue`. Publishes the jobs' events; reports their facts and
-runs to the controller, batched (actors/report_queue.py). Every change of a job's facts
-reaches root at once, so that if this supervisor dies, its replacement gets every job
-back and adopts the running ones by pid and start time: none is restarted, and no
-line of output is lost. If root dies, it carries on alone and the next daemon adopts
-it. On SIGTERM, or a `stop` on its channel at daemon stop, it stops its jobs
-gracefully, keeps them down, and exits once all are at rest and reported.
+`unhealthy {reason}`, `queue`, and from root `retire {jobs}` (stop for good).
+Reports its jobs' facts and runs to the controller, batched (actors/report_queue.py),
+and publishes each job's events once the report behind them is on record. Every
+change of a job's facts reaches root at once, so that if this supervisor dies, its
+replacement gets every job back and adopts the running ones by pid and start time:
+none is restarted, and no line of output is lost. If root dies, it carries on alone
+and the next daemon adopts it. On SIGTERM, or a `stop` on its channel at daemon stop,
+it stops its jobs gracefully, keeps them down, and exits once all are at rest and
+reported.
 """
 
 from __future__ import annotations
@@ -80,12 +82,13 @@ class Supervisor(Actor):
         self.serve(
             self.home.endpoint(self.name),
             {
-                "state": self._for_job(JobSupervision.state_command),
+                "state": self._for_job(JobSupervision.state_command, at_rest_too=True),
                 "start": self._for_job(JobSupervision.start_command),
                 "stop": self._stop_command,
                 "restart": self._for_job(JobSupervision.restart_command),
                 "unhealthy": self._for_job(JobSupervision.unhealthy_command),
                 "queue": self._for_job(JobSupervision.queue_command),
+                "retire": self._retire_command,
             },
             protocol.SUPERVISOR_COMMANDS,
         )
@@ -125,9 +128,7 @@ class Supervisor(Actor):
             if message.get("cmd") == "take" and len(fds) == supervisor_channel.PIPE_FDS:
                 self._take(message, JobPipes(*fds))
             elif message.get("cmd") == "stop":
-                for job_id in message.get("jobs") or ():
-                    if job_id in self.jobs:
-                        self.jobs[job_id].shut_down()
+                self._retire(message.get("jobs"))
             else:
                 log.error("%s: malformed message from root: %r", self.name, message.get("cmd"))
                 for fd in fds:
@@ -191,15 +192,27 @@ class Supervisor(Actor):
 
     # ---- commands ----------------------------------------------------------------------
 
-    def _held(self, request: Request) -> JobSupervision:
+    def _retire_command(self, request: Request) -> dict[str, Any]:
+        """From root at daemon stop, when it has no channel to us (we were adopted)."""
+        self._retire(request.args.get("jobs"))
+        return {}
+
+    def _retire(self, job_ids: Any) -> None:
+        """Stop these jobs for good: the daemon is stopping."""
+        for job_id in job_ids if isinstance(job_ids, list) else ():
+            held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+            if held is not None:
+                held.shut_down()
+
+    def _held(self, request: Request, at_rest_too: bool = False) -> JobSupervision:
         job_id = request.args.get("job")
         held = self.jobs.get(job_id) if isinstance(job_id, str) else None
-        if held is None or held.done:
+        if held is None or (held.done and not at_rest_too):
             raise CommandError(ErrorCode.CONFLICT, f"job '{job_id}' is not running")
         return held
 
-    def _for_job(self, command):
-        return lambda request: command(self._held(request), request.args)
+    def _for_job(self, command, at_rest_too: bool = False):
+        return lambda request: command(self._held(request, at_rest_too), request.args)
 
     def _stop_command(self, request: Request) -> Any:
         """`stop {job}`, or `stop {jobs: [...]}`: many jobs in one request, each answered."""

@@ -15,6 +15,7 @@ import logging
 import socket
 from typing import TYPE_CHECKING, Any
 
+from actors.async_calls import AsyncCalls
 from actors.held_jobs import HeldJob
 from actors.supervisor_channel import ChannelSender, channel_pair, stop_message
 from procclaw.stop_order import next_to_stop
@@ -33,6 +34,7 @@ class SupervisorPool:
         self._senders: dict[str, ChannelSender] = {}
         self._their_ends: dict[str, socket.socket] = {}  # until the zygote has forked
         self._ordered: set[str] = set()  # jobs told to stop at daemon stop
+        self._calls = AsyncCalls(keeper.zmq, keeper.loop, keeper.home)
 
     # ---- placing jobs ------------------------------------------------------------------
 
@@ -144,7 +146,11 @@ class SupervisorPool:
         if theirs is not None:
             theirs.close()
 
+    def _not_retired(self, _code: str, message: str) -> None:
+        log.error("an adopted supervisor did not take its stop orders: %s", message)
+
     def close(self) -> None:
+        self._calls.close()
         for name in list(self.held):
             self._close_channel(name)
             for held in self.held.pop(name).values():
@@ -169,18 +175,14 @@ class SupervisorPool:
         for job in now:
             by_supervisor.setdefault(live_jobs[job], []).append(job)
         for name, jobs in by_supervisor.items():
+            self._ordered.update(jobs)
             sender = self._senders.get(name)
             if sender is not None:
                 sender.send(stop_message(jobs))
-                self._ordered.update(jobs)
-                continue
-            # Adopted from the daemon before: no channel, so it stops all its jobs on
-            # SIGTERM, once every one of them is free to stop.
-            its_live = {job for job, holder in live_jobs.items() if holder == name}
-            slot = self._keeper.slots.get(name)
-            if slot is not None and its_live <= set(now) | self._ordered:
-                self._ordered.update(its_live)
-                self._keeper.terminate(slot)
+            else:  # adopted from the daemon before us: no channel, but its socket
+                self._calls.call(
+                    name, "retire", {"jobs": jobs}, lambda _r: None, self._not_retired, 5.0
+                )
         for name, slot in list(self._keeper.slots.items()):
             if slot.kind == "supervisor" and name not in live_jobs.values():
                 self._keeper.terminate(slot)

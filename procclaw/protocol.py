@@ -83,6 +83,7 @@ SUPERVISOR_COMMANDS = frozenset(
         "restart",
         "unhealthy",
         "queue",  # run once more after this run
+        "retire",  # from root at daemon stop: stop these jobs for good
     }
 )
 # The alerter: `status` answers its counts (sent, failed, folded; per channel) and the
