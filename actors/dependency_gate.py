@@ -26,7 +26,7 @@ from actors.job_registry import JobRegistry
 from actors.loop import EventLoop, Timer
 from procclaw import protocol
 from procclaw.config import Config, JobConfig
-from procclaw.dependency_graph import COMPLETED, Requirement, requirements, waiters
+from procclaw.dependency_graph import COMPLETED, DependencyGraph, Requirement
 from procclaw.protocol import CommandError
 from procclaw.states import JobState
 
@@ -48,8 +48,7 @@ class DependencyGate:
         jobs: JobControl,
     ):
         self._config = Config()
-        self._requirements: dict[str, list[Requirement]] = {}
-        self._waiters: dict[str, list[str]] = {}
+        self.graph = DependencyGraph(self._config)
         self._loop = loop
         self._registry = registry
         self._health = health
@@ -64,8 +63,7 @@ class DependencyGate:
     @config.setter
     def config(self, config: Config) -> None:
         self._config = config
-        self._requirements = {job.id: requirements(config, job.id) for job in config.jobs}
-        self._waiters = {job.id: waiters(config, job.id) for job in config.jobs}
+        self.graph = DependencyGraph(config)
 
     # ---- asked by the controller -------------------------------------------------------
 
@@ -95,7 +93,7 @@ class DependencyGate:
 
     def on_change(self, job_id: str) -> None:
         """A job's state, readiness or health changed: whoever waits on it may go on."""
-        for waiter_id in self._waiters.get(job_id, ()):
+        for waiter_id in self.graph.waiters(job_id):
             waiter = self.config.job(waiter_id)
             if waiter is None:
                 continue
@@ -141,7 +139,7 @@ class DependencyGate:
         self._wait(job, unmet, since)
 
     def _unmet(self, job_id: str) -> list[Requirement]:
-        return [req for req in self._requirements.get(job_id, ()) if not self._holds(req)]
+        return [req for req in self.graph.requirements(job_id) if not self._holds(req)]
 
     def _holds(self, requirement: Requirement) -> bool:
         facts = self._registry.facts(requirement.target)

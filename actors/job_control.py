@@ -28,7 +28,6 @@ from actors.placement import Placement
 from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.config.job_wire import job_to_wire
-from procclaw.dependency_graph import waiters
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.states import LIVE_STATES, JobState
 
@@ -193,7 +192,7 @@ class JobControl:
             "config": job_to_wire(job),
             "args": {
                 # Root stops these jobs before this one at daemon stop.
-                "stop_after": waiters(self.config, job.id),
+                "stop_after": self.gate.graph.waiters(job.id) if self.gate else [],
                 "restarts": facts.get("restarts", 0),
                 "last_exit": facts.get("last_exit"),
                 "generation": generation,

@@ -102,13 +102,12 @@ class SupervisorPool:
             self._order_stops()
 
     def on_facts(self, slot: ActorSlot, facts: dict[str, Any]) -> None:
-        """A supervisor's word on its jobs: all of them, or (`partial`) those changed."""
+        """A supervisor's word on its jobs: all of them, or (`partial`) those changed,
+        and those it let go (`gone`: job -> generation)."""
         jobs = self.held.setdefault(slot.name, {})
         reported = facts.get("jobs") or {}
-        if not facts.get("partial"):
-            for job in set(jobs) - set(reported):
-                if jobs[job].facts:  # it had spoken of it: let go since
-                    jobs.pop(job).close()
+        # Only `gone` lets a job go: a job missing from a full report may be one handed
+        # over that the supervisor has not read yet.
         for job, job_facts in reported.items():
             held = jobs.get(job)
             if held is None:  # an orphan's job, told to a root that never placed it

@@ -31,7 +31,11 @@ class _Model:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {item.name: _plain(getattr(self, item.name)) for item in fields(self)}
+        return {
+            item.name: _plain(getattr(self, item.name))
+            for item in fields(self)
+            if not item.name.startswith("_")  # derived, not configured
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -277,9 +281,14 @@ class Config(_Model):
 
     settings: Settings = field(default_factory=Settings)
     jobs: tuple[JobConfig, ...] = ()
+    # Jobs by id, so that finding one costs the same with a thousand jobs as with one.
+    _by_id: dict[str, JobConfig] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {job.id: job for job in self.jobs})
 
     def job(self, job_id: str) -> JobConfig | None:
-        return next((job for job in self.jobs if job.id == job_id), None)
+        return self._by_id.get(job_id)
 
     @property
     def job_ids(self) -> tuple[str, ...]:
