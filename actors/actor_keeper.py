@@ -4,8 +4,10 @@ It tracks every actor in an ActorSlot, from spawn request to exit: matches the z
 replies, `hello` and `heartbeat` messages and SIGCHLD exits to slots by pid (in
 whatever order they arrive), restarts a dead actor with backoff, kills one that went
 quiet, and keeps the exit statuses of orphaned jobs that re-parented to root until
-their supervisor asks. A supervisor left by a daemon that died is adopted when its
-heartbeat arrives and watched through a pidfd, since root is not its parent.
+their supervisor asks. What supervisors hold is the pool's (actors/supervisor_pool.py):
+a dead supervisor whose jobs are alive is replaced at once, with no backoff, since
+its jobs' output waits for it. A supervisor left by a daemon that died is adopted when
+its heartbeat arrives and watched through a pidfd, since root is not its parent.
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import zmq
+
 from actors.actor_table import ActorSlot, SlotState
 from actors.loop import EventLoop, close_quietly
 from actors.runtime import HEARTBEAT_INTERVAL
+from actors.supervisor_pool import SupervisorPool
 from actors.zygote_link import ZygoteLink
 from procclaw import protocol
 from procclaw.exit_status import describe_status
@@ -47,8 +52,10 @@ class ActorKeeper:
         log_level: str,
         lifeline_fd: int,
         publish: Publish,
+        context: zmq.Context,
     ):
         self.loop = loop
+        self.zmq = context
         self.home = home
         self.daemon_id = daemon_id
         self.log_level = log_level
@@ -60,6 +67,7 @@ class ActorKeeper:
         self._early_hellos: set[int] = set()
         self._zygote_restarts = 0
         self.zygote = ZygoteLink(loop, lifeline_fd, self._on_spawned)
+        self.pool = SupervisorPool(self)
         self.stopping = False
         # Set by root: called when an actor is up, and when one is gone while stopping.
         self.on_up: Callable[[ActorSlot], None] = lambda _slot: None
@@ -72,27 +80,11 @@ class ActorKeeper:
 
     # ---- spawning ----------------------------------------------------------------------
 
-    def add(
-        self, name: str, kind: str, args: dict[str, Any] | None = None, fds: tuple[int, ...] = ()
-    ) -> ActorSlot:
-        slot = ActorSlot(name=name, kind=kind, args=args or {}, fds=fds)
+    def add(self, name: str, kind: str, args: dict[str, Any] | None = None) -> ActorSlot:
+        slot = ActorSlot(name=name, kind=kind, args=args or {})
         self.slots[name] = slot
         self._spawn(slot)
         return slot
-
-    def add_supervisor(self, job_id: str, args: dict[str, Any]) -> dict[str, Any]:
-        """A supervisor for a job, with fresh output pipes that root keeps a copy of."""
-        name = f"job-{job_id}"
-        existing = self.slots.get(name)
-        if existing is not None:
-            # The controller only asks for a job at rest: this supervisor is finishing
-            # (its last reports are in); the new one starts the moment it has exited.
-            existing.queued = args
-            return {"name": name, "queued": True}
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        self.add(name, "supervisor", args, (out_r, out_w, err_r, err_w))
-        return {"name": name}
 
     def _spawn(self, slot: ActorSlot) -> None:
         slot.state = SlotState.SPAWNING
@@ -108,7 +100,8 @@ class ActorKeeper:
             "log_level": self.log_level,
             "args": slot.args,
         }
-        self.zygote.spawn(spec, slot.fds)
+        fds = self.pool.channel_for(slot) if slot.kind == "supervisor" else ()
+        self.zygote.spawn(spec, fds)
 
     def _on_spawned(self, reply: dict[str, Any]) -> None:
         name = str(reply.get("token", "")).partition("/")[0]
@@ -121,6 +114,8 @@ class ActorKeeper:
             log.error("could not start actor %s: %s", name, reply["error"])
             self._schedule_restart(slot)
             return
+        if slot.kind == "supervisor":
+            self.pool.forked(slot)
         pid = int(reply["pid"])
         slot.pid = pid
         slot.state = SlotState.STARTING
@@ -155,14 +150,10 @@ class ActorKeeper:
         slot.last_seen = time.monotonic()
         facts = message.get("facts")
         if isinstance(facts, dict):
-            if "job_config" in facts:  # an orphan's: all a new root needs to replace it
-                slot.args = {
-                    **slot.args,
-                    "job_config": facts.pop("job_config"),
-                    # Whose supervisors stop before this one at daemon stop.
-                    "stop_after": facts.pop("stop_after", []),
-                }
-            slot.facts = facts
+            if slot.kind == "supervisor":
+                self.pool.on_facts(slot, facts)
+            else:
+                slot.facts = facts
         if what == "bye":
             slot.said_bye = True
         if what == "hello" and slot.state == SlotState.STARTING:
@@ -179,7 +170,7 @@ class ActorKeeper:
             # answering left it, and we asked again. The one we know of stays.
             log.warning("killing a duplicate of actor %s (pid %d)", name, pid)
             _kill(pid, signal.SIGKILL)
-        elif what == "heartbeat" and name.startswith("job-"):
+        elif what == "heartbeat" and message.get("kind") == "supervisor":
             self._adopt_orphan(name, pid, message)
 
     def _up(self, slot: ActorSlot) -> None:
@@ -204,7 +195,7 @@ class ActorKeeper:
         slot.up_since = time.time()
         self.slots[name] = slot
         self._by_pid[pid] = slot
-        self.on_message(message)  # its facts, and its config for a replacement
+        self.on_message(message)  # its jobs' facts, and their config for a replacement
         # Not our child: init reaps it, and its exit status is not ours to know. Only
         # its `bye` tells a finished supervisor from a crashed one.
         self.loop.add_reader(pidfd, lambda: self._exited(slot, 0 if slot.said_bye else None))
@@ -248,48 +239,45 @@ class ActorKeeper:
         how = describe_status(status)[2] if status is not None else "exit status unknown"
         self.publish(protocol.actor_topic(slot.name, "down"), {**_facts(slot), "status": how})
         slot.pid = None
-        finished = slot.kind == "supervisor" and status == 0  # its job is at rest
-        if self.stopping and not finished and self._job_left_running(slot):
+        if slot.kind == "supervisor":
+            self._supervisor_exited(slot, status, how)
+            return
+        if self.stopping:
+            log.info("actor %s stopped (%s)", slot.name, how)
+            self._forget(slot)
+            self.on_gone()
+            return
+        log.warning("actor %s died (%s)", slot.name, how)
+        self._schedule_restart(slot)
+
+    def _supervisor_exited(self, slot: ActorSlot, status: int | None, how: str) -> None:
+        """Replace a supervisor whose jobs live on at once: their output waits for it."""
+        replaceable = slot.stop_replacements < MAX_STOP_REPLACEMENTS
+        if self.stopping and self.pool.left_running(slot) and replaceable:
             # Only a supervisor stops a job gracefully: a replacement finishes the stop.
-            log.warning("actor %s died while stopping its job; replacing it", slot.name)
+            log.warning("actor %s died while stopping its jobs; replacing it", slot.name)
             slot.stop_replacements += 1
-            slot.args = {**slot.args, "resume": slot.facts}
             self._spawn(slot)
             return
+        # At rest with nothing held: its last job let go (an isolated one), or it was empty.
+        finished = not self.pool.can_replace(slot) and (status == 0 or slot.args.get("isolated"))
         if self.stopping or finished:
             log.info("actor %s stopped (%s)", slot.name, how)
             self._forget(slot)
             if self.stopping:
                 self.on_gone()
-            elif slot.queued is not None:
-                self.add_supervisor(slot.name.removeprefix("job-"), slot.queued)
             return
         log.warning("actor %s died (%s)", slot.name, how)
-        if slot.kind == "supervisor" and not slot.fds:
-            if "job_config" not in slot.args:
-                self._forget(slot)  # an orphan that never told us enough to replace it
-                return
-            out_r, out_w = os.pipe()
-            err_r, err_w = os.pipe()
-            slot.fds = (out_r, out_w, err_r, err_w)
-        if slot.kind == "supervisor":
-            # The replacement carries on from the last state it told us: it adopts a job
-            # still running rather than starting another, and never reruns a finished one.
-            slot.args = {**slot.args, "resume": slot.facts}
-        self._schedule_restart(slot)
-
-    def _job_left_running(self, slot: ActorSlot) -> bool:
-        return (
-            slot.kind == "supervisor"
-            and bool(slot.facts.get("job_pid"))
-            and ("job_config" in slot.args)
-            and slot.stop_replacements < MAX_STOP_REPLACEMENTS
-        )
+        if self.pool.left_running(slot):
+            slot.restarts += 1
+            self._spawn(slot)  # no backoff: its jobs' output waits in their pipes
+        else:
+            self._schedule_restart(slot)
 
     def _forget(self, slot: ActorSlot) -> None:
         del self.slots[slot.name]
-        for fd in slot.fds:
-            close_quietly(fd)
+        if slot.kind == "supervisor":
+            self.pool.forget(slot)
 
     def _schedule_restart(self, slot: ActorSlot) -> None:
         delay = slot.restart_delay()

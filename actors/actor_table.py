@@ -36,7 +36,6 @@ class ActorSlot:
     name: str
     kind: str
     args: dict[str, Any] = field(default_factory=dict)
-    fds: tuple[int, ...] = ()
     pid: int | None = None
     state: str = SlotState.SPAWNING
     spawned_at: float = 0.0  # monotonic
@@ -46,9 +45,8 @@ class ActorSlot:
     quick_failures: int = 0
     timer: Timer | None = None
     ever_up: bool = False
-    facts: dict[str, Any] = field(default_factory=dict)  # from its heartbeats
+    facts: dict[str, Any] = field(default_factory=dict)  # from its heartbeats (not a supervisor's)
     pidfd: int | None = None  # set when adopted: root is not its parent, so no SIGCHLD
-    queued: dict[str, Any] | None = None  # a supervisor asked for while this one finishes
     said_bye: bool = False  # it ended its own life (a clean exit), seen without SIGCHLD
     stop_replacements: int = 0  # replaced while the daemon was stopping
 

@@ -2,7 +2,9 @@
 
 Garbage, oversized frames, wrong protocol versions and unknown commands get an error
 reply (when there is anyone to reply to) and never reach a handler; an exception in a
-handler becomes an `internal` error reply, and the actor carries on.
+handler becomes an `internal` error reply, and the actor carries on. A handler that
+must ask another actor first returns a `Deferred` and resolves it later from its loop:
+the reply goes out then, and the loop serves other requests meanwhile.
 """
 
 from __future__ import annotations
@@ -21,6 +23,63 @@ from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 log = logging.getLogger(__name__)
 
 CommandHandler = Callable[[Request], Any]
+
+
+def log_failure(result: Any, what: str) -> None:
+    """Log why a command done on nobody's behalf failed, now or when its reply comes."""
+    if isinstance(result, Deferred):
+        result.then(lambda _value, error: error and log.error("%s: %s", what, error.message))
+
+
+def gather(results: list[Any]) -> Any:
+    """The list of `results`, some of them Deferred: a Deferred of the whole list if
+    any is (an error of one becomes the whole's), else the list itself."""
+    waiting = [i for i, result in enumerate(results) if isinstance(result, Deferred)]
+    if not waiting:
+        return results
+    whole, values, left = Deferred(), list(results), set(waiting)
+
+    def settle(index: int, value: Any, error: CommandError | None) -> None:
+        if error is not None:
+            whole.fail(error.code, error.message)
+            return
+        values[index] = value
+        left.discard(index)
+        if not left:
+            whole.resolve(values)
+
+    for index in waiting:
+        results[index].then(lambda value, error, i=index: settle(i, value, error))
+    return whole
+
+
+class Deferred:
+    """A reply still to come: `resolve(result)` or `fail(code, message)` sends it."""
+
+    def __init__(self) -> None:
+        self._callbacks: list[Callable[[Any, CommandError | None], None]] = []
+        self._outcome: tuple[Any, CommandError | None] | None = None
+
+    def resolve(self, result: Any) -> None:
+        self._finish(result, None)
+
+    def fail(self, code: str, message: str) -> None:
+        self._finish(None, CommandError(code, message))
+
+    def then(self, callback: Callable[[Any, CommandError | None], None]) -> None:
+        """Call `callback(result, error)` once it is known (at once if it is)."""
+        if self._outcome is not None:
+            callback(*self._outcome)
+        else:
+            self._callbacks.append(callback)
+
+    def _finish(self, result: Any, error: CommandError | None) -> None:
+        if self._outcome is not None:
+            return
+        self._outcome = (result, error)
+        for callback in self._callbacks:
+            callback(result, error)
+        self._callbacks.clear()
 
 
 class CommandServer:
@@ -54,29 +113,44 @@ class CommandServer:
         if len(frames) < 2:
             return  # no routing identity and body: nobody to answer
         identity, body = frames[0], frames[-1]
-        reply = self.handle(body)
+        self.handle(body, lambda reply: self._send(identity, reply))
+
+    def _send(self, identity: bytes, reply: dict[str, Any]) -> None:
         try:
             self.socket.send_multipart([identity, protocol.encode(reply)], zmq.NOBLOCK)
         except zmq.ZMQError as exc:  # the peer went away; nothing to do
             log.debug("reply dropped: %s", exc)
 
-    def handle(self, body: bytes) -> dict[str, Any]:
-        """Turn one request body into its reply map."""
+    def handle(self, body: bytes, reply: Callable[[dict[str, Any]], None]) -> None:
+        """Turn one request body into its reply map, and `reply` with it (now, or when
+        a deferred result is known)."""
         try:
             request = protocol.parse_request(body, self._allowed)
         except ProtocolError as exc:
-            return protocol.error_reply(protocol.request_id_of(body), exc.code, exc.message)
+            reply(protocol.error_reply(protocol.request_id_of(body), exc.code, exc.message))
+            return
         try:
             result = self._handlers[request.cmd](request)
         except CommandError as exc:
-            return protocol.error_reply(request.id, exc.code, exc.message)
+            reply(protocol.error_reply(request.id, exc.code, exc.message))
+            return
         except Exception as exc:
             log.exception("command %s failed", request.cmd)
-            return protocol.error_reply(request.id, ErrorCode.INTERNAL, f"internal error: {exc}")
-        return protocol.ok_reply(request.id, result)
+            reply(protocol.error_reply(request.id, ErrorCode.INTERNAL, f"internal error: {exc}"))
+            return
+        if isinstance(result, Deferred):
+            result.then(lambda value, error: reply(_reply_map(request.id, value, error)))
+        else:
+            reply(protocol.ok_reply(request.id, result))
 
     def close(self) -> None:
         """Close, and remove the socket file: ZeroMQ leaves it behind."""
         self.socket.close(0)
         if self._endpoint.startswith("ipc://"):
             Path(self._endpoint[len("ipc://") :]).unlink(missing_ok=True)
+
+
+def _reply_map(request_id: str, result: Any, error: CommandError | None) -> dict[str, Any]:
+    if error is not None:
+        return protocol.error_reply(request_id, error.code, error.message)
+    return protocol.ok_reply(request_id, result)

@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from actors.command_server import log_failure
 from actors.job_control import JobControl
 from procclaw.api_token import TokenUnreadable, read_token
 from procclaw.config import Config, ConfigError, JobConfig, Problem
@@ -125,14 +126,14 @@ class ConfigReload:
         if job is None:
             return
         try:
-            self._jobs.start(job)
+            log_failure(self._jobs.start(job), f"job {job_id} not restarted with its new config")
         except CommandError as exc:
             log.error("job %s not restarted with its new config: %s", job_id, exc.message)
 
     @staticmethod
     def _try(job_id: str, action, errors: dict[str, str]) -> None:
         try:
-            action()
+            log_failure(action(), f"reload: job {job_id}")
         except CommandError as exc:
             errors[job_id] = exc.message
             log.error("reload: job %s: %s", job_id, exc.message)

@@ -28,17 +28,21 @@ import os
 from dataclasses import asdict
 from typing import Any
 
+from actors.async_calls import AsyncCalls
+from actors.command_server import Deferred
 from actors.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
 from actors.dependency_gate import DependencyGate
 from actors.job_control import JobControl
 from actors.job_health import JobHealth
 from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
+from actors.placement import Placement
 from actors.run_stats import runs_summary
 from actors.runtime import Actor, ActorContext
 from actors.schedule_book import ScheduleBook
 from procclaw import protocol
 from procclaw.audit import AuditLog
+from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, parse_config
 from procclaw.logfiles import last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, Request
@@ -46,6 +50,9 @@ from procclaw.store import ConfigSnapshot, Store
 from procclaw.suggest import did_you_mean
 
 log = logging.getLogger("procclaw.controller")
+
+# Root answers `held` from memory; a restarted controller waits this long for it.
+RECOVER_TIMEOUT = 5.0
 
 
 class Controller(Actor):
@@ -59,7 +66,9 @@ class Controller(Actor):
         self.store = Store(self.home.db_file)
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store)
-        self.jobs = JobControl(self.home, self.registry, self.zmq)
+        self.calls = AsyncCalls(self.zmq, self.loop, self.home)
+        self.placement = Placement(self.ctx.daemon_id, self.loop, self.calls)
+        self.jobs = JobControl(self.registry, self.calls, self.placement, self.publish)
         self.health = JobHealth()
         self.jobs.gate = DependencyGate(
             self.loop, self.registry, self.health, self.publish, self.jobs
@@ -71,9 +80,10 @@ class Controller(Actor):
         self._share_config()
         if daemon_start:
             # Before serving anyone: nobody may see the last daemon's stale job states.
-            self.jobs.reconcile(self.config)
+            with self.store.transaction():
+                self.jobs.reconcile(self.config)
         else:
-            self.jobs.gate.resume()
+            self._recover()
         self.serve(
             self.home.endpoint("controller"),
             {
@@ -99,7 +109,22 @@ class Controller(Actor):
             protocol.CONTROLLER_COMMANDS,
         )
 
+    def _recover(self) -> None:
+        """Restarted: carry on with what the controller before us was asked to do."""
+        assert self.jobs.gate is not None and self.store is not None
+        try:
+            held = Client(self.home, RECOVER_TIMEOUT, caller="actor", context=self.zmq)
+            supervisors = held.call_endpoint("daemon", "held")["supervisors"]
+        except ClientError as exc:
+            log.error("cannot learn what the supervisors hold: %s", exc.message)
+            supervisors = None
+        with self.store.transaction():
+            if supervisors is not None:
+                self.jobs.recover(supervisors)
+            self.jobs.gate.resume()
+
     def teardown(self) -> None:
+        self.calls.close()
         if self.store:
             self.store.close()
         if self.audit:
@@ -159,14 +184,23 @@ class Controller(Actor):
 
         def audited(request: Request) -> Any:
             assert self.audit is not None
+            audit = self.audit
             job = request.args.get("job")
             job = job if isinstance(job, str) else None
+
+            def record(_result: Any, error: CommandError | None) -> None:
+                outcome = f"error: {error.message}" if error is not None else "ok"
+                audit.record(request.cmd, job, request.caller, outcome)
+
             try:
                 result = handler(request)
             except CommandError as exc:
-                self.audit.record(request.cmd, job, request.caller, f"error: {exc.message}")
+                record(None, exc)
                 raise
-            self.audit.record(request.cmd, job, request.caller, "ok")
+            if isinstance(result, Deferred):
+                result.then(record)
+            else:
+                record(result, None)
             return result
 
         return audited
@@ -182,6 +216,7 @@ class Controller(Actor):
         """Hand the applied config to the parts that start jobs in dependency order."""
         assert self.jobs.gate is not None
         self.jobs.config = self.jobs.gate.config = self.config
+        self.placement.configure(self.config)
 
     def _with_health(self, summary: dict[str, Any]) -> dict[str, Any]:
         health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))
@@ -206,11 +241,9 @@ class Controller(Actor):
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
         assert self.store is not None
-        facts = self.jobs.current_facts(job.id)
-        last_run = facts.get("last_run")  # from a live supervisor: may not be stored yet
-        if last_run is None:
-            runs = self.store.runs(job.id, limit=1)
-            last_run = asdict(runs[0]) if runs else None
+        facts = self.registry.facts(job.id)
+        runs = self.store.runs(job.id, limit=1)
+        last_run = asdict(runs[0]) if runs else None
         logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
         return {
             **self._with_health(self.registry.summary(job, facts)),
@@ -237,22 +270,38 @@ class Controller(Actor):
                 jobs.append(self._job_named(name))
             except CommandError as exc:
                 results[name] = {"error": exc.message}
-        results.update(self.jobs.stop_many(jobs, bool(request.args.get("force"))))
-        for job_id, result in results.items():
-            outcome = f"error: {result['error']}" if "error" in result else "ok"
-            self.audit.record("stop", job_id, request.caller, outcome)
-        return results
+        audit = self.audit
+        stopped = self.jobs.stop_many(jobs, bool(request.args.get("force")))
+
+        def answered(answers: Any, _error: CommandError | None) -> None:
+            results.update(answers or {})
+            for job_id, result in results.items():
+                outcome = f"error: {result['error']}" if "error" in result else "ok"
+                audit.record("stop", job_id, request.caller, outcome)
+
+        stopped.then(answered)
+        return _then_value(stopped, lambda: results)
 
     def _report(self, request: Request) -> dict[str, Any]:
-        if not isinstance(request.args.get("job"), str):
+        """A batch of reports from a supervisor (job states and runs) or from the health
+        actor (verdicts), recorded in one transaction before it is acknowledged."""
+        reports = request.args.get("reports")
+        if not isinstance(reports, list) or not all(
+            isinstance(report, dict) and isinstance(report.get("job"), str) for report in reports
+        ):
             raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
-        if request.args.get("kind") == "health":
-            self._record_health(request.args)
-            return {}
-        self.registry.record(request.args)
-        assert self.jobs.gate is not None
-        self.jobs.gate.on_change(request.args["job"])
-        self.reloads.job_reported(request.args["job"], self.config)
+        assert self.store is not None and self.jobs.gate is not None
+        changed = []
+        with self.store.transaction():
+            for report in reports:
+                if report.get("kind") == "health":
+                    self._record_health(report)
+                else:
+                    self.registry.record(report)
+                    changed.append(report["job"])
+        for job_id in dict.fromkeys(changed):
+            self.jobs.gate.on_change(job_id)
+            self.reloads.job_reported(job_id, self.config)
         return {}
 
     def _record_health(self, report: dict[str, Any]) -> None:
@@ -326,3 +375,10 @@ def _read_optional(path) -> str | None:
         return path.read_text()
     except FileNotFoundError:
         return None
+
+
+def _then_value(deferred: Deferred, value) -> Deferred:
+    """A Deferred of `value()`, known once `deferred` is."""
+    after = Deferred()
+    deferred.then(lambda _result, _error: after.resolve(value()))
+    return after

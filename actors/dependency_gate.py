@@ -20,14 +20,15 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from actors.command_server import log_failure
 from actors.job_health import READINESS_CHECKS, JobHealth
 from actors.job_registry import JobRegistry
 from actors.loop import EventLoop, Timer
 from procclaw import protocol
 from procclaw.config import Config, JobConfig
-from procclaw.dependency_graph import COMPLETED, Requirement, requirements, waiters
+from procclaw.dependency_graph import COMPLETED, DependencyGraph, Requirement
 from procclaw.protocol import CommandError
-from procclaw.states import LIVE_STATES, JobState
+from procclaw.states import JobState
 
 if TYPE_CHECKING:
     from actors.job_control import JobControl
@@ -47,8 +48,7 @@ class DependencyGate:
         jobs: JobControl,
     ):
         self._config = Config()
-        self._requirements: dict[str, list[Requirement]] = {}
-        self._waiters: dict[str, list[str]] = {}
+        self.graph = DependencyGraph(self._config)
         self._loop = loop
         self._registry = registry
         self._health = health
@@ -63,8 +63,7 @@ class DependencyGate:
     @config.setter
     def config(self, config: Config) -> None:
         self._config = config
-        self._requirements = {job.id: requirements(config, job.id) for job in config.jobs}
-        self._waiters = {job.id: waiters(config, job.id) for job in config.jobs}
+        self.graph = DependencyGraph(config)
 
     # ---- asked by the controller -------------------------------------------------------
 
@@ -94,7 +93,7 @@ class DependencyGate:
 
     def on_change(self, job_id: str) -> None:
         """A job's state, readiness or health changed: whoever waits on it may go on."""
-        for waiter_id in self._waiters.get(job_id, ()):
+        for waiter_id in self.graph.waiters(job_id):
             waiter = self.config.job(waiter_id)
             if waiter is None:
                 continue
@@ -107,7 +106,9 @@ class DependencyGate:
             ):
                 log.info("job %s: stopping, its dependency %s failed", waiter_id, job_id)
                 try:
-                    self._jobs.stop(waiter, force=False)
+                    log_failure(
+                        self._jobs.stop(waiter, force=False), f"job {waiter_id} not stopped"
+                    )
                 except CommandError as exc:
                     log.error("job %s not stopped: %s", waiter_id, exc.message)
 
@@ -138,7 +139,7 @@ class DependencyGate:
         self._wait(job, unmet, since)
 
     def _unmet(self, job_id: str) -> list[Requirement]:
-        return [req for req in self._requirements.get(job_id, ()) if not self._holds(req)]
+        return [req for req in self.graph.requirements(job_id) if not self._holds(req)]
 
     def _holds(self, requirement: Requirement) -> bool:
         facts = self._registry.facts(requirement.target)
@@ -157,9 +158,7 @@ class DependencyGate:
     def _bring_up(self, job_id: str) -> None:
         """Start a job that another needs, unless it is on its way already."""
         job = self.config.job(job_id)
-        # Its supervisor's word, not the cache: a job that just stopped may not have
-        # been reported yet, and would never be started.
-        if job is None or self._jobs.current_facts(job_id)["state"] in LIVE_STATES:
+        if job is None or self._registry.is_live(job_id):
             return
         try:
             self._jobs.start(job)

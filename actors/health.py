@@ -68,7 +68,9 @@ class HealthActor(Actor):
 
     def setup(self) -> None:
         self.calls = BlockingCalls(self.loop, CHECK_THREADS, "check")
-        self.reports = ReportQueue(self.zmq, self.loop, self.home.endpoint("controller"))
+        self.reports = ReportQueue(
+            self.zmq, self.loop, self.home.endpoint("controller"), self.publish
+        )
         self._events = self.zmq.socket(zmq.SUB)
         self._events.setsockopt(zmq.LINGER, 0)
         topics = ("job.", protocol.CONFIG_RELOADED, protocol.actor_topic("controller", "up"))
@@ -117,7 +119,7 @@ class HealthActor(Actor):
                 if job["id"] in self.watches and self.watches[job["id"]].run_id == job["run_id"]:
                     continue
                 started_at = time.time() - (job.get("uptime") or 0.0)
-                target = Target(job["id"], job["pid"], None, started_at)
+                target = Target(job["id"], job["pid"], None, started_at, job.get("supervisor"))
                 self._watch(job["run_id"], target, _SEEDED.get(job.get("health") or ""))
 
     def _on_events(self) -> None:
@@ -144,7 +146,9 @@ class HealthActor(Actor):
         if what == "running":
             data = event.data
             started_at = data.get("started_at") or time.time()
-            target = Target(job_id, data.get("pid"), data.get("job_start"), started_at)
+            target = Target(
+                job_id, data.get("pid"), data.get("job_start"), started_at, data.get("supervisor")
+            )
             self._watch(str(data.get("run_id")), target, None)
         elif what in _ENDED:
             self._unwatch(job_id)
@@ -198,8 +202,9 @@ class HealthActor(Actor):
     def _report(self, watch: Watch) -> None:
         data = _verdict(watch)
         log.info("job %s: %s", data["job"], _describe(data))
-        self.publish(protocol.job_topic(watch.target.job, "health"), data)
-        self.reports.send({"kind": "health", **data})
+        # Published once the controller has it: `status` then shows the new health.
+        topic = protocol.job_topic(watch.target.job, "health")
+        self.reports.send({"kind": "health", **data}, [(topic, data)])
 
     def _report_all(self) -> None:
         """A new controller knows no verdict: it hears each one again."""

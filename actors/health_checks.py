@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import psutil
 
 from actors.job_process import is_same_process
-from actors.supervisor import supervisor_name
 from procclaw.client import Client, ClientError
 from procclaw.config import HealthCheckConfig
 
@@ -33,6 +32,7 @@ class Target:
     pid: int | None
     job_start: str | None
     started_at: float  # wall clock
+    supervisor: str | None  # who holds the job, and hears its NOTIFY_SOCKET
 
 
 def run_check(check: HealthCheckConfig, target: Target, client: Client) -> Result:
@@ -96,8 +96,12 @@ def _file(check: HealthCheckConfig) -> Result:
 
 def _watchdog(check: HealthCheckConfig, target: Target, client: Client) -> Result:
     """Asks the job's supervisor, which reads the job's NOTIFY_SOCKET, for the last beat."""
+    if target.supervisor is None:
+        return False, "no supervisor holds it"
     try:
-        facts = client.call_endpoint(supervisor_name(target.job), "state", timeout=check.timeout)
+        facts = client.call_endpoint(
+            target.supervisor, "state", {"job": target.job}, timeout=check.timeout
+        )
     except ClientError as exc:
         return False, f"cannot ask its supervisor: {exc.message}"
     last = facts.get("watchdog_at")

@@ -1,52 +1,64 @@
 """How the controller starts, stops and restarts jobs, and re-adopts them at daemon start.
 
-A job at rest has no supervisor: starting it asks root for one. A live job's own
-supervisor takes its stop and restart commands. The controller never signals a job.
-A job with dependencies starts through the DependencyGate, which may make it wait;
-a waiting job has no supervisor yet, so the gate answers for it.
+A job at rest is held by no supervisor: starting it places it in one, through root
+(actors/placement.py). A live job's supervisor, named in its facts, takes its stop and
+restart commands, sent without waiting (actors/async_calls.py): a command from a
+person is answered with the supervisor's reply when it comes, through a `Deferred`,
+and the controller serves everyone else meanwhile. The controller never signals a
+job. A job with dependencies starts through the DependencyGate, which may make it
+wait; a waiting job is held by no supervisor yet, so the gate answers for it.
+
+The facts asked about here are the registry's: supervisors publish a job's events
+only once the controller has recorded the report behind them, so the registry is
+never behind anything a client has seen.
 """
 
 from __future__ import annotations
 
 import logging
-import pickle
-import time
+from collections.abc import Callable
 from typing import Any
 
-import zmq
-
+from actors.async_calls import AsyncCalls
+from actors.command_server import Deferred
 from actors.dependency_gate import DependencyGate
 from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
-from actors.supervisor import supervisor_name
-from procclaw.client import Client, ClientError
+from actors.placement import Placement
+from procclaw import protocol
 from procclaw.config import Config, JobConfig
-from procclaw.dependency_graph import waiters
-from procclaw.home import Home
+from procclaw.config.job_wire import job_to_wire
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.states import LIVE_STATES, JobState
 
 log = logging.getLogger("procclaw.controller")
 
-# The controller waits in its loop, and root kills it after 3.5 s of silence: every
-# command's calls together stay well under that. A supervisor answers in milliseconds.
-SUPERVISOR_TIMEOUT = 1.5
-STATE_TIMEOUT = 0.5
-# A supervisor that did not answer is not asked again for this long: its cached facts do.
-QUIET_SUPERVISOR_PAUSE = 3.0
+# A supervisor answers in milliseconds; one that does not within this is stuck.
+SUPERVISOR_TIMEOUT = 3.0
+
+Publish = Callable[[str, dict[str, Any]], None]
+Reply = dict[str, Any] | Deferred
 
 
 class JobControl:
-    def __init__(self, home: Home, registry: JobRegistry, context: zmq.Context):
+    def __init__(
+        self,
+        registry: JobRegistry,
+        calls: AsyncCalls,
+        placement: Placement,
+        publish: Publish,
+    ):
         self.registry = registry
-        self._home = home
-        self._quiet_until: dict[str, float] = {}
-        self._client = Client(home, SUPERVISOR_TIMEOUT, caller="actor", context=context)
+        self.placement = placement
+        placement.still_wanted = self._still_wanted
+        placement.on_refused = self._not_placed
+        self._calls = calls
+        self._publish = publish
         self.gate: DependencyGate | None = None  # set by the controller
         self.config = Config()  # the applied config, kept current by the controller
 
-    def start(self, job: JobConfig) -> dict[str, Any]:
-        facts = self.current_facts(job.id)
+    def start(self, job: JobConfig) -> Reply:
+        facts = self.registry.facts(job.id)
         state = JobState(facts["state"])
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
@@ -59,96 +71,76 @@ class JobControl:
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
         if self.gate is not None:
             return self.gate.start(job, facts)
-        self.launch(job, facts)
+        self.launch(job)
         return {"state": JobState.STARTING.value}
 
     def launch(self, job: JobConfig, facts: dict[str, Any] | None = None) -> None:
-        """Ask root for a supervisor that starts the job now, dependencies or not.
-
-        `facts` are the job's current facts when the caller has just asked for them.
-        """
-        # A supervisor that just finished may still be delivering its last report:
-        # its answer, not the cache, is what the next one carries on from.
-        self._supervise(job, facts or self.current_facts(job.id))
-
-    def _current_state(self, job_id: str) -> JobState:
-        return JobState(self.current_facts(job_id)["state"])
+        """Place the job in its supervisor to start now, dependencies or not."""
+        self._supervise(job, facts or self.registry.facts(job.id))
 
     def current_facts(self, job_id: str) -> dict[str, Any]:
-        """The job's facts, from its supervisor when the cache says it has one.
-
-        The cache trails the supervisor by one report: a client that just saw
-        `job.<id>.stopped` on the bus must not be told the job is still stopping. A
-        supervisor leaves only once all its reports are in, so when its socket is
-        gone the cache is current.
-        """
-        cached = self.registry.facts(job_id)
-        if cached["state"] not in LIVE_STATES:
-            return cached
-        if not self._home.socket_file(supervisor_name(job_id)).exists():
-            return cached  # not bound yet (just asked for), or gone with all its reports in
-        if time.monotonic() < self._quiet_until.get(job_id, 0.0):
-            return cached
-        try:
-            return self._client.call_endpoint(
-                supervisor_name(job_id), "state", timeout=STATE_TIMEOUT
-            )
-        except ClientError:
-            self._quiet_until[job_id] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
-            return cached
+        return self.registry.facts(job_id)
 
     def summaries(self, jobs: tuple[JobConfig, ...]) -> list[dict[str, Any]]:
-        """What `list` shows: live jobs' facts from all their supervisors at once."""
-        asked = [
-            supervisor_name(job.id)
-            for job in jobs
-            if self.registry.is_live(job.id)
-            and self._home.socket_file(supervisor_name(job.id)).exists()
-            and time.monotonic() >= self._quiet_until.get(job.id, 0.0)
-        ]
-        answers = self._client.ask_all(asked, "state", STATE_TIMEOUT) if asked else {}
-        for name in set(asked) - set(answers):
-            self._quiet_until[name.removeprefix("job-")] = time.monotonic() + QUIET_SUPERVISOR_PAUSE
-        return [self.registry.summary(job, answers.get(supervisor_name(job.id))) for job in jobs]
+        """What `list` shows: the facts the supervisors last reported, asking none."""
+        return [self.registry.summary(job) for job in jobs]
 
-    def stop(self, job: JobConfig, force: bool) -> dict[str, Any]:
-        state = self._current_state(job.id)
+    def stop(self, job: JobConfig, force: bool) -> Reply:
+        state = self.registry.state(job.id)
         if state == JobState.WAITING and self.gate is not None:
             return self.gate.cancel(job)
         if state not in LIVE_STATES:
             return {"state": state.value, "note": "not running"}
         return self._ask_supervisor(job.id, "stop", {"force": force})
 
-    def stop_many(self, jobs: list[JobConfig], force: bool) -> dict[str, dict[str, Any]]:
-        """Stop many jobs with one round trip to all their supervisors, not one each.
+    def stop_many(self, jobs: list[JobConfig], force: bool) -> Deferred:
+        """Stop many jobs with one request to each supervisor holding some of them.
 
         Each job's answer is its facts, a `not running` note, or an `error`.
         """
         results: dict[str, dict[str, Any]] = {}
+        by_supervisor: dict[str, list[str]] = {}
         for job in jobs:
-            if self.registry.state(job.id) == JobState.WAITING:
-                results[job.id] = self.stop(job, force)
-        live = [job.id for job in jobs if self.registry.is_live(job.id)]
-        for job in jobs:
-            if job.id not in live and job.id not in results:
-                results[job.id] = {
-                    "state": self.registry.state(job.id).value,
-                    "note": "not running",
-                }
-        names = [supervisor_name(job_id) for job_id in live]
-        answers = self._client.ask_all(names, "stop", SUPERVISOR_TIMEOUT, {"force": force})
-        for job_id, name in zip(live, names, strict=True):
-            answer = answers.get(name)
-            if answer is None:
-                results[job_id] = {"error": f"the supervisor of '{job_id}' is not answering"}
-            elif JobState(answer["state"]) not in LIVE_STATES:  # it had just finished
-                results[job_id] = {"state": answer["state"], "note": "not running"}
+            facts = self.registry.facts(job.id)
+            state = JobState(facts["state"])
+            if state == JobState.WAITING and self.gate is not None:
+                results[job.id] = self.gate.cancel(job)
+            elif state not in LIVE_STATES:
+                results[job.id] = {"state": state.value, "note": "not running"}
             else:
-                results[job_id] = answer
-        return results
+                by_supervisor.setdefault(str(facts.get("supervisor")), []).append(job.id)
+        done = Deferred()
+        asked = set(by_supervisor)
 
-    def restart(self, job: JobConfig) -> dict[str, Any]:
-        state = self._current_state(job.id)
+        def answered(supervisor: str, answers: dict[str, Any] | None, error: str) -> None:
+            for job_id in by_supervisor[supervisor]:
+                answer = (answers or {}).get(job_id)
+                if answers is None:
+                    results[job_id] = {"error": f"the supervisor of '{job_id}' {error}"}
+                elif answer is None or JobState(answer["state"]) not in LIVE_STATES:
+                    state = answer["state"] if answer else self.registry.state(job_id).value
+                    results[job_id] = {"state": state, "note": "not running"}
+                else:
+                    results[job_id] = answer
+            asked.discard(supervisor)
+            if not asked:
+                done.resolve(results)
+
+        for supervisor, job_ids in by_supervisor.items():
+            self._calls.call(
+                supervisor,
+                "stop",
+                {"jobs": job_ids, "force": force},
+                lambda answers, s=supervisor: answered(s, answers, ""),
+                lambda _code, message, s=supervisor: answered(s, None, message),
+                SUPERVISOR_TIMEOUT,
+            )
+        if not asked:
+            done.resolve(results)
+        return done
+
+    def restart(self, job: JobConfig) -> Reply:
+        state = self.registry.state(job.id)
         if state == JobState.WAITING:
             return self.registry.facts(job.id)  # it starts when its dependencies allow
         if state not in LIVE_STATES:
@@ -157,46 +149,97 @@ class JobControl:
 
     def restart_unhealthy(self, job: JobConfig, reason: str) -> None:
         """Its health check gave up on the job: the supervisor restarts it by its policy."""
-        try:
-            self._ask_supervisor(job.id, "unhealthy", {"reason": reason})
-        except CommandError as exc:
-            log.error("job %s: unhealthy, but not restarted: %s", job.id, exc.message)
+        self._ask_supervisor(job.id, "unhealthy", {"reason": reason}).then(
+            lambda _result, error: (
+                error
+                and log.error("job %s: unhealthy, but not restarted: %s", job.id, error.message)
+            )
+        )
 
-    def queue(self, job: JobConfig) -> dict[str, Any]:
+    def queue(self, job: JobConfig) -> Deferred:
         """One more run once the live one ends (on_overlap: queue); its supervisor holds it."""
         return self._ask_supervisor(job.id, "queue")
+
+    def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
+        """The command's reply from the job's supervisor, when it comes."""
+        supervisor = str(self.registry.facts(job_id).get("supervisor"))
+        reply = Deferred()
+
+        def failed(code: str, message: str) -> None:
+            if code in (ErrorCode.CONFLICT, ErrorCode.BAD_REQUEST):
+                reply.fail(code, message)
+            else:
+                reply.fail(
+                    ErrorCode.UNAVAILABLE,
+                    f"the supervisor of '{job_id}' is not answering: {message}",
+                )
+
+        request = {**(args or {}), "job": job_id}
+        self._calls.call(supervisor, cmd, request, reply.resolve, failed, SUPERVISOR_TIMEOUT)
+        return reply
+
+    # ---- placing -----------------------------------------------------------------------
 
     def _supervise(
         self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
     ) -> None:
         generation = facts.get("generation", 0) + 1
-        args = {
+        supervisor = self.placement.supervisor_for(job)
+        placement = {
             "job": job.id,
-            # Root stops these jobs' supervisors before this one's at daemon stop.
-            "stop_after": [supervisor_name(waiter) for waiter in waiters(self.config, job.id)],
-            "job_config": pickle.dumps(job),
-            "restarts": facts.get("restarts", 0),
-            "last_exit": facts.get("last_exit"),
-            "generation": generation,
-            "resume": {**resume, "generation": generation} if resume else {},
+            "supervisor": supervisor,
+            "isolated": job.isolate,
+            "config": job_to_wire(job),
+            "args": {
+                # Root stops these jobs before this one at daemon stop.
+                "stop_after": self.gate.graph.waiters(job.id) if self.gate else [],
+                "restarts": facts.get("restarts", 0),
+                "last_exit": facts.get("last_exit"),
+                "generation": generation,
+                "resume": {**resume, "generation": generation} if resume else {},
+            },
         }
-        try:
-            self._client.call_endpoint("daemon", "supervise", args)
-        except ClientError as exc:
-            raise CommandError(ErrorCode.UNAVAILABLE, f"cannot start '{job.id}': {exc}") from None
-        self.registry.hand_over(job.id, {**facts, "generation": generation})
+        # On record before root hears of it: a controller restarted in between places
+        # it again (`recover`).
+        self.registry.hand_over(
+            job.id, {**facts, "generation": generation, "supervisor": supervisor}
+        )
+        self.placement.place(placement)
 
-    def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
-        try:
-            return self._client.call_endpoint(supervisor_name(job_id), cmd, args)
-        except ClientError as exc:
-            if exc.code in (ErrorCode.CONFLICT, ErrorCode.BAD_REQUEST):
-                raise CommandError(exc.code, exc.message) from None
-            raise CommandError(
-                ErrorCode.UNAVAILABLE, f"the supervisor of '{job_id}' is not answering: {exc}"
-            ) from None
+    def _still_wanted(self, placement: dict[str, Any]) -> bool:
+        facts = self.registry.facts(placement["job"])
+        return (
+            facts["state"] == JobState.STARTING.value
+            and facts.get("generation") == placement["args"]["generation"]
+        )
 
-    # ---- daemon start ------------------------------------------------------------------
+    def _not_placed(self, batch: list[dict[str, Any]], message: str) -> None:
+        """Root refused placements (the daemon is stopping): those jobs do not start."""
+        for placement in batch:
+            if not self._still_wanted(placement):
+                continue
+            job_id = placement["job"]
+            log.error("job %s not started: %s", job_id, message)
+            self.registry.mark(job_id, JobState.STOPPED, f"not started: {message}")
+            self._publish(protocol.job_topic(job_id, "stopped"), self.registry.facts(job_id))
+
+    # ---- daemon start, controller restart ----------------------------------------------
+
+    def recover(self, held: dict[str, dict[str, int]]) -> None:
+        """After a controller restart: place again every job recorded as starting that
+        no supervisor holds (`held`: root's word), so none asked for is left behind."""
+        holding = {job for jobs in held.values() for job in jobs}
+        for job_id in self.registry.live_jobs():
+            facts = self.registry.facts(job_id)
+            if job_id in holding or facts["state"] != JobState.STARTING.value:
+                continue
+            job = self.config.job(job_id)
+            if job is None:
+                self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
+                continue
+            log.info("job %s: asked for before a restart, never placed; placing it", job_id)
+            running = _alive(facts.get("pid"), facts.get("job_start"))
+            self._supervise(job, facts, resume=facts if running else None)
 
     def reconcile(self, config: Config) -> None:
         """At daemon start: take back the jobs the last daemon left, start the rest."""
@@ -218,7 +261,7 @@ class JobControl:
                     self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
                     continue
                 log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
-                self._supervise(job, facts, resume=_resume_facts(facts))
+                self._supervise(job, facts, resume=facts)
             else:
                 self.registry.mark(job_id, JobState.STOPPED, "lost while the daemon was down")
         for job in config.jobs:
@@ -231,16 +274,3 @@ class JobControl:
 
 def _alive(pid: Any, start_time: Any) -> bool:
     return isinstance(pid, int) and isinstance(start_time, str) and is_same_process(pid, start_time)
-
-
-def _resume_facts(facts: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "job_pid": facts["pid"],
-        "job_start": facts["job_start"],
-        "run_id": facts.get("run_id"),
-        "started_at": facts.get("started_at"),
-        "state": facts["state"],
-        "restarts": facts.get("restarts", 0),
-        "attempt": facts.get("attempt", 0),
-        "last_exit": facts.get("last_exit"),
-    }

@@ -46,10 +46,10 @@ class JobProcess:
         return self.popen is None
 
 
-def run_facts(process: JobProcess | None, pid_key: str = "pid") -> dict[str, Any]:
-    """The run's facts as reports give them; a heartbeat names the pid `job_pid`."""
+def run_facts(process: JobProcess | None) -> dict[str, Any]:
+    """The run's facts, as reports, heartbeats and the controller's cache all name them."""
     return {
-        pid_key: process.pid if process else None,
+        "pid": process.pid if process else None,
         "job_start": process.start_time if process else None,
         "run_id": process.run_id if process else None,
         "started_at": process.started_at if process else None,
@@ -57,10 +57,10 @@ def run_facts(process: JobProcess | None, pid_key: str = "pid") -> dict[str, Any
 
 
 def resumed_process(facts: dict[str, Any]) -> JobProcess | None:
-    """The run a dead supervisor's last heartbeat (its `run_facts`) names, if any."""
-    if not facts.get("job_pid"):
+    """The run a dead supervisor's last facts (its `run_facts`) name, if any."""
+    if not facts.get("pid") or not facts.get("job_start"):
         return None
-    return JobProcess(facts["job_pid"], facts["job_start"], facts["started_at"], facts["run_id"])
+    return JobProcess(facts["pid"], facts["job_start"], facts["started_at"], facts["run_id"])
 
 
 def command_line(job: JobConfig) -> list[str]:
@@ -239,14 +239,19 @@ def _carries(pid: int, marker: bytes) -> bool:
         return False  # gone, a zombie, or not ours to read
 
 
-def has_descendants() -> bool:
-    """Whether this process (a subreaper) still has any child, living or not yet reaped.
+def has_strays(runs: frozenset[int]) -> bool:
+    """Whether this process (a subreaper) has a child that is none of its jobs' runs.
 
-    A supervisor is a child subreaper: whatever its job left behind is re-parented to
-    it when the job's leader exits, so no child left means no straggler anywhere.
+    A supervisor is a child subreaper: whatever its jobs leave behind is re-parented to
+    it when a job's leader exits, so no such child means no straggler anywhere. Reads
+    the kernel's list of each thread's children, so it costs no scan of /proc.
     """
+    children: set[int] = set()
     try:
-        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-    except ChildProcessError:
-        return False
-    return True
+        with os.scandir("/proc/self/task") as tasks:
+            for task in tasks:
+                with open(f"/proc/self/task/{task.name}/children") as listing:
+                    children.update(int(pid) for pid in listing.read().split())
+    except OSError:
+        return True  # cannot tell: look for stragglers the slow way
+    return bool(children - runs)

@@ -50,7 +50,9 @@ class JobRegistry:
         The one before it may still be re-sending its last report, and that must not
         overwrite the new supervisor's word.
         """
-        self.update(job_id, {**facts, "state": JobState.STARTING.value, "reason": None})
+        self.update(
+            job_id, {**facts, "state": JobState.STARTING.value, "reason": None, "sup_pid": None}
+        )
 
     def record(self, report: dict[str, Any]) -> None:
         """Store one report from a supervisor; a re-sent copy changes nothing."""
@@ -79,6 +81,7 @@ class JobRegistry:
         state = JobState(facts["state"])
         started_at = facts.get("started_at")
         running = state in RUNNING_STATES and started_at
+        held = state in LIVE_STATES and state != JobState.WAITING
         return {
             "id": job.id,
             "name": job.name,
@@ -92,4 +95,7 @@ class JobRegistry:
             "reason": facts.get("reason"),
             "tags": list(job.tags),
             "enabled": job.enabled,
+            # Who holds it (a live job): `daemon status` lists the supervisors.
+            "supervisor": facts.get("supervisor") if held else None,
+            "sup_pid": facts.get("sup_pid") if held else None,
         }

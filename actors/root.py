@@ -62,7 +62,7 @@ class Root:
         self.bus = Bus(self.zmq, self.loop, home)
         daemon_id = f"{os.getpid()}-{time.time_ns()}"
         self.actors = ActorKeeper(
-            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish
+            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish, self.zmq
         )
         self.actors.on_up = self._notify_ready_if_all_up
         self.actors.on_gone = self._continue_stopping
@@ -81,6 +81,7 @@ class Root:
                 "probe": self._probe,
                 "shutdown": self._shutdown_command,
                 "supervise": self._supervise,
+                "held": lambda _req: {"supervisors": self.actors.pool.holds()},
                 "reaped": self._reaped,
             },
             protocol.ROOT_COMMANDS,
@@ -146,9 +147,13 @@ class Root:
     def _supervise(self, request: Request) -> dict[str, Any]:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
-        keys = ("job_config", "restarts", "last_exit", "generation", "resume", "stop_after")
-        args = {key: request.args[key] for key in keys if key in request.args}
-        return self.actors.add_supervisor(str(request.args.get("job", "")), args)
+        placements = request.args.get("placements")
+        if not isinstance(placements, list) or not all(
+            isinstance(p, dict) and isinstance(p.get("job"), str) and "supervisor" in p
+            for p in placements
+        ):
+            raise CommandError(ErrorCode.BAD_REQUEST, "supervise takes a list of placements")
+        return self.actors.pool.place(placements)
 
     def _reaped(self, request: Request) -> dict[str, Any]:
         pid = request.args.get("pid")
@@ -175,23 +180,15 @@ class Root:
     def _continue_stopping(self) -> None:
         """Advance through the phases: supervisors, core actors, zygote, exit.
 
-        Supervisors go first: each stops its job gracefully, and all at once except
-        that a job is stopped only after the jobs depending on it (`stop_after`, the
-        names the controller gave when it asked for the supervisor). The core actors
-        follow one by one in reverse start order, then the zygote.
+        Supervisors go first: they stop their jobs gracefully, all at once except that
+        a job is stopped only after the jobs depending on it (`stop_after`, given by the
+        controller when it placed the job), and exit. The core actors follow one by one
+        in reverse start order, then the zygote.
         """
         slots = self.actors.slots
-        supervisors = [s for s in slots.values() if s.kind not in registry.CORE_ACTORS]
-        if supervisors:
+        if any(slot.kind == "supervisor" for slot in slots.values()):
             self._stop_phase = "supervisors"
-            free = [
-                slot
-                for slot in supervisors
-                if not any(name in slots for name in slot.args.get("stop_after", ()))
-            ]
-            # None free: orders given before a reload contradict each other; stop all.
-            for slot in free or supervisors:
-                self.actors.terminate(slot)
+            self.actors.pool.begin_stopping()
             return
         for kind in reversed(registry.CORE_ACTORS):
             if kind in slots:
@@ -209,6 +206,7 @@ class Root:
         self.loop.call_later(STOP_TIMEOUT, lambda: _kill(zygote_pid, signal.SIGKILL))
 
     def _close(self) -> None:
+        self.actors.pool.close()
         self.bus.close()
         self._inbox.close(0)
         self._commands.close()

@@ -1,9 +1,10 @@
-"""How a supervisor learns that its job's run ended, and with which wait status.
+"""How a supervisor learns that one of its jobs' runs ended, and with which wait status.
 
-A run it spawned is its child: SIGCHLD, then waitpid reaps it, along with any straggler
-the run left (a supervisor is a child subreaper). A run adopted from a supervisor that
-died is root's child: a pidfd says when it ends, and root, which reaped it, is asked
-for its status (`reaped`); with root gone too, the status is lost (None).
+A run it spawned is its child: one SIGCHLD handler (`ChildReaper`) reaps every exited
+child, the runs of all its jobs and any straggler they left (a supervisor is a child
+subreaper), and hands each run's status to that run's watcher. A run adopted from a
+supervisor that died is root's child: a pidfd says when it ends, and root, which reaped
+it, is asked for its status (`reaped`); with root gone too, the status is lost (None).
 """
 
 from __future__ import annotations
@@ -19,28 +20,25 @@ from actors.loop import EventLoop
 from procclaw.client import Client, ClientError
 from procclaw.home import Home
 
+OnExit = Callable[[int | None], None]
 
-class RunExits:
-    """Calls `on_exit(status)` when the run `current()` returns ends."""
 
-    def __init__(
-        self,
-        loop: EventLoop,
-        home: Home,
-        context: zmq.Context,
-        current: Callable[[], JobProcess | None],
-        on_exit: Callable[[int | None], None],
-    ):
-        self._loop = loop
-        self._home = home
-        self._context = context
-        self._current = current
-        self._on_exit = on_exit
-        self._pidfd: int | None = None
-        loop.on_signal(signal.SIGCHLD, lambda _s: self._reap())
+class ChildReaper:
+    """Reaps the supervisor's children on SIGCHLD and calls the watcher of each run."""
 
-    def _reap(self) -> None:
-        """Reap every exited child: the run, or a straggler it left."""
+    def __init__(self, loop: EventLoop):
+        self._watchers: dict[int, tuple[JobProcess, OnExit]] = {}
+        loop.on_signal(signal.SIGCHLD, lambda _s: self.reap())
+
+    def watch(self, process: JobProcess, on_exit: OnExit) -> None:
+        self._watchers[process.pid] = (process, on_exit)
+
+    @property
+    def runs(self) -> frozenset[int]:
+        """The pids of the runs we spawned that have not exited yet."""
+        return frozenset(self._watchers)
+
+    def reap(self) -> None:
         while True:
             try:
                 pid, status = os.waitpid(-1, os.WNOHANG)
@@ -48,10 +46,35 @@ class RunExits:
                 return
             if not pid:
                 return
-            process = self._current()
-            if process is not None and process.popen is not None and pid == process.pid:
-                process.popen.returncode = status  # reaped here, not by Popen
-                self._on_exit(status)
+            watched = self._watchers.pop(pid, None)
+            if watched is not None:
+                process, on_exit = watched
+                if process.popen is not None:
+                    process.popen.returncode = status  # reaped here, not by Popen
+                on_exit(status)
+
+
+class RunExits:
+    """Calls `on_exit(status)` when the run of one job ends."""
+
+    def __init__(
+        self,
+        loop: EventLoop,
+        home: Home,
+        context: zmq.Context,
+        reaper: ChildReaper,
+        on_exit: OnExit,
+    ):
+        self._loop = loop
+        self._home = home
+        self._context = context
+        self._reaper = reaper
+        self._on_exit = on_exit
+        self._pidfd: int | None = None
+
+    def spawned(self, process: JobProcess) -> None:
+        """Watch a run we just spawned (our child)."""
+        self._reaper.watch(process, self._on_exit)
 
     def adopt(self, process: JobProcess) -> bool:
         """Watch an adopted run; False when it had ended already (`on_exit` was called)."""
@@ -66,11 +89,14 @@ class RunExits:
         self._adopted_exited(process)  # gone already: root may hold its exit status
         return False
 
-    def _adopted_exited(self, process: JobProcess) -> None:
+    def close(self) -> None:
         if self._pidfd is not None:
             self._loop.remove_reader(self._pidfd)
             os.close(self._pidfd)
             self._pidfd = None
+
+    def _adopted_exited(self, process: JobProcess) -> None:
+        self.close()
         try:
             root = Client(self._home, timeout=2.0, caller="actor", context=self._context)
             reply = root.call_endpoint("daemon", "reaped", {"pid": process.pid})

@@ -27,9 +27,9 @@ from procclaw import protocol
 from procclaw.home import Home
 
 HEARTBEAT_INTERVAL = 2.0
-# Supervisors are many, and their deaths reach root as SIGCHLD without any heartbeat:
-# theirs only catch a hung one, so they are rare and a hundred idle jobs cost root
-# next to nothing. A supervisor's every state change is sent to root at once anyway.
+# A supervisor's death reaches root as SIGCHLD without any heartbeat: its heartbeats
+# only catch a hung one, and carry every job it holds, so they are rare. Each change of
+# a job's facts is sent to root at once anyway.
 SUPERVISOR_HEARTBEAT_INTERVAL = 30.0
 
 
@@ -139,9 +139,16 @@ class Actor:
         """Facts root keeps about this actor and hands to its replacement."""
         return {}
 
-    def _tell_root(self, what: str) -> None:
-        message = {"v": protocol.VERSION, "cmd": what, "name": self.name, "pid": os.getpid()}
-        message["facts"] = self.heartbeat_facts()
+    def _tell_root(self, what: str, facts: dict[str, Any] | None = None) -> None:
+        """Send root a `hello`, `heartbeat` or `bye` with our facts (all, or `facts`)."""
+        message = {
+            "v": protocol.VERSION,
+            "cmd": what,
+            "name": self.name,
+            "kind": self.ctx.kind,
+            "pid": os.getpid(),
+        }
+        message["facts"] = self.heartbeat_facts() if facts is None else facts
         try:
             self._root.send(protocol.encode(message), zmq.NOBLOCK)
         except zmq.Again:

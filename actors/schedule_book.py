@@ -16,6 +16,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from actors.command_server import Deferred, gather
 from actors.job_control import JobControl
 from procclaw.config import Config, JobConfig
 from procclaw.cron import CronSchedule
@@ -66,13 +67,15 @@ class ScheduleBook:
                 )
         return {"daemon_id": self._daemon_id, "jobs": jobs}
 
-    def fire(self, config: Config, fires: Any) -> list[dict[str, Any]]:
+    def fire(self, config: Config, fires: Any) -> list[dict[str, Any]] | Deferred:
         """Handle each due time once; answers, in order, each one's outcome and reason."""
         if not isinstance(fires, list):
             raise CommandError(ErrorCode.BAD_REQUEST, "fire takes a list of due times")
-        return [self._fire_one(config, *_fire_entry(entry)) for entry in fires]
+        return gather([self._fire_one(config, *_fire_entry(entry)) for entry in fires])
 
-    def _fire_one(self, config: Config, job_id: str, due: float, action: str) -> dict[str, Any]:
+    def _fire_one(
+        self, config: Config, job_id: str, due: float, action: str
+    ) -> dict[str, Any] | Deferred:
         job = config.job(job_id)
         if job is None or job.type != "scheduled" or not job.enabled:
             return {"outcome": "unknown", "reason": "not an enabled scheduled job"}
@@ -84,7 +87,7 @@ class ScheduleBook:
         self._save(job_id, replace(mark, last_due=due, daemon_id=self._daemon_id))
         return self._run(job, action)
 
-    def _run(self, job: JobConfig, action: str) -> dict[str, Any]:
+    def _run(self, job: JobConfig, action: str) -> dict[str, Any] | Deferred:
         if action == "mark":
             return {"outcome": "marked"}
         if self.mark(job.id).paused:
@@ -103,17 +106,27 @@ class ScheduleBook:
             return self._skipped(job, exc.message)
         return self._skipped(job, f"the run before is still {state} (on_overlap: skip)")
 
-    def _queue(self, job: JobConfig, state: JobState) -> dict[str, Any]:
-        try:
-            queued = self._jobs.queue(job)["queued"]
-        except CommandError as exc:
-            if exc.code != ErrorCode.CONFLICT:
-                raise
-            self._jobs.start(job)  # the run before ended just now: this one starts at once
-            return {"outcome": "fired"}
-        if queued:
-            return {"outcome": "queued", "reason": f"the run before is still {state}"}
-        return self._skipped(job, "a run is queued already (on_overlap: queue)")
+    def _queue(self, job: JobConfig, state: JobState) -> Deferred:
+        """Ask the job's supervisor to hold one more run; the outcome comes with its answer."""
+        outcome = Deferred()
+
+        def answered(result: Any, error: CommandError | None) -> None:
+            if error is not None and error.code == ErrorCode.CONFLICT:
+                try:
+                    self._jobs.start(job)  # the run before ended just now: this one starts
+                except CommandError as exc:
+                    outcome.resolve(self._skipped(job, exc.message))
+                    return
+                outcome.resolve({"outcome": "fired"})
+            elif error is not None:
+                outcome.resolve(self._skipped(job, error.message))
+            elif result.get("queued"):
+                outcome.resolve({"outcome": "queued", "reason": f"the run before is still {state}"})
+            else:
+                outcome.resolve(self._skipped(job, "a run is queued already (on_overlap: queue)"))
+
+        self._jobs.queue(job).then(answered)
+        return outcome
 
     def _skipped(self, job: JobConfig, reason: str) -> dict[str, Any]:
         mark = self.mark(job.id)

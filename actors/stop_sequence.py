@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 from actors.job_process import (
     JobProcess,
-    has_descendants,
+    has_strays,
     kill_everything,
     kill_marked,
     signal_group,
@@ -90,8 +90,8 @@ class StopSequence:
         self._grace = self._deadline = None
         self.kill_at = None
 
-    def kill_stragglers(self, process: JobProcess) -> None:
+    def kill_stragglers(self, process: JobProcess, runs: frozenset[int]) -> None:
         """Kill what left the run's group: it carries the run's marker. The search is
-        skipped when our own run left no child re-parented to us (we are a subreaper)."""
-        if process.adopted or has_descendants():
+        skipped when no child but the live `runs` of our jobs is ours (we are a subreaper)."""
+        if process.adopted or has_strays(runs):
             kill_marked(process.run_id)

@@ -4,8 +4,9 @@
 
 Starts a daemon in a throwaway PROCCLAW_HOME with N continuous `sleep 3600` jobs and
 prints one table: cold start until all run, crash-to-respawn of a job, replacement of
-a killed supervisor, a CLI `list`, memory (PSS over every daemon process, USS of one
-supervisor) and idle CPU over 10 s (from /proc/<pid>/schedstat, in nanoseconds).
+a killed supervisor, a CLI `list`, memory (PSS from /proc/<pid>/smaps_rollup summed over
+every process of the daemon's tree but the jobs) and idle CPU over 10 s (from
+/proc/<pid>/task/<tid>/schedstat, in nanoseconds, over the same processes).
 """
 
 from __future__ import annotations
@@ -20,9 +21,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
-import psutil
+from managers import JOB_COMM, descendants, process_table
+from measure import idle_cpu, pss_mib
 
 from procclaw.client import Client, Subscription
 from procclaw.home import Home
@@ -87,9 +90,11 @@ def _respawns(home: Home, client: Client, options) -> str:
     samples = []
     events = Subscription(home, ("job.",))
     events.sync(client)
-    for _ in range(options.kills):
+    # Each job killed once at most: killed again soon after its restart, it would be in a
+    # crash loop to its retry policy, and back off.
+    for i in random.sample(range(options.jobs), min(options.kills, options.jobs)):
         time.sleep(random.uniform(0.05, 0.5))  # random offsets: no periodic loop can hide
-        job = f"j{random.randrange(options.jobs)}"
+        job = f"j{i}"
         pid = client.call("status", {"job": job})["pid"]
         killed = time.time()
         os.kill(pid, signal.SIGKILL)
@@ -104,19 +109,18 @@ def _respawns(home: Home, client: Client, options) -> str:
 
 
 def _replacements(home: Home, client: Client) -> str:
+    """kill -9 of a supervisor (one holding jobs, whichever the design) until it is up."""
     samples = []
     events = Subscription(home, ("actor.",))
     events.sync(client)
-    for i in range(5):
-        name = f"job-j{i}"
-        pid = next(
-            a["pid"]
-            for a in client.call_endpoint("daemon", "status")["actors"]
-            if a["name"] == name
-        )
+    for _ in range(5):
+        actors = client.call_endpoint("daemon", "status")["actors"]
+        actor = random.choice([a for a in actors if a["kind"] == "supervisor"])
         killed = time.time()
-        os.kill(pid, signal.SIGKILL)
-        event = events.wait_for(lambda e, n=name: e.topic == f"actor.{n}.up", 10)
+        os.kill(actor["pid"], signal.SIGKILL)
+        event = events.wait_for(lambda e, n=actor["name"]: e.topic == f"actor.{n}.up", 10)
+        if event is None:
+            raise SystemExit(f"supervisor {actor['name']} was not back within 10 s")
         samples.append(event.ts - killed)
     events.close()
     return _spread(samples)
@@ -131,37 +135,27 @@ def _cli_list(env: dict[str, str]) -> str:
     return _spread(samples)
 
 
-def _daemon_pids(client: Client) -> list[int]:
-    status = client.call_endpoint("daemon", "status")
-    return [status["pid"], status["zygote_pid"]] + [a["pid"] for a in status["actors"]]
+def _daemon_pids(client: Client) -> Callable[[], list[int]]:
+    """What finds every process of the daemon's tree (root, zygote, actors, supervisors)
+    but the jobs, without asking the daemon anything (that would wake it)."""
+    root = client.call_endpoint("daemon", "status")["pid"]
+
+    def find() -> list[int]:
+        table = process_table()
+        return [pid for pid in descendants(root, table) if table[pid][1] != JOB_COMM]
+
+    return find
 
 
 def _memory(client: Client) -> list[tuple[str, str]]:
-    pids = _daemon_pids(client)
-    pss = sum(psutil.Process(pid).memory_full_info().pss for pid in pids)
-    status = client.call_endpoint("daemon", "status")
-    supervisor = next(a["pid"] for a in status["actors"] if a["kind"] == "supervisor")
-    uss = psutil.Process(supervisor).memory_full_info().uss
-    return [
-        (f"memory: PSS of {len(pids)} daemon processes", f"{pss / 2**20:.1f} MiB"),
-        ("memory: USS of one supervisor", f"{uss / 2**20:.2f} MiB"),
-    ]
-
-
-def _schedstat(pid: int) -> int:
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
-        with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
-            total += int(stat.read().split()[0])
-    return total
+    pids = _daemon_pids(client)()
+    return [(f"memory: PSS of {len(pids)} daemon processes", f"{pss_mib(pids):.1f} MiB")]
 
 
 def _idle_cpu(client: Client) -> str:
-    pids = _daemon_pids(client)
-    before = sum(_schedstat(pid) for pid in pids)
-    time.sleep(10)
-    used = sum(_schedstat(pid) for pid in pids) - before
-    return f"{used / 1e9 / 10 * 100:.3f} % of one core ({used / 1e6:.1f} ms)"
+    percent, ended = idle_cpu(_daemon_pids(client), 10.0)
+    note = f"; {ended} threads ended uncounted" if ended else ""
+    return f"{percent:.3f} % of one core ({percent * 100:.1f} ms in 10 s{note})"
 
 
 if __name__ == "__main__":

@@ -1,8 +1,14 @@
 """One small adapter per process manager, so the benchmark drives all three the same way.
 
 Each adapter owns a throwaway directory: it writes the manager's configuration for a
-list of `Job`s there, launches the daemon, counts its running jobs, names the CLI
-commands the benchmark times, and kills whatever is left by pid when asked.
+list of `Job`s there, launches the daemon, finds its processes, makes the calls the
+benchmark times through the manager's own in-process client, and kills whatever is
+left by pid when asked.
+
+What counts is the same for every manager, whatever its design: a job runs once its
+`sleep` has been exec'd somewhere under the daemon, and the manager is every process
+of the daemon's tree that is not a job (for ProcClaw: root, zygote, every actor and
+every supervisor).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from anchor_clients import CircusClient, supervisor_rpc
 
 from procclaw.client import Client
 from procclaw.home import Home
@@ -24,34 +31,74 @@ from procclaw.pidfile import PidFile
 VENV = Path("/tmp/pcbench-venv")
 PROCCLAW = shutil.which("procclaw") or "procclaw"
 SLEEP = shutil.which("sleep") or "/bin/sleep"
+JOB_COMM = "sleep"
 MARKER = "PCBENCH_ROOT"
 
 
 @dataclass(frozen=True)
 class Job:
-    """A continuous job; `log` asks the manager to keep its stdout in one unrotated file."""
+    """A continuous job (`autostart=False`: defined, never started by the daemon itself);
+    `log` asks the manager to keep its stdout in one unrotated file."""
 
     name: str
     cmd: str
     log: bool = False
+    autostart: bool = True
 
 
-def sleepers(count: int) -> list[Job]:
-    return [Job(f"j{i}", f"{SLEEP} 3600") for i in range(count)]
+def sleepers(count: int, autostart: bool = True) -> list[Job]:
+    return [Job(f"j{i}", f"{SLEEP} 3600", autostart=autostart) for i in range(count)]
 
 
 def wait_until(predicate, timeout: float, what: str, interval: float = 0.002) -> float:
-    """Poll `predicate` until true; the monotonic time it became true. Raises on timeout."""
+    """Poll `predicate` until true; the monotonic time it became true. Raises on timeout.
+
+    Sleeps at least twice as long as the predicate took, so polling never takes more
+    than a third of a core from the managers on a small machine.
+    """
     deadline = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > deadline:
+    while True:
+        begin = time.monotonic()
+        if predicate():
+            return time.monotonic()
+        now = time.monotonic()
+        if now > deadline:
             raise TimeoutError(f"{what}: not done after {timeout:g} s")
-        time.sleep(interval)
-    return time.monotonic()
+        time.sleep(max(interval, 2 * (now - begin)))
 
 
 def run(argv: list[str], env: dict[str, str] | None = None) -> None:
     subprocess.run(argv, env=env, check=True, capture_output=True, timeout=120)
+
+
+def process_table() -> dict[int, tuple[int, str]]:
+    """pid -> (ppid, comm) of every process, from one pass over /proc/<pid>/stat."""
+    table = {}
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # gone in between
+        close = text.rindex(b")")
+        comm = text[text.index(b"(") + 1 : close].decode(errors="replace")
+        table[int(entry)] = (int(text[close + 2 :].split()[1]), comm)
+    return table
+
+
+def descendants(root: int, table: dict[int, tuple[int, str]]) -> list[int]:
+    """`root` and every process under it (zombies included: they are still in /proc)."""
+    children: dict[int, list[int]] = {}
+    for pid, (ppid, _) in table.items():
+        children.setdefault(ppid, []).append(pid)
+    found, todo = [], [root] if root in table else []
+    while todo:
+        pid = todo.pop()
+        found.append(pid)
+        todo.extend(children.get(pid, ()))
+    return found
 
 
 class Manager:
@@ -78,40 +125,55 @@ class Manager:
         raise NotImplementedError
 
     def status_argv(self, job: str) -> list[str]:
+        """The CLI asking for one job's status."""
         raise NotImplementedError
 
-    def shutdown_argv(self) -> list[str]:
+    def status_all(self) -> dict[str, str]:
+        """Every job's state, from the manager's own client: job -> state."""
         raise NotImplementedError
 
-    def stop_all_argv(self) -> list[str] | None:
-        return None
+    def running_states(self) -> set[str]:
+        """The states in `status_all` that mean running."""
+        raise NotImplementedError
 
-    def start_all_argv(self) -> list[str] | None:
-        return None
+    def start_all(self) -> None:
+        """Ask for every stopped job to start, through the API; returns once it is asked."""
+        raise NotImplementedError
+
+    def stop_all(self) -> None:
+        raise NotImplementedError
+
+    def shutdown(self) -> None:
+        """Ask the daemon to stop its jobs and exit."""
+        raise NotImplementedError
 
     # -- shared ----------------------------------------------------------------------
-    def running(self) -> int:
-        return len(self.job_pids())
-
-    def tree(self) -> list[psutil.Process]:
+    def tree(self) -> dict[int, str]:
+        """pid -> comm of the daemon and everything under it."""
         pid = self.root_pid()
         if pid is None:
-            return []
-        try:
-            root = psutil.Process(pid)
-            return [root, *root.children(recursive=True)]
-        except psutil.NoSuchProcess:
-            return []
+            return {}
+        table = process_table()
+        return {p: table[p][1] for p in descendants(pid, table)}
+
+    def running(self) -> int:
+        """Jobs whose `sleep` has been exec'd under the daemon."""
+        return len(self.job_pids())
+
+    def reported_running(self) -> int:
+        """Jobs the manager itself reports as running."""
+        states = self.running_states()
+        return sum(state in states for state in self.status_all().values())
 
     def job_pids(self) -> set[int]:
-        """The `sleep` processes: the jobs, as opposed to the manager's own processes."""
-        return {p.pid for p in self.tree() if _name(p) == "sleep"}
+        return {pid for pid, comm in self.tree().items() if comm == JOB_COMM}
 
     def manager_pids(self) -> list[int]:
-        return [p.pid for p in self.tree() if _name(p) != "sleep"]
+        """Every process of the manager: the daemon's tree without the jobs."""
+        return [pid for pid, comm in self.tree().items() if comm != JOB_COMM]
 
     def all_pids(self) -> list[int]:
-        return [p.pid for p in self.tree()]
+        return list(self.tree())
 
     def cleanup(self) -> None:
         """Kill by pid every process carrying this run's marker, until none is left."""
@@ -141,13 +203,6 @@ def _send(proc: psutil.Process, signum: int) -> None:
         pass
 
 
-def _name(proc: psutil.Process) -> str:
-    try:
-        return proc.name()
-    except psutil.Error:
-        return ""
-
-
 class ProcClaw(Manager):
     name = "ProcClaw"
 
@@ -155,12 +210,13 @@ class ProcClaw(Manager):
         super().__init__(root)
         self.env["PROCCLAW_HOME"] = str(root)
         self.home = Home(root)
-        self.client = Client(self.home)
+        self.client = Client(self.home, timeout=60)
 
     def configure(self, jobs: list[Job]) -> None:
         lines = ["jobs:"]
         for job in jobs:
-            lines += [f"  {job.name}:", f"    cmd: {job.cmd}", "    type: continuous"]
+            kind = "continuous" if job.autostart else "manual"
+            lines += [f"  {job.name}:", f"    cmd: {job.cmd}", f"    type: {kind}"]
             if job.log:
                 lines += ["    log: {max_bytes: 100MB}"]
         self.home.jobs_file.write_text("\n".join(lines) + "\n")
@@ -171,26 +227,38 @@ class ProcClaw(Manager):
     def root_pid(self) -> int | None:
         return PidFile(self.home.pid_file).running_pid()
 
-    def running(self) -> int:
-        return sum(job["state"] == "running" for job in self.client.call("list"))
-
     def log_file(self, job: str) -> Path:
         return self.home.logs_dir / f"{job}.log"
 
     def status_argv(self, job: str) -> list[str]:
         return [PROCCLAW, "status", job]
 
-    def shutdown_argv(self) -> list[str]:
-        return [PROCCLAW, "daemon", "stop"]
+    def status_all(self) -> dict[str, str]:
+        return {job["id"]: job["state"] for job in self.client.call("list")}
 
-    def stop_all_argv(self) -> list[str]:
-        return [PROCCLAW, "stop", "--all"]
+    def running_states(self) -> set[str]:
+        return {"running"}
 
-    def start_all_argv(self) -> list[str]:
-        return [PROCCLAW, "start", "--all"]
+    def start_all(self) -> None:
+        self._as_cli("start")
 
-    def supervisors(self) -> list[psutil.Process]:
-        return [p for p in self.tree() if _name(p).startswith("pc-job-")]
+    def stop_all(self) -> None:
+        self._as_cli("stop")
+
+    def _as_cli(self, command: str) -> None:
+        """The requests `procclaw start|stop --all` sends, without its process start and
+        without its wait for events (the benchmark watches the processes instead).
+        Imported from the CLI so that the benchmark follows whatever it sends."""
+        from procclaw.cli.control_commands import _ask, _every_job_for
+
+        jobs = _every_job_for(command, self.client)
+        failed = {job: reply for job, reply in _ask(self.client, command, jobs, False)}
+        failed = {job: reply["error"] for job, reply in failed.items() if "error" in reply}
+        if failed:
+            raise RuntimeError(f"procclaw {command}: {failed}")
+
+    def shutdown(self) -> None:
+        self.client.call("shutdown")
 
 
 class _Foreground(Manager):
@@ -227,11 +295,16 @@ class _Foreground(Manager):
 class Supervisord(_Foreground):
     name = "supervisord"
 
+    def __init__(self, root: Path):
+        super().__init__(root)
+        self.socket = root / "supervisor.sock"
+        self._rpc = None
+
     def configure(self, jobs: list[Job]) -> None:
         root = self.root
         text = f"""\
 [unix_http_server]
-file={root}/supervisor.sock
+file={self.socket}
 [supervisord]
 nodaemon=true
 logfile={root}/supervisord.log
@@ -240,10 +313,12 @@ childlogdir={root}
 [rpcinterface:supervisor]
 supervisor.rpcinterface_factory = supervisor.rpcinterface:make_main_rpcinterface
 [supervisorctl]
-serverurl=unix://{root}/supervisor.sock
+serverurl=unix://{self.socket}
 """
         for job in jobs:
             text += f"[program:{job.name}]\ncommand={job.cmd}\nautorestart=true\n"
+            if not job.autostart:
+                text += "autostart=false\n"
             if job.log:
                 text += f"stdout_logfile={self.log_file(job.name)}\nstdout_logfile_maxbytes=0\n"
         self.conf.write_text(text)
@@ -254,20 +329,37 @@ serverurl=unix://{root}/supervisor.sock
     def log_file(self, job: str) -> Path:
         return self.root / f"{job}.stdout"
 
-    def _ctl(self, *args: str) -> list[str]:
-        return [str(VENV / "bin/supervisorctl"), "-c", str(self.conf), *args]
-
     def status_argv(self, job: str) -> list[str]:
-        return self._ctl("status", job)
+        return [str(VENV / "bin/supervisorctl"), "-c", str(self.conf), "status", job]
 
-    def shutdown_argv(self) -> list[str]:
-        return self._ctl("shutdown")
+    @property
+    def rpc(self):
+        if self._rpc is None:
+            self._rpc = supervisor_rpc(self.socket)
+        return self._rpc.supervisor
 
-    def stop_all_argv(self) -> list[str]:
-        return self._ctl("stop", "all")
+    def status_all(self) -> dict[str, str]:
+        return {info["name"]: info["statename"] for info in self.rpc.getAllProcessInfo()}
 
-    def start_all_argv(self) -> list[str]:
-        return self._ctl("start", "all")
+    def running_states(self) -> set[str]:
+        return {"RUNNING"}
+
+    # wait=False: supervisord spawns or signals every process within the call and
+    # answers; with wait=True it would also wait out `startsecs` (1 s) before answering.
+    def start_all(self) -> None:
+        self.rpc.startAllProcesses(False)
+
+    def stop_all(self) -> None:
+        self.rpc.stopAllProcesses(False)
+
+    def shutdown(self) -> None:
+        self.rpc.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        if self._rpc is not None:
+            self._rpc("close")()
+            self._rpc = None
 
 
 class Circus(_Foreground):
@@ -276,6 +368,7 @@ class Circus(_Foreground):
     def __init__(self, root: Path):
         super().__init__(root)
         self.endpoint = f"ipc://{root}/circus-ctl.sock"
+        self._client: CircusClient | None = None
 
     def configure(self, jobs: list[Job]) -> None:
         # multicast_endpoint empty: no UDP discovery socket. stats_endpoint stays unset on
@@ -290,6 +383,8 @@ httpd = False
 """
         for job in jobs:
             text += f"[watcher:{job.name}]\ncmd = {job.cmd}\nnumprocesses = 1\ncopy_env = True\n"
+            if not job.autostart:
+                text += "autostart = False\n"
             if job.log:
                 text += (
                     "stdout_stream.class = FileStream\n"
@@ -304,20 +399,36 @@ httpd = False
     def log_file(self, job: str) -> Path:
         return self.root / f"{job}.stdout"
 
-    def _ctl(self, *args: str) -> list[str]:
-        return [str(VENV / "bin/circusctl"), "--endpoint", self.endpoint, *args]
-
     def status_argv(self, job: str) -> list[str]:
-        return self._ctl("status", job)
+        return [str(VENV / "bin/circusctl"), "--endpoint", self.endpoint, "status", job]
 
-    def shutdown_argv(self) -> list[str]:
-        return self._ctl("quit")
+    @property
+    def client(self) -> CircusClient:
+        if self._client is None:
+            self._client = CircusClient(self.endpoint)
+        return self._client
 
-    def stop_all_argv(self) -> list[str]:
-        return self._ctl("stop")
+    def status_all(self) -> dict[str, str]:
+        return self.client.call("status")["statuses"]
 
-    def start_all_argv(self) -> list[str]:
-        return self._ctl("start")
+    def running_states(self) -> set[str]:
+        return {"active"}
+
+    # Both answer once every watcher got there (circus waits on its futures).
+    def start_all(self) -> None:
+        self.client.call("start")
+
+    def stop_all(self) -> None:
+        self.client.call("stop")
+
+    def shutdown(self) -> None:
+        self.client.cast("quit")
+
+    def cleanup(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        super().cleanup()
 
     def udp_sockets(self) -> list:
         """UDP sockets held by circusd: there must be none (no multicast discovery)."""

@@ -9,38 +9,39 @@ import os
 import random
 import shutil
 import signal
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+import xmlrpc.client
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import psutil
-from managers import SLEEP, Job, Manager, ProcClaw, run, wait_until
+from managers import JOB_COMM, SLEEP, Job, Manager, ProcClaw, run, wait_until
 
 from procclaw import protocol
 from procclaw.client import ClientError, Subscription
 
-LOG_LINES = 200_000
 LINE_BYTES = 100
-WRITER = f"""\
+WRITER = """\
 import os, sys, time
 with open(sys.argv[1], "w") as stamp:
     stamp.write(repr(time.time()))
-pad = "x" * {LINE_BYTES - 11}
+pad = "x" * {pad}
 write = sys.stdout.write
-for i in range({LOG_LINES}):
+for i in range({lines}):
     write(f"{{i:09d}} {{pad}}\\n")
 sys.stdout.flush()
-os.execv({SLEEP!r}, ["sleep", "3600"])  # stay up: a continuous job must not restart
+os.execv({sleep!r}, ["sleep", "3600"])  # stay up: a continuous job must not restart
 """
 
 
 @contextmanager
 def started(cls: type[Manager], jobs: list[Job], wait: bool = True) -> Iterator[tuple]:
-    """A manager in a fresh directory, launched; yields it and the ms until all jobs ran."""
+    """A manager in a fresh directory, launched; yields it and the ms until every job's
+    process was exec'd (0 when `wait` is false)."""
     root = Path(tempfile.mkdtemp(prefix=f"pcb-{cls.name[:4].lower()}-", dir="/tmp"))
     manager = cls(root)
     manager.configure(jobs)
@@ -49,30 +50,103 @@ def started(cls: type[Manager], jobs: list[Job], wait: bool = True) -> Iterator[
         manager.launch()
         done = begin
         if wait:
-            done = wait_until(lambda: _count(manager) >= len(jobs), 120, "cold start", 0.01)
+            done = wait_until(lambda: manager.running() >= len(jobs), 300, "cold start", 0.01)
         yield manager, (done - begin) * 1000
     finally:
         manager.cleanup()
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _count(manager: Manager) -> int:
+def settle(manager: Manager, running: int, pause: float) -> None:
+    """Wait until the manager itself reports `running` jobs running, then `pause` s more,
+    so that no measurement starts while the manager is still busy with the last one."""
+    wait_until(lambda: _reported(manager) == running, 60, "settle", 0.05)
+    time.sleep(pause)
+
+
+def wait_listed(manager: Manager, count: int) -> None:
+    """Wait until the manager's API answers with all `count` jobs defined."""
+    wait_until(lambda: _listed(manager) >= count, 120, "daemon ready", 0.05)
+
+
+# What a manager's client raises while its daemon is not serving yet.
+_NOT_YET = (ClientError, OSError, xmlrpc.client.Fault)
+
+
+def _reported(manager: Manager) -> int:
     try:
-        return manager.running()
-    except ClientError:
-        return 0  # the controller is not serving yet
+        return manager.reported_running()
+    except _NOT_YET:
+        return -1
 
 
-def respawns(manager: Manager, kills: int, rng: random.Random) -> list[float]:
-    """kill -9 of a random job at random offsets until a new `sleep` of the daemon runs."""
-    daemon = manager.root_pid()
+def _listed(manager: Manager) -> int:
+    try:
+        return len(manager.status_all())
+    except _NOT_YET:
+        return 0
+
+
+def timed_calls(call: Callable[[], object], times: int) -> list[float]:
+    """ms of each of `times` calls, after one untimed call that opens connections."""
+    call()
     samples = []
-    for pid in rng.sample(sorted(manager.job_pids()), kills):
+    for _ in range(times):
+        begin = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - begin) * 1000)
+    return samples
+
+
+def timed_runs(argv: list[str], env: dict[str, str], times: int = 7) -> list[float]:
+    samples = []
+    for _ in range(times):
+        begin = time.monotonic()
+        run(argv, env)
+        samples.append((time.monotonic() - begin) * 1000)
+    return samples
+
+
+def until_running(manager: Manager, ask: Callable[[], object], count: int) -> float:
+    """ms from asking until `count` job processes were exec'd under the daemon."""
+    begin = time.monotonic()
+    ask()
+    return (wait_until(lambda: manager.running() >= count, 120, "start", 0.005) - begin) * 1000
+
+
+def until_gone(ask: Callable[[], object], pids: list[int] | set[int]) -> float:
+    """ms from asking until every one of `pids` has exited (a zombie counts as exited)."""
+    begin = time.monotonic()
+    ask()
+    left = list(pids)
+
+    def gone() -> bool:
+        left[:] = [pid for pid in left if _alive(pid)]
+        return not left
+
+    return (wait_until(gone, 120, "stop", 0.005) - begin) * 1000
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            text = stat.read()
+    except OSError:
+        return False
+    return text[text.rindex(b")") + 2 : text.rindex(b")") + 3] not in (b"Z", b"X")
+
+
+def respawns(manager: Manager, victims: list[int], rng: random.Random) -> list[float]:
+    """kill -9 of each victim at random offsets until a new `sleep` was exec'd by any
+    process of the manager: ms each."""
+    samples = []
+    for pid in victims:
         time.sleep(rng.uniform(0.05, 0.5))  # random offsets: no periodic loop can hide
+        parents = set(manager.manager_pids())
         before = _proc_pids()
         killed = time.monotonic()
         os.kill(pid, signal.SIGKILL)
-        up = wait_until(lambda b=before: _new_sleeper(daemon, b), 10, f"respawn of {pid}", 0.001)
+        up = wait_until(lambda p=parents, b=before: _new_job(p, b), 10, f"respawn of {pid}", 0.0005)
         samples.append((up - killed) * 1000)
     return samples
 
@@ -81,28 +155,40 @@ def _proc_pids() -> set[int]:
     return {int(entry) for entry in os.listdir("/proc") if entry.isdigit()}
 
 
-def _new_sleeper(parent: int, before: set[int]) -> bool:
+def _new_job(parents: set[int], before: set[int]) -> bool:
+    """A `sleep` started since `before` under one of `parents` (at any depth: a manager
+    may spawn through a helper that it then leaves)."""
     for pid in _proc_pids() - before:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                text = stat.read()
-        except OSError:
+        stat = _stat(pid)
+        if stat is None or stat[1] != JOB_COMM:
             continue
-        comm = text[text.index("(") + 1 : text.rindex(")")]
-        ppid = int(text[text.rindex(")") + 2 :].split()[1])
-        if comm == "sleep" and ppid == parent:
-            return True
+        for _ in range(8):
+            ppid = stat[0]
+            if ppid in parents:
+                return True
+            if ppid <= 1 or (stat := _stat(ppid)) is None:
+                break
     return False
 
 
-def procclaw_respawns(manager: ProcClaw, kills: int, rng: random.Random):
-    """Respawn times from the bus, and the kill-to-`exited` arrival latency, in ms."""
+def _stat(pid: int) -> tuple[int, str] | None:
+    """(ppid, comm) of a process, None when it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            text = stat.read()
+    except OSError:
+        return None
+    close = text.rindex(")")
+    return int(text[close + 2 :].split()[1]), text[text.index("(") + 1 : close]
+
+
+def procclaw_event_latency(manager: ProcClaw, jobs: list[str], rng: random.Random) -> list[float]:
+    """ms from each job's kill -9 until its `job.<id>.exited` event reaches a subscriber."""
     events = Subscription(manager.home, ("job.",))
     events.sync(manager.client)
-    respawn, latency = [], []
-    jobs = [job["id"] for job in manager.client.call("list")]
+    latency = []
     try:
-        for job in rng.sample(jobs, kills):
+        for job in jobs:
             time.sleep(rng.uniform(0.05, 0.5))
             pid = manager.client.call("status", {"job": job})["pid"]
             killed = time.time()
@@ -117,88 +203,71 @@ def procclaw_respawns(manager: ProcClaw, kills: int, rng: random.Random):
             )
             if event is None:
                 raise TimeoutError(f"{job} (pid {pid}) was not restarted within 10 s")
-            respawn.append((event.ts - killed) * 1000)
     finally:
         events.close()
-    return respawn, latency
-
-
-def timed_runs(argv: list[str], env: dict[str, str], times: int = 7) -> list[float]:
-    samples = []
-    for _ in range(times):
-        begin = time.monotonic()
-        run(argv, env)
-        samples.append((time.monotonic() - begin) * 1000)
-    return samples
-
-
-def client_status(manager: ProcClaw, times: int = 7) -> list[float]:
-    samples = []
-    for _ in range(times):
-        begin = time.monotonic()
-        manager.client.call("status", {"job": "j0"})
-        samples.append((time.monotonic() - begin) * 1000)
-    return samples
-
-
-def until_gone(manager: Manager, argv: list[str], pids: list[int] | set[int]) -> float:
-    """Run a stop command; ms until every one of `pids` has exited."""
-    begin = time.monotonic()
-    run(argv, manager.env)
-    left = list(pids)
-
-    def gone() -> bool:
-        left[:] = [pid for pid in left if _alive(pid)]
-        return not left
-
-    return (wait_until(gone, 60, "stop") - begin) * 1000
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
-    except psutil.NoSuchProcess:
-        return False
+    return latency
 
 
 def pss_mib(pids: list[int]) -> float:
-    return sum(psutil.Process(pid).memory_full_info().pss for pid in pids) / 2**20
-
-
-def idle_cpu(pids: list[int], seconds: float = 10.0) -> float:
-    """Percent of one core used by `pids` (all threads) while nothing happens."""
-    before = sum(_schedstat(pid) for pid in pids)
-    time.sleep(seconds)
-    used = sum(_schedstat(pid) for pid in pids) - before
-    return used / 1e9 / seconds * 100
-
-
-def _schedstat(pid: int) -> int:
-    total = 0
-    for task in os.listdir(f"/proc/{pid}/task"):
+    """The summed `Pss:` of /proc/<pid>/smaps_rollup, in MiB."""
+    total_kib = 0
+    for pid in pids:
         try:
-            with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
-                total += int(stat.read().split()[0])
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                for line in rollup:
+                    if line.startswith("Pss:"):
+                        total_kib += int(line.split()[1])
+                        break
         except OSError:
-            pass  # a thread that ended in between
-    return total
+            pass  # gone in between
+    return total_kib / 1024
 
 
-def log_throughput(cls: type[Manager]) -> tuple[float, int]:
+def idle_cpu(pids: Callable[[], list[int]], seconds: float) -> tuple[float, int]:
+    """Percent of one core used by the processes `pids()` names (all their threads) while
+    nothing happens, from the ns on CPU in /proc/<pid>/task/<tid>/schedstat; and how
+    many threads ended within the window (what they used then is not counted).
+
+    A thread or process that appeared within the window counts with all its time."""
+    before = _thread_times(pids())
+    time.sleep(seconds)
+    after = _thread_times(pids())
+    used = sum(ns - before.get(tid, 0) for tid, ns in after.items())
+    return used / 1e9 / seconds * 100, len(before.keys() - after.keys())
+
+
+def _thread_times(pids: list[int]) -> dict[int, int]:
+    """tid -> ns on CPU, for every thread of `pids`."""
+    times = {}
+    for pid in pids:
+        try:
+            tasks = os.listdir(f"/proc/{pid}/task")
+        except OSError:
+            continue  # gone in between
+        for task in tasks:
+            try:
+                with open(f"/proc/{pid}/task/{task}/schedstat") as stat:
+                    times[int(task)] = int(stat.read().split()[0])
+            except OSError:
+                pass  # a thread that ended in between
+    return times
+
+
+def log_throughput(cls: type[Manager], lines: int) -> tuple[float, int]:
     """Lines per second from the writer's start until the log holds every line, and the
     number of lines missing, doubled or out of place (0 when the log is intact)."""
     scratch = Path(tempfile.mkdtemp(prefix="pcb-w-", dir="/tmp"))
     try:
         writer, stamp = scratch / "writer.py", scratch / "started"
-        writer.write_text(WRITER)
+        writer.write_text(WRITER.format(pad=LINE_BYTES - 11, lines=lines, sleep=SLEEP))
         job = Job("log", f"{sys.executable} {writer} {stamp}", log=True)
         with started(cls, [job], wait=False) as (manager, _):
             path = manager.log_file("log")
-            wanted = LOG_LINES * LINE_BYTES
+            wanted = lines * LINE_BYTES
             full = wait_until(lambda: _size(path) >= wanted, 120, "log", 0.005)
             elapsed = full - time.monotonic() + time.time() - float(stamp.read_text())
             time.sleep(0.2)  # anything written twice would show up now
-            return LOG_LINES / elapsed, _check_lines(path)
+            return lines / elapsed, _check_lines(path, lines)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
@@ -210,15 +279,15 @@ def _size(path: Path) -> int:
         return 0
 
 
-def _check_lines(path: Path) -> int:
+def _check_lines(path: Path, lines: int) -> int:
     numbers = [int(line[:9]) for line in path.read_bytes().splitlines() if line[:9].isdigit()]
     unique = len(set(numbers))
     out_of_place = sum(a > b for a, b in zip(numbers, numbers[1:], strict=False))
-    return (LOG_LINES - unique) + (len(numbers) - unique) + out_of_place
+    return (lines - unique) + (len(numbers) - unique) + out_of_place
 
 
-def popen_floor(count: int = 100, kills: int = 12) -> tuple[float, list[float]]:
-    """Plain Popen of `count` sleeps (ms), then kill -9 to waitpid return (ms each)."""
+def popen_floor(count: int = 100, kills: int = 12) -> tuple[float, float]:
+    """Plain Popen of `count` sleeps (ms), then the median kill -9 to waitpid return (ms)."""
     begin = time.monotonic()
     procs = [subprocess.Popen([SLEEP, "3600"]) for _ in range(count)]
     spawn = (time.monotonic() - begin) * 1000
@@ -228,4 +297,4 @@ def popen_floor(count: int = 100, kills: int = 12) -> tuple[float, list[float]]:
         proc.kill()
         proc.wait(5)
         reaps.append((time.monotonic() - begin) * 1000)
-    return spawn, reaps[:kills]
+    return spawn, statistics.median(reaps[:kills])

@@ -163,7 +163,7 @@ def _who(target: str) -> str:
         return "daemon"
     if target in ("controller", "alerter"):
         return target
-    return f"supervisor of job '{target.removeprefix('job-')}'"
+    return f"supervisor {target}"
 
 
 class Subscription:

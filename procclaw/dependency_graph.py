@@ -29,23 +29,31 @@ class Requirement:
         return f"'{self.target}' to be {self.needs}"
 
 
-def requirements(config: Config, job_id: str) -> list[Requirement]:
-    """What `job_id` waits for before it starts, in file order."""
-    found = []
-    for job in config.jobs:
-        for dependency in job.depends_on:
-            if job.id == job_id and dependency.condition != "before_complete":
-                needs = READY if dependency.condition == "after_start" else COMPLETED
-                found.append(Requirement(dependency.job, needs, dependency.timeout))
-            elif dependency.job == job_id and dependency.condition == "before_complete":
-                found.append(Requirement(job.id, COMPLETED, dependency.timeout))
-    return found
+class DependencyGraph:
+    """Every job's requirements and waiters, worked out once per config: asking about one
+    job then costs nothing, however many jobs there are."""
 
+    def __init__(self, config: Config):
+        self._requirements: dict[str, list[Requirement]] = {job.id: [] for job in config.jobs}
+        self._waiters: dict[str, list[str]] = {job.id: [] for job in config.jobs}
+        for job in config.jobs:
+            for dependency in job.depends_on:
+                if dependency.condition == "before_complete":
+                    waiting, target = dependency.job, job.id
+                    requirement = Requirement(target, COMPLETED, dependency.timeout)
+                else:
+                    waiting, target = job.id, dependency.job
+                    needs = READY if dependency.condition == "after_start" else COMPLETED
+                    requirement = Requirement(target, needs, dependency.timeout)
+                self._requirements.setdefault(waiting, []).append(requirement)
+        for job in config.jobs:  # waiters in file order, each once
+            for target in dict.fromkeys(req.target for req in self._requirements[job.id]):
+                self._waiters.setdefault(target, []).append(job.id)
 
-def waiters(config: Config, job_id: str) -> list[str]:
-    """The jobs with a requirement on `job_id`: they start after it and stop before it."""
-    return [
-        job.id
-        for job in config.jobs
-        if any(req.target == job_id for req in requirements(config, job.id))
-    ]
+    def requirements(self, job_id: str) -> list[Requirement]:
+        """What `job_id` waits for before it starts."""
+        return self._requirements.get(job_id, [])
+
+    def waiters(self, job_id: str) -> list[str]:
+        """The jobs with a requirement on `job_id`: they start after it and stop before it."""
+        return self._waiters.get(job_id, [])

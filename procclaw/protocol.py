@@ -69,10 +69,12 @@ ROOT_COMMANDS = frozenset(
         "status",  # the daemon and its actors
         "shutdown",  # stop everything in order and exit
         "probe",  # publish bus.probe.<token>: lets a subscriber know its subscription is live
-        "supervise",  # from the controller: start a supervisor for a job
+        "supervise",  # from the controller: place jobs in supervisors (many at once)
+        "held",  # which jobs each supervisor holds (for a restarted controller)
         "reaped",  # from a supervisor: the exit status of an adopted job root reaped
     }
 )
+# Each names its `job`; `stop` may name several (`jobs`) and answers for each.
 SUPERVISOR_COMMANDS = frozenset(
     {
         "state",
@@ -80,8 +82,9 @@ SUPERVISOR_COMMANDS = frozenset(
         "stop",
         "restart",
         "unhealthy",
-        "queue",
-    }  # queue: run once more after this run
+        "queue",  # run once more after this run
+        "retire",  # from root at daemon stop: stop these jobs for good
+    }
 )
 # The alerter: `status` answers its counts (sent, failed, folded; per channel) and the
 # latest alerts.

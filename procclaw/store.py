@@ -227,12 +227,19 @@ def read_applied_config(path: Path) -> ConfigSnapshot | None:
 
 
 class _Transaction:
+    """One write transaction; inside another, it is part of that one (a batch of
+    writes commits once)."""
+
     def __init__(self, db: sqlite3.Connection):
         self.db = db
+        self._outer = False
 
     def __enter__(self) -> sqlite3.Connection:
-        self.db.execute("BEGIN IMMEDIATE")
+        self._outer = not self.db.in_transaction
+        if self._outer:
+            self.db.execute("BEGIN IMMEDIATE")
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        if self._outer:
+            self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")

@@ -126,6 +126,19 @@ class Sandbox:
                 return actor
         return None
 
+    def supervisor_of(self, job_id: str) -> tuple[str, int]:
+        """The name and pid of the supervisor holding a live job."""
+        job = wait_until(lambda: (found := self.job(job_id)).get("sup_pid") and found)
+        return job["supervisor"], job["sup_pid"]
+
+    def held_jobs(self) -> set[str]:
+        """The jobs some supervisor holds (root's word): a job at rest is let go."""
+        held = self.client().call_endpoint("daemon", "held")["supervisors"]
+        return {job for jobs in held.values() for job in jobs}
+
+    def supervisor_names(self) -> set[str]:
+        return {a["name"] for a in self.daemon_status()["actors"] if a["kind"] == "supervisor"}
+
     def actor_pid(self, name: str) -> int | None:
         for actor in self.daemon_status()["actors"]:
             if actor["name"] == name and actor["state"] == "up":

@@ -86,7 +86,7 @@ def test_the_list_follows_a_reload_at_once(api):
         ("job.api.running", "api"),
         ("job.v1.2.failed", "v1.2"),
         ("schedule.nightly.fired", "nightly"),
-        ("actor.job-api.down", "api"),
+        ("actor.sup-41-0.down", None),
         ("actor.controller.up", None),
         ("config.reloaded", None),
     ],

@@ -22,7 +22,8 @@ def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox
     # The sample config's continuous job starts with the daemon, under its supervisor.
     wait_until(lambda: running_jobs(sandbox) == ["clock"])
     actors = {a["name"]: a["state"] for a in sandbox.daemon_status()["actors"]}
-    assert actors == {**dict.fromkeys(CORE_ACTORS, "up"), "job-clock": "up"}
+    supervisor, _ = sandbox.supervisor_of("clock")
+    assert actors == {**dict.fromkeys(CORE_ACTORS, "up"), supervisor: "up"}
     tree = sandbox.remember_tree()
     assert status["zygote_pid"] in tree
     assert sandbox.home.pid_file.read_text().strip() == str(root_pid)

@@ -198,11 +198,11 @@ def test_daemon_start_follows_dependency_order_and_daemon_stop_reverses_it(sandb
 def test_supervisors_adopted_after_a_root_kill_still_stop_in_dependency_order(sandbox):
     record = sandbox.home.root / "order.txt"
     _recorded_chain(sandbox, record)
-    supervisors = {name: sandbox.actor_pid(f"job-{name}") for name in "abcd"}
+    supervisors = dict(sandbox.supervisor_of(name) for name in "abcd")
     os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
     wait_until(lambda: sandbox.client().daemon_pid() is None)
     sandbox.start_daemon()
-    wait_until(lambda: all(sandbox.actor_pid(f"job-{n}") == p for n, p in supervisors.items()))
+    wait_until(lambda: all(sandbox.actor_pid(n) == p for n, p in supervisors.items()))
     sandbox.cli("daemon", "stop", check=True)
     _assert_stopped_in_reverse(_order(record))
 

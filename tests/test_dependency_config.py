@@ -3,7 +3,7 @@
 import pytest
 from test_config import one_job, parse, problems
 
-from procclaw.dependency_graph import COMPLETED, READY, Requirement, requirements, waiters
+from procclaw.dependency_graph import COMPLETED, READY, DependencyGraph, Requirement
 
 
 def test_ready_notify_and_on_dependency_failure_are_read():
@@ -72,9 +72,10 @@ def test_every_edge_becomes_a_requirement_of_the_job_that_waits():
           cleanup: {cmd: x}
         """
     )
-    assert requirements(config, "api") == [Requirement("migrate", COMPLETED, 60.0)]
-    assert requirements(config, "cleanup") == [Requirement("api", COMPLETED, 9.0)]
-    assert requirements(config, "migrate") == [Requirement("db", READY, 5.0)]
-    assert waiters(config, "db") == ["migrate"]
-    assert waiters(config, "api") == ["cleanup"]
-    assert waiters(config, "cleanup") == []
+    graph = DependencyGraph(config)
+    assert graph.requirements("api") == [Requirement("migrate", COMPLETED, 60.0)]
+    assert graph.requirements("cleanup") == [Requirement("api", COMPLETED, 9.0)]
+    assert graph.requirements("migrate") == [Requirement("db", READY, 5.0)]
+    assert graph.waiters("db") == ["migrate"]
+    assert graph.waiters("api") == ["cleanup"]
+    assert graph.waiters("cleanup") == []

@@ -43,7 +43,8 @@ def test_sse_streams_the_events_of_one_job_and_type(sandbox):
     assert running["data"]["data"]["pid"]
     assert completed["event"] == "job.once.completed"
     src, seq = completed["id"].split(":")
-    assert src == "job-once" and int(seq) == completed["data"]["seq"]
+    assert src == completed["data"]["data"]["supervisor"]
+    assert int(seq) == completed["data"]["seq"]
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import time
 import psutil
 from conftest import PROGRAMS, is_gone, wait_until
 
+from procclaw.client import ClientError
 from procclaw.store import Store
 
 COUNTER = f"""\
@@ -24,11 +25,10 @@ def _lines(box):
 def test_kill_9_of_a_supervisor_keeps_the_job_and_loses_no_line(sandbox):
     sandbox.run_jobs(COUNTER)
     job_pid = sandbox.wait_state("counter", "running")["pid"]
-    events = sandbox.subscribe("actor.job-counter.up")
+    name, _ = sandbox.supervisor_of("counter")
+    events = sandbox.subscribe(f"actor.{name}.up")
     for _ in range(4):
-        supervisor = sandbox.actor_pid("job-counter") or wait_until(
-            lambda: sandbox.actor_pid("job-counter")
-        )
+        supervisor = sandbox.actor_pid(name) or wait_until(lambda: sandbox.actor_pid(name))
         before = _lines(sandbox)
         wait_until(lambda b=before: _lines(sandbox) > b + 50)  # mid-stream
         os.kill(supervisor, signal.SIGKILL)
@@ -53,7 +53,7 @@ def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_cod
         """)
     sandbox.cli("start", "brief", check=True)
     job = sandbox.job("brief")
-    supervisor = sandbox.actor_pid("job-brief")
+    _, supervisor = sandbox.supervisor_of("brief")
     os.kill(supervisor, signal.SIGSTOP)  # freeze it, so the job dies unsupervised
     try:
         os.kill(job["pid"], signal.SIGTERM)
@@ -67,7 +67,7 @@ def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_cod
 def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sandbox):
     sandbox.run_jobs(COUNTER)
     job_pid = sandbox.wait_state("counter", "running")["pid"]
-    supervisor = sandbox.actor_pid("job-counter")
+    name, supervisor = sandbox.supervisor_of("counter")
     tree = sandbox.remember_tree()
     root = sandbox.client().daemon_pid()
     os.kill(root, signal.SIGKILL)
@@ -78,7 +78,7 @@ def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sand
 
     sandbox.start_daemon()
     # The orphaned supervisor checks in as soon as the new root listens.
-    wait_until(lambda: sandbox.actor_pid("job-counter") == supervisor, timeout=5)
+    wait_until(lambda: sandbox.actor_pid(name) == supervisor, timeout=5)
     tree |= sandbox.remember_tree()
     job = sandbox.wait_state("counter", "running")
     assert job["pid"] == job_pid
@@ -98,7 +98,7 @@ def test_after_root_and_supervisor_both_died_the_job_is_adopted_by_pid_and_start
             cmd: sleep 300
         """)
     job_pid = sandbox.wait_state("quiet", "running")["pid"]
-    supervisor = sandbox.actor_pid("job-quiet")
+    _, supervisor = sandbox.supervisor_of("quiet")
     sandbox.remember_tree()
     os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
     os.kill(supervisor, signal.SIGKILL)
@@ -152,7 +152,7 @@ def test_a_stop_under_way_survives_the_death_of_the_supervisor(sandbox):
     events = sandbox.subscribe("job.stubborn.")
     sandbox.client().call("stop", {"job": "stubborn"})
     assert events.wait_for(lambda e: e.topic == "job.stubborn.stopping", timeout=5)
-    os.kill(sandbox.actor_pid("job-stubborn"), signal.SIGKILL)
+    os.kill(sandbox.supervisor_of("stubborn")[1], signal.SIGKILL)
     stopped = events.wait_for(lambda e: e.topic == "job.stubborn.stopped", timeout=10)
     assert stopped is not None  # the replacement kept the grace deadline and killed it
     wait_until(lambda: is_gone(job_pid))
@@ -160,33 +160,39 @@ def test_a_stop_under_way_survives_the_death_of_the_supervisor(sandbox):
 
 
 def test_a_job_that_ended_while_its_supervisor_was_recording_it_is_not_run_again(sandbox):
-    sandbox.run_jobs("jobs:\n  once:\n    cmd: sh -c 'echo hi; exit 4'\n")
+    sandbox.run_jobs("jobs:\n  once:\n    cmd: sh -c 'echo hi; exit 4'\n    isolate: true\n")
     controller = sandbox.actor_pid("controller")
-    events = sandbox.subscribe("job.once.")
     os.kill(controller, signal.SIGSTOP)  # reports cannot be acknowledged now
     try:
-        supervisor_name = "job-once"
-        root = sandbox.client()
-        root.call_endpoint("daemon", "supervise", _supervise_args(sandbox, "once"))
-        assert events.wait_for(lambda e: e.topic == "job.once.failed", timeout=10)
-        os.kill(sandbox.actor_pid(supervisor_name), signal.SIGKILL)
+        client = sandbox.client()
+        client.call_endpoint("daemon", "supervise", _supervise_args(sandbox, "once"))
+        ended = wait_until(lambda: _held_state(client, "job-once", "once") == "failed")
+        assert ended  # and not on record: the controller is frozen
+        os.kill(sandbox.actor_pid("job-once"), signal.SIGKILL)
     finally:
         os.kill(controller, signal.SIGCONT)
     job = sandbox.wait_state("once", "failed")
     assert job["last_exit"] == "exit code 4"
     wait_until(lambda: sandbox.actor("job-once") is None)
     assert sandbox.home.job_log("once").read_text() == "hi\n"  # ran once
-    events.close()
+
+
+def _held_state(client, supervisor, job_id):
+    try:
+        return client.call_endpoint(supervisor, "state", {"job": job_id}, timeout=1)["state"]
+    except ClientError:
+        return None  # not up yet
 
 
 def _supervise_args(box, job_id):
     """What the controller sends root to start a job (the controller is frozen here)."""
-    import pickle
-
     from procclaw.config import load_config
+    from procclaw.config.job_wire import job_to_wire
 
     job = load_config(box.home).job(job_id)
-    return {"job": job_id, "job_config": pickle.dumps(job), "restarts": 0, "resume": {}}
+    args = {"generation": 1, "restarts": 0, "resume": {}}
+    placement = {"job": job_id, "supervisor": f"job-{job_id}", "isolated": True}
+    return {"placements": [{**placement, "config": job_to_wire(job), "args": args}]}
 
 
 def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still_stops(sandbox):
@@ -201,7 +207,7 @@ def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still
         """)
     job_pid = sandbox.wait_state("stubborn", "running")["pid"]
     sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
-    supervisor = sandbox.actor_pid("job-stubborn")
+    _, supervisor = sandbox.supervisor_of("stubborn")
     tree = sandbox.remember_tree()
     events = sandbox.subscribe("job.stubborn.")
     stopping = subprocess.Popen(

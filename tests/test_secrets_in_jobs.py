@@ -101,9 +101,9 @@ def test_output_of_an_adopted_job_is_masked_by_the_supervisor_that_adopted_it(sa
               TOKEN: ${{secret:API_TOKEN}}
         """)
     sandbox.cli("start", "late", check=True)
-    first = wait_until(lambda: sandbox.actor_pid("job-late"))
+    name, first = sandbox.supervisor_of("late")
     os.kill(first, signal.SIGKILL)
-    wait_until(lambda: sandbox.actor_pid("job-late") not in (None, first))
+    wait_until(lambda: sandbox.actor_pid(name) not in (None, first))
     with open(fifo, "w") as go:
         go.write("now\n")
     job = sandbox.wait_state("late", "completed")
@@ -147,5 +147,5 @@ def test_a_locked_keyring_fails_the_start_in_bounded_time_and_hangs_nothing(sand
         "within 1 s (is it locked, waiting for a password?))"
     ]
     assert VALUE not in sandbox.cli("list", "--json", check=True).stdout
-    # The supervisor whose keyring call never came back still finished and left.
-    wait_until(lambda: sandbox.actor("job-leaky") is None)
+    # The supervisor whose keyring call never came back still let the job go.
+    wait_until(lambda: "leaky" not in sandbox.held_jobs())

@@ -53,8 +53,8 @@ def test_a_failed_job_stays_down_until_started_again(sandbox):
     sandbox.run_jobs(CRASHING)
     sandbox.client().call("start", {"job": "crash"})
     sandbox.wait_state("crash", "failed", timeout=20)
-    # Its supervisor leaves once the controller has its last report: no idle process.
-    wait_until(lambda: sandbox.actor("job-crash") is None)
+    # Its supervisor lets it go once the controller has its last report.
+    wait_until(lambda: "crash" not in sandbox.held_jobs())
     runs_before = sandbox.job("crash")["last_run"]["run_id"]
     sandbox.cli("start", "crash", check=True)  # a new round of attempts
     job = sandbox.wait_state("crash", "failed", timeout=20)

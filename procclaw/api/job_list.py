@@ -1,11 +1,9 @@
 """The job list the API serves, re-asked of the controller only for what the bus said changed.
 
-A controller `list` asks every live job's supervisor for its facts (the controller's
-own cache may trail a supervisor by one report), which costs about 45 ms with a hundred
-jobs. Every change to a job's facts is published on the bus, so the gateway keeps the
-last answer and, before each request, reads what the bus carried since: an event of
-some jobs (`job.<id>.*`, `schedule.<id>.*`, `actor.job-<id>.*`) re-asks for those jobs
-only; any other (a core actor, a reload) re-asks for all. Requests that arrive during
+Every change to a job's facts is published on the bus, so the gateway keeps the last
+answer of the controller's `list` and, before each request, reads what the bus carried
+since: an event of some jobs (`job.<id>.*`, `schedule.<id>.*`) re-asks for those jobs
+only; any other (an actor's, a reload) re-asks for all. Requests that arrive during
 that call wait for it rather than asking too. Uptimes are advanced by the time since
 each answer, and a list older than MAX_AGE is asked for whole, for facts that change
 without an event.
@@ -33,7 +31,7 @@ MAX_AGE = 2.0
 UPTIME_STEP = 0.1
 # Bodies kept per filter; past this many filters, the oldest are forgotten.
 MAX_BODIES = 64
-_PER_JOB_TOPICS = ("job.", "schedule.", "actor.job-")
+_PER_JOB_TOPICS = ("job.", "schedule.")
 _PROBES = protocol.probe_topic("")
 
 

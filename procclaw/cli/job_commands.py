@@ -105,6 +105,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
         ("restarts", job["restarts"]),
+        ("held by", _describe_supervisor(job)),
         ("health", _describe_health(job)),
         ("says", job.get("status_text") or "-"),
         ("last exit", job.get("last_exit") or "-"),
@@ -123,6 +124,13 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         for line in job["log_tail"]:
             print(f"  {line}")
     return 0
+
+
+def _describe_supervisor(job: dict) -> str:
+    if not job.get("supervisor"):
+        return "-"
+    pid = f" (pid {job['sup_pid']})" if job.get("sup_pid") else ""
+    return f"{job['supervisor']}{pid}"
 
 
 def _describe_health(job: dict) -> str:

@@ -65,6 +65,7 @@ JOB_KEYS = (
     "enabled",
     "ready",
     "on_dependency_failure",
+    "isolate",
 )
 DEPENDENCY_KEYS = ("job", "condition", "timeout")
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -135,6 +136,7 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
         on_dependency_failure=fields.get(
             "on_dependency_failure", choice(DEPENDENCY_FAILURE_POLICIES), "keep_running"
         ),
+        isolate=fields.get("isolate", boolean, False),
     )
     return ReadJob(config, tuple(line for _, line in dependencies))
 

@@ -31,7 +31,11 @@ class _Model:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {item.name: _plain(getattr(self, item.name)) for item in fields(self)}
+        return {
+            item.name: _plain(getattr(self, item.name))
+            for item in fields(self)
+            if not item.name.startswith("_")  # derived, not configured
+        }
 
 
 def _plain(value: Any) -> Any:
@@ -44,9 +48,13 @@ def _plain(value: Any) -> Any:
 
 @dataclass(frozen=True, slots=True)
 class DaemonSettings(_Model):
+    """Where the API listens, how much the daemon logs, and how many supervisors hold
+    the jobs (`supervisors`; None: one per CPU core, at least two)."""
+
     host: str = "127.0.0.1"
     port: int = 9876
     log_level: str = "INFO"
+    supervisors: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +238,8 @@ class JobConfig(_Model):
     `ready: notify` means the job says READY=1 on NOTIFY_SOCKET once it is ready;
     `on_dependency_failure: stop` stops it when a job it depends on fails.
     `catchup` says what a scheduled job does about runs missed while the daemon was down;
-    `max_runtime` (seconds) stops a run that goes on longer.
+    `max_runtime` (seconds) stops a run that goes on longer. `isolate` gives the job a
+    supervisor of its own instead of a place in the shared pool.
     """
 
     id: str
@@ -254,6 +263,7 @@ class JobConfig(_Model):
     enabled: bool = True
     ready: str | None = None
     on_dependency_failure: str = "keep_running"
+    isolate: bool = False
 
     def __post_init__(self) -> None:
         if not self.name:
@@ -271,9 +281,14 @@ class Config(_Model):
 
     settings: Settings = field(default_factory=Settings)
     jobs: tuple[JobConfig, ...] = ()
+    # Jobs by id, so that finding one costs the same with a thousand jobs as with one.
+    _by_id: dict[str, JobConfig] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_id", {job.id: job for job in self.jobs})
 
     def job(self, job_id: str) -> JobConfig | None:
-        return next((job for job in self.jobs if job.id == job_id), None)
+        return self._by_id.get(job_id)
 
     @property
     def job_ids(self) -> tuple[str, ...]:

@@ -26,7 +26,7 @@ from procclaw.config.timing import time_zone
 from procclaw.config.values import boolean, choice, integer, optional, secret_text, text
 
 SETTINGS_KEYS = ("daemon", "api", "defaults", "openclaw")
-DAEMON_KEYS = ("host", "port", "log_level")
+DAEMON_KEYS = ("host", "port", "log_level", "supervisors")
 DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "timezone")
 AUTH_KEYS = ("enabled", "token", "token_file", "metrics")
 
@@ -62,6 +62,7 @@ def _read_daemon(fields: Fields) -> DaemonSettings:
         host=fields.get("host", text, default.host),
         port=fields.get("port", integer(1, 65535), default.port),
         log_level=fields.get("log_level", choice(LOG_LEVELS, ignore_case=True), default.log_level),
+        supervisors=fields.get("supervisors", optional(integer(1, 64)), None),
     )
 
 

@@ -157,11 +157,13 @@ OPENCLAW_GATEWAY_JOB = """\
   # The OpenClaw gateway, kept running by ProcClaw (`procclaw init --openclaw`).
   # `openclaw` must be on the daemon's PATH. When the gateway stops answering its
   # health check it is restarted; after 1 s, 2 s, 5 s and 10 s it is `failed`, and
-  # you get an alert.
+  # you get an alert. It has a supervisor of its own (`isolate`): no other job can
+  # slow its restarts or its logs.
   openclaw-gateway:
     name: OpenClaw Gateway
     cmd: openclaw gateway
     type: continuous
+    isolate: true
     tags: [openclaw]
     health_check:
       type: http

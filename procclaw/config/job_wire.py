@@ -1,0 +1,70 @@
+"""A JobConfig as plain data for the wire (msgpack) and back, with no pickle.
+
+`job_to_wire` is `JobConfig.to_dict()`; `job_from_wire` rebuilds the frozen model from
+it, nested sections included. The data was validated when the config was loaded, so
+this only restores shapes (lists to tuples, maps to models); a key it does not know
+is an error rather than silently dropped, since it means the two sides disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+from typing import Any
+
+from procclaw.config.models import (
+    Dependency,
+    HealthCheckConfig,
+    JobConfig,
+    LogConfig,
+    RetryConfig,
+    ShutdownConfig,
+)
+
+_SECTIONS = {
+    "health_check": HealthCheckConfig,
+    "retry": RetryConfig,
+    "shutdown": ShutdownConfig,
+    "log": LogConfig,
+}
+_TUPLES = ("tags",)
+
+
+class WireError(ValueError):
+    """Data that is not a job's config as `job_to_wire` writes it."""
+
+
+def job_to_wire(job: JobConfig) -> dict[str, Any]:
+    return job.to_dict()
+
+
+def job_from_wire(data: Any) -> JobConfig:
+    if not isinstance(data, dict):
+        raise WireError("a job's config must be a map")
+    known = {item.name for item in fields(JobConfig)}
+    unknown = set(data) - known
+    if unknown:
+        raise WireError(f"unknown job config keys: {', '.join(sorted(unknown))}")
+    values = dict(data)
+    try:
+        for key, model in _SECTIONS.items():
+            if key in values:
+                values[key] = _section(model, values[key])
+        if isinstance(values.get("cmd"), list):
+            values["cmd"] = tuple(values["cmd"])
+        if "env" in values:
+            values["env"] = tuple((str(k), str(v)) for k, v in dict(values["env"]).items())
+        if "depends_on" in values:
+            values["depends_on"] = tuple(Dependency(**dep) for dep in values["depends_on"])
+        for key in _TUPLES:
+            if key in values:
+                values[key] = tuple(values[key])
+        return JobConfig(**values)
+    except (TypeError, ValueError) as exc:
+        raise WireError(f"malformed job config: {exc}") from None
+
+
+def _section(model: type, data: Any) -> Any:
+    values = dict(data)
+    if model is RetryConfig and "delays" in values:
+        values["delays"] = tuple(values["delays"])
+    return model(**values)
