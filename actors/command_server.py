@@ -31,6 +31,25 @@ def log_failure(result: Any, what: str) -> None:
         result.then(lambda _value, error: error and log.error("%s: %s", what, error.message))
 
 
+def each_answer(results: dict[str, Any], pick: Callable[[str, Any], Any]) -> Deferred:
+    """A Deferred of `results` with each Deferred among them settled: its value as
+    `pick(key, value)`, its error as `{"error": message}`; other values as they are."""
+    whole, settled = Deferred(), dict(results)
+    left = {key for key, value in results.items() if isinstance(value, Deferred)}
+
+    def settle(key: str, value: Any, error: CommandError | None) -> None:
+        settled[key] = {"error": error.message} if error is not None else pick(key, value)
+        left.discard(key)
+        if not left:
+            whole.resolve(settled)
+
+    for key in list(left):
+        results[key].then(lambda value, error, k=key: settle(k, value, error))
+    if not left:
+        whole.resolve(settled)
+    return whole
+
+
 def gather(results: list[Any]) -> Any:
     """The list of `results`, some of them Deferred: a Deferred of the whole list if
     any is (an error of one becomes the whole's), else the list itself."""

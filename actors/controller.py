@@ -1,11 +1,12 @@
 """The controller actor: the applied config, the job registry and the state database.
 
 Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
-procclaw/protocol.py: `ping`, `list` (`cached: true`: from the last reports alone,
-asking no supervisor), `status`, `config`, `reload`, `start`, `stop`,
-`restart`, `runs_summary`, `api_settings` (for the gateway), and `report` (from
-supervisors, recorded before it is acknowledged; and from the health actor,
-`kind: health`, each job's health verdicts); for scheduled jobs `scheduled` and `fire`
+procclaw/protocol.py: `ping`, `list` and `status` (from what the supervisors last
+reported, asking none), `config`, `reload`, `start`, `stop`, `restart` (and
+`start_many`, `stop_many`, `restart_many`: one request per supervisor),
+`runs_summary`, `api_settings` (for the gateway), and `report` (batches from
+supervisors, recorded in one transaction before they are acknowledged; and from the
+health actor, `kind: health`, each job's health verdicts); for scheduled jobs `scheduled` and `fire`
 (from the scheduler) and `pause`, `resume` (actors/schedule_book.py). A reload applies
 only the difference (actors/config_reload.py). Owns `procclaw.db` and writes
 `logs/daemon.audit.log`. Publishes `config.reloaded`, and `job.<id>.waiting|failed` for
@@ -25,11 +26,12 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
 from actors.async_calls import AsyncCalls
-from actors.command_server import Deferred
+from actors.command_server import Deferred, each_answer
 from actors.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
 from actors.dependency_gate import DependencyGate
 from actors.job_control import JobControl
@@ -43,7 +45,7 @@ from actors.schedule_book import ScheduleBook
 from procclaw import protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
-from procclaw.config import Config, ConfigError, parse_config
+from procclaw.config import Config, ConfigError, JobConfig, parse_config
 from procclaw.logfiles import last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.store import ConfigSnapshot, Store
@@ -96,7 +98,13 @@ class Controller(Actor):
                 "stop": self._audited(
                     lambda req: self.jobs.stop(self._job(req), bool(req.args.get("force")))
                 ),
-                "stop_many": self._stop_many,
+                "start_many": self._many("start", self._start_many),
+                "stop_many": self._many(
+                    "stop", lambda jobs, req: self.jobs.stop_many(jobs, bool(req.args.get("force")))
+                ),
+                "restart_many": self._many(
+                    "restart", lambda jobs, _req: self.jobs.restart_many(jobs)
+                ),
                 "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
                 "report": self._report,
                 "runs_summary": lambda _req: runs_summary(self.store.db),
@@ -229,13 +237,11 @@ class Controller(Actor):
         if isinstance(wanted, list):
             wanted_ids = set(wanted)
             jobs = [job for job in jobs if job.id in wanted_ids]
-        if request.args.get("cached"):  # the last reports, asking no supervisor (health actor)
-            summaries = [self.registry.summary(job) for job in jobs]
-        else:
-            summaries = self.jobs.summaries(jobs)
         return [
-            self._with_health({**summary, **self.schedules.summary(job, count=1)})
-            for job, summary in zip(jobs, summaries, strict=True)
+            self._with_health(
+                {**self.registry.summary(job), **self.schedules.summary(job, count=1)}
+            )
+            for job in jobs
         ]
 
     def _status(self, request: Request) -> dict[str, Any]:
@@ -258,29 +264,45 @@ class Controller(Actor):
             ),
         }
 
-    def _stop_many(self, request: Request) -> dict[str, dict[str, Any]]:
-        """`stop` of several jobs (`procclaw stop --all`): every supervisor asked at once."""
-        assert self.audit is not None
-        names = request.args.get("jobs")
-        if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
-            raise CommandError(ErrorCode.BAD_REQUEST, "stop_many takes a list of job names")
-        jobs, results = [], {}
-        for name in dict.fromkeys(names):
+    def _many(self, what: str, act: Callable[[list[JobConfig], Request], Deferred]):
+        """A command for several jobs (`procclaw start|stop|restart a b c`, `--all`): each
+        supervisor is asked once, and each job answered (its facts, or an `error`)."""
+
+        def handle(request: Request) -> Deferred:
+            assert self.audit is not None
+            audit = self.audit
+            names = request.args.get("jobs")
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
+            jobs, unknown = [], {}
+            for name in dict.fromkeys(names):
+                try:
+                    jobs.append(self._job_named(name))
+                except CommandError as exc:
+                    unknown[name] = {"error": exc.message}
+            done = Deferred()
+
+            def answered(answers: Any, _error: CommandError | None) -> None:
+                results = {**unknown, **(answers or {})}
+                for job_id, result in results.items():
+                    outcome = f"error: {result['error']}" if "error" in result else "ok"
+                    audit.record(what, job_id, request.caller, outcome)
+                done.resolve(results)
+
+            act(jobs, request).then(answered)
+            return done
+
+        return handle
+
+    def _start_many(self, jobs: list[JobConfig], _request: Request) -> Deferred:
+        """Start each job (those that start now are placed in one batch)."""
+        results: dict[str, Any] = {}
+        for job in jobs:
             try:
-                jobs.append(self._job_named(name))
+                results[job.id] = self.jobs.start(job)
             except CommandError as exc:
-                results[name] = {"error": exc.message}
-        audit = self.audit
-        stopped = self.jobs.stop_many(jobs, bool(request.args.get("force")))
-
-        def answered(answers: Any, _error: CommandError | None) -> None:
-            results.update(answers or {})
-            for job_id, result in results.items():
-                outcome = f"error: {result['error']}" if "error" in result else "ok"
-                audit.record("stop", job_id, request.caller, outcome)
-
-        stopped.then(answered)
-        return _then_value(stopped, lambda: results)
+                results[job.id] = {"error": exc.message}
+        return each_answer(results, lambda _job_id, answer: answer)
 
     def _report(self, request: Request) -> dict[str, Any]:
         """A batch of reports from a supervisor (job states and runs) or from the health
@@ -375,10 +397,3 @@ def _read_optional(path) -> str | None:
         return path.read_text()
     except FileNotFoundError:
         return None
-
-
-def _then_value(deferred: Deferred, value) -> Deferred:
-    """A Deferred of `value()`, known once `deferred` is."""
-    after = Deferred()
-    deferred.then(lambda _result, _error: after.resolve(value()))
-    return after

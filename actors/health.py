@@ -101,7 +101,7 @@ class HealthActor(Actor):
         """Learn every job's check, and the runs to check, from the controller."""
         try:
             config = self._client.call("config")
-            jobs = self._client.call("list", {"cached": True})
+            jobs = self._client.call("list")
         except ClientError as exc:
             log.info("controller not answering yet (%s); asking again", exc.message)
             self.loop.call_later(SYNC_RETRY, self._sync)

@@ -16,11 +16,13 @@ never behind anything a client has seen.
 from __future__ import annotations
 
 import logging
+import os
+import signal
 from collections.abc import Callable
 from typing import Any
 
 from actors.async_calls import AsyncCalls
-from actors.command_server import Deferred
+from actors.command_server import Deferred, each_answer
 from actors.dependency_gate import DependencyGate
 from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
@@ -81,10 +83,6 @@ class JobControl:
     def current_facts(self, job_id: str) -> dict[str, Any]:
         return self.registry.facts(job_id)
 
-    def summaries(self, jobs: tuple[JobConfig, ...]) -> list[dict[str, Any]]:
-        """What `list` shows: the facts the supervisors last reported, asking none."""
-        return [self.registry.summary(job) for job in jobs]
-
     def stop(self, job: JobConfig, force: bool) -> Reply:
         state = self.registry.state(job.id)
         if state == JobState.WAITING and self.gate is not None:
@@ -98,46 +96,70 @@ class JobControl:
 
         Each job's answer is its facts, a `not running` note, or an `error`.
         """
-        results: dict[str, dict[str, Any]] = {}
+
+        def at_rest(job: JobConfig, state: JobState) -> Reply:
+            if state == JobState.WAITING and self.gate is not None:
+                return self.gate.cancel(job)
+            return {"state": state.value, "note": "not running"}
+
+        return self._ask_many(jobs, "stop", {"force": force}, at_rest, not_running=True)
+
+    def restart_many(self, jobs: list[JobConfig]) -> Deferred:
+        """Restart many jobs: one request to each supervisor holding some of them; a job
+        at rest is started (all of those placed in one batch)."""
+
+        def at_rest(job: JobConfig, state: JobState) -> Reply:
+            return self.registry.facts(job.id) if state == JobState.WAITING else self.start(job)
+
+        return self._ask_many(jobs, "restart", {}, at_rest, not_running=False)
+
+    def _ask_many(
+        self,
+        jobs: list[JobConfig],
+        cmd: str,
+        args: dict[str, Any],
+        at_rest: Callable[[JobConfig, JobState], Reply],
+        not_running: bool,
+    ) -> Deferred:
+        """`cmd` for the live jobs, one request per supervisor; `at_rest` for the others.
+        With `not_running`, a job that came to rest meanwhile is answered as such."""
+        results: dict[str, Any] = {}
         by_supervisor: dict[str, list[str]] = {}
         for job in jobs:
             facts = self.registry.facts(job.id)
             state = JobState(facts["state"])
-            if state == JobState.WAITING and self.gate is not None:
-                results[job.id] = self.gate.cancel(job)
-            elif state not in LIVE_STATES:
-                results[job.id] = {"state": state.value, "note": "not running"}
-            else:
+            if state in LIVE_STATES and state != JobState.WAITING:
                 by_supervisor.setdefault(str(facts.get("supervisor")), []).append(job.id)
-        done = Deferred()
-        asked = set(by_supervisor)
-
-        def answered(supervisor: str, answers: dict[str, Any] | None, error: str) -> None:
-            for job_id in by_supervisor[supervisor]:
-                answer = (answers or {}).get(job_id)
-                if answers is None:
-                    results[job_id] = {"error": f"the supervisor of '{job_id}' {error}"}
-                elif answer is None or JobState(answer["state"]) not in LIVE_STATES:
-                    state = answer["state"] if answer else self.registry.state(job_id).value
-                    results[job_id] = {"state": state, "note": "not running"}
-                else:
-                    results[job_id] = answer
-            asked.discard(supervisor)
-            if not asked:
-                done.resolve(results)
-
+                continue
+            try:
+                results[job.id] = at_rest(job, state)
+            except CommandError as exc:
+                results[job.id] = {"error": exc.message}
         for supervisor, job_ids in by_supervisor.items():
+            asked = Deferred()
+            for job_id in job_ids:
+                results[job_id] = asked
             self._calls.call(
                 supervisor,
-                "stop",
-                {"jobs": job_ids, "force": force},
-                lambda answers, s=supervisor: answered(s, answers, ""),
-                lambda _code, message, s=supervisor: answered(s, None, message),
+                cmd,
+                {**args, "jobs": job_ids},
+                asked.resolve,
+                lambda code, message, d=asked, s=supervisor: d.fail(
+                    code, f"its supervisor {s} is not answering: {message}"
+                ),
                 SUPERVISOR_TIMEOUT,
             )
-        if not asked:
-            done.resolve(results)
-        return done
+        return each_answer(
+            results, lambda job_id, answers: self._answer(job_id, answers, not_running)
+        )
+
+    def _answer(self, job_id: str, answers: Any, not_running: bool) -> dict[str, Any]:
+        """One job's part of a supervisor's answer to a request about many."""
+        mine = (answers or {}).get(job_id)
+        if mine is None or (not_running and JobState(mine["state"]) not in LIVE_STATES):
+            state = mine["state"] if mine else self.registry.state(job_id).value
+            return {"state": state, "note": "not running"}
+        return mine
 
     def restart(self, job: JobConfig) -> Reply:
         state = self.registry.state(job.id)
@@ -246,9 +268,13 @@ class JobControl:
         for job_id in self.registry.live_jobs():
             facts = self.registry.facts(job_id)
             job = config.job(job_id)
+            supervisor_alive = _alive(facts.get("sup_pid"), facts.get("sup_start"))
+            if supervisor_alive and "supervisor" not in facts:
+                _retire_older_supervisor(job_id, facts["sup_pid"])
+                supervisor_alive = False
             if facts["state"] == JobState.WAITING.value:
                 self.registry.mark(job_id, JobState.STOPPED, "the daemon stopped while it waited")
-            elif _alive(facts.get("sup_pid"), facts.get("sup_start")):
+            elif supervisor_alive:
                 log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
             elif _alive(facts.get("pid"), facts.get("job_start")):
                 if job is None:
@@ -270,6 +296,23 @@ class JobControl:
                     self.start(job)
                 except CommandError as exc:
                     log.error("job %s not started: %s", job.id, exc.message)
+
+
+def _retire_older_supervisor(job_id: str, pid: int) -> None:
+    """A supervisor left by an earlier ProcClaw speaks another protocol and cannot be
+    adopted: it is killed and its job is taken over by pid like an orphan's. Its log
+    pipe dies with it, so a job that writes again gets SIGPIPE and is restarted."""
+    log.warning(
+        "job %s: its supervisor (pid %d) is from an earlier ProcClaw and cannot be adopted;"
+        " taking the job over by pid (its output from now on needs a new pipe: a job"
+        " that writes gets SIGPIPE and is restarted)",
+        job_id,
+        pid,
+    )
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # gone meanwhile: the job is an orphan all the same
 
 
 def _alive(pid: Any, start_time: Any) -> bool:

@@ -8,7 +8,7 @@ a `take` makes it hold the job (actors/job_supervision.py) until the job is at r
 and every report about it is acknowledged; then it lets the job go.
 
 Binds ROUTER `run/<name>.sock` and answers SUPERVISOR_COMMANDS, each naming its `job`
-(`stop` may name several: `jobs`): `state`, `start`, `stop {force}`, `restart`,
+(`stop` and `restart` may name several: `jobs`): `state`, `start`, `stop {force}`, `restart`,
 `unhealthy {reason}`, `queue`, and from root `retire {jobs}` (stop for good).
 Reports its jobs' facts and runs to the controller, batched (actors/report_queue.py),
 and publishes each job's events once the report behind them is on record. Every
@@ -84,8 +84,8 @@ class Supervisor(Actor):
             {
                 "state": self._for_job(JobSupervision.state_command, at_rest_too=True),
                 "start": self._for_job(JobSupervision.start_command),
-                "stop": self._stop_command,
-                "restart": self._for_job(JobSupervision.restart_command),
+                "stop": self._one_or_many(JobSupervision.stop_command),
+                "restart": self._one_or_many(JobSupervision.restart_command),
                 "unhealthy": self._for_job(JobSupervision.unhealthy_command),
                 "queue": self._for_job(JobSupervision.queue_command),
                 "retire": self._retire_command,
@@ -214,18 +214,26 @@ class Supervisor(Actor):
     def _for_job(self, command, at_rest_too: bool = False):
         return lambda request: command(self._held(request, at_rest_too), request.args)
 
-    def _stop_command(self, request: Request) -> Any:
-        """`stop {job}`, or `stop {jobs: [...]}`: many jobs in one request, each answered."""
-        names = request.args.get("jobs")
-        if names is None:
-            return self._held(request).stop_command(request.args)
-        if not isinstance(names, list):
-            raise CommandError(ErrorCode.BAD_REQUEST, "stop takes a list of job names")
-        answers = {}
-        for job_id in names:
-            held = self.jobs.get(job_id) if isinstance(job_id, str) else None
-            if held is None or held.done:
-                answers[str(job_id)] = None  # at rest already
-            else:
-                answers[job_id] = held.stop_command(request.args)
-        return answers
+    def _one_or_many(self, command):
+        """`cmd {job}`, or `cmd {jobs: [...]}`: many jobs in one request, each answered
+        (None for a job at rest already)."""
+
+        def handle(request: Request) -> Any:
+            names = request.args.get("jobs")
+            if names is None:
+                return command(self._held(request), request.args)
+            if not isinstance(names, list):
+                raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
+            answers = {}
+            for job_id in names:
+                held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+                if held is None or held.done:
+                    answers[str(job_id)] = None
+                    continue
+                try:
+                    answers[job_id] = command(held, request.args)
+                except CommandError:
+                    answers[job_id] = held.facts()
+            return answers
+
+        return handle

@@ -46,11 +46,13 @@ class ErrorCode:
 CONTROLLER_COMMANDS = frozenset(
     {
         "ping",  # liveness; answers {"pid": ...}
-        "list",  # jobs with their state; {cached: true} asks no supervisor, {jobs: [...]} narrows
+        "list",  # jobs with their state, as last reported; {jobs: [...]} narrows
         "status",  # one job in detail
         "start",
         "stop",
-        "stop_many",  # several jobs' supervisors asked at once; answers per job
+        "start_many",  # several jobs at once (placed in one batch); answers per job
+        "stop_many",  # several jobs, one request per supervisor; answers per job
+        "restart_many",
         "restart",
         "reload",  # re-read and apply the config files
         "config",  # the applied config, secrets unresolved

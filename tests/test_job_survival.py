@@ -224,3 +224,35 @@ def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still
     assert is_gone(job_pid)  # and killed it at its end
     assert all(is_gone(pid) for pid in tree)
     events.close()
+
+
+def test_a_job_left_by_an_earlier_procclaw_is_taken_over_by_pid(sandbox):
+    """An earlier release's supervisor speaks another protocol: it is retired, and its
+    job kept running under a supervisor of ours."""
+    from actors.job_process import process_start_time
+
+    sandbox.run_jobs("jobs:\n  quiet:\n    type: continuous\n    cmd: sleep 300\n")
+    job_pid = sandbox.wait_state("quiet", "running")["pid"]
+    _, supervisor = sandbox.supervisor_of("quiet")
+    sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    os.kill(supervisor, signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None and is_gone(supervisor))
+    earlier = psutil.Popen(["sleep", "300"])  # stands in for the earlier supervisor
+    try:
+        store = Store(sandbox.home.db_file)
+        facts = store.job_states()["quiet"]
+        del facts["supervisor"]  # earlier releases named none: one supervisor per job
+        facts.update(sup_pid=earlier.pid, sup_start=process_start_time(earlier.pid))
+        store.save_job_state("quiet", facts)
+        store.close()
+        sandbox.start_daemon()
+        assert earlier.wait(timeout=10) == -signal.SIGKILL
+        job = sandbox.wait_state("quiet", "running")
+        assert job["pid"] == job_pid and job["supervisor"]
+    finally:
+        if earlier.poll() is None:
+            earlier.kill()
+            earlier.wait()
+    sandbox.cli("stop", "quiet", check=True)
+    wait_until(lambda: is_gone(job_pid))

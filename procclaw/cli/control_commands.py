@@ -84,12 +84,13 @@ def run(argv: list[str]) -> int:
 
 
 def _ask(client, command: str, job_ids: list[str], force: bool):
-    """Each job's reply to the command (or its `error`): stops of many jobs in one call."""
+    """Each job's reply to the command (or its `error`): many jobs in one call."""
     from procclaw.client import ClientError
 
-    if command == "stop" and len(job_ids) > 1:
+    if len(job_ids) > 1:
+        args = {"jobs": job_ids, "force": force} if command == "stop" else {"jobs": job_ids}
         try:
-            yield from client.call("stop_many", {"jobs": job_ids, "force": force}).items()
+            yield from client.call(f"{command}_many", args).items()
         except ClientError as exc:
             raise CliFailure(exc.message) from None
         return
