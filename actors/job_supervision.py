@@ -40,6 +40,7 @@ from typing import Any
 import zmq
 
 from actors.after_exit import AfterExit
+from actors.blocking_calls import BlockingCalls
 from actors.job_notices import JobNotices
 from actors.job_output import JobOutput
 from actors.job_process import JobProcess, SpawnError, resumed_process, run_facts, spawn
@@ -51,6 +52,7 @@ from procclaw import protocol
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.home import Home
+from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.retry import RetryPolicy
 from procclaw.secrets import SecretError
@@ -72,6 +74,7 @@ class SupervisionHost:
     # To the controller, acknowledged; then the events that announce it are published.
     report: Callable[[dict[str, Any], list[tuple[str, dict[str, Any]]]], None]
     tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
+    blocking: BlockingCalls  # for what may block (the keyring), off the loop
     finished: Callable[[str], None]  # at rest: let it go once its reports are in
 
 
@@ -94,28 +97,29 @@ class JobSupervision:
         host: SupervisionHost,
         job: JobConfig,
         pipes: JobPipes,
-        args: dict[str, Any],
+        placement: Placement,
     ):
         self.host = host
         self.job = job
         self.pipes = pipes
-        self.args = args
-        resume: dict[str, Any] = args.get("resume") or {}
+        self.placement = placement
+        resume = placement.resume
         self.state = JobState.STOPPED
         # A job being resumed is ours from birth: root knows its pid already, so if we
         # die before adopting it, our replacement still knows it.
         self.process: JobProcess | None = resumed_process(resume)
         policy = RetryPolicy.from_config(job.retry)
         continuous = job.type == "continuous"
-        self.after_exit = AfterExit.resumed(policy, continuous, resume, args)
+        self.after_exit = AfterExit.resumed(policy, continuous, resume, placement.restarts)
         self.reason: str | None = resume.get("reason")
-        self.last_exit: str | None = resume.get("last_exit", args.get("last_exit"))
+        self.last_exit: str | None = resume.get("last_exit", placement.last_exit)
         # Which placement of this job we are: the controller ignores the state reports
         # of an earlier one that arrive after it asked for us.
-        self.generation: int = resume.get("generation", args.get("generation", 0))
+        self.generation: int = resume.get("generation", placement.generation)
         self._resume = resume
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
+        self._spawn_token: object | None = None  # a start waiting for its secrets
         self.stopping = StopSequence(host.loop, job, f"job {job.id}", self._runtime_exceeded)
         self.done = False  # at rest: nothing more happens until it is let go
         self.final = False  # the daemon is stopping: once at rest, it stays down
@@ -238,11 +242,25 @@ class JobSupervision:
         self.done = False
         self.notices.new_run()
         self._set_state(JobState.STARTING)
+        if not self.secrets.needed:
+            self._spawn({}, None)
+            return
+        # The keyring may take seconds to answer: the other jobs of this supervisor
+        # must not wait for it. A stop meanwhile makes the answer moot.
+        token = self._spawn_token = object()
+        self.host.blocking.submit(
+            self.secrets.fetch,
+            lambda values, error: token is self._spawn_token and self._spawn(values, error),
+        )
+
+    def _spawn(self, values: dict[str, str], error: BaseException | None) -> None:
+        self._spawn_token = None
         extra_env = self.notices.run_env()
         try:
-            self.process = spawn(
-                self.job, self.pipes.out_w, self.pipes.err_w, self.secrets.read(), extra_env
-            )
+            if error is not None:
+                raise error
+            secrets = self.secrets.use(values)
+            self.process = spawn(self.job, self.pipes.out_w, self.pipes.err_w, secrets, extra_env)
         except (SpawnError, SecretError) as exc:
             self.reason = str(exc)
             self._set_state(JobState.FAILED)
@@ -328,8 +346,10 @@ class JobSupervision:
     # ---- stopping ----------------------------------------------------------------------
 
     def _stop(self, force: bool) -> None:
-        if self.state == JobState.BACKOFF:
+        starting = self.state == JobState.STARTING and self._spawn_token is not None
+        if self.state == JobState.BACKOFF or starting:  # no process yet: nothing to signal
             self._cancel_retry()
+            self._spawn_token = None
             self._set_state(JobState.STOPPED)
             self._finish()
             return

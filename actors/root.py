@@ -39,7 +39,8 @@ from actors.runtime import configure_logging
 from procclaw import protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
-from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
@@ -148,12 +149,13 @@ class Root:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
         placements = request.args.get("placements")
-        if not isinstance(placements, list) or not all(
-            isinstance(p, dict) and isinstance(p.get("job"), str) and "supervisor" in p
-            for p in placements
-        ):
+        if not isinstance(placements, list):
             raise CommandError(ErrorCode.BAD_REQUEST, "supervise takes a list of placements")
-        return self.actors.pool.place(placements)
+        try:
+            records = [Placement.from_wire(placement) for placement in placements]
+        except ProtocolError as exc:
+            raise CommandError(exc.code, exc.message) from None
+        return self.actors.pool.place(records)
 
     def _reaped(self, request: Request) -> dict[str, Any]:
         pid = request.args.get("pid")
