@@ -33,25 +33,20 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-import zmq
-
 from actors.after_exit import AfterExit
-from actors.blocking_calls import BlockingCalls
 from actors.job_notices import JobNotices
 from actors.job_output import JobOutput
 from actors.job_process import JobProcess, SpawnError, resumed_process, run_facts, spawn
 from actors.job_secrets import JobSecrets
-from actors.loop import EventLoop, Timer
-from actors.run_exits import ChildReaper, RunExits
+from actors.loop import Timer
+from actors.run_exits import RunExits
 from actors.stop_sequence import StopSequence
+from actors.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
-from procclaw.home import Home
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.retry import RetryPolicy
@@ -59,36 +54,6 @@ from procclaw.secrets import SecretError
 from procclaw.states import RESTING_STATES, JobState, check_transition
 
 log = logging.getLogger("procclaw.supervisor")
-
-
-@dataclass
-class SupervisionHost:
-    """What a held job needs from the supervisor that holds it."""
-
-    loop: EventLoop
-    home: Home
-    context: zmq.Context
-    reaper: ChildReaper
-    supervisor: str  # the holder's actor name
-    sup_start: str  # and its process start time: with its pid, who holds the job
-    # To the controller, acknowledged; then the events that announce it are published.
-    report: Callable[[dict[str, Any], list[tuple[str, dict[str, Any]]]], None]
-    tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
-    blocking: BlockingCalls  # for what may block (the keyring), off the loop
-    finished: Callable[[str], None]  # at rest: let it go once its reports are in
-
-
-@dataclass(frozen=True)
-class JobPipes:
-    """The job's stdout and stderr pipes, both ends of each (root keeps copies)."""
-
-    out_r: int
-    out_w: int
-    err_r: int
-    err_w: int
-
-    def all(self) -> tuple[int, int, int, int]:
-        return (self.out_r, self.out_w, self.err_r, self.err_w)
 
 
 class JobSupervision:

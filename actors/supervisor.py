@@ -30,12 +30,13 @@ from typing import Any
 from actors import supervisor_channel
 from actors.blocking_calls import BlockingCalls
 from actors.job_process import process_start_time
-from actors.job_supervision import JobPipes, JobSupervision, SupervisionHost
+from actors.job_supervision import JobSupervision
 from actors.loop import close_quietly
 from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
 from actors.run_exits import ChildReaper
 from actors.runtime import Actor, ActorContext
+from actors.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
 from procclaw.config.job_wire import WireError, job_from_wire
 from procclaw.placement import Placement

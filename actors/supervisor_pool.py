@@ -13,24 +13,39 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import zmq
+
+from actors.actor_table import ActorSlot
 from actors.async_calls import AsyncCalls
 from actors.held_jobs import HeldJob, new_pipes
+from actors.loop import EventLoop
 from actors.supervisor_channel import ChannelSender, channel_pair, stop_message, take_messages
+from procclaw.home import Home
 from procclaw.placement import Placement
 from procclaw.protocol import ProtocolError
 from procclaw.stop_order import next_to_stop
 
-if TYPE_CHECKING:
-    from actors.actor_keeper import ActorKeeper
-    from actors.actor_table import ActorSlot
-
 log = logging.getLogger("procclaw.root")
 
 
+class Keeper(Protocol):
+    """What the pool needs of root's keeper of actors (actors/actor_keeper.py)."""
+
+    loop: EventLoop
+    home: Home
+    zmq: zmq.Context
+    slots: dict[str, ActorSlot]
+    stopping: bool
+
+    def add(self, name: str, kind: str, args: dict[str, Any] | None = None) -> ActorSlot: ...
+
+    def terminate(self, slot: ActorSlot, deadline: float | None = None) -> None: ...
+
+
 class SupervisorPool:
-    def __init__(self, keeper: ActorKeeper):
+    def __init__(self, keeper: Keeper):
         self._keeper = keeper
         self.held: dict[str, dict[str, HeldJob]] = {}  # supervisor -> job -> held
         self._senders: dict[str, ChannelSender] = {}
