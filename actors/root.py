@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import sys
 import time
@@ -221,6 +222,17 @@ class Root:
             self.home.socket_file(name).unlink(missing_ok=True)
 
 
+def allow_every_descriptor() -> None:
+    """Raise our descriptor limit to the most we may: root and the supervisors keep four
+    pipe ends per live job, past the usual 1,024 at a few hundred jobs. Actors and
+    jobs inherit it, as supervisord's children inherit its `minfds`."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass  # an infinite hard limit some systems refuse as a soft one: keep ours
+
+
 def _kill(pid: int, signum: int) -> None:
     try:
         os.kill(pid, signum)
@@ -242,6 +254,7 @@ def main(argv: list[str]) -> int:
     try:
         set_process_name("procclaw-root")
         set_child_subreaper()
+        allow_every_descriptor()
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:
             home.socket_file(name).unlink(missing_ok=True)  # we hold the lock: they are stale
