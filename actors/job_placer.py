@@ -24,12 +24,16 @@ from collections.abc import Callable
 from actors.async_calls import NOT_ANSWERING, AsyncCalls
 from actors.loop import EventLoop, Timer
 from actors.supervisor import isolated_supervisor_name
+from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.placement import Placement
 
 MIN_POOL = 2
 # Root answers at once unless it is busy forking many supervisors.
 PLACE_TIMEOUT = 5.0
+# A request stays well under what root accepts (protocol.MAX_MESSAGE_BYTES), however
+# large the jobs' configs.
+MAX_REQUEST_BYTES = protocol.MAX_MESSAGE_BYTES // 4
 
 log = logging.getLogger("procclaw.controller")
 
@@ -65,7 +69,17 @@ class JobPlacer:
     def _send(self) -> None:
         self._flush = None
         batch, self._batch = self._batch, []
-        self._send_batch(batch)
+        chunk: list[Placement] = []
+        size = 0
+        for placement in batch:
+            placement_size = len(protocol.encode(placement.to_wire()))
+            if chunk and size + placement_size > MAX_REQUEST_BYTES:
+                self._send_batch(chunk)
+                chunk, size = [], 0
+            chunk.append(placement)
+            size += placement_size
+        if chunk:
+            self._send_batch(chunk)
 
     def _send_batch(self, batch: list[Placement]) -> None:
         batch = [placement for placement in batch if self.still_wanted(placement)]

@@ -46,6 +46,9 @@ log = logging.getLogger("procclaw.supervisor")
 
 # Threads reading secrets for spawns (each read is bounded by the keyring's timeout).
 SECRET_READERS = 2
+# Jobs per message when an orphan tells a new root what it holds: well under the size
+# root accepts, whatever a job's config and last output.
+CHECK_IN_JOBS = 20
 
 
 def isolated_supervisor_name(job_id: str) -> str:
@@ -110,8 +113,9 @@ class Supervisor(Actor):
         self._channel.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:
-        """All our jobs' facts: everything a replacement needs to carry on."""
-        return {"jobs": {job_id: self._root_facts(held) for job_id, held in self.jobs.items()}}
+        """Nothing new: root hears of each job's facts as they change (`_tell_root_about`),
+        and a heartbeat of every job's would pass a message's size at a few hundred."""
+        return {"jobs": {}, "partial": True}
 
     def on_terminate(self) -> None:
         """Daemon shutdown: stop every job gracefully, then exit."""
@@ -128,7 +132,17 @@ class Supervisor(Actor):
         self._orphaned = True
         # Checking in the moment a new daemon listens, not at the next heartbeat, 30 s
         # away, gives that daemon back control of our jobs at once.
-        self.when_root_listens(lambda: self._tell_root("heartbeat"))
+        self.when_root_listens(self._check_in)
+
+    def _check_in(self) -> None:
+        """Tell a new root every job we hold, a few at a time."""
+        self._tell_root("heartbeat")  # adopted first, then told
+        held = list(self.jobs.values())
+        for start in range(0, len(held), CHECK_IN_JOBS):
+            chunk = {
+                job.job.id: self._root_facts(job) for job in held[start : start + CHECK_IN_JOBS]
+            }
+            self._tell_root("heartbeat", {"jobs": chunk, "partial": True})
 
     # ---- what root hands us ------------------------------------------------------------
 
