@@ -39,14 +39,14 @@ class AfterExit:
 
     @classmethod
     def resumed(
-        cls, policy: RetryPolicy, continuous: bool, resume: dict[str, Any], args: dict[str, Any]
+        cls, policy: RetryPolicy, continuous: bool, resume: dict[str, Any], restarts: int
     ) -> AfterExit:
         """Carry on a dead predecessor's counters and wishes (`then_start` is taken only
         with the run it applies to, when that run is adopted)."""
         return cls(
             policy,
             continuous,
-            restarts=resume.get("restarts", args.get("restarts", 0)),
+            restarts=resume.get("restarts", restarts),
             attempt=resume.get("attempt", 0),
             then_retry=resume.get("then_retry"),
             queued=bool(resume.get("queued")),

@@ -36,9 +36,9 @@ from actors.config_reload import ConfigReload, refuse_emptying, refuse_unreadabl
 from actors.dependency_gate import DependencyGate
 from actors.job_control import JobControl
 from actors.job_health import JobHealth
+from actors.job_placer import JobPlacer
 from actors.job_registry import JobRegistry
 from actors.job_secrets import STATUS_TIMEOUT, JobSecrets
-from actors.placement import Placement
 from actors.run_stats import runs_summary
 from actors.runtime import Actor, ActorContext
 from actors.schedule_book import ScheduleBook
@@ -69,8 +69,8 @@ class Controller(Actor):
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store)
         self.calls = AsyncCalls(self.zmq, self.loop, self.home)
-        self.placement = Placement(self.ctx.daemon_id, self.loop, self.calls)
-        self.jobs = JobControl(self.registry, self.calls, self.placement, self.publish)
+        self.placer = JobPlacer(self.ctx.daemon_id, self.loop, self.calls)
+        self.jobs = JobControl(self.registry, self.calls, self.placer, self.publish)
         self.health = JobHealth()
         self.jobs.gate = DependencyGate(
             self.loop, self.registry, self.health, self.publish, self.jobs
@@ -224,7 +224,7 @@ class Controller(Actor):
         """Hand the applied config to the parts that start jobs in dependency order."""
         assert self.jobs.gate is not None
         self.jobs.config = self.jobs.gate.config = self.config
-        self.placement.configure(self.config)
+        self.placer.configure(self.config)
 
     def _with_health(self, summary: dict[str, Any]) -> dict[str, Any]:
         health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from actors.loop import close_quietly
-from actors.supervisor_channel import take_message
+from procclaw.placement import Placement
 from procclaw.states import RESTING_STATES
 
 # A job never waits on a full pipe for longer than a replacement supervisor takes to
@@ -29,31 +29,26 @@ RESTING = frozenset(state.value for state in RESTING_STATES)
 
 @dataclass
 class HeldJob:
-    job: str
-    config: dict[str, Any]
-    args: dict[str, Any]  # restarts, last_exit, generation, stop_after, as placed
-    fds: tuple[int, int, int, int]
+    placement: Placement
+    fds: tuple[int, ...]  # stdout read, write; stderr read, write (none yet: an orphan's)
     facts: dict[str, Any] = field(default_factory=dict)  # the supervisor's latest word
 
     @classmethod
-    def with_new_pipes(cls, job: str, config: dict[str, Any], args: dict[str, Any]) -> HeldJob:
-        out_r, out_w = os.pipe()
-        err_r, err_w = os.pipe()
-        for fd in (out_w, err_w):
-            try:
-                fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-            except OSError:
-                pass  # the default size still works
-        return cls(job, config, args, (out_r, out_w, err_r, err_w))
+    def with_new_pipes(cls, placement: Placement) -> HeldJob:
+        return cls(placement, new_pipes())
+
+    @property
+    def job(self) -> str:
+        return self.placement.job
 
     @property
     def generation(self) -> int:
-        return int(self.facts.get("generation", self.args.get("generation", 0)) or 0)
+        return int(self.facts.get("generation", self.placement.generation) or 0)
 
     @property
-    def stop_after(self) -> list[str]:
+    def stop_after(self) -> tuple[str, ...]:
         """The jobs that must stop before this one at daemon stop (its dependents)."""
-        return list(self.args.get("stop_after") or ())
+        return self.placement.stop_after
 
     @property
     def live(self) -> bool:
@@ -66,13 +61,23 @@ class HeldJob:
         return pid if isinstance(pid, int) and pid > 0 else None
 
     def take(self) -> dict[str, Any]:
-        """The channel message that hands this job to a supervisor (a replacement
-        carries on from the facts the last one told us)."""
-        args = dict(self.args)
-        if self.facts:
-            args["resume"] = self.facts
-        return take_message(self.job, self.config, args)
+        """What hands this job to a supervisor (a replacement carries on from the facts
+        the last one told us)."""
+        placement = self.placement.resumed(self.facts) if self.facts else self.placement
+        return placement.to_wire()
 
     def close(self) -> None:
         for fd in self.fds:
             close_quietly(fd)
+
+
+def new_pipes() -> tuple[int, int, int, int]:
+    """A job's stdout and stderr pipes, made larger where the kernel allows."""
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    for fd in (out_w, err_w):
+        try:
+            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+        except OSError:
+            pass  # the default size still works
+    return out_r, out_w, err_r, err_w

@@ -1,7 +1,7 @@
 """How the controller starts, stops and restarts jobs, and re-adopts them at daemon start.
 
 A job at rest is held by no supervisor: starting it places it in one, through root
-(actors/placement.py). A live job's supervisor, named in its facts, takes its stop and
+(actors/job_placer.py). A live job's supervisor, named in its facts, takes its stop and
 restart commands, sent without waiting (actors/async_calls.py): a command from a
 person is answered with the supervisor's reply when it comes, through a `Deferred`,
 and the controller serves everyone else meanwhile. The controller never signals a
@@ -24,12 +24,13 @@ from typing import Any
 from actors.async_calls import AsyncCalls
 from actors.command_server import Deferred, each_answer
 from actors.dependency_gate import DependencyGate
+from actors.job_placer import JobPlacer
 from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
-from actors.placement import Placement
 from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.config.job_wire import job_to_wire
+from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.states import LIVE_STATES, JobState
 
@@ -47,13 +48,13 @@ class JobControl:
         self,
         registry: JobRegistry,
         calls: AsyncCalls,
-        placement: Placement,
+        placer: JobPlacer,
         publish: Publish,
     ):
         self.registry = registry
-        self.placement = placement
-        placement.still_wanted = self._still_wanted
-        placement.on_refused = self._not_placed
+        self.placer = placer
+        placer.still_wanted = self._still_wanted
+        placer.on_refused = self._not_placed
         self._calls = calls
         self._publish = publish
         self.gate: DependencyGate | None = None  # set by the controller
@@ -206,41 +207,39 @@ class JobControl:
         self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
     ) -> None:
         generation = facts.get("generation", 0) + 1
-        supervisor = self.placement.supervisor_for(job)
-        placement = {
-            "job": job.id,
-            "supervisor": supervisor,
-            "isolated": job.isolate,
-            "config": job_to_wire(job),
-            "args": {
-                # Root stops these jobs before this one at daemon stop.
-                "stop_after": self.gate.graph.waiters(job.id) if self.gate else [],
-                "restarts": facts.get("restarts", 0),
-                "last_exit": facts.get("last_exit"),
-                "generation": generation,
-                "resume": {**resume, "generation": generation} if resume else {},
-            },
-        }
+        supervisor = self.placer.supervisor_for(job)
+        placement = Placement(
+            job=job.id,
+            supervisor=supervisor,
+            config=job_to_wire(job),
+            generation=generation,
+            isolated=job.isolate,
+            # Root stops these jobs before this one at daemon stop.
+            stop_after=tuple(self.gate.graph.waiters(job.id) if self.gate else ()),
+            restarts=facts.get("restarts", 0),
+            last_exit=facts.get("last_exit"),
+            resume={**resume, "generation": generation} if resume else {},
+        )
         # On record before root hears of it: a controller restarted in between places
         # it again (`recover`).
         self.registry.hand_over(
             job.id, {**facts, "generation": generation, "supervisor": supervisor}
         )
-        self.placement.place(placement)
+        self.placer.place(placement)
 
-    def _still_wanted(self, placement: dict[str, Any]) -> bool:
-        facts = self.registry.facts(placement["job"])
+    def _still_wanted(self, placement: Placement) -> bool:
+        facts = self.registry.facts(placement.job)
         return (
             facts["state"] == JobState.STARTING.value
-            and facts.get("generation") == placement["args"]["generation"]
+            and facts.get("generation") == placement.generation
         )
 
-    def _not_placed(self, batch: list[dict[str, Any]], message: str) -> None:
+    def _not_placed(self, batch: list[Placement], message: str) -> None:
         """Root refused placements (the daemon is stopping): those jobs do not start."""
         for placement in batch:
             if not self._still_wanted(placement):
                 continue
-            job_id = placement["job"]
+            job_id = placement.job
             log.error("job %s not started: %s", job_id, message)
             self.registry.mark(job_id, JobState.STOPPED, f"not started: {message}")
             self._publish(protocol.job_topic(job_id, "stopped"), self.registry.facts(job_id))

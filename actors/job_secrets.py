@@ -26,15 +26,25 @@ class JobSecrets:
         self._references = [value for _, value in job.env]
         self._mask: SecretMask | None = None
 
-    def read(self) -> dict[str, str]:
-        """The values the job's env refers to, for its spawn; SecretError if one is missing."""
-        names = list(dict.fromkeys(n for text in self._references for n in secret_names(text)))
-        if not names:
-            self._mask = SecretMask()
-            return {}
-        values = SecretStore(self._home, self._timeout).resolve(names)
+    @property
+    def needed(self) -> bool:
+        """Whether the job's env refers to any secret (reading one may take a while)."""
+        return bool(self._names())
+
+    def fetch(self) -> dict[str, str]:
+        """The values the job's env refers to; SecretError if one is missing. It may
+        wait for the keyring, so a supervisor calls it on a worker thread: it touches
+        nothing of ours."""
+        names = self._names()
+        return SecretStore(self._home, self._timeout).resolve(names) if names else {}
+
+    def use(self, values: dict[str, str]) -> dict[str, str]:
+        """Mask these values in the job's output from now on; they go to its spawn."""
         self._mask = SecretMask(values.values())
         return values
+
+    def _names(self) -> list[str]:
+        return list(dict.fromkeys(n for text in self._references for n in secret_names(text)))
 
     def mask_lines(self, lines: list[str]) -> list[str]:
         """`lines` with every value masked; one note instead if the values are unknown."""

@@ -33,24 +33,21 @@ from __future__ import annotations
 import logging
 import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-
-import zmq
 
 from actors.after_exit import AfterExit
 from actors.job_notices import JobNotices
 from actors.job_output import JobOutput
 from actors.job_process import JobProcess, SpawnError, resumed_process, run_facts, spawn
 from actors.job_secrets import JobSecrets
-from actors.loop import EventLoop, Timer
-from actors.run_exits import ChildReaper, RunExits
+from actors.loop import Timer
+from actors.run_exits import RunExits
 from actors.stop_sequence import StopSequence
+from actors.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
-from procclaw.home import Home
+from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.retry import RetryPolicy
 from procclaw.secrets import SecretError
@@ -59,63 +56,35 @@ from procclaw.states import RESTING_STATES, JobState, check_transition
 log = logging.getLogger("procclaw.supervisor")
 
 
-@dataclass
-class SupervisionHost:
-    """What a held job needs from the supervisor that holds it."""
-
-    loop: EventLoop
-    home: Home
-    context: zmq.Context
-    reaper: ChildReaper
-    supervisor: str  # the holder's actor name
-    sup_start: str  # and its process start time: with its pid, who holds the job
-    # To the controller, acknowledged; then the events that announce it are published.
-    report: Callable[[dict[str, Any], list[tuple[str, dict[str, Any]]]], None]
-    tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
-    finished: Callable[[str], None]  # at rest: let it go once its reports are in
-
-
-@dataclass(frozen=True)
-class JobPipes:
-    """The job's stdout and stderr pipes, both ends of each (root keeps copies)."""
-
-    out_r: int
-    out_w: int
-    err_r: int
-    err_w: int
-
-    def all(self) -> tuple[int, int, int, int]:
-        return (self.out_r, self.out_w, self.err_r, self.err_w)
-
-
 class JobSupervision:
     def __init__(
         self,
         host: SupervisionHost,
         job: JobConfig,
         pipes: JobPipes,
-        args: dict[str, Any],
+        placement: Placement,
     ):
         self.host = host
         self.job = job
         self.pipes = pipes
-        self.args = args
-        resume: dict[str, Any] = args.get("resume") or {}
+        self.placement = placement
+        resume = placement.resume
         self.state = JobState.STOPPED
         # A job being resumed is ours from birth: root knows its pid already, so if we
         # die before adopting it, our replacement still knows it.
         self.process: JobProcess | None = resumed_process(resume)
         policy = RetryPolicy.from_config(job.retry)
         continuous = job.type == "continuous"
-        self.after_exit = AfterExit.resumed(policy, continuous, resume, args)
+        self.after_exit = AfterExit.resumed(policy, continuous, resume, placement.restarts)
         self.reason: str | None = resume.get("reason")
-        self.last_exit: str | None = resume.get("last_exit", args.get("last_exit"))
+        self.last_exit: str | None = resume.get("last_exit", placement.last_exit)
         # Which placement of this job we are: the controller ignores the state reports
         # of an earlier one that arrive after it asked for us.
-        self.generation: int = resume.get("generation", args.get("generation", 0))
+        self.generation: int = resume.get("generation", placement.generation)
         self._resume = resume
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
+        self._spawn_token: object | None = None  # a start waiting for its secrets
         self.stopping = StopSequence(host.loop, job, f"job {job.id}", self._runtime_exceeded)
         self.done = False  # at rest: nothing more happens until it is let go
         self.final = False  # the daemon is stopping: once at rest, it stays down
@@ -238,11 +207,25 @@ class JobSupervision:
         self.done = False
         self.notices.new_run()
         self._set_state(JobState.STARTING)
+        if not self.secrets.needed:
+            self._spawn({}, None)
+            return
+        # The keyring may take seconds to answer: the other jobs of this supervisor
+        # must not wait for it. A stop meanwhile makes the answer moot.
+        token = self._spawn_token = object()
+        self.host.blocking.submit(
+            self.secrets.fetch,
+            lambda values, error: token is self._spawn_token and self._spawn(values, error),
+        )
+
+    def _spawn(self, values: dict[str, str], error: BaseException | None) -> None:
+        self._spawn_token = None
         extra_env = self.notices.run_env()
         try:
-            self.process = spawn(
-                self.job, self.pipes.out_w, self.pipes.err_w, self.secrets.read(), extra_env
-            )
+            if error is not None:
+                raise error
+            secrets = self.secrets.use(values)
+            self.process = spawn(self.job, self.pipes.out_w, self.pipes.err_w, secrets, extra_env)
         except (SpawnError, SecretError) as exc:
             self.reason = str(exc)
             self._set_state(JobState.FAILED)
@@ -328,8 +311,10 @@ class JobSupervision:
     # ---- stopping ----------------------------------------------------------------------
 
     def _stop(self, force: bool) -> None:
-        if self.state == JobState.BACKOFF:
+        starting = self.state == JobState.STARTING and self._spawn_token is not None
+        if self.state == JobState.BACKOFF or starting:  # no process yet: nothing to signal
             self._cancel_retry()
+            self._spawn_token = None
             self._set_state(JobState.STOPPED)
             self._finish()
             return

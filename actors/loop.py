@@ -34,6 +34,9 @@ class Timer:
 
     def cancel(self) -> None:
         self.cancelled = True
+        # It stays in the heap until its time comes (a grace period: a minute); what
+        # the callback holds need not stay with it.
+        self.callback = _nothing
 
 
 class EventLoop:
@@ -145,6 +148,10 @@ class EventLoop:
             self._signal_writer.close()
         if self._signal_reader is not None:
             self._signal_reader.close()
+
+
+def _nothing() -> None:
+    """What a cancelled timer calls: nothing."""
 
 
 def _note_signal(signum: int, frame: object) -> None:

@@ -28,8 +28,9 @@ from procclaw import protocol
 Event = tuple[str, dict[str, Any]]  # (topic, data)
 
 RESEND_AFTER = 1.0
-# A batch stays well under the controller's message size limit.
+# A batch stays well under the controller's message size limit (MAX_MESSAGE_BYTES).
 MAX_BATCH = 200
+MAX_BATCH_BYTES = protocol.MAX_MESSAGE_BYTES // 4
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +87,13 @@ class ReportQueue:
         self._timer = None
         if self._in_flight is not None or not self._pending:
             return
-        batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+        size, count = 0, 0
+        for report in self._pending[:MAX_BATCH]:
+            size += len(protocol.encode(report))
+            if count and size > MAX_BATCH_BYTES:
+                break
+            count += 1
+        batch, self._pending = self._pending[:count], self._pending[count:]
         self._in_flight = protocol.request("report", {"reports": batch}, caller="actor")
         self._transmit()
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import os
+import resource
 import signal
 import sys
 import time
@@ -39,7 +40,8 @@ from actors.runtime import configure_logging
 from procclaw import protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
-from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
@@ -148,12 +150,13 @@ class Root:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
         placements = request.args.get("placements")
-        if not isinstance(placements, list) or not all(
-            isinstance(p, dict) and isinstance(p.get("job"), str) and "supervisor" in p
-            for p in placements
-        ):
+        if not isinstance(placements, list):
             raise CommandError(ErrorCode.BAD_REQUEST, "supervise takes a list of placements")
-        return self.actors.pool.place(placements)
+        try:
+            records = [Placement.from_wire(placement) for placement in placements]
+        except ProtocolError as exc:
+            raise CommandError(exc.code, exc.message) from None
+        return self.actors.pool.place(records)
 
     def _reaped(self, request: Request) -> dict[str, Any]:
         pid = request.args.get("pid")
@@ -219,6 +222,17 @@ class Root:
             self.home.socket_file(name).unlink(missing_ok=True)
 
 
+def allow_every_descriptor() -> None:
+    """Raise our descriptor limit to the most we may: root and the supervisors keep four
+    pipe ends per live job, past the usual 1,024 at a few hundred jobs. Actors and
+    jobs inherit it, as supervisord's children inherit its `minfds`."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass  # an infinite hard limit some systems refuse as a soft one: keep ours
+
+
 def _kill(pid: int, signum: int) -> None:
     try:
         os.kill(pid, signum)
@@ -240,6 +254,7 @@ def main(argv: list[str]) -> int:
     try:
         set_process_name("procclaw-root")
         set_child_subreaper()
+        allow_every_descriptor()
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:
             home.socket_file(name).unlink(missing_ok=True)  # we hold the lock: they are stale

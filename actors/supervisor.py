@@ -28,18 +28,27 @@ import socket
 from typing import Any
 
 from actors import supervisor_channel
+from actors.blocking_calls import BlockingCalls
 from actors.job_process import process_start_time
-from actors.job_supervision import JobPipes, JobSupervision, SupervisionHost
+from actors.job_supervision import JobSupervision
 from actors.loop import close_quietly
 from actors.prctl import set_child_subreaper
 from actors.report_queue import ReportQueue
 from actors.run_exits import ChildReaper
 from actors.runtime import Actor, ActorContext
+from actors.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
-from procclaw.config.job_wire import WireError, job_from_wire, job_to_wire
-from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.config.job_wire import WireError, job_from_wire
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 
 log = logging.getLogger("procclaw.supervisor")
+
+# Threads reading secrets for spawns (each read is bounded by the keyring's timeout).
+SECRET_READERS = 2
+# Jobs per message when an orphan tells a new root what it holds: well under the size
+# root accepts, whatever a job's config and last output.
+CHECK_IN_JOBS = 20
 
 
 def isolated_supervisor_name(job_id: str) -> str:
@@ -64,6 +73,7 @@ class Supervisor(Actor):
         os.set_inheritable(self._channel.fileno(), False)
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)
+        self.blocking = BlockingCalls(self.loop, SECRET_READERS, "secrets")
         self.reports = ReportQueue(
             self.zmq, self.loop, self.home.endpoint("controller"), self.publish
         )
@@ -77,6 +87,7 @@ class Supervisor(Actor):
             sup_start=self._sup_start,
             report=self.reports.send,
             tell_root=self._tell_root_about,
+            blocking=self.blocking,
             finished=self._finished,
         )
         self.serve(
@@ -95,14 +106,16 @@ class Supervisor(Actor):
         self.loop.add_reader(self._channel.fileno(), self._on_channel)
 
     def teardown(self) -> None:
+        self.blocking.close()
         for held in self.jobs.values():
             held.close()
         self.reports.close()
         self._channel.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:
-        """All our jobs' facts: everything a replacement needs to carry on."""
-        return {"jobs": {job_id: self._root_facts(held) for job_id, held in self.jobs.items()}}
+        """Nothing new: root hears of each job's facts as they change (`_tell_root_about`),
+        and a heartbeat of every job's would pass a message's size at a few hundred."""
+        return {"jobs": {}, "partial": True}
 
     def on_terminate(self) -> None:
         """Daemon shutdown: stop every job gracefully, then exit."""
@@ -119,14 +132,27 @@ class Supervisor(Actor):
         self._orphaned = True
         # Checking in the moment a new daemon listens, not at the next heartbeat, 30 s
         # away, gives that daemon back control of our jobs at once.
-        self.when_root_listens(lambda: self._tell_root("heartbeat"))
+        self.when_root_listens(self._check_in)
+
+    def _check_in(self) -> None:
+        """Tell a new root every job we hold, a few at a time."""
+        self._tell_root("heartbeat")  # adopted first, then told
+        held = list(self.jobs.values())
+        for start in range(0, len(held), CHECK_IN_JOBS):
+            chunk = {
+                job.job.id: self._root_facts(job) for job in held[start : start + CHECK_IN_JOBS]
+            }
+            self._tell_root("heartbeat", {"jobs": chunk, "partial": True})
 
     # ---- what root hands us ------------------------------------------------------------
 
     def _on_channel(self) -> None:
         for message, fds in supervisor_channel.receive(self._channel):
-            if message.get("cmd") == "take" and len(fds) == supervisor_channel.PIPE_FDS:
-                self._take(message, JobPipes(*fds))
+            takes = message.get("jobs") if message.get("cmd") == "take" else None
+            if isinstance(takes, list) and len(fds) == len(takes) * supervisor_channel.PIPE_FDS:
+                for index, take in enumerate(takes):
+                    start = index * supervisor_channel.PIPE_FDS
+                    self._take(take, JobPipes(*fds[start : start + supervisor_channel.PIPE_FDS]))
             elif message.get("cmd") == "stop":
                 self._retire(message.get("jobs"))
             else:
@@ -134,15 +160,16 @@ class Supervisor(Actor):
                 for fd in fds:
                     close_quietly(fd)
 
-    def _take(self, message: dict[str, Any], pipes: JobPipes) -> None:
-        job_id = str(message.get("job"))
+    def _take(self, take: Any, pipes: JobPipes) -> None:
         try:
-            job = job_from_wire(message.get("config"))
-        except WireError as exc:
-            log.error("%s: cannot take job %s: %s", self.name, job_id, exc)
+            placement = Placement.from_wire(take)
+            job = job_from_wire(placement.config)
+        except (ProtocolError, WireError) as exc:
+            log.error("%s: cannot take a job: %s", self.name, exc)
             for fd in pipes.all():
                 close_quietly(fd)
             return
+        job_id = placement.job
         held = self.jobs.get(job_id)
         if held is not None:
             if not held.done:
@@ -151,8 +178,7 @@ class Supervisor(Actor):
                     close_quietly(fd)
                 return
             held.close()  # at rest, its last reports on their way: the new one takes over
-        args = message.get("args") or {}
-        self.jobs[job_id] = JobSupervision(self.host, job, pipes, args)
+        self.jobs[job_id] = JobSupervision(self.host, job, pipes, placement)
         self.jobs[job_id].begin()
 
     # ---- telling root and the controller -----------------------------------------------
@@ -160,8 +186,7 @@ class Supervisor(Actor):
     def _root_facts(self, held: JobSupervision) -> dict[str, Any]:
         facts = held.root_facts()
         if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
-            facts["config"] = job_to_wire(held.job)
-            facts["stop_after"] = list(held.args.get("stop_after") or ())
+            facts["placement"] = held.placement.to_wire()
         return facts
 
     def _tell_root_about(self, job_id: str) -> None:

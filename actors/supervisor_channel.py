@@ -3,8 +3,9 @@
 A SOCK_SEQPACKET socketpair per supervisor: root keeps one end, the supervisor inherits
 the other through the zygote. ZeroMQ cannot carry file descriptors, so this channel
 exists for what must travel with them. Root sends msgpack maps with `v`:
-- `take {job, config, args}` with the job's four pipe ends attached (SCM_RIGHTS): hold
-  this job (start it, or with `args.resume` carry on from those facts);
+- `take {jobs: [{job, config, args}, ...]}` with each job's four pipe ends attached,
+  in order (SCM_RIGHTS): hold these jobs (start each, or with `args.resume` carry on
+  from those facts). Many jobs go in one message, up to what one message can carry;
 - `stop {jobs}`: the daemon is stopping; stop these jobs now and keep them down.
 Nothing travels back: a supervisor tells root what it holds in its heartbeats.
 """
@@ -25,6 +26,10 @@ from procclaw import protocol
 
 MAX_MESSAGE = 1 << 17
 PIPE_FDS = 4
+# The kernel passes at most 253 descriptors in one message (SCM_MAX_FD).
+MAX_JOBS_PER_TAKE = 253 // PIPE_FDS
+# Leaves room below MAX_MESSAGE for the message's own framing.
+TAKE_BYTES = MAX_MESSAGE - 4096
 # While the supervisor is not reading (starting, or dead), what root still has to send
 # waits in a queue and is tried again this often.
 RETRY_AFTER = 0.005
@@ -39,8 +44,28 @@ def channel_pair() -> tuple[socket.socket, socket.socket]:
     return ours, theirs
 
 
-def take_message(job: str, config: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
-    return {"v": protocol.VERSION, "cmd": "take", "job": job, "config": config, "args": args}
+def take_messages(
+    takes: list[tuple[dict[str, Any], tuple[int, ...]]],
+) -> Iterator[tuple[dict[str, Any], tuple[int, ...]]]:
+    """`take` messages for many jobs (each `{job, config, args}` with its pipes), as few
+    as the kernel's and our size limits allow."""
+    batch: list[dict[str, Any]] = []
+    fds: list[int] = []
+    size = 0
+    for take, pipes in takes:
+        take_size = len(msgpack.packb(take))
+        if batch and (len(batch) == MAX_JOBS_PER_TAKE or size + take_size > TAKE_BYTES):
+            yield _take(batch), tuple(fds)
+            batch, fds, size = [], [], 0
+        batch.append(take)
+        fds.extend(pipes)
+        size += take_size
+    if batch:
+        yield _take(batch), tuple(fds)
+
+
+def _take(jobs: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"v": protocol.VERSION, "cmd": "take", "jobs": jobs}
 
 
 def stop_message(jobs: list[str]) -> dict[str, Any]:
@@ -89,7 +114,7 @@ def receive(end: socket.socket) -> Iterator[tuple[dict[str, Any], list[int]]]:
     """Every message waiting on the supervisor's end, with its descriptors."""
     while True:
         try:
-            data, fds, _, _ = socket.recv_fds(end, MAX_MESSAGE, PIPE_FDS)
+            data, fds, _, _ = socket.recv_fds(end, MAX_MESSAGE, MAX_JOBS_PER_TAKE * PIPE_FDS)
         except BlockingIOError:
             return
         if not data:

@@ -13,22 +13,39 @@ from __future__ import annotations
 
 import logging
 import socket
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+import zmq
+
+from actors.actor_table import ActorSlot
 from actors.async_calls import AsyncCalls
-from actors.held_jobs import HeldJob
-from actors.supervisor_channel import ChannelSender, channel_pair, stop_message
+from actors.held_jobs import HeldJob, new_pipes
+from actors.loop import EventLoop
+from actors.supervisor_channel import ChannelSender, channel_pair, stop_message, take_messages
+from procclaw.home import Home
+from procclaw.placement import Placement
+from procclaw.protocol import ProtocolError
 from procclaw.stop_order import next_to_stop
-
-if TYPE_CHECKING:
-    from actors.actor_keeper import ActorKeeper
-    from actors.actor_table import ActorSlot
 
 log = logging.getLogger("procclaw.root")
 
 
+class Keeper(Protocol):
+    """What the pool needs of root's keeper of actors (actors/actor_keeper.py)."""
+
+    loop: EventLoop
+    home: Home
+    zmq: zmq.Context
+    slots: dict[str, ActorSlot]
+    stopping: bool
+
+    def add(self, name: str, kind: str, args: dict[str, Any] | None = None) -> ActorSlot: ...
+
+    def terminate(self, slot: ActorSlot, deadline: float | None = None) -> None: ...
+
+
 class SupervisorPool:
-    def __init__(self, keeper: ActorKeeper):
+    def __init__(self, keeper: Keeper):
         self._keeper = keeper
         self.held: dict[str, dict[str, HeldJob]] = {}  # supervisor -> job -> held
         self._senders: dict[str, ChannelSender] = {}
@@ -38,28 +55,29 @@ class SupervisorPool:
 
     # ---- placing jobs ------------------------------------------------------------------
 
-    def place(self, placements: list[dict[str, Any]]) -> dict[str, Any]:
+    def place(self, placements: list[Placement]) -> dict[str, Any]:
         """Hand each job to its supervisor, starting supervisors that are not there."""
         placed = []
+        handed: dict[str, list[HeldJob]] = {}
         for placement in placements:
-            job, name = str(placement["job"]), str(placement["supervisor"])
+            job, name = placement.job, placement.supervisor
             slot = self._keeper.slots.get(name)
             if slot is None:
-                args = {"isolated": bool(placement.get("isolated"))}
-                slot = self._keeper.add(name, "supervisor", args)
+                slot = self._keeper.add(name, "supervisor", {"isolated": placement.isolated})
             jobs = self.held.setdefault(name, {})
-            config, args = placement["config"], placement.get("args") or {}
             held = jobs.get(job)
-            if held is not None and held.args.get("generation") == args.get("generation"):
+            if held is not None and held.placement.generation == placement.generation:
                 placed.append(job)  # sent again by a controller that had no answer
                 continue
             if held is not None and held.fds:
                 # Its last run is being let go there: the same pipes serve the next.
-                held.config, held.args, held.facts = config, args, {}
+                held.placement, held.facts = placement, {}
             else:
-                held = jobs[job] = HeldJob.with_new_pipes(job, config, args)
-            self._send(name, held)
+                held = jobs[job] = HeldJob.with_new_pipes(placement)
+            handed.setdefault(name, []).append(held)
             placed.append(job)
+        for name, helds in handed.items():
+            self._hand_over(name, helds)
         return {"placed": placed}
 
     def holds(self) -> dict[str, dict[str, int]]:
@@ -69,12 +87,14 @@ class SupervisorPool:
             for name, jobs in self.held.items()
         }
 
-    def _send(self, name: str, held: HeldJob) -> None:
-        """Hand the job over now, unless the supervisor is being forked: then `forked`
-        hands it every job at once."""
+    def _hand_over(self, name: str, helds: list[HeldJob]) -> None:
+        """Hand the jobs over now, in as few messages as fit, unless the supervisor is
+        being forked: then `forked` hands it every job at once."""
         sender = self._senders.get(name)
-        if sender is not None and name not in self._their_ends:
-            sender.send(held.take(), held.fds)
+        if sender is None or name in self._their_ends:
+            return
+        for message, fds in take_messages([(held.take(), held.fds) for held in helds]):
+            sender.send(message, fds)
 
     # ---- a supervisor's life -----------------------------------------------------------
 
@@ -95,9 +115,8 @@ class SupervisorPool:
         self._ordered -= set(jobs)  # a replacement is told again what to stop
         for held in jobs.values():
             if not held.fds:  # an orphan's job: its pipes died with the daemon before
-                fresh = HeldJob.with_new_pipes(held.job, held.config, held.args)
-                held.fds = fresh.fds
-            self._send(slot.name, held)
+                held.fds = new_pipes()
+        self._hand_over(slot.name, list(jobs.values()))
         if self._keeper.stopping:
             self._order_stops()
 
@@ -111,12 +130,12 @@ class SupervisorPool:
         for job, job_facts in reported.items():
             held = jobs.get(job)
             if held is None:  # an orphan's job, told to a root that never placed it
-                config = job_facts.pop("config", None)
-                if config is None:
+                try:
+                    placement = Placement.from_wire(job_facts.get("placement"))
+                except ProtocolError:
                     continue
-                args = {"stop_after": job_facts.pop("stop_after", [])}
-                held = jobs[job] = HeldJob(job, config, args, ())
-            held.facts = {k: v for k, v in job_facts.items() if k not in ("config", "stop_after")}
+                held = jobs[job] = HeldJob(placement, ())
+            held.facts = {k: v for k, v in job_facts.items() if k != "placement"}
         for job, generation in (facts.get("gone") or {}).items():
             held = jobs.get(job)
             if held is not None and held.generation <= generation:

@@ -188,11 +188,11 @@ def _supervise_args(box, job_id):
     """What the controller sends root to start a job (the controller is frozen here)."""
     from procclaw.config import load_config
     from procclaw.config.job_wire import job_to_wire
+    from procclaw.placement import Placement
 
     job = load_config(box.home).job(job_id)
-    args = {"generation": 1, "restarts": 0, "resume": {}}
-    placement = {"job": job_id, "supervisor": f"job-{job_id}", "isolated": True}
-    return {"placements": [{**placement, "config": job_to_wire(job), "args": args}]}
+    placement = Placement(job_id, f"job-{job_id}", job_to_wire(job), generation=1, isolated=True)
+    return {"placements": [placement.to_wire()]}
 
 
 def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still_stops(sandbox):

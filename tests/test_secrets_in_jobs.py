@@ -149,3 +149,25 @@ def test_a_locked_keyring_fails_the_start_in_bounded_time_and_hangs_nothing(sand
     assert VALUE not in sandbox.cli("list", "--json", check=True).stdout
     # The supervisor whose keyring call never came back still let the job go.
     wait_until(lambda: "leaky" not in sandbox.held_jobs())
+
+
+@pytest.mark.timeout(40)
+def test_a_locked_keyring_holds_up_no_other_job_of_the_same_supervisor(sandbox, disk_keyring):
+    """The secrets of a spawn are read off the supervisor's loop: a neighbour's stop
+    is carried out while the keyring keeps the start waiting."""
+    sandbox.cli("secret", "set", "API_TOKEN", VALUE, check=True)
+    sandbox.write("procclaw.yaml", "daemon:\n  supervisors: 1\n")
+    sandbox.run_jobs(
+        JOBS.rstrip(" ") + "      plain:\n        cmd: sleep 600\n        type: continuous\n"
+    )
+    sandbox.wait_state("plain", "running")
+    assert sandbox.supervisor_of("plain") == sandbox.supervisor_of("holder")
+    disk_keyring.with_name(disk_keyring.name + ".locked").touch()
+    events = sandbox.subscribe("job.leaky.failed", "job.plain.stopped")
+    client = sandbox.client()
+    client.call("start", {"job": "leaky"})
+    client.call("stop", {"job": "plain"})
+    first = events.wait_for(lambda _e: True, timeout=10)
+    assert first is not None and first.topic == "job.plain.stopped"
+    assert events.wait_for(lambda e: e.topic == "job.leaky.failed", timeout=10)
+    events.close()

@@ -220,3 +220,26 @@ def test_a_thousand_jobs_start_and_stop_and_the_daemon_then_stops_in_bounded_tim
     assert result.returncode == 0, result.stderr
     assert time.monotonic() - began < 60
     assert all(is_gone(pid) for pid in tree)
+
+
+@pytest.mark.timeout(120)
+def test_a_supervisor_holding_many_large_jobs_is_adopted_by_the_next_daemon(sandbox):
+    """After a root kill, an orphaned supervisor tells the next daemon every job it holds,
+    however much that is, and that daemon still stops them all."""
+    _pool_of(sandbox, 1)
+    padding = "x" * 4096  # each job's config travels with it: together, past 1 MiB
+    jobs = [_service(f"s{n:03d}", " ".join(SLEEP), f"env: {{PAD: {padding}}}") for n in range(300)]
+    sandbox.run_jobs(_jobs_yaml(*jobs))
+    wait_until(lambda: _running(sandbox) == 300, timeout=60)
+    pids = {job["id"]: job["pid"] for job in _jobs(sandbox)}
+    name, supervisor = sandbox.supervisor_of("s000")
+    tree = sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    sandbox.start_daemon()
+    wait_until(lambda: sandbox.actor_pid(name) == supervisor)
+    wait_until(lambda: len(sandbox.held_jobs()) == 300)
+    assert {job["id"]: job["pid"] for job in _jobs(sandbox)} == pids
+    tree |= sandbox.remember_tree()
+    sandbox.cli("daemon", "stop", check=True, timeout=60)
+    assert all(is_gone(pid) for pid in tree | set(pids.values()))

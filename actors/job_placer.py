@@ -20,32 +20,36 @@ import logging
 import os
 import zlib
 from collections.abc import Callable
-from typing import Any
 
 from actors.async_calls import NOT_ANSWERING, AsyncCalls
 from actors.loop import EventLoop, Timer
 from actors.supervisor import isolated_supervisor_name
+from procclaw import protocol
 from procclaw.config import Config, JobConfig
+from procclaw.placement import Placement
 
 MIN_POOL = 2
 # Root answers at once unless it is busy forking many supervisors.
 PLACE_TIMEOUT = 5.0
+# A request stays well under what root accepts (protocol.MAX_MESSAGE_BYTES), however
+# large the jobs' configs.
+MAX_REQUEST_BYTES = protocol.MAX_MESSAGE_BYTES // 4
 
 log = logging.getLogger("procclaw.controller")
 
 
-class Placement:
+class JobPlacer:
     def __init__(self, daemon_id: str, loop: EventLoop, calls: AsyncCalls):
         self._tag = daemon_id.partition("-")[0]  # root's pid
         self.size = default_pool_size()
         self._loop = loop
         self._calls = calls
-        self._batch: list[dict[str, Any]] = []
+        self._batch: list[Placement] = []
         self._flush: Timer | None = None
         # Set by the controller: whether a sent placement is still wanted, and what to
         # do with those root refused (code, message).
-        self.still_wanted: Callable[[dict[str, Any]], bool] = lambda _p: True
-        self.on_refused: Callable[[list[dict[str, Any]], str], None] = lambda _b, _m: None
+        self.still_wanted: Callable[[Placement], bool] = lambda _p: True
+        self.on_refused: Callable[[list[Placement], str], None] = lambda _b, _m: None
 
     def configure(self, config: Config) -> None:
         self.size = config.settings.daemon.supervisors or default_pool_size()
@@ -56,7 +60,7 @@ class Placement:
         member = zlib.crc32(job.id.encode()) % self.size
         return f"sup-{self._tag}-{member}"
 
-    def place(self, placement: dict[str, Any]) -> None:
+    def place(self, placement: Placement) -> None:
         """Send this placement to root with every other one of this turn of the loop."""
         self._batch.append(placement)
         if self._flush is None:
@@ -65,9 +69,19 @@ class Placement:
     def _send(self) -> None:
         self._flush = None
         batch, self._batch = self._batch, []
-        self._send_batch(batch)
+        chunk: list[Placement] = []
+        size = 0
+        for placement in batch:
+            placement_size = len(protocol.encode(placement.to_wire()))
+            if chunk and size + placement_size > MAX_REQUEST_BYTES:
+                self._send_batch(chunk)
+                chunk, size = [], 0
+            chunk.append(placement)
+            size += placement_size
+        if chunk:
+            self._send_batch(chunk)
 
-    def _send_batch(self, batch: list[dict[str, Any]]) -> None:
+    def _send_batch(self, batch: list[Placement]) -> None:
         batch = [placement for placement in batch if self.still_wanted(placement)]
         if not batch:
             return
@@ -79,8 +93,14 @@ class Placement:
             else:
                 self.on_refused(batch, message)
 
+        placements = [placement.to_wire() for placement in batch]
         self._calls.call(
-            "daemon", "supervise", {"placements": batch}, lambda _r: None, failed, PLACE_TIMEOUT
+            "daemon",
+            "supervise",
+            {"placements": placements},
+            lambda _r: None,
+            failed,
+            PLACE_TIMEOUT,
         )
 
 
