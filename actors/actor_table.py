@@ -10,7 +10,7 @@ from actors.loop import Timer
 from actors.runtime import heartbeat_interval
 
 # An actor silent for this many of its heartbeat intervals is hung and gets replaced.
-MISSED_HEARTBEATS = 3.5
+MISSED_HEARTBEATS = 3
 # How long a new actor may take from fork to its `hello`.
 STARTUP_TIMEOUT = 15.0
 # Delays before restarting an actor that keeps dying; the first restart is immediate.

@@ -26,7 +26,9 @@ from actors.loop import EventLoop, pending
 from procclaw import protocol
 from procclaw.home import Home
 
-HEARTBEAT_INTERVAL = 2.0
+# A crash reaches root at once (SIGCHLD); heartbeats only catch a hung actor, so they
+# are few: each wakes root and the actor, and idle means idle.
+HEARTBEAT_INTERVAL = 5.0
 # A supervisor's death reaches root as SIGCHLD without any heartbeat: its heartbeats
 # only catch a hung one, and carry every job it holds, so they are rare. Each change of
 # a job's facts is sent to root at once anyway.

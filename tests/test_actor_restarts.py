@@ -38,7 +38,8 @@ def test_an_actor_that_stops_answering_is_killed_and_replaced(running):
     hung = running.actor_pid("controller")
     os.kill(hung, signal.SIGSTOP)
     try:
-        up = events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=20)
+        # Three missed heartbeats (15 s), noticed at root's next watch (5 s at most).
+        up = events.wait_for(lambda e: e.topic == "actor.controller.up", timeout=30)
         assert up is not None and up.data["pid"] != hung
         wait_until(lambda: is_gone(hung), timeout=5)
         assert running.client().call("ping")["pid"] == up.data["pid"]
