@@ -284,9 +284,14 @@ class Controller(Actor):
 
             def answered(answers: Any, _error: CommandError | None) -> None:
                 results = {**unknown, **(answers or {})}
-                for job_id, result in results.items():
-                    outcome = f"error: {result['error']}" if "error" in result else "ok"
-                    audit.record(what, job_id, request.caller, outcome)
+                audit.record_many(
+                    what,
+                    request.caller,
+                    {
+                        job_id: f"error: {result['error']}" if "error" in result else "ok"
+                        for job_id, result in results.items()
+                    },
+                )
                 done.resolve(results)
 
             act(jobs, request).then(answered)
@@ -295,13 +300,16 @@ class Controller(Actor):
         return handle
 
     def _start_many(self, jobs: list[JobConfig], _request: Request) -> Deferred:
-        """Start each job (those that start now are placed in one batch)."""
+        """Start each job (those that start now are placed in one batch, and recorded in
+        one transaction)."""
+        assert self.store is not None
         results: dict[str, Any] = {}
-        for job in jobs:
-            try:
-                results[job.id] = self.jobs.start(job)
-            except CommandError as exc:
-                results[job.id] = {"error": exc.message}
+        with self.store.transaction():
+            for job in jobs:
+                try:
+                    results[job.id] = self.jobs.start(job)
+                except CommandError as exc:
+                    results[job.id] = {"error": exc.message}
         return each_answer(results, lambda _job_id, answer: answer)
 
     def _report(self, request: Request) -> dict[str, Any]:

@@ -140,6 +140,14 @@ class JobSupervision:
             except OSError:
                 pass
 
+    def placed_again(self, placement: Placement) -> None:
+        """The controller placed the job anew while it runs here (it had seen it at rest
+        a moment before): carry on under the newer placement, so our reports count."""
+        if placement.generation > self.generation:
+            self.placement = placement
+            self.generation = placement.generation
+            self._report_facts()
+
     def root_facts(self) -> dict[str, Any]:
         """Everything a replacement supervisor needs to carry on exactly where we are."""
         return {

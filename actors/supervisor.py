@@ -173,9 +173,11 @@ class Supervisor(Actor):
         held = self.jobs.get(job_id)
         if held is not None:
             if not held.done:
-                log.warning("%s: job %s is held here already; not taken again", self.name, job_id)
+                # Started again as it left rest (a restart's stop just ended): the same
+                # pipes, one run; it carries on as the newer placement.
                 for fd in pipes.all():
                     close_quietly(fd)
+                held.placed_again(placement)
                 return
             held.close()  # at rest, its last reports on their way: the new one takes over
         self.jobs[job_id] = JobSupervision(self.host, job, pipes, placement)

@@ -243,3 +243,25 @@ def test_a_supervisor_holding_many_large_jobs_is_adopted_by_the_next_daemon(sand
     tree |= sandbox.remember_tree()
     sandbox.cli("daemon", "stop", check=True, timeout=60)
     assert all(is_gone(pid) for pid in tree | set(pids.values()))
+
+
+def test_a_job_placed_again_while_it_runs_is_not_run_twice(sandbox):
+    """Placed anew as it left rest (a restart's stop had just been recorded): the one
+    run carries on, reporting as the newer placement so the controller hears it."""
+    from procclaw.config import load_config
+    from procclaw.config.job_wire import job_to_wire
+    from procclaw.placement import Placement
+
+    sandbox.run_jobs(_jobs_yaml(_service("svc", " ".join(SLEEP))))
+    job = sandbox.wait_state("svc", "running")
+    name, _ = sandbox.supervisor_of("svc")
+    client = sandbox.client()
+    generation = client.call_endpoint(name, "state", {"job": "svc"})["generation"]
+    config = job_to_wire(load_config(sandbox.home).job("svc"))
+    again = Placement("svc", name, config, generation=generation + 1)
+    client.call_endpoint("daemon", "supervise", {"placements": [again.to_wire()]})
+    wait_until(
+        lambda: client.call_endpoint(name, "state", {"job": "svc"})["generation"] > generation
+    )
+    assert sandbox.job("svc")["pid"] == job["pid"]
+    assert [p.name() for p in psutil.Process(sandbox.job("svc")["sup_pid"]).children()] == ["sleep"]

@@ -8,6 +8,7 @@ is an error rather than silently dropped, since it means the two sides disagree.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import fields
 from typing import Any
 
@@ -33,7 +34,10 @@ class WireError(ValueError):
     """Data that is not a job's config as `job_to_wire` writes it."""
 
 
+@functools.lru_cache(maxsize=4096)
 def job_to_wire(job: JobConfig) -> dict[str, Any]:
+    """The job's config as plain data; kept per config (a frozen model), since every
+    start of a job sends it. Not to be changed by whoever gets it."""
     return job.to_dict()
 
 
