@@ -453,6 +453,26 @@ def test_log_level_must_be_a_known_level():
     ]
 
 
+def test_the_pool_size_and_isolate_are_read():
+    config = parse(
+        "daemon: {supervisors: 3}\n", "jobs:\n  a: {cmd: x, isolate: true}\n  b: {cmd: y}\n"
+    )
+    assert config.settings.daemon.supervisors == 3
+    assert [job.isolate for job in config.jobs] == [True, False]
+    assert parse().settings.daemon.supervisors is None  # one per core, at least two
+
+
+@pytest.mark.parametrize("size", ["0", "65", "many", "1.5"])
+def test_a_pool_size_out_of_range_is_refused(size):
+    [problem] = problems(f"daemon: {{supervisors: {size}}}\n")
+    assert problem.startswith("procclaw.yaml:1: daemon.supervisors: ")
+
+
+def test_isolate_must_be_true_or_false():
+    [problem] = problems(jobs="jobs:\n  a:\n    cmd: x\n    isolate: 3\n")
+    assert problem.startswith("jobs.yaml:4: job 'a': isolate: ")
+
+
 def test_a_job_without_cmd_is_reported_at_its_id():
     assert problems(jobs="jobs:\n  a:\n    type: continuous\n") == [
         "jobs.yaml:2: job 'a': cmd is required"

@@ -14,6 +14,8 @@ daemon:
   host: 127.0.0.1
   port: 9876
   log_level: INFO            # DEBUG | INFO | WARNING | ERROR
+  # supervisors: 2           # processes that hold the jobs (default: one per CPU core,
+  #                          # at least two); a job with `isolate: true` gets its own
 
 api:
   auth:
