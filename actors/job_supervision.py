@@ -80,7 +80,7 @@ class JobSupervision:
         self.last_exit: str | None = resume.get("last_exit", placement.last_exit)
         # Which placement of this job we are: the controller ignores the state reports
         # of an earlier one that arrive after it asked for us.
-        self.generation: int = resume.get("generation", placement.generation)
+        self.generation: int = max(resume.get("generation", 0), placement.generation)
         self._resume = resume
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff

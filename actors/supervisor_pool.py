@@ -70,8 +70,12 @@ class SupervisorPool:
                 placed.append(job)  # sent again by a controller that had no answer
                 continue
             if held is not None and held.fds:
-                # Its last run is being let go there: the same pipes serve the next.
-                held.placement, held.facts = placement, {}
+                # Still held there, the same pipes serve on. At rest (being let go), a
+                # replacement must start it afresh; live (placed again as a restart's
+                # stop ended), it must adopt the run under way.
+                held.placement = placement
+                if not held.live:
+                    held.facts = {}
             else:
                 held = jobs[job] = HeldJob.with_new_pipes(placement)
             handed.setdefault(name, []).append(held)
