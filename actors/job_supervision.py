@@ -390,6 +390,10 @@ class JobSupervision:
     def restart_command(self, args: dict[str, Any]) -> dict[str, Any]:
         if self.state == JobState.BACKOFF:
             return self.start_command(args)
+        if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
+            self.after_exit.attempt = 0
+            self._start()
+            return self.facts()
         self.after_exit.restart_after_stop()
         self._stop(force=False)
         return self.facts()

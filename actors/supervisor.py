@@ -243,18 +243,19 @@ class Supervisor(Actor):
 
     def _one_or_many(self, command):
         """`cmd {job}`, or `cmd {jobs: [...]}`: many jobs in one request, each answered
-        (None for a job at rest already)."""
+        (None for a job we do not hold). A job come to rest whose last report is still on
+        its way is held yet: a stop leaves it so, a restart starts it."""
 
         def handle(request: Request) -> Any:
             names = request.args.get("jobs")
             if names is None:
-                return command(self._held(request), request.args)
+                return command(self._held(request, at_rest_too=True), request.args)
             if not isinstance(names, list):
                 raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
             answers = {}
             for job_id in names:
                 held = self.jobs.get(job_id) if isinstance(job_id, str) else None
-                if held is None or held.done:
+                if held is None:
                     answers[str(job_id)] = None
                     continue
                 try:

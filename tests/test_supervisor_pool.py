@@ -265,3 +265,24 @@ def test_a_job_placed_again_while_it_runs_is_not_run_twice(sandbox):
     )
     assert sandbox.job("svc")["pid"] == job["pid"]
     assert [p.name() for p in psutil.Process(sandbox.job("svc")["sup_pid"]).children()] == ["sleep"]
+
+
+def test_a_restart_of_a_job_that_ended_a_moment_ago_starts_it(sandbox):
+    """Its last report not yet on record, the job is still held: a restart starts it,
+    and a stop leaves it at rest, instead of either being refused."""
+    sandbox.run_jobs(_jobs_yaml("  once:\n    cmd: sleep 300\n"))
+    sandbox.cli("start", "once", check=True)
+    job = sandbox.job("once")
+    name, _ = sandbox.supervisor_of("once")
+    client = sandbox.client()
+    controller = sandbox.actor_pid("controller")
+    os.kill(controller, signal.SIGSTOP)  # the end of the run cannot be recorded now
+    try:
+        os.kill(job["pid"], signal.SIGTERM)
+        wait_until(lambda: client.call_endpoint(name, "state", {"job": "once"})["pid"] is None)
+        assert client.call_endpoint(name, "stop", {"job": "once"})["state"] == "failed"
+        restarted = client.call_endpoint(name, "restart", {"job": "once"})
+        assert restarted["state"] == "running" and restarted["pid"] != job["pid"]
+    finally:
+        os.kill(controller, signal.SIGCONT)
+    assert sandbox.wait_state("once", "running")["pid"] == restarted["pid"]
