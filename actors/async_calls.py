@@ -86,13 +86,8 @@ class AsyncCalls:
         if waiting is not None:
             waiting[1](NOT_ANSWERING, f"{target} not answering after {timeout:g} s")
 
-    def forget(self, target: str) -> None:
-        """Close the socket to an actor that is gone for good (an isolated supervisor)."""
-        sock = self._sockets.pop(target, None)
-        if sock is not None:
+    def close(self) -> None:
+        for sock in self._sockets.values():
             self._loop.remove_reader(sock)
             sock.close(0)
-
-    def close(self) -> None:
-        for target in list(self._sockets):
-            self.forget(target)
+        self._sockets.clear()

@@ -72,9 +72,8 @@ class Controller(Actor):
         self.placer = JobPlacer(self.ctx.daemon_id, self.loop, self.calls)
         self.jobs = JobControl(self.registry, self.calls, self.placer, self.publish)
         self.health = JobHealth()
-        self.jobs.gate = DependencyGate(
-            self.loop, self.registry, self.health, self.publish, self.jobs
-        )
+        self.gate = DependencyGate(self.loop, self.registry, self.health, self.publish, self.jobs)
+        self.jobs.gate = self.gate
         self.reloads = ConfigReload(self.jobs)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         daemon_start = self._first_of_this_daemon()
@@ -119,7 +118,7 @@ class Controller(Actor):
 
     def _recover(self) -> None:
         """Restarted: carry on with what the controller before us was asked to do."""
-        assert self.jobs.gate is not None and self.store is not None
+        assert self.store is not None
         try:
             held = Client(self.home, RECOVER_TIMEOUT, caller="actor", context=self.zmq)
             supervisors = held.call_endpoint("daemon", "held")["supervisors"]
@@ -129,7 +128,7 @@ class Controller(Actor):
         with self.store.transaction():
             if supervisors is not None:
                 self.jobs.recover(supervisors)
-            self.jobs.gate.resume()
+            self.gate.resume()
 
     def teardown(self) -> None:
         self.calls.close()
@@ -222,8 +221,7 @@ class Controller(Actor):
 
     def _share_config(self) -> None:
         """Hand the applied config to the parts that start jobs in dependency order."""
-        assert self.jobs.gate is not None
-        self.jobs.config = self.jobs.gate.config = self.config
+        self.jobs.config = self.gate.config = self.config
         self.placer.configure(self.config)
 
     def _with_health(self, summary: dict[str, Any]) -> dict[str, Any]:
@@ -320,7 +318,7 @@ class Controller(Actor):
             isinstance(report, dict) and isinstance(report.get("job"), str) for report in reports
         ):
             raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
-        assert self.store is not None and self.jobs.gate is not None
+        assert self.store is not None
         changed = []
         with self.store.transaction():
             for report in reports:
@@ -330,7 +328,7 @@ class Controller(Actor):
                     self.registry.record(report)
                     changed.append(report["job"])
         for job_id in dict.fromkeys(changed):
-            self.jobs.gate.on_change(job_id)
+            self.gate.on_change(job_id)
             self.reloads.job_reported(job_id, self.config)
         return {}
 
@@ -339,8 +337,7 @@ class Controller(Actor):
         job_id = report["job"]
         if not self.health.record(report):
             return
-        assert self.jobs.gate is not None
-        self.jobs.gate.on_change(job_id)
+        self.gate.on_change(job_id)
         job = self.config.job(job_id)
         facts = self.registry.facts(job_id)
         if (

@@ -55,11 +55,6 @@ class HeldJob:
         """Running, or about to: not yet at rest in its supervisor's last word."""
         return self.facts.get("state") not in RESTING
 
-    @property
-    def running_pid(self) -> int | None:
-        pid = self.facts.get("pid")
-        return pid if isinstance(pid, int) and pid > 0 else None
-
     def take(self) -> dict[str, Any]:
         """What hands this job to a supervisor (a replacement carries on from the facts
         the last one told us)."""

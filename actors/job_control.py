@@ -19,17 +19,17 @@ import logging
 import os
 import signal
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from actors.async_calls import AsyncCalls
 from actors.command_server import Deferred, each_answer
-from actors.dependency_gate import DependencyGate
 from actors.job_placer import JobPlacer
 from actors.job_process import is_same_process, kill_everything
 from actors.job_registry import JobRegistry
 from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.config.job_wire import job_to_wire
+from procclaw.dependency_graph import DependencyGraph
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.states import LIVE_STATES, JobState
@@ -41,6 +41,18 @@ SUPERVISOR_TIMEOUT = 3.0
 
 Publish = Callable[[str, dict[str, Any]], None]
 Reply = dict[str, Any] | Deferred
+
+
+class Gate(Protocol):
+    """What starts and stops go through for dependencies (actors/dependency_gate.py,
+    which calls back into this module: named here, not imported, so neither module
+    imports the other)."""
+
+    graph: DependencyGraph
+
+    def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]: ...
+
+    def cancel(self, job: JobConfig) -> dict[str, Any]: ...
 
 
 class JobControl:
@@ -57,7 +69,7 @@ class JobControl:
         placer.on_refused = self._not_placed
         self._calls = calls
         self._publish = publish
-        self.gate: DependencyGate | None = None  # set by the controller
+        self.gate: Gate | None = None  # the DependencyGate, set by the controller
         self.config = Config()  # the applied config, kept current by the controller
 
     def start(self, job: JobConfig) -> Reply:
@@ -80,9 +92,6 @@ class JobControl:
     def launch(self, job: JobConfig, facts: dict[str, Any] | None = None) -> None:
         """Place the job in its supervisor to start now, dependencies or not."""
         self._supervise(job, facts or self.registry.facts(job.id))
-
-    def current_facts(self, job_id: str) -> dict[str, Any]:
-        return self.registry.facts(job_id)
 
     def stop(self, job: JobConfig, force: bool) -> Reply:
         state = self.registry.state(job.id)

@@ -92,7 +92,7 @@ class ScheduleBook:
             return {"outcome": "marked"}
         if self.mark(job.id).paused:
             return self._skipped(job, "paused")
-        state = JobState(self._jobs.current_facts(job.id)["state"])
+        state = self._jobs.registry.state(job.id)
         try:
             if state not in LIVE_STATES:
                 self._jobs.start(job)
