@@ -1,7 +1,7 @@
 """The record that places a job in a supervisor, from the controller through root.
 
 The controller sends root `supervise {placements: [...]}`; root keeps each one with the
-job's pipes and hands it to the supervisor in a `take` (actors/supervisor_channel.py);
+job's pipes and hands it to the supervisor in a `take` (actors/runtime/supervisor_channel.py);
 a replacement supervisor gets the same record with `resume` set to the facts its
 predecessor last told root. One definition, checked where it enters a process.
 """

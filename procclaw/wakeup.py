@@ -1,6 +1,6 @@
 """`Wakeup`: a flag that a poller can wait on beside its sockets, set from any thread.
 
-A worker thread tells an actor's event loop that it has a result (actors/blocking_calls.py);
+A worker thread tells an actor's event loop that it has a result (actors/runtime/blocking_calls.py);
 the gateway tells an event stream that its client left. A pipe is what a poller can
 wait on; the lock keeps a late `set()` from writing into a file that reused the number
 of a closed pipe.

@@ -9,7 +9,7 @@ import psutil
 import pytest
 from conftest import is_gone, wait_until
 
-from actors.registry import CORE_ACTORS
+from actors.runtime.registry import CORE_ACTORS
 from procclaw import protocol
 
 COMMAND_ACTORS = ("controller", "alerter")  # the others bind no command socket

@@ -2,9 +2,9 @@
 
 import random
 
-from actors.after_exit import AfterExit, NextStep
 from procclaw.config import RetryConfig
-from procclaw.retry import RetryPolicy
+from procclaw.rules.after_exit import AfterExit, NextStep
+from procclaw.rules.retry import RetryPolicy
 from procclaw.states import JobState
 
 CRASH = "exit code 1"

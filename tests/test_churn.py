@@ -4,7 +4,7 @@ import psutil
 import pytest
 from conftest import wait_until
 
-from actors.registry import CORE_ACTORS
+from actors.runtime.registry import CORE_ACTORS
 
 CYCLES = 1000
 WARM_UP = 50

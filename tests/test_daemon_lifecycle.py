@@ -8,7 +8,7 @@ import subprocess
 import psutil
 from conftest import is_gone, wait_until
 
-from actors.registry import CORE_ACTORS
+from actors.runtime.registry import CORE_ACTORS
 
 
 def test_start_runs_root_zygote_and_core_actors_then_stop_leaves_nothing(sandbox):

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from actors.loop import EventLoop
+from actors.runtime.loop import EventLoop
 
 
 @pytest.fixture

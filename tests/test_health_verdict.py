@@ -1,7 +1,7 @@
 """The rules that turn health check results into a verdict, on a clock we hold."""
 
-from actors.health_verdict import STARTUP_PROBE, HealthVerdict
 from procclaw.config import HealthCheckConfig
+from procclaw.rules.health_verdict import STARTUP_PROBE, HealthVerdict
 
 CHECK = HealthCheckConfig(type="http", interval=10.0, retries=3, start_period=5.0)
 

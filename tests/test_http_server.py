@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from api_port import free_port
 
-from actors import http_server
+from actors.gateway import http_server
 
 BIG = 24 * 1024 * 1024  # more than a socket takes at once, and than waitress buffers
 CHUNK = 256 * 1024

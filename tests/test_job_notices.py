@@ -2,8 +2,8 @@
 
 import socket
 
-from actors.job_notices import JobNotices
-from actors.loop import EventLoop
+from actors.runtime.loop import EventLoop
+from actors.supervisor.job_notices import JobNotices
 from procclaw.config import parse_config
 from procclaw.home import Home
 

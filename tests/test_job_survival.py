@@ -229,7 +229,7 @@ def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still
 def test_a_job_left_by_an_earlier_procclaw_is_taken_over_by_pid(sandbox):
     """An earlier release's supervisor speaks another protocol: it is retired, and its
     job kept running under a supervisor of ours."""
-    from actors.job_process import process_start_time
+    from actors.runtime.job_process import process_start_time
 
     sandbox.run_jobs("jobs:\n  quiet:\n    type: continuous\n    cmd: sleep 300\n")
     job_pid = sandbox.wait_state("quiet", "running")["pid"]

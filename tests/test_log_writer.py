@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from actors import log_writer
-from actors.log_writer import LogWriter, OutputTail
+from actors.supervisor import log_writer
+from actors.supervisor.log_writer import LogWriter, OutputTail
 
 T0 = datetime(2026, 11, 22, 10, 15, 2, 113000, tzinfo=UTC).timestamp()
 T0_PREFIX = b"2026-11-22T10:15:02.113Z "

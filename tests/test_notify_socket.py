@@ -3,7 +3,7 @@
 import select
 import socket
 
-from actors.notify_socket import Notices, NotifySocket, parse_notification
+from actors.supervisor.notify_socket import Notices, NotifySocket, parse_notification
 
 
 def test_a_message_is_newline_separated_assignments_and_junk_is_ignored():

@@ -5,7 +5,7 @@ import signal
 
 from conftest import PROGRAMS, is_gone, wait_until
 
-from actors.job_registry import JobRegistry
+from actors.controller.job_registry import JobRegistry
 from procclaw.states import JobState
 from procclaw.store import Store
 

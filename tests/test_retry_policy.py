@@ -5,7 +5,7 @@ import random
 import pytest
 
 from procclaw.config import parse_config
-from procclaw.retry import RetryPolicy
+from procclaw.rules.retry import RetryPolicy
 
 
 def _policy(retry_yaml: str, seed: int = 1) -> RetryPolicy:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from procclaw.cron import CronSchedule
-from procclaw.schedule_timer import Due, JobTimer
+from procclaw.rules.schedule_timer import Due, JobTimer
 
 START = datetime(2024, 3, 10, 6, 0, tzinfo=UTC).timestamp()  # 01:00 EST, New York
 MINUTE = 60.0

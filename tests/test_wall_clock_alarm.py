@@ -9,7 +9,7 @@ from __future__ import annotations
 import select
 import time
 
-from actors.wall_clock_alarm import WallClockAlarm
+from actors.scheduler.wall_clock_alarm import WallClockAlarm
 
 
 def _ring(alarm: WallClockAlarm, when: float) -> str | None:

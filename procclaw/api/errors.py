@@ -1,7 +1,7 @@
 """Errors as the API returns them: `{"error": {"code": ..., "message": ...}}`.
 
 Falcon's own errors (an unknown route, a method not allowed) get the same shape, and so
-do the server's (a request too large to parse: actors/http_server.py), so a client
+do the server's (a request too large to parse: actors/gateway/http_server.py), so a client
 parses one format whatever went wrong.
 """
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import falcon
 
-from actors.job_secrets import WITHHELD
 from procclaw.api.errors import bad_request
 from procclaw.api.jobs import call
 from procclaw.client import Client
 from procclaw.home import Home
 from procclaw.logfiles import last_lines_text
 from procclaw.secrets import SecretError, mask_for
+from procclaw.secrets.job_secrets import WITHHELD
 from procclaw.whole_numbers import whole_number
 
 DEFAULT_LINES = 100

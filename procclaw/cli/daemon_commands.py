@@ -73,7 +73,7 @@ def _check_can_start(home: Home) -> str:
 
 def start(home: Home, foreground: bool) -> int:
     log_level = _check_can_start(home)
-    command = [sys.executable, "-m", "actors.root", "--log-level", log_level]
+    command = [sys.executable, "-m", "actors.root.actor", "--log-level", log_level]
     if foreground:
         os.execv(sys.executable, command)
     reader, writer = os.pipe()

@@ -6,8 +6,8 @@ the user wrote it; the result is validated before it replaces the file.
 
 from __future__ import annotations
 
+from procclaw.atomic_file import write_atomically
 from procclaw.cli.errors import CliFailure
-from procclaw.cli.setup_commands import write_atomically
 from procclaw.config import (
     OPENCLAW_GATEWAY_JOB,
     OPENCLAW_GATEWAY_JOB_ID,

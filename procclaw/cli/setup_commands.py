@@ -14,10 +14,9 @@ Options:
 
 from __future__ import annotations
 
-import os
-
 from docopt import docopt
 
+from procclaw.atomic_file import write_atomically
 from procclaw.cli.errors import CliFailure
 from procclaw.home import Home
 
@@ -56,12 +55,6 @@ def init(home: Home, force: bool, openclaw: bool = False) -> int:
         print(f"wrote {path}")
     print("next: edit the jobs, then `procclaw daemon start`")
     return 0
-
-
-def write_atomically(path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    os.replace(temporary, path)
 
 
 def show_paths(home: Home) -> int:

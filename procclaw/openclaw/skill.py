@@ -7,9 +7,10 @@ workspace; a global one (`~/.openclaw/skills/procclaw/`) by every agent of the u
 
 from __future__ import annotations
 
-import os
 from importlib import resources
 from pathlib import Path
+
+from procclaw.atomic_file import write_atomically
 
 SKILL_NAME = "procclaw"
 
@@ -21,10 +22,6 @@ def skill_text() -> str:
 
 def install_skill(skills_dir: Path) -> Path:
     """Write SKILL.md into `<skills_dir>/procclaw/`, replacing an older one whole."""
-    target = skills_dir / SKILL_NAME
-    target.mkdir(parents=True, exist_ok=True)
-    path = target / "SKILL.md"
-    temporary = target / ".SKILL.md.tmp"
-    temporary.write_text(skill_text(), encoding="utf-8")
-    os.replace(temporary, path)  # an agent reading it meanwhile sees one version or the other
+    path = skills_dir / SKILL_NAME / "SKILL.md"
+    write_atomically(path, skill_text())  # an agent reading it sees one version or the other
     return path

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
+from procclaw.atomic_file import write_atomically
 from procclaw.home import Home
 from procclaw.pidfile import PidFile
 from procclaw.service.launch import DaemonLaunch, ServiceError, Step, run_tool
@@ -70,7 +71,7 @@ def install(service: ServiceManager, home: Home, dry_run: bool, say: Print = pri
             f"note: a daemon already runs for {home.root} (pid {running}); unless the "
             "service started it, stop it (`procclaw daemon stop`) so the service can start"
         )
-    _write_atomically(service.path, content)
+    write_atomically(service.path, content)
     say(f"wrote {service.path}")
     manual = f"wrote {service.path}; to start it, run by hand: {_joined(steps)}"
     _run_steps(service, steps, manual, say)
@@ -142,10 +143,3 @@ def _joined(steps: list[Step]) -> str:
 
 def _indented(text: str) -> str:
     return "\n".join(f"    {line}" if line else "" for line in text.rstrip("\n").split("\n"))
-
-
-def _write_atomically(path: Path, content: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_bytes(content)
-    os.replace(temporary, path)

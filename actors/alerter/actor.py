@@ -1,0 +1,194 @@
+"""The alerter actor: alerts through OpenClaw, and notes in the agent's memory.
+
+Subscribes (SUB on `run/bus.sock`, live before it says hello) to `job.` and
+`schedule.` events and acts on those that raise an alert (procclaw/openclaw/alerts.py):
+a job failed, went unhealthy or recovered (from an unhealthy state it saw: a job's
+first passing check is no news), timed out waiting for a dependency, or missed a
+scheduled run. Each one:
+- is folded if its job already alerted within `openclaw.alerts.window`
+  (procclaw/openclaw/folding.py), the folded ones going out as one summary later;
+- is appended to the OpenClaw workspace's `memory/YYYY-MM-DD.md` when
+  `openclaw.memory_logging` is on;
+- is sent to every channel in `openclaw.alerts.channels`, through the `openclaw` CLI
+  or the gateway's HTTP API, on worker threads, retried with backoff
+  (actors/alerter/alert_delivery.py).
+
+Binds ROUTER `run/alerter.sock` for ALERTER_COMMANDS: `ping`, and `status` (the counts
+of sent, failed, retried and folded alerts, per channel, and the latest alerts).
+Publishes nothing. Reads the applied config from `procclaw.db` (read-only) whenever an
+event needs it, so a reload applies to the next alert without any message.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections import Counter
+from typing import Any
+
+from actors.alerter.alert_delivery import AlertDelivery
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.loop import Timer, pending
+from procclaw import protocol
+from procclaw.client import Client, ClientError, Subscription
+from procclaw.config import ConfigError, OpenClawSettings, parse_config
+from procclaw.openclaw.alerts import Alert, alert_for
+from procclaw.openclaw.folding import AlertFolder
+from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
+from procclaw.openclaw.senders import current_transport
+from procclaw.openclaw.workspace import openclaw_workspace
+from procclaw.protocol import Request
+from procclaw.store import read_applied_config
+
+log = logging.getLogger("procclaw.alerter")
+
+SUBSCRIPTIONS = ("job.", "schedule.")
+# One: a chat must get "unhealthy" before "healthy again". Each send is bounded by
+# its timeout, so a hung one delays the others, never stops them.
+SEND_WORKERS = 1
+SYNC_TIMEOUT = 2.0
+
+
+class Alerter(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self._settings_text: str | None = None
+        self._settings = OpenClawSettings()
+        self.folder = AlertFolder(self._settings.alerts.window)
+        self._fold_timer: Timer | None = None
+        self._unhealthy: set[str] = set()  # jobs seen going unhealthy, not yet recovered
+        self.memory: Counter[str] = Counter()
+        self._memory_file: str | None = None
+
+    def setup(self) -> None:
+        self.calls = BlockingCalls(self.loop, SEND_WORKERS, "alert-send")
+        self.delivery = AlertDelivery(self.home, self.calls.submit, self.loop.call_later)
+        self.bus = Subscription(self.home, SUBSCRIPTIONS, self.zmq)
+        root = Client(self.home, timeout=SYNC_TIMEOUT, caller="actor", context=self.zmq)
+        try:
+            # Live before our hello: once `daemon start` returns, no failure is missed.
+            self.bus.sync(root, SYNC_TIMEOUT)
+        except ClientError as exc:
+            log.warning("carrying on without knowing the bus is live: %s", exc.message)
+        self.loop.add_reader(self.bus.socket, self._on_events)
+        self.serve(
+            self.home.endpoint("alerter"),
+            {"ping": lambda _req: {"pid": os.getpid()}, "status": self._status},
+            protocol.ALERTER_COMMANDS,
+        )
+
+    def teardown(self) -> None:
+        self.calls.close()
+        self.bus.close()
+
+    # ---- events ------------------------------------------------------------------------
+
+    def _on_events(self) -> None:
+        for frames in pending(self.bus.socket, multipart=True):
+            try:
+                event = protocol.parse_event(frames)
+            except protocol.ProtocolError:
+                continue
+            alert = alert_for(event.topic, event.data, event.ts)
+            if alert is not None and self._news(alert):
+                self._raise(alert)
+
+    def _news(self, alert: Alert) -> bool:
+        """False for a job's first passing health check: only a recovery is news."""
+        if alert.kind == "unhealthy":
+            self._unhealthy.add(alert.job)
+        elif alert.kind == "recovered":
+            if alert.job not in self._unhealthy:
+                return False
+            self._unhealthy.discard(alert.job)
+        return True
+
+    def _raise(self, alert: Alert) -> None:
+        settings = self.settings()
+        if not settings.enabled or alert.kind not in settings.alerts.on:
+            return
+        self.folder.resize(settings.alerts.window)
+        if self.folder.offer(alert, time.time()) is not None:
+            self._emit(alert, settings)
+        self._arm_fold_timer()
+
+    def _fold_window_ended(self) -> None:
+        self._fold_timer = None
+        settings = self.settings()
+        for summary in self.folder.due(time.time()):
+            self._emit(summary, settings)
+        self._arm_fold_timer()
+
+    def _arm_fold_timer(self) -> None:
+        """One timer, for the end of the earliest open window (none when none is open)."""
+        if self._fold_timer is not None:
+            self._fold_timer.cancel()
+        due = self.folder.next_due()
+        self._fold_timer = None
+        if due is not None:
+            self._fold_timer = self.loop.call_later(due - time.time(), self._fold_window_ended)
+
+    def _emit(self, alert: Alert, settings: OpenClawSettings) -> None:
+        if settings.memory_logging:
+            self._remember(alert, settings)
+        if settings.alerts.enabled:
+            self.delivery.deliver(alert, settings)
+
+    def _remember(self, alert: Alert, settings: OpenClawSettings) -> None:
+        workspace = openclaw_workspace(settings.workspace)
+        try:
+            self._memory_file = str(MemoryLog(workspace).append(alert))
+            self.memory["written"] += 1
+        except WorkspaceMissing as exc:
+            if not self.memory["skipped"]:
+                log.warning("not logging to OpenClaw memory: %s", exc)
+            self.memory["skipped"] += 1
+        except OSError as exc:
+            log.warning("cannot write OpenClaw memory in %s: %s", workspace, exc)
+            self.memory["failed"] += 1
+
+    # ---- settings ----------------------------------------------------------------------
+
+    def settings(self) -> OpenClawSettings:
+        """The `openclaw:` settings of the config the controller applied last."""
+        snapshot = read_applied_config(self.home.db_file)
+        text = snapshot.settings_text if snapshot else None
+        if text != self._settings_text:
+            try:
+                parsed = parse_config(text, None, str(self.home.config_file))
+            except ConfigError as exc:  # applied configs are valid; keep the last one
+                log.error("applied config unreadable, keeping the previous one: %s", exc)
+                return self._settings
+            self._settings_text, self._settings = text, parsed.settings.openclaw
+        return self._settings
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _status(self, _request: Request) -> dict[str, Any]:
+        settings = self.settings()
+        return {
+            "enabled": settings.enabled,
+            "alerts_enabled": settings.alerts.enabled,
+            "transport": current_transport(),
+            "gateway": settings.gateway.url,
+            "window": settings.alerts.window,
+            "on": list(settings.alerts.on),
+            "totals": {**self.delivery.totals(), "folded": self.folder.folded_total},
+            "channels": {
+                channel: {
+                    result: self.delivery.channels.get(channel, Counter())[result]
+                    for result in ("sent", "failed", "retried")
+                }
+                for channel in dict.fromkeys([*settings.alerts.channels, *self.delivery.channels])
+            },
+            "wake": dict(self.delivery.wakes),
+            "memory": {
+                "enabled": settings.memory_logging,
+                "workspace": str(openclaw_workspace(settings.workspace)),
+                "last_file": self._memory_file,
+                **{key: self.memory[key] for key in ("written", "skipped", "failed")},
+            },
+            "recent": list(self.delivery.recent),
+        }

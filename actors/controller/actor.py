@@ -1,0 +1,404 @@
+"""The controller actor: the applied config, the job registry and the state database.
+
+Binds ROUTER `run/controller.sock` and answers the CONTROLLER_COMMANDS of
+procclaw/protocol.py: `ping`, `list` and `status` (from what the supervisors last
+reported, asking none), `config`, `reload`, `start`, `stop`, `restart` (and
+`start_many`, `stop_many`, `restart_many`: one request per supervisor),
+`runs_summary`, `api_settings` (for the gateway), and `report` (batches from
+supervisors, recorded in one transaction before they are acknowledged; and from the
+health actor, `kind: health`, each job's health verdicts); for scheduled jobs `scheduled` and `fire`
+(from the scheduler) and `pause`, `resume` (actors/controller/schedule_book.py). A reload applies
+only the difference (actors/controller/config_reload.py). Owns `procclaw.db` and writes
+`logs/daemon.audit.log`. Publishes `config.reloaded`, and `job.<id>.waiting|failed` for
+jobs held back by their dependencies (actors/controller/dependency_gate.py). An unhealthy
+continuous job is handed back to its supervisor to be restarted through its retry
+policy.
+At daemon start it re-adopts the jobs the last daemon left running and starts the
+enabled continuous jobs.
+
+The config it runs with is the one last applied, kept in the database: a controller
+restarted after a crash picks up that one, not whatever the files say now, so editing
+a file changes nothing until `reload`. Only at daemon start (a new daemon id) are the
+files read; if they are broken then, the last applied config is kept.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any
+
+from actors.controller.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
+from actors.controller.dependency_gate import DependencyGate
+from actors.controller.job_control import JobControl
+from actors.controller.job_health import JobHealth
+from actors.controller.job_placer import JobPlacer
+from actors.controller.job_registry import JobRegistry
+from actors.controller.run_stats import runs_summary
+from actors.controller.schedule_book import ScheduleBook
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.async_calls import AsyncCalls
+from actors.runtime.command_server import Deferred, each_answer
+from procclaw import protocol
+from procclaw.audit import AuditLog
+from procclaw.client import Client, ClientError
+from procclaw.config import Config, ConfigError, JobConfig, parse_config
+from procclaw.logfiles import last_lines_text
+from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
+from procclaw.store import ConfigSnapshot, Store
+from procclaw.suggest import did_you_mean
+
+log = logging.getLogger("procclaw.controller")
+
+# Root answers `held` from memory; a restarted controller waits this long for it.
+RECOVER_TIMEOUT = 5.0
+
+
+class Controller(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self.store: Store | None = None
+        self.audit: AuditLog | None = None
+        self.config: Config = parse_config(None, None)
+
+    def setup(self) -> None:
+        self.store = Store(self.home.db_file)
+        self.audit = AuditLog(self.home.audit_log)
+        self.registry = JobRegistry(self.store)
+        self.calls = AsyncCalls(self.zmq, self.loop, self.home)
+        self.placer = JobPlacer(self.ctx.daemon_id, self.loop, self.calls)
+        self.jobs = JobControl(self.registry, self.calls, self.placer, self.publish)
+        self.health = JobHealth()
+        self.gate = DependencyGate(self.loop, self.registry, self.health, self.publish, self.jobs)
+        self.jobs.gate = self.gate
+        self.reloads = ConfigReload(self.jobs)
+        self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
+        daemon_start = self._first_of_this_daemon()
+        self.config = self._initial_config()
+        self._share_config()
+        if daemon_start:
+            # Before serving anyone: nobody may see the last daemon's stale job states.
+            with self.store.transaction():
+                self.jobs.reconcile(self.config)
+        else:
+            self._recover()
+        self.serve(
+            self.home.endpoint("controller"),
+            {
+                "ping": lambda _req: {"pid": os.getpid(), "jobs": len(self.config.jobs)},
+                "list": self._list,
+                "status": self._status,
+                "config": self._config,
+                "reload": self._audited(self._reload),
+                "start": self._audited(lambda req: self.jobs.start(self._job(req))),
+                "stop": self._audited(
+                    lambda req: self.jobs.stop(self._job(req), bool(req.args.get("force")))
+                ),
+                "start_many": self._many("start", self._start_many),
+                "stop_many": self._many(
+                    "stop", lambda jobs, req: self.jobs.stop_many(jobs, bool(req.args.get("force")))
+                ),
+                "restart_many": self._many(
+                    "restart", lambda jobs, _req: self.jobs.restart_many(jobs)
+                ),
+                "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
+                "report": self._report,
+                "runs_summary": lambda _req: runs_summary(self.store.db),
+                "api_settings": self._api_settings,
+                "scheduled": lambda _req: self.schedules.scheduled(self.config),
+                "fire": lambda req: self.schedules.fire(self.config, req.args.get("fires")),
+                "pause": self._audited(lambda req: self._set_paused(req, paused=True)),
+                "resume": self._audited(lambda req: self._set_paused(req, paused=False)),
+            },
+            protocol.CONTROLLER_COMMANDS,
+        )
+
+    def _recover(self) -> None:
+        """Restarted: carry on with what the controller before us was asked to do."""
+        assert self.store is not None
+        try:
+            held = Client(self.home, RECOVER_TIMEOUT, caller="actor", context=self.zmq)
+            supervisors = held.call_endpoint("daemon", "held")["supervisors"]
+        except ClientError as exc:
+            log.error("cannot learn what the supervisors hold: %s", exc.message)
+            supervisors = None
+        with self.store.transaction():
+            if supervisors is not None:
+                self.jobs.recover(supervisors)
+            self.gate.resume()
+
+    def teardown(self) -> None:
+        self.calls.close()
+        if self.store:
+            self.store.close()
+        if self.audit:
+            self.audit.close()
+
+    # ---- config ------------------------------------------------------------------------
+
+    def _first_of_this_daemon(self) -> bool:
+        assert self.store is not None
+        snapshot = self.store.load_config()
+        return snapshot is None or snapshot.daemon_id != self.ctx.daemon_id
+
+    def _initial_config(self) -> Config:
+        assert self.store is not None
+        snapshot = self.store.load_config()
+        if snapshot is not None and snapshot.daemon_id == self.ctx.daemon_id:
+            log.info("restarted: keeping the config applied before")
+            return self._parse_snapshot(snapshot)
+        try:
+            return self._apply_files()
+        except (ConfigError, OSError) as exc:
+            log.error("config not loaded, keeping the last applied one:\n%s", exc)
+            if snapshot is None:
+                return parse_config(None, None)
+            return self._parse_snapshot(snapshot)
+
+    def _parse_snapshot(self, snapshot: ConfigSnapshot) -> Config:
+        return parse_config(
+            snapshot.settings_text,
+            snapshot.jobs_text,
+            str(self.home.config_file),
+            str(self.home.jobs_file),
+        )
+
+    def _apply_files(self, before: Config | None = None) -> Config:
+        """Read, validate and record the config files; raises ConfigError if they are bad.
+
+        With `before` (a reload), a jobs file gone or emptied that would stop every job
+        is refused too: that is far more often a file caught mid-save than a wish.
+        """
+        assert self.store is not None
+        settings_text = _read_optional(self.home.config_file)
+        jobs_text = _read_optional(self.home.jobs_file)
+        config = parse_config(
+            settings_text, jobs_text, str(self.home.config_file), str(self.home.jobs_file)
+        )
+        if before is not None:
+            refuse_emptying(jobs_text, str(self.home.jobs_file), before, config)
+            refuse_unreadable_token(self.home, str(self.home.config_file), before, config)
+        self.store.save_config(ConfigSnapshot(self.ctx.daemon_id, settings_text, jobs_text))
+        return config
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _audited(self, handler):
+        """Wrap a state-changing command so that every call leaves one audit line."""
+
+        def audited(request: Request) -> Any:
+            assert self.audit is not None
+            audit = self.audit
+            job = request.args.get("job")
+            job = job if isinstance(job, str) else None
+
+            def record(_result: Any, error: CommandError | None) -> None:
+                outcome = f"error: {error.message}" if error is not None else "ok"
+                audit.record(request.cmd, job, request.caller, outcome)
+
+            try:
+                result = handler(request)
+            except CommandError as exc:
+                record(None, exc)
+                raise
+            if isinstance(result, Deferred):
+                result.then(record)
+            else:
+                record(result, None)
+            return result
+
+        return audited
+
+    def _set_paused(self, request: Request, paused: bool) -> dict[str, Any]:
+        """Pause or resume, announced so that whoever caches a job's summary hears of it."""
+        job = self._job(request)
+        result = self.schedules.set_paused(job, paused)
+        self.publish(protocol.schedule_topic(job.id, "paused" if paused else "resumed"), result)
+        return result
+
+    def _share_config(self) -> None:
+        """Hand the applied config to the parts that start jobs in dependency order."""
+        self.jobs.config = self.gate.config = self.config
+        self.placer.configure(self.config)
+
+    def _with_health(self, summary: dict[str, Any]) -> dict[str, Any]:
+        health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))
+        return {**summary, "health": health}
+
+    def _list(self, request: Request) -> list[dict[str, Any]]:
+        """Every job's summary; `jobs` (ids) narrows it to those, in config order."""
+        wanted = request.args.get("jobs")
+        jobs = self.config.jobs
+        if isinstance(wanted, list):
+            wanted_ids = set(wanted)
+            jobs = [job for job in jobs if job.id in wanted_ids]
+        return [
+            self._with_health(
+                {**self.registry.summary(job), **self.schedules.summary(job, count=1)}
+            )
+            for job in jobs
+        ]
+
+    def _status(self, request: Request) -> dict[str, Any]:
+        job = self._job(request)
+        assert self.store is not None
+        facts = self.registry.facts(job.id)
+        runs = self.store.runs(job.id, limit=1)
+        last_run = asdict(runs[0]) if runs else None
+        logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
+        return {
+            **self._with_health(self.registry.summary(job, facts)),
+            "health_detail": self.health.details(job.id),
+            "status_text": facts.get("status_text"),
+            **self.schedules.summary(job),
+            "config": job.to_dict(),
+            "last_run": last_run,
+            "logs": {stream: str(path) for stream, path in logs.items()},
+            "log_tail": JobSecrets(self.home, job, STATUS_TIMEOUT).mask_lines(
+                last_lines_text(logs["stdout"], 10)
+            ),
+        }
+
+    def _many(self, what: str, act: Callable[[list[JobConfig], Request], Deferred]):
+        """A command for several jobs (`procclaw start|stop|restart a b c`, `--all`): each
+        supervisor is asked once, and each job answered (its facts, or an `error`)."""
+
+        def handle(request: Request) -> Deferred:
+            assert self.audit is not None
+            audit = self.audit
+            names = request.args.get("jobs")
+            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+                raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
+            jobs, unknown = [], {}
+            for name in dict.fromkeys(names):
+                try:
+                    jobs.append(self._job_named(name))
+                except CommandError as exc:
+                    unknown[name] = {"error": exc.message}
+            done = Deferred()
+
+            def answered(answers: Any, _error: CommandError | None) -> None:
+                results = {**unknown, **(answers or {})}
+                audit.record_many(
+                    what,
+                    request.caller,
+                    {
+                        job_id: f"error: {result['error']}" if "error" in result else "ok"
+                        for job_id, result in results.items()
+                    },
+                )
+                done.resolve(results)
+
+            act(jobs, request).then(answered)
+            return done
+
+        return handle
+
+    def _start_many(self, jobs: list[JobConfig], _request: Request) -> Deferred:
+        """Start each job (those that start now are placed in one batch, and recorded in
+        one transaction)."""
+        assert self.store is not None
+        results: dict[str, Any] = {}
+        with self.store.transaction():
+            for job in jobs:
+                try:
+                    results[job.id] = self.jobs.start(job)
+                except CommandError as exc:
+                    results[job.id] = {"error": exc.message}
+        return each_answer(results, lambda _job_id, answer: answer)
+
+    def _report(self, request: Request) -> dict[str, Any]:
+        """A batch of reports from a supervisor (job states and runs) or from the health
+        actor (verdicts), recorded in one transaction before it is acknowledged."""
+        reports = request.args.get("reports")
+        if not isinstance(reports, list) or not all(
+            isinstance(report, dict) and isinstance(report.get("job"), str) for report in reports
+        ):
+            raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
+        assert self.store is not None
+        changed = []
+        with self.store.transaction():
+            for report in reports:
+                if report.get("kind") == "health":
+                    self._record_health(report)
+                else:
+                    self.registry.record(report)
+                    changed.append(report["job"])
+        for job_id in dict.fromkeys(changed):
+            self.gate.on_change(job_id)
+            self.reloads.job_reported(job_id, self.config)
+        return {}
+
+    def _record_health(self, report: dict[str, Any]) -> None:
+        """A verdict from the health actor: dependents may go on; a sick service restarts."""
+        job_id = report["job"]
+        if not self.health.record(report):
+            return
+        self.gate.on_change(job_id)
+        job = self.config.job(job_id)
+        facts = self.registry.facts(job_id)
+        if (
+            job is not None
+            and job.type == "continuous"
+            and not report.get("healthy")
+            and facts["state"] == "running"
+            and facts.get("run_id") == report.get("run_id")
+        ):
+            log.warning("job %s is unhealthy (%s): restarting it", job_id, report.get("reason"))
+            self.jobs.restart_unhealthy(job, str(report.get("reason") or "unhealthy"))
+
+    def _config(self, _request: Request) -> dict[str, Any]:
+        return {
+            "settings": self.config.settings.to_dict(),
+            "jobs": [job.to_dict() for job in self.config.jobs],
+        }
+
+    def _reload(self, _request: Request) -> dict[str, Any]:
+        try:
+            config = self._apply_files(before=self.config)
+        except ConfigError as exc:
+            raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
+        except OSError as exc:
+            raise CommandError(ErrorCode.INVALID_CONFIG, f"cannot read config: {exc}") from None
+        previous, self.config = self.config, config
+        self._share_config()
+        change = self.reloads.apply(previous, config)
+        self.publish(protocol.CONFIG_RELOADED, change)
+        return change
+
+    def _api_settings(self, _request: Request) -> dict[str, Any]:
+        """Where the gateway listens and how it checks tokens; a token stays a reference."""
+        daemon, auth = self.config.settings.daemon, self.config.settings.api.auth
+        return {
+            "host": daemon.host,
+            "port": daemon.port,
+            "auth": {
+                "enabled": auth.enabled,
+                "token": auth.token,
+                "token_file": auth.token_file,
+                "metrics": auth.metrics,
+            },
+        }
+
+    def _job(self, request: Request):
+        job_id = request.args.get("job")
+        if not isinstance(job_id, str):
+            raise CommandError(ErrorCode.BAD_REQUEST, "missing job name")
+        return self._job_named(job_id)
+
+    def _job_named(self, job_id: str):
+        job = self.config.job(job_id)
+        if job is None:
+            hint = did_you_mean(job_id, self.config.job_ids)
+            raise CommandError(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'{hint}")
+        return job
+
+
+def _read_optional(path) -> str | None:
+    try:
+        return path.read_text()
+    except FileNotFoundError:
+        return None

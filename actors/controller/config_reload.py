@@ -1,0 +1,144 @@
+"""Applying a reloaded config to the jobs: only what changed is touched.
+
+A job that is new is started if it is an enabled continuous job (as at daemon start);
+a job gone from the config is stopped; a job whose config changed is restarted with
+the new config if it was live (stopped by its supervisor, then started afresh once at
+rest, since a supervisor runs the config it was born with); every other job is left
+exactly as it is, same process, same pid.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import yaml
+
+from actors.controller.job_control import JobControl
+from actors.runtime.command_server import log_failure
+from procclaw.api_token import TokenUnreadable, read_token
+from procclaw.config import Config, ConfigError, JobConfig, Problem
+from procclaw.home import Home
+from procclaw.protocol import CommandError
+from procclaw.states import RESTING_STATES
+
+log = logging.getLogger("procclaw.controller")
+
+
+def refuse_emptying(jobs_text: str | None, jobs_file: str, old: Config, new: Config) -> None:
+    """ConfigError when a missing or empty jobs file would remove every job there is.
+
+    `jobs: {}` says "no jobs" on purpose and is let through.
+    """
+    if new.jobs or not old.jobs or (jobs_text is not None and yaml.safe_load(jobs_text)):
+        return
+    what = "is missing" if jobs_text is None else "is empty"
+    raise ConfigError(
+        (
+            Problem(
+                jobs_file,
+                None,
+                "",
+                f"{what}: a reload would stop and remove all {len(old.jobs)} jobs;"
+                " write `jobs: {}` to run none",
+            ),
+        )
+    )
+
+
+def refuse_unreadable_token(home: Home, settings_file: str, old: Config, new: Config) -> None:
+    """ConfigError when the reload changes the API's auth to a token that cannot be read.
+
+    Applied, it would leave an API that refuses every request. A token file is read
+    at every reload (its contents may have changed); a secret only when the auth
+    settings changed: a keyring locked since the start must not block an unrelated
+    reload.
+    """
+    auth = new.settings.api.auth
+    if not auth.enabled or (auth == old.settings.api.auth and not auth.token_file):
+        return
+    try:
+        read_token(home, auth.token, auth.token_file)
+    except TokenUnreadable as exc:
+        where = "api.auth.token_file" if auth.token_file else "api.auth.token"
+        raise ConfigError((Problem(settings_file, None, where, str(exc)),)) from None
+
+
+def config_difference(old: Config, new: Config) -> dict[str, list[str]]:
+    """Which jobs `new` adds, removes, changes and keeps as they are, by id."""
+    before = {job.id: job for job in old.jobs}
+    after = {job.id: job for job in new.jobs}
+    both = set(before) & set(after)
+    return {
+        "added": sorted(set(after) - set(before)),
+        "removed": sorted(set(before) - set(after)),
+        "changed": sorted(job for job in both if before[job] != after[job]),
+        "unchanged": sorted(job for job in both if before[job] == after[job]),
+    }
+
+
+class ConfigReload:
+    """Turns a config difference into starts and stops, and finishes deferred restarts."""
+
+    def __init__(self, jobs: JobControl):
+        self._jobs = jobs
+        # Changed jobs being stopped, to be started with their new config once at rest.
+        self._restart_when_at_rest: set[str] = set()
+
+    def apply(self, old: Config, new: Config) -> dict[str, Any]:
+        """Act on the difference; the reply says what changed and what was done."""
+        change: dict[str, Any] = config_difference(old, new)
+        actions: dict[str, str] = {}
+        errors: dict[str, str] = {}
+        for job_id in change["removed"]:
+            self._restart_when_at_rest.discard(job_id)
+            job = old.job(job_id)
+            if job is not None and self._jobs.registry.is_live(job_id):
+                self._try(job_id, lambda j=job: self._jobs.stop(j, force=False), errors)
+                actions[job_id] = "stopped"
+        for job_id in change["changed"]:
+            old_job, new_job = old.job(job_id), new.job(job_id)
+            assert old_job is not None and new_job is not None
+            if self._jobs.registry.is_live(job_id):
+                self._restart_when_at_rest.add(job_id)
+                self._try(job_id, lambda j=old_job: self._jobs.stop(j, force=False), errors)
+                actions[job_id] = "restarted"
+                self.job_reported(job_id, new)  # it may have been at rest already
+            elif _starts_by_itself(new_job):
+                self._try(job_id, lambda j=new_job: self._jobs.start(j), errors)
+                actions[job_id] = "started"
+        for job_id in change["added"]:
+            job = new.job(job_id)
+            live = self._jobs.registry.is_live(job_id)
+            if job is not None and _starts_by_itself(job) and not live:
+                self._try(job_id, lambda j=job: self._jobs.start(j), errors)
+                actions[job_id] = "started"
+        return {**change, "actions": actions, "errors": errors}
+
+    def job_reported(self, job_id: str, config: Config) -> None:
+        """After a supervisor's report: start a changed job once its old run is at rest."""
+        if job_id not in self._restart_when_at_rest:
+            return
+        if self._jobs.registry.state(job_id) not in RESTING_STATES:
+            return
+        self._restart_when_at_rest.discard(job_id)
+        job = config.job(job_id)
+        if job is None:
+            return
+        try:
+            log_failure(self._jobs.start(job), f"job {job_id} not restarted with its new config")
+        except CommandError as exc:
+            log.error("job %s not restarted with its new config: %s", job_id, exc.message)
+
+    @staticmethod
+    def _try(job_id: str, action, errors: dict[str, str]) -> None:
+        try:
+            log_failure(action(), f"reload: job {job_id}")
+        except CommandError as exc:
+            errors[job_id] = exc.message
+            log.error("reload: job %s: %s", job_id, exc.message)
+
+
+def _starts_by_itself(job: JobConfig) -> bool:
+    """What daemon start starts: an enabled continuous job."""
+    return job.type == "continuous" and job.enabled

@@ -1,0 +1,327 @@
+"""How the controller starts, stops and restarts jobs, and re-adopts them at daemon start.
+
+A job at rest is held by no supervisor: starting it places it in one, through root
+(actors/controller/job_placer.py). A live job's supervisor, named in its facts, takes its stop and
+restart commands, sent without waiting (actors/runtime/async_calls.py): a command from a
+person is answered with the supervisor's reply when it comes, through a `Deferred`,
+and the controller serves everyone else meanwhile. The controller never signals a
+job. A job with dependencies starts through the DependencyGate, which may make it
+wait; a waiting job is held by no supervisor yet, so the gate answers for it.
+
+The facts asked about here are the registry's: supervisors publish a job's events
+only once the controller has recorded the report behind them, so the registry is
+never behind anything a client has seen.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from actors.controller.job_placer import JobPlacer
+from actors.controller.job_registry import JobRegistry
+from actors.runtime.async_calls import AsyncCalls
+from actors.runtime.command_server import Deferred, each_answer
+from actors.runtime.job_process import is_same_process, kill_everything
+from procclaw import protocol
+from procclaw.config import Config, JobConfig
+from procclaw.config.job_wire import job_to_wire
+from procclaw.dependency_graph import DependencyGraph
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode
+from procclaw.states import LIVE_STATES, JobState
+
+log = logging.getLogger("procclaw.controller")
+
+# A supervisor answers in milliseconds; one that does not within this is stuck.
+SUPERVISOR_TIMEOUT = 3.0
+
+Publish = Callable[[str, dict[str, Any]], None]
+Reply = dict[str, Any] | Deferred
+
+
+class Gate(Protocol):
+    """What starts and stops go through for dependencies (actors/controller/dependency_gate.py,
+    which calls back into this module: named here, not imported, so neither module
+    imports the other)."""
+
+    graph: DependencyGraph
+
+    def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]: ...
+
+    def cancel(self, job: JobConfig) -> dict[str, Any]: ...
+
+
+class JobControl:
+    def __init__(
+        self,
+        registry: JobRegistry,
+        calls: AsyncCalls,
+        placer: JobPlacer,
+        publish: Publish,
+    ):
+        self.registry = registry
+        self.placer = placer
+        placer.still_wanted = self._still_wanted
+        placer.on_refused = self._not_placed
+        self._calls = calls
+        self._publish = publish
+        self.gate: Gate | None = None  # the DependencyGate, set by the controller
+        self.config = Config()  # the applied config, kept current by the controller
+
+    def start(self, job: JobConfig) -> Reply:
+        facts = self.registry.facts(job.id)
+        state = JobState(facts["state"])
+        if state == JobState.BACKOFF:
+            return self._ask_supervisor(job.id, "start")
+        if state == JobState.WAITING:
+            reason = facts.get("reason") or "waiting"
+            raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {reason}")
+        if state in LIVE_STATES:
+            pid = facts.get("pid")
+            running = f" (pid {pid})" if pid else ""
+            raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
+        if self.gate is not None:
+            return self.gate.start(job, facts)
+        self.launch(job)
+        return {"state": JobState.STARTING.value}
+
+    def launch(self, job: JobConfig, facts: dict[str, Any] | None = None) -> None:
+        """Place the job in its supervisor to start now, dependencies or not."""
+        self._supervise(job, facts or self.registry.facts(job.id))
+
+    def stop(self, job: JobConfig, force: bool) -> Reply:
+        state = self.registry.state(job.id)
+        if state == JobState.WAITING and self.gate is not None:
+            return self.gate.cancel(job)
+        if state not in LIVE_STATES:
+            return {"state": state.value, "note": "not running"}
+        return self._ask_supervisor(job.id, "stop", {"force": force})
+
+    def stop_many(self, jobs: list[JobConfig], force: bool) -> Deferred:
+        """Stop many jobs with one request to each supervisor holding some of them.
+
+        Each job's answer is its facts, a `not running` note, or an `error`.
+        """
+
+        def at_rest(job: JobConfig, state: JobState) -> Reply:
+            if state == JobState.WAITING and self.gate is not None:
+                return self.gate.cancel(job)
+            return {"state": state.value, "note": "not running"}
+
+        return self._ask_many(jobs, "stop", {"force": force}, at_rest, not_running=True)
+
+    def restart_many(self, jobs: list[JobConfig]) -> Deferred:
+        """Restart many jobs: one request to each supervisor holding some of them; a job
+        at rest is started (all of those placed in one batch)."""
+
+        def at_rest(job: JobConfig, state: JobState) -> Reply:
+            return self.registry.facts(job.id) if state == JobState.WAITING else self.start(job)
+
+        return self._ask_many(jobs, "restart", {}, at_rest, not_running=False)
+
+    def _ask_many(
+        self,
+        jobs: list[JobConfig],
+        cmd: str,
+        args: dict[str, Any],
+        at_rest: Callable[[JobConfig, JobState], Reply],
+        not_running: bool,
+    ) -> Deferred:
+        """`cmd` for the live jobs, one request per supervisor; `at_rest` for the others.
+        With `not_running`, a job that came to rest meanwhile is answered as such."""
+        results: dict[str, Any] = {}
+        by_supervisor: dict[str, list[str]] = {}
+        for job in jobs:
+            facts = self.registry.facts(job.id)
+            state = JobState(facts["state"])
+            if state in LIVE_STATES and state != JobState.WAITING:
+                by_supervisor.setdefault(str(facts.get("supervisor")), []).append(job.id)
+                continue
+            try:
+                results[job.id] = at_rest(job, state)
+            except CommandError as exc:
+                results[job.id] = {"error": exc.message}
+        for supervisor, job_ids in by_supervisor.items():
+            asked = Deferred()
+            for job_id in job_ids:
+                results[job_id] = asked
+            self._calls.call(
+                supervisor,
+                cmd,
+                {**args, "jobs": job_ids},
+                asked.resolve,
+                lambda code, message, d=asked, s=supervisor: d.fail(
+                    code, f"its supervisor {s} is not answering: {message}"
+                ),
+                SUPERVISOR_TIMEOUT,
+            )
+        return each_answer(
+            results, lambda job_id, answers: self._answer(job_id, answers, not_running)
+        )
+
+    def _answer(self, job_id: str, answers: Any, not_running: bool) -> dict[str, Any]:
+        """One job's part of a supervisor's answer to a request about many."""
+        mine = (answers or {}).get(job_id)
+        if mine is None or (not_running and JobState(mine["state"]) not in LIVE_STATES):
+            state = mine["state"] if mine else self.registry.state(job_id).value
+            return {"state": state, "note": "not running"}
+        return mine
+
+    def restart(self, job: JobConfig) -> Reply:
+        state = self.registry.state(job.id)
+        if state == JobState.WAITING:
+            return self.registry.facts(job.id)  # it starts when its dependencies allow
+        if state not in LIVE_STATES:
+            return self.start(job)
+        return self._ask_supervisor(job.id, "restart")
+
+    def restart_unhealthy(self, job: JobConfig, reason: str) -> None:
+        """Its health check gave up on the job: the supervisor restarts it by its policy."""
+        self._ask_supervisor(job.id, "unhealthy", {"reason": reason}).then(
+            lambda _result, error: (
+                error
+                and log.error("job %s: unhealthy, but not restarted: %s", job.id, error.message)
+            )
+        )
+
+    def queue(self, job: JobConfig) -> Deferred:
+        """One more run once the live one ends (on_overlap: queue); its supervisor holds it."""
+        return self._ask_supervisor(job.id, "queue")
+
+    def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
+        """The command's reply from the job's supervisor, when it comes."""
+        supervisor = str(self.registry.facts(job_id).get("supervisor"))
+        reply = Deferred()
+
+        def failed(code: str, message: str) -> None:
+            if code in (ErrorCode.CONFLICT, ErrorCode.BAD_REQUEST):
+                reply.fail(code, message)
+            else:
+                reply.fail(
+                    ErrorCode.UNAVAILABLE,
+                    f"the supervisor of '{job_id}' is not answering: {message}",
+                )
+
+        request = {**(args or {}), "job": job_id}
+        self._calls.call(supervisor, cmd, request, reply.resolve, failed, SUPERVISOR_TIMEOUT)
+        return reply
+
+    # ---- placing -----------------------------------------------------------------------
+
+    def _supervise(
+        self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
+    ) -> None:
+        generation = facts.get("generation", 0) + 1
+        supervisor = self.placer.supervisor_for(job)
+        placement = Placement(
+            job=job.id,
+            supervisor=supervisor,
+            config=job_to_wire(job),
+            generation=generation,
+            isolated=job.isolate,
+            # Root stops these jobs before this one at daemon stop.
+            stop_after=tuple(self.gate.graph.waiters(job.id) if self.gate else ()),
+            restarts=facts.get("restarts", 0),
+            last_exit=facts.get("last_exit"),
+            resume={**resume, "generation": generation} if resume else {},
+        )
+        # On record before root hears of it: a controller restarted in between places
+        # it again (`recover`).
+        self.registry.hand_over(
+            job.id, {**facts, "generation": generation, "supervisor": supervisor}
+        )
+        self.placer.place(placement)
+
+    def _still_wanted(self, placement: Placement) -> bool:
+        facts = self.registry.facts(placement.job)
+        return (
+            facts["state"] == JobState.STARTING.value
+            and facts.get("generation") == placement.generation
+        )
+
+    def _not_placed(self, batch: list[Placement], message: str) -> None:
+        """Root refused placements (the daemon is stopping): those jobs do not start."""
+        for placement in batch:
+            if not self._still_wanted(placement):
+                continue
+            job_id = placement.job
+            log.error("job %s not started: %s", job_id, message)
+            self.registry.mark(job_id, JobState.STOPPED, f"not started: {message}")
+            self._publish(protocol.job_topic(job_id, "stopped"), self.registry.facts(job_id))
+
+    # ---- daemon start, controller restart ----------------------------------------------
+
+    def recover(self, held: dict[str, dict[str, int]]) -> None:
+        """After a controller restart: place again every job recorded as starting that
+        no supervisor holds (`held`: root's word), so none asked for is left behind."""
+        holding = {job for jobs in held.values() for job in jobs}
+        for job_id in self.registry.live_jobs():
+            facts = self.registry.facts(job_id)
+            if job_id in holding or facts["state"] != JobState.STARTING.value:
+                continue
+            job = self.config.job(job_id)
+            if job is None:
+                self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
+                continue
+            log.info("job %s: asked for before a restart, never placed; placing it", job_id)
+            running = _alive(facts.get("pid"), facts.get("job_start"))
+            self._supervise(job, facts, resume=facts if running else None)
+
+    def reconcile(self, config: Config) -> None:
+        """At daemon start: take back the jobs the last daemon left, start the rest."""
+        for job_id in self.registry.live_jobs():
+            facts = self.registry.facts(job_id)
+            job = config.job(job_id)
+            supervisor_alive = _alive(facts.get("sup_pid"), facts.get("sup_start"))
+            if supervisor_alive and "supervisor" not in facts:
+                _retire_older_supervisor(job_id, facts["sup_pid"])
+                supervisor_alive = False
+            if facts["state"] == JobState.WAITING.value:
+                self.registry.mark(job_id, JobState.STOPPED, "the daemon stopped while it waited")
+            elif supervisor_alive:
+                log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
+            elif _alive(facts.get("pid"), facts.get("job_start")):
+                if job is None:
+                    # Gone from the config while the daemon was down: nobody would ever
+                    # manage it again, so it is stopped (its identity checked above).
+                    log.warning(
+                        "job %s: no longer configured; killing pid %s", job_id, facts["pid"]
+                    )
+                    kill_everything(facts["pid"], str(facts.get("run_id")))
+                    self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
+                    continue
+                log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
+                self._supervise(job, facts, resume=facts)
+            else:
+                self.registry.mark(job_id, JobState.STOPPED, "lost while the daemon was down")
+        for job in config.jobs:
+            if job.type == "continuous" and job.enabled and not self.registry.is_live(job.id):
+                try:
+                    self.start(job)
+                except CommandError as exc:
+                    log.error("job %s not started: %s", job.id, exc.message)
+
+
+def _retire_older_supervisor(job_id: str, pid: int) -> None:
+    """A supervisor left by an earlier ProcClaw speaks another protocol and cannot be
+    adopted: it is killed and its job is taken over by pid like an orphan's. Its log
+    pipe dies with it, so a job that writes again gets SIGPIPE and is restarted."""
+    log.warning(
+        "job %s: its supervisor (pid %d) is from an earlier ProcClaw and cannot be adopted;"
+        " taking the job over by pid (its output from now on needs a new pipe: a job"
+        " that writes gets SIGPIPE and is restarted)",
+        job_id,
+        pid,
+    )
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass  # gone meanwhile: the job is an orphan all the same
+
+
+def _alive(pid: Any, start_time: Any) -> bool:
+    return isinstance(pid, int) and isinstance(start_time, str) and is_same_process(pid, start_time)

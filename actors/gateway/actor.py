@@ -1,0 +1,127 @@
+"""The gateway actor: the REST API, `/metrics` and the event stream over HTTP.
+
+Serves the Falcon app of procclaw/api with waitress on `daemon.host:daemon.port`
+(127.0.0.1:9876 by default). Waitress runs in threads of its own (one listener, a pool
+of request workers); this actor's loop stays in the main thread, heartbeating to root
+and reacting to SIGTERM, root's death and the bus, exactly like the other actors.
+
+It is a client of the daemon like the CLI: requests become commands through
+`procclaw.client.Client` (caller "api"); `/api/v1/events` subscribes to the bus. Binds
+no ZeroMQ socket. Subscribes to `config.reloaded` to take up a new token, and a new
+address, without a restart.
+
+Where it listens and its auth come from the controller's `api_settings` (the applied
+config). When the address cannot be bound (a port in use), it says so in the daemon
+log and in `daemon status`, and tries again every BIND_RETRY seconds: it never dies of
+it, so root does not restart it in a loop, and the rest of the daemon runs on.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import zmq
+
+from actors.gateway import http_server
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.loop import pending
+from procclaw import protocol
+from procclaw.api.app import ApiApp
+from procclaw.api.auth import TokenCheck
+from procclaw.client import Client, ClientError
+
+log = logging.getLogger("procclaw.gateway")
+
+BIND_RETRY = 10.0
+# Before our `hello` (so that `daemon start` returns with the API up) root gives us 15 s;
+# once our loop runs, a call must stay well under root's 7 s heartbeat patience.
+FIRST_SETTINGS_TIMEOUT = 8.0
+SETTINGS_TIMEOUT = 2.0
+SETTINGS_RETRY = 1.0
+# Request workers; at most STREAMS of them may hold an event stream open.
+THREADS = 12
+STREAMS = 8
+
+
+class Gateway(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self.client = Client(self.home, caller="api")
+        self.app: ApiApp | None = None
+        self.server: http_server.HttpServer | None = None
+        self.address: tuple[str, int] | None = None
+        self.problem: str | None = "starting"
+
+    def setup(self) -> None:
+        # Waitress warns of every request that waits for a worker: noise in daemon.log.
+        logging.getLogger("waitress.queue").setLevel(logging.ERROR)
+        self._events = self.zmq.socket(zmq.SUB)
+        self._events.setsockopt(zmq.LINGER, 0)
+        self._events.setsockopt(zmq.SUBSCRIBE, protocol.CONFIG_RELOADED.encode())
+        self._events.connect(self.home.endpoint("bus"))
+        self.loop.add_reader(self._events, self._on_events)
+        self._configure(FIRST_SETTINGS_TIMEOUT)
+
+    def teardown(self) -> None:
+        self._stop_serving()
+        self._events.close(0)
+
+    def heartbeat_facts(self) -> dict[str, Any]:
+        """What `daemon status` shows of us: where we listen, or why we do not."""
+        if self.problem is not None:
+            return {"problem": self.problem}
+        assert self.address is not None
+        return {"listening": f"http://{_url_host(self.address[0])}:{self.address[1]}"}
+
+    # ---- configuration -----------------------------------------------------------------
+
+    def _on_events(self) -> None:
+        if list(pending(self._events, multipart=True)):
+            self._configure()
+
+    def _configure(self, timeout: float = SETTINGS_TIMEOUT) -> None:
+        """(Re)read the API settings; serve them, binding again if the address changed."""
+        try:
+            settings = self.client.call("api_settings", timeout=timeout)
+        except ClientError as exc:
+            self.problem = f"no settings from the controller: {exc.message}"
+            log.warning("gateway: %s; asking again in %g s", self.problem, SETTINGS_RETRY)
+            self.loop.call_later(SETTINGS_RETRY, self._configure)
+            return
+        check = TokenCheck.from_settings(self.home, settings["auth"])
+        if check.problem:
+            log.error("gateway: %s: every request that needs it gets a 503", check.problem)
+        address = (settings["host"], int(settings["port"]))
+        if self.server is not None and address == self.address:
+            assert self.app is not None
+            self.app.use_token(check)
+            return
+        self._stop_serving()
+        self._serve(address, check)
+
+    def _serve(self, address: tuple[str, int], check: TokenCheck) -> None:
+        app = ApiApp(self.home, self.client, address[0], check, STREAMS)
+        try:
+            server = http_server.HttpServer(app.wsgi, address[0], address[1], THREADS)
+        except OSError as exc:
+            app.close()
+            self.problem = f"cannot listen on {_url_host(address[0])}:{address[1]}: {exc.strerror}"
+            log.error("gateway: %s; trying again every %g s", self.problem, BIND_RETRY)
+            self.loop.call_later(BIND_RETRY, self._configure)
+            return
+        self.app, self.server, self.address, self.problem = app, server, address, None
+        server.start()
+        log.info("gateway: listening on http://%s:%d", _url_host(address[0]), address[1])
+        self._tell_root("heartbeat")  # so `daemon status` shows the address at once
+
+    def _stop_serving(self) -> None:
+        if self.server is None:
+            return
+        assert self.app is not None
+        self.server.stop(self.app.close)
+        self.server = None
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host

@@ -1,0 +1,226 @@
+"""The health actor: it owns the health checks of every running job, and their verdicts.
+
+Learns the jobs' checks and running pids from the controller (`config` and `list`, at
+setup and after `config.reloaded`), then follows runs on the bus: `job.<id>.running`
+starts a run's checks, any other state change ends them. Each run has its own timer,
+due at its next check, so the actor sleeps until a check is due; the checks
+themselves (actors/health/health_checks.py) run on a few worker threads
+(actors/runtime/blocking_calls.py), so a slow HTTP service never holds up the loop or the
+other checks.
+
+A verdict (procclaw/rules/health_verdict.py) that changes is published as `job.<id>.health`
+`{healthy, reason, run_id}` and reported to the controller (`report`, kind `health`,
+re-sent until acknowledged), which restarts an unhealthy continuous job. When a new
+controller comes up (`actor.controller.up`) every verdict is reported again, since the
+controller keeps them only in memory. A restarted health actor takes the verdicts
+back from the controller's `list`, so its own crash changes no verdict and restarts
+no job. Binds no socket.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from actors.health.health_checks import Result, Target, run_check
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.loop import Timer, pending
+from actors.runtime.report_queue import ReportQueue
+from procclaw import protocol
+from procclaw.client import Client, ClientError
+from procclaw.config import HealthCheckConfig
+from procclaw.rules.health_verdict import HealthVerdict
+
+log = logging.getLogger("procclaw.health")
+
+CHECK_THREADS = 4
+SYNC_TIMEOUT = 1.0
+SYNC_RETRY = 0.5
+_ENDED = frozenset(protocol.JOB_EVENTS - {"running", "ready", "health", "waiting"})
+_SEEDED = {"healthy": True, "unhealthy": False}
+
+
+@dataclass
+class Watch:
+    """One run of one job being checked."""
+
+    run_id: str
+    target: Target
+    verdict: HealthVerdict
+    timer: Timer | None = None
+    checking: bool = False
+
+
+class HealthActor(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self.checks: dict[str, HealthCheckConfig] = {}
+        self.watches: dict[str, Watch] = {}
+        self._client = Client(self.home, SYNC_TIMEOUT, caller="actor", context=self.zmq)
+        self._probe: str | None = None
+        self._probe_timer: Timer | None = None
+
+    def setup(self) -> None:
+        self.calls = BlockingCalls(self.loop, CHECK_THREADS, "check")
+        self.reports = ReportQueue(
+            self.zmq, self.loop, self.home.endpoint("controller"), self.publish
+        )
+        self._events = self.zmq.socket(zmq.SUB)
+        self._events.setsockopt(zmq.LINGER, 0)
+        topics = ("job.", protocol.CONFIG_RELOADED, protocol.actor_topic("controller", "up"))
+        for prefix in (*topics, protocol.probe_topic("")):
+            self._events.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        self._events.connect(self.home.endpoint("bus"))
+        self.loop.add_reader(self._events, self._on_events)
+        self.loop.call_later(0, self._probe_bus)
+
+    def teardown(self) -> None:
+        self.calls.close()
+        self.reports.close()
+        self._events.close(0)
+
+    # ---- what to check -----------------------------------------------------------------
+
+    def _probe_bus(self) -> None:
+        """Have root publish a probe; once it arrives our subscriptions are live, and
+        what the controller tells us next cannot have slipped past them."""
+        self._probe = os.urandom(8).hex()
+        try:
+            self._client.call_endpoint("daemon", "probe", {"token": self._probe})
+        except ClientError:
+            pass  # asked again below
+        self._probe_timer = self.loop.call_later(SYNC_RETRY, self._probe_bus)
+
+    def _sync(self) -> None:
+        """Learn every job's check, and the runs to check, from the controller."""
+        try:
+            config = self._client.call("config")
+            jobs = self._client.call("list")
+        except ClientError as exc:
+            log.info("controller not answering yet (%s); asking again", exc.message)
+            self.loop.call_later(SYNC_RETRY, self._sync)
+            return
+        self.checks = {
+            job["id"]: HealthCheckConfig(**job["health_check"]) for job in config["jobs"]
+        }
+        for job_id, watch in list(self.watches.items()):
+            if job_id not in self.checks:
+                self._unwatch(job_id)
+            elif self.checks[job_id] != watch.verdict.check:  # changed by a reload
+                self._watch(watch.run_id, watch.target, watch.verdict.healthy)
+        for job in jobs:
+            if job["state"] == "running" and job.get("run_id") and job["pid"]:
+                if job["id"] in self.watches and self.watches[job["id"]].run_id == job["run_id"]:
+                    continue
+                started_at = time.time() - (job.get("uptime") or 0.0)
+                target = Target(job["id"], job["pid"], None, started_at, job.get("supervisor"))
+                self._watch(job["run_id"], target, _SEEDED.get(job.get("health") or ""))
+
+    def _on_events(self) -> None:
+        for frames in pending(self._events, multipart=True):
+            try:
+                event = protocol.parse_event(frames)
+            except protocol.ProtocolError:
+                continue
+            if event.topic.startswith(protocol.probe_topic("")):
+                if self._probe and event.topic == protocol.probe_topic(self._probe):
+                    self._probe = None
+                    if self._probe_timer is not None:
+                        self._probe_timer.cancel()
+                    self._sync()
+            elif event.topic == protocol.CONFIG_RELOADED:
+                self._sync()
+            elif event.topic.startswith("actor."):
+                self._report_all()
+            else:
+                self._on_job_event(event)
+
+    def _on_job_event(self, event: protocol.Event) -> None:
+        _, job_id, what = event.topic.split(".", 2)
+        if what == "running":
+            data = event.data
+            started_at = data.get("started_at") or time.time()
+            target = Target(
+                job_id, data.get("pid"), data.get("job_start"), started_at, data.get("supervisor")
+            )
+            self._watch(str(data.get("run_id")), target, None)
+        elif what in _ENDED:
+            self._unwatch(job_id)
+
+    def _watch(self, run_id: str, target: Target, healthy: bool | None) -> None:
+        check = self.checks.get(target.job)
+        if check is None:
+            return  # not in the config we know: the sync after the reload brings it
+        self._unwatch(target.job)
+        watch = Watch(run_id, target, HealthVerdict(check, target.started_at, healthy))
+        self.watches[target.job] = watch
+        self._schedule(watch, 0.0)
+
+    def _unwatch(self, job_id: str) -> None:
+        watch = self.watches.pop(job_id, None)
+        if watch is not None and watch.timer is not None:
+            watch.timer.cancel()
+
+    # ---- checking ----------------------------------------------------------------------
+
+    def _schedule(self, watch: Watch, delay: float) -> None:
+        watch.timer = self.loop.call_later(delay, lambda: self._begin_check(watch))
+
+    def _begin_check(self, watch: Watch) -> None:
+        watch.timer = None
+        if self.watches.get(watch.target.job) is not watch or watch.checking:
+            return
+        watch.checking = True
+        check, target, run_id = watch.verdict.check, watch.target, watch.run_id
+        self.calls.submit(
+            lambda: run_check(check, target, self._client),
+            lambda result, error: self._checked(target.job, run_id, result, error),
+        )
+
+    def _checked(
+        self, job_id: str, run_id: str, result: Result | None, error: BaseException | None
+    ) -> None:
+        """In the loop: a check's result, for the run it was made for if that still runs."""
+        watch = self.watches.get(job_id)
+        if watch is None or watch.run_id != run_id:
+            return
+        watch.checking = False
+        if error is not None or result is None:
+            result = (False, f"the check itself failed: {error}")
+        if watch.verdict.observe(*result, now=time.time()):
+            self._report(watch)
+        self._schedule(watch, watch.verdict.next_delay())
+
+    # ---- telling -----------------------------------------------------------------------
+
+    def _report(self, watch: Watch) -> None:
+        data = _verdict(watch)
+        log.info("job %s: %s", data["job"], _describe(data))
+        # Published once the controller has it: `status` then shows the new health.
+        topic = protocol.job_topic(watch.target.job, "health")
+        self.reports.send({"kind": "health", **data}, [(topic, data)])
+
+    def _report_all(self) -> None:
+        """A new controller knows no verdict: it hears each one again."""
+        for watch in self.watches.values():
+            if watch.verdict.healthy is not None:
+                self.reports.send({"kind": "health", **_verdict(watch)})
+
+
+def _verdict(watch: Watch) -> dict[str, Any]:
+    return {
+        "job": watch.target.job,
+        "run_id": watch.run_id,
+        "healthy": bool(watch.verdict.healthy),
+        "reason": watch.verdict.reason,
+    }
+
+
+def _describe(data: dict[str, Any]) -> str:
+    return "healthy" if data["healthy"] else f"unhealthy: {data['reason']}"

@@ -1,0 +1,267 @@
+"""Root: the daemon process. It owns the other actors' lives and nothing else.
+
+`python -m actors.root.actor [--notify-fd N] [--log-level L]`, started by
+`procclaw daemon start`. Root:
+- holds the single-instance lock (`procclaw.pid`) and is the child subreaper, so every
+  orphaned descendant (an actor, or a job whose supervisor died) re-parents to it;
+- starts the zygote and, through it, the core actors (actors/runtime/registry.py);
+- runs the bus: PULL `run/bus-in.sock` -> XPUB `run/bus.sock`;
+- reads `hello` / `heartbeat` / `bye` from actors on PULL `run/actors.sock`, restarts
+  an actor that dies or stops answering (with backoff), and publishes
+  `actor.<name>.down` / `actor.<name>.up`;
+- answers ROUTER `run/daemon.sock`: `ping`, `status`, `probe`, `shutdown`;
+- on SIGHUP: asks the controller to reload the config (actors/root/reload_signal.py);
+- on SIGTERM, SIGINT or `shutdown`: stops supervisors first (they stop their jobs
+  gracefully), then the core actors in reverse order, then the zygote, and exits 0.
+It parses no user config: nothing in a config file can crash it.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import resource
+import signal
+import sys
+import time
+from typing import Any
+
+import zmq
+
+from actors.root.actor_keeper import STOP_TIMEOUT, ActorKeeper
+from actors.root.actor_table import ActorSlot
+from actors.root.bus import Bus
+from actors.root.reload_signal import ReloadSignal
+from actors.runtime import registry
+from actors.runtime.actor import configure_logging
+from actors.runtime.command_server import CommandServer
+from actors.runtime.loop import EventLoop, close_quietly, pending
+from actors.runtime.prctl import set_child_subreaper, set_process_name
+from procclaw import protocol
+from procclaw.home import Home
+from procclaw.pidfile import AlreadyRunning, PidFile
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
+
+# The sockets root binds; anything else in run/ may belong to a surviving supervisor.
+ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
+
+log = logging.getLogger("procclaw.root")
+
+
+class Root:
+    def __init__(self, home: Home, log_level: str, notify_fd: int | None):
+        self.home = home
+        self.started_at = time.time()
+        self.loop = EventLoop()
+        self.zmq = zmq.Context()
+        self.events = protocol.EventSource("root")
+        self._notify_fd = notify_fd
+        self._stop_phase: str | None = None
+        # Only root holds the write end; every actor watches the read end for EOF.
+        self._lifeline_r, self._lifeline_w = os.pipe()
+
+        self.bus = Bus(self.zmq, self.loop, home)
+        daemon_id = f"{os.getpid()}-{time.time_ns()}"
+        self.actors = ActorKeeper(
+            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish, self.zmq
+        )
+        self.actors.on_up = self._notify_ready_if_all_up
+        self.actors.on_gone = self._continue_stopping
+        self.actors.on_zygote_gone = self.loop.stop
+        self._inbox = self.zmq.socket(zmq.PULL)
+        self._inbox.setsockopt(zmq.LINGER, 0)
+        self._inbox.bind(home.endpoint("actors"))
+        self.loop.add_reader(self._inbox, self._on_actor_messages)
+        self._commands = CommandServer(
+            self.zmq,
+            self.loop,
+            home.endpoint("daemon"),
+            {
+                "ping": lambda _req: {"pid": os.getpid()},
+                "status": self._status,
+                "probe": self._probe,
+                "shutdown": self._shutdown_command,
+                "supervise": self._supervise,
+                "held": lambda _req: {"supervisors": self.actors.pool.holds()},
+                "reaped": self._reaped,
+            },
+            protocol.ROOT_COMMANDS,
+        )
+        self.loop.on_signal(signal.SIGCHLD, lambda _s: self._on_child_exit())
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            self.loop.on_signal(signum, lambda s: self.shutdown(signal.Signals(s).name))
+        self._reload = ReloadSignal(self.zmq, self.loop, home)
+        self.loop.on_signal(signal.SIGHUP, lambda _s: self._reload.forward())
+
+    def run(self) -> int:
+        self.actors.start()
+        for kind in registry.CORE_ACTORS:
+            self.actors.add(kind, kind)
+        log.info("daemon started (pid %d, home %s)", os.getpid(), self.home.root)
+        self.loop.run()
+        self._close()
+        log.info("daemon stopped")
+        return 0
+
+    def _publish(self, topic: str, data: dict[str, Any]) -> None:
+        self.bus.publish(self.events.frames(topic, data))
+
+    def _on_child_exit(self) -> None:
+        # A dead actor's last heartbeat may still wait in the inbox: its facts, not the
+        # ones before, are where its replacement must carry on from.
+        self._on_actor_messages()
+        self.actors.reap_children()
+
+    def _on_actor_messages(self) -> None:
+        for data in pending(self._inbox):
+            try:
+                message = protocol.decode(data)
+            except protocol.ProtocolError:
+                continue
+            self.actors.on_message(message)
+
+    def _notify_ready_if_all_up(self, _slot: ActorSlot) -> None:
+        """Tell the `daemon start` that launched us, once every core actor has said hello."""
+        if self._notify_fd is None:
+            return
+        slots = self.actors.slots
+        if all(slots[kind].ever_up for kind in registry.CORE_ACTORS if kind in slots):
+            try:
+                os.write(self._notify_fd, b"ready\n")
+            except OSError:
+                pass  # the CLI that waited has gone; nothing to tell
+            close_quietly(self._notify_fd)
+            self._notify_fd = None
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _status(self, _request: Request) -> dict[str, Any]:
+        return {
+            "pid": os.getpid(),
+            "home": str(self.home.root),
+            "started_at": self.started_at,
+            "stopping": self.actors.stopping,
+            "zygote_pid": self.actors.zygote.pid,
+            "actors": self.actors.describe(),
+        }
+
+    def _supervise(self, request: Request) -> dict[str, Any]:
+        if self.actors.stopping:
+            raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
+        placements = request.args.get("placements")
+        if not isinstance(placements, list):
+            raise CommandError(ErrorCode.BAD_REQUEST, "supervise takes a list of placements")
+        try:
+            records = [Placement.from_wire(placement) for placement in placements]
+        except ProtocolError as exc:
+            raise CommandError(exc.code, exc.message) from None
+        return self.actors.pool.place(records)
+
+    def _reaped(self, request: Request) -> dict[str, Any]:
+        pid = request.args.get("pid")
+        return {"status": self.actors.exit_status(pid) if isinstance(pid, int) else None}
+
+    def _probe(self, request: Request) -> dict[str, Any]:
+        token = str(request.args.get("token", ""))
+        self._publish(protocol.probe_topic(token), {})
+        return {"token": token}
+
+    def _shutdown_command(self, _request: Request) -> dict[str, Any]:
+        self.loop.call_later(0, lambda: self.shutdown("shutdown command"))
+        return {"pid": os.getpid()}
+
+    # ---- shutdown ----------------------------------------------------------------------
+
+    def shutdown(self, reason: str) -> None:
+        if self.actors.stopping:
+            return
+        log.info("stopping (%s)", reason)
+        self.actors.begin_stopping()
+        self._continue_stopping()
+
+    def _continue_stopping(self) -> None:
+        """Advance through the phases: supervisors, core actors, zygote, exit.
+
+        Supervisors go first: they stop their jobs gracefully, all at once except that
+        a job is stopped only after the jobs depending on it (`stop_after`, given by the
+        controller when it placed the job), and exit. The core actors follow one by one
+        in reverse start order, then the zygote.
+        """
+        slots = self.actors.slots
+        if any(slot.kind == "supervisor" for slot in slots.values()):
+            self._stop_phase = "supervisors"
+            self.actors.pool.begin_stopping()
+            return
+        for kind in reversed(registry.CORE_ACTORS):
+            if kind in slots:
+                self._stop_phase = kind
+                self.actors.terminate(slots[kind], deadline=STOP_TIMEOUT)
+                return
+        if self._stop_phase == "zygote":
+            return
+        self._stop_phase = "zygote"
+        zygote_pid = self.actors.zygote.pid
+        if zygote_pid is None:
+            self.loop.stop()
+            return
+        self.actors.zygote.stop()  # it reads EOF and exits; its SIGCHLD ends the loop
+        self.loop.call_later(STOP_TIMEOUT, lambda: _kill(zygote_pid, signal.SIGKILL))
+
+    def _close(self) -> None:
+        self.actors.pool.close()
+        self.bus.close()
+        self._inbox.close(0)
+        self._commands.close()
+        self._reload.close()
+        self.loop.close()
+        self.zmq.destroy(linger=0)
+        close_quietly(self._lifeline_w)
+        close_quietly(self._lifeline_r)
+        for name in ROOT_SOCKETS:
+            self.home.socket_file(name).unlink(missing_ok=True)
+
+
+def allow_every_descriptor() -> None:
+    """Raise our descriptor limit to the most we may: root and the supervisors keep four
+    pipe ends per live job, past the usual 1,024 at a few hundred jobs. Actors and
+    jobs inherit it, as supervisord's children inherit its `minfds`."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    try:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    except (ValueError, OSError):
+        pass  # an infinite hard limit some systems refuse as a soft one: keep ours
+
+
+def _kill(pid: int, signum: int) -> None:
+    try:
+        os.kill(pid, signum)
+    except ProcessLookupError:
+        pass  # it exited meanwhile
+
+
+def main(argv: list[str]) -> int:
+    notify_fd = int(argv[argv.index("--notify-fd") + 1]) if "--notify-fd" in argv else None
+    log_level = argv[argv.index("--log-level") + 1] if "--log-level" in argv else "INFO"
+    home = Home.from_env()
+    home.prepare()
+    pidfile = PidFile(home.pid_file)
+    try:
+        pidfile.acquire()
+    except AlreadyRunning as exc:
+        print(f"procclaw: {exc}", file=sys.stderr)
+        return 1
+    try:
+        set_process_name("procclaw-root")
+        set_child_subreaper()
+        allow_every_descriptor()
+        configure_logging("root", log_level)
+        for name in ROOT_SOCKETS:
+            home.socket_file(name).unlink(missing_ok=True)  # we hold the lock: they are stale
+        return Root(home, log_level, notify_fd).run()
+    finally:
+        pidfile.release()
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

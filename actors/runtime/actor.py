@@ -1,0 +1,166 @@
+"""What every actor process shares: its loop, its link to root, and the bus.
+
+An actor is a plain OS process forked from the zygote. It connects:
+- a PUSH socket to root's `actors` endpoint, for `hello` (once it is serving), and a
+  `heartbeat` every heartbeat_interval(kind) seconds; root replaces an actor whose heartbeats
+  stop, so a hung actor is as good as a dead one;
+- a PUSH socket to the bus input, for the events it publishes (PUSH rather than PUB:
+  PUSH queues until connected, so a freshly started actor's first events are not lost);
+- the lifeline: the read end of a pipe whose write end only root holds. It turns
+  readable (EOF) the moment root dies, and the actor then exits, leaving jobs alone.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import zmq
+
+from actors.runtime.command_server import CommandHandler, CommandServer
+from actors.runtime.loop import EventLoop, pending
+from procclaw import protocol
+from procclaw.home import Home
+
+# A crash reaches root at once (SIGCHLD); heartbeats only catch a hung actor, so they
+# are few: each wakes root and the actor, and idle means idle.
+HEARTBEAT_INTERVAL = 5.0
+# A supervisor's death reaches root as SIGCHLD without any heartbeat: its heartbeats
+# only catch a hung one, and carry every job it holds, so they are rare. Each change of
+# a job's facts is sent to root at once anyway.
+SUPERVISOR_HEARTBEAT_INTERVAL = 30.0
+
+
+def heartbeat_interval(kind: str) -> float:
+    return SUPERVISOR_HEARTBEAT_INTERVAL if kind == "supervisor" else HEARTBEAT_INTERVAL
+
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ActorContext:
+    """What root hands an actor at birth (through the zygote)."""
+
+    kind: str
+    name: str
+    home: Home
+    lifeline_fd: int
+    daemon_id: str
+    args: dict[str, Any] = field(default_factory=dict)
+    fds: tuple[int, ...] = ()
+
+
+class Actor:
+    """Base class: subclasses bind their sockets in `setup()` and react to messages."""
+
+    def __init__(self, ctx: ActorContext):
+        self.ctx = ctx
+        self.name = ctx.name
+        self.home = ctx.home
+        self.loop = EventLoop()
+        self.zmq = zmq.Context()
+        self.events = protocol.EventSource(ctx.name)
+        self._bus = self._push(self.home.endpoint("bus-in"))
+        self._root = self._push(self.home.endpoint("actors"))
+        self._servers: list[CommandServer] = []
+        self.loop.add_reader(ctx.lifeline_fd, self.on_root_gone)
+        self.loop.on_signal(signal.SIGTERM, lambda _signum: self.on_terminate())
+
+    def _push(self, endpoint: str) -> zmq.Socket:
+        sock = self.zmq.socket(zmq.PUSH)
+        sock.setsockopt(zmq.LINGER, 1000)
+        sock.setsockopt(zmq.SNDHWM, 10000)
+        sock.connect(endpoint)
+        return sock
+
+    # ---- for subclasses ----------------------------------------------------------------
+
+    def setup(self) -> None:
+        """Bind sockets and load state; called once before `hello` is sent."""
+
+    def on_terminate(self) -> None:
+        """SIGTERM from root: finish up and exit."""
+        self.loop.stop()
+
+    def on_root_gone(self) -> None:
+        """Root died: exit at once, touching no job (the next daemon re-adopts them)."""
+        log.warning("%s: root is gone, exiting", self.name)
+        self.loop.stop()
+
+    def teardown(self) -> None:
+        """Release what `setup()` took; called once after the loop ends."""
+
+    def serve(self, endpoint: str, handlers: dict[str, CommandHandler], allowed: frozenset[str]):
+        server = CommandServer(self.zmq, self.loop, endpoint, handlers, allowed)
+        self._servers.append(server)
+        return server
+
+    def publish(self, topic: str, data: dict[str, Any] | None = None) -> None:
+        try:
+            self._bus.send_multipart(self.events.frames(topic, data), zmq.NOBLOCK)
+        except zmq.Again:
+            log.warning("%s: bus is full, dropped %s", self.name, topic)
+
+    # ---- lifecycle ---------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.setup()
+        self._tell_root("hello")
+        self._heartbeat()
+        try:
+            self.loop.run()
+        finally:
+            self.teardown()
+            for server in self._servers:
+                server.close()
+            self._tell_root("bye")
+            self.loop.close()
+            self.zmq.destroy(linger=500)
+        return 0
+
+    def when_root_listens(self, callback: Callable[[], None]) -> None:
+        """Call `callback` each time our link to root (re)connects: a new root is up."""
+        monitor = self._root.get_monitor_socket(zmq.EVENT_CONNECTED)
+
+        def on_events() -> None:
+            if list(pending(monitor, multipart=True)):
+                callback()
+
+        self.loop.add_reader(monitor, on_events)
+
+    def _heartbeat(self) -> None:
+        self._tell_root("heartbeat")
+        self.loop.call_later(heartbeat_interval(self.ctx.kind), self._heartbeat)
+
+    def heartbeat_facts(self) -> dict[str, Any]:
+        """Facts root keeps about this actor and hands to its replacement."""
+        return {}
+
+    def _tell_root(self, what: str, facts: dict[str, Any] | None = None) -> None:
+        """Send root a `hello`, `heartbeat` or `bye` with our facts (all, or `facts`)."""
+        message = {
+            "v": protocol.VERSION,
+            "cmd": what,
+            "name": self.name,
+            "kind": self.ctx.kind,
+            "pid": os.getpid(),
+        }
+        message["facts"] = self.heartbeat_facts() if facts is None else facts
+        try:
+            self._root.send(protocol.encode(message), zmq.NOBLOCK)
+        except zmq.Again:
+            pass  # root is not reading; it will notice the missing heartbeats
+
+
+def configure_logging(name: str, level: str) -> None:
+    """Log lines to stderr (the daemon log), each naming the process that wrote it."""
+    logging.basicConfig(
+        level=getattr(logging, level.upper(), logging.INFO),
+        format=f"%(asctime)s {name}[%(process)d] %(levelname)s %(message)s",
+        force=True,
+    )

@@ -1,0 +1,9 @@
+"""The scheduler: the timers of every `type: scheduled` job.
+
+Owns: each scheduled job's next due time (procclaw/rules/schedule_timer.py).
+Binds: nothing; asks the controller (`scheduled`, `fire`) and listens to the bus.
+Publishes: `schedule.<id>.fired|skipped|missed`.
+
+- actor.py: the process
+- wall_clock_alarm.py: a timerfd that also wakes when the wall clock is set
+"""

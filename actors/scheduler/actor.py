@@ -1,0 +1,207 @@
+"""The scheduler actor: the timers of every `type: scheduled` job.
+
+Binds nothing. Asks the controller (`run/controller.sock`) for the scheduled jobs and
+the last due time each has had (`scheduled`) at start and on every `config.reloaded`
+(a SUB socket on the bus), and hands it every due time it reaches (`fire`), several
+due the same second in one message. The controller writes each due time down before
+the job runs and refuses one it has seen, so a scheduler that dies and starts again
+never runs a job twice. Publishes `schedule.<id>.fired|skipped|missed` with the job,
+the due time and the reason.
+
+It sleeps on a WallClockAlarm (a timerfd) until the earliest due time; the kernel also
+wakes it the moment the wall clock is set (an NTP step, `date -s`), and every timer is
+recomputed. Due times that went by unseen (the scheduler was down, the machine was
+suspended, the clock jumped ahead) give one run, the latest, never a burst; after the
+daemon itself was down, the job's `catchup` decides (`skip`, or `once`: one run at
+start). When the clock is set back, nothing runs twice: the next run is the first due
+time after the last one handled.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import zmq
+
+from actors.runtime.actor import Actor
+from actors.runtime.loop import Timer, pending
+from actors.scheduler.wall_clock_alarm import WallClockAlarm
+from procclaw import protocol
+from procclaw.client import Client, ClientError
+from procclaw.cron import CronSchedule
+from procclaw.rules.schedule_timer import Due, JobTimer
+
+log = logging.getLogger("procclaw.scheduler")
+
+CONTROLLER_TIMEOUT = 2.0
+RETRY_AFTER = 0.5
+
+
+class Scheduler(Actor):
+    def setup(self) -> None:
+        self._client = Client(self.home, CONTROLLER_TIMEOUT, caller="actor", context=self.zmq)
+        self._reloads = self.zmq.socket(zmq.SUB)
+        self._reloads.setsockopt(zmq.LINGER, 0)
+        self._reloads.setsockopt(zmq.SUBSCRIBE, protocol.CONFIG_RELOADED.encode())
+        self._reloads.connect(self.home.endpoint("bus"))
+        self.loop.add_reader(self._reloads, self._on_bus)
+        self._timers: dict[str, JobTimer] = {}
+        self._unsent: list[dict[str, Any]] = []  # due times the controller has not taken
+        self._alarm = WallClockAlarm()
+        self.loop.add_reader(self._alarm.fd, self._woke)
+        self._retries: dict[str, Timer] = {}  # what to try again soon: "load", "send"
+        self._loaded = False
+        self.loop.call_later(0, self._load)
+
+    def teardown(self) -> None:
+        self._reloads.close(0)
+        self._alarm.close()
+
+    # ---- the jobs ----------------------------------------------------------------------
+
+    def _on_bus(self) -> None:
+        if list(pending(self._reloads, multipart=True)):
+            self._load()
+
+    def _load(self) -> None:
+        """(Re)build every timer from the controller's config and last due times."""
+        try:
+            reply = self._client.call("scheduled")
+        except ClientError as exc:
+            log.warning("scheduler: cannot get the scheduled jobs yet: %s", exc.message)
+            self._try_again("load", self._load)
+            return
+        now = time.time()
+        fires: list[dict[str, Any]] = []
+        timers = {}
+        for entry in reply["jobs"]:
+            timer, fire = self._timer_for(entry, reply["daemon_id"], now)
+            timers[timer.job] = timer
+            fires += fire
+        self._timers, self._loaded = timers, True
+        self._send(fires)
+        self._settle(fires)
+        self._arm()
+
+    def _timer_for(
+        self, entry: dict[str, Any], daemon_id: str, now: float
+    ) -> tuple[JobTimer, list[dict[str, Any]]]:
+        """A job's timer, and what to tell the controller about the time it was away."""
+        schedule = CronSchedule(entry["schedule"], entry["timezone"])
+        job, last_due = entry["job"], entry["last_due"]
+        before = self._timers.get(job)
+        if before is not None and last_due is not None:
+            last_due = max(last_due, before.last_due)  # what we sent may not be written yet
+        changed = before is not None and (
+            before.schedule.expression,
+            before.schedule.zone_name,
+        ) != (schedule.expression, schedule.zone_name)
+        new_here = self._loaded and before is None
+        if last_due is None or changed or new_here:
+            # Nothing went by unseen: the schedule starts from now.
+            timer = JobTimer.starting(job, schedule, entry["catchup"], now)
+            return timer, [_fire(job, now, "mark")]
+        timer = JobTimer.starting(job, schedule, entry["catchup"], last_due)
+        if entry["daemon_id"] != daemon_id and not self._loaded:
+            return timer, self._hand_over(timer, timer.catch_up(now), "the daemon was not running")
+        return timer, self._hand_over(timer, timer.due(now), "the scheduler was not running")
+
+    # ---- waiting -----------------------------------------------------------------------
+
+    def _arm(self) -> None:
+        earliest = min((timer.next_due for timer in self._timers.values()), default=None)
+        self._alarm.set(earliest, time.time())
+
+    def _woke(self) -> None:
+        why = self._alarm.read()
+        if why is None:
+            return
+        now = time.time()
+        reason = "the scheduler woke late (busy, or the machine was suspended)"
+        if why == "clock set":
+            log.warning("scheduler: the clock was set; recomputing every timer")
+            reason = "the clock jumped"
+        fires = []
+        for timer in self._timers.values():
+            fires += self._hand_over(timer, timer.due(now), reason)
+        self._send(fires)
+        self._settle(fires)
+        self._arm()
+
+    def _hand_over(self, timer: JobTimer, due: Due | None, reason: str) -> list[dict[str, Any]]:
+        """The fire to send for `due`, announcing the due times that went by unrun."""
+        if due is None:
+            return []
+        if due.missed:
+            self._publish_missed(timer, due, reason)
+        return [_fire(timer.job, due.due, due.action)]
+
+    def _settle(self, fires: list[dict[str, Any]]) -> None:
+        """Move each timer past the due time just handed over (once it is on its way)."""
+        for fire in fires:
+            if (timer := self._timers.get(fire["job"])) is not None:
+                timer.advance(fire["due"])
+
+    # ---- telling the controller --------------------------------------------------------
+
+    def _send(self, fires: list[dict[str, Any]]) -> None:
+        self._unsent += fires
+        if not self._unsent or "send" in self._retries:
+            return
+        batch = self._unsent
+        try:
+            outcomes = self._client.call("fire", {"fires": batch})
+        except ClientError as exc:
+            log.warning("scheduler: the controller did not take the due runs: %s", exc.message)
+            self._try_again("send", lambda: self._send([]))
+            return
+        self._unsent = self._unsent[len(batch) :]
+        for fire, outcome in zip(batch, outcomes, strict=False):
+            self._publish_outcome(fire, outcome)
+
+    def _try_again(self, what: str, action: Callable[[], None]) -> None:
+        def again() -> None:
+            del self._retries[what]
+            action()
+
+        if what not in self._retries:
+            self._retries[what] = self.loop.call_later(RETRY_AFTER, again)
+
+    def _publish_outcome(self, fire: dict[str, Any], outcome: dict[str, Any]) -> None:
+        timer = self._timers.get(fire["job"])
+        kind = outcome.get("outcome")
+        if timer is None or kind not in ("fired", "queued", "restarted", "skipped"):
+            return  # only recorded (marked), or handled already
+        event = "skipped" if kind == "skipped" else "fired"
+        reason = outcome.get("reason") or _ACTION_REASONS[fire["action"]]
+        self.publish(
+            protocol.schedule_topic(timer.job, event),
+            {**_due_facts(timer, fire["due"]), "outcome": kind, "reason": reason},
+        )
+
+    def _publish_missed(self, timer: JobTimer, due: Due, reason: str) -> None:
+        log.info("job %s: %d scheduled run(s) missed: %s", timer.job, due.missed, reason)
+        self.publish(
+            protocol.schedule_topic(timer.job, "missed"),
+            {**_due_facts(timer, due.latest), "missed": due.missed, "reason": reason},
+        )
+
+
+_ACTION_REASONS = {
+    "run": "due",
+    "late": "due, and run late",
+    "catchup": "catch-up run for what was missed while the daemon was not running",
+}
+
+
+def _fire(job: str, due: float, action: str) -> dict[str, Any]:
+    return {"job": job, "due": due, "action": action}
+
+
+def _due_facts(timer: JobTimer, due: float) -> dict[str, Any]:
+    moment = datetime.fromtimestamp(due, timer.schedule.zone)
+    return {"job": timer.job, "due": due, "due_at": moment.isoformat()}

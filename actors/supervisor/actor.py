@@ -1,0 +1,267 @@
+"""The supervisor actor: holds many jobs, their processes, restarts and log files.
+
+Root keeps a small pool of these (one per CPU core, at least two) and one more for each
+job with `isolate: true`, which exits once its job is at rest. The controller places a
+job in one through root, which creates the job's pipes, keeps copies of them, and
+hands the job over on this supervisor's private channel (actors/runtime/supervisor_channel.py):
+a `take` makes it hold the job (actors/supervisor/job_supervision.py) until the job is at rest
+and every report about it is acknowledged; then it lets the job go.
+
+Binds ROUTER `run/<name>.sock` and answers SUPERVISOR_COMMANDS, each naming its `job`
+(`stop` and `restart` may name several: `jobs`): `state`, `start`, `stop {force}`, `restart`,
+`unhealthy {reason}`, `queue`, and from root `retire {jobs}` (stop for good).
+Reports its jobs' facts and runs to the controller, batched (actors/runtime/report_queue.py),
+and publishes each job's events once the report behind them is on record. Every
+change of a job's facts reaches root at once, so that if this supervisor dies, its
+replacement gets every job back and adopts the running ones by pid and start time:
+none is restarted, and no line of output is lost. If root dies, it carries on alone
+and the next daemon adopts it. On SIGTERM, or a `stop` on its channel at daemon stop,
+it stops its jobs gracefully, keeps them down, and exits once all are at rest and
+reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from typing import Any
+
+from actors.runtime import supervisor_channel
+from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.job_process import process_start_time
+from actors.runtime.loop import close_quietly
+from actors.runtime.prctl import set_child_subreaper
+from actors.runtime.report_queue import ReportQueue
+from actors.supervisor.job_supervision import JobSupervision
+from actors.supervisor.run_exits import ChildReaper
+from actors.supervisor.supervision_host import JobPipes, SupervisionHost
+from procclaw import protocol
+from procclaw.config.job_wire import WireError, job_from_wire
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
+
+log = logging.getLogger("procclaw.supervisor")
+
+# Threads reading secrets for spawns (each read is bounded by the keyring's timeout).
+SECRET_READERS = 2
+# Jobs per message when an orphan tells a new root what it holds: well under the size
+# root accepts, whatever a job's config and last output.
+CHECK_IN_JOBS = 20
+
+
+def isolated_supervisor_name(job_id: str) -> str:
+    """The supervisor of a job with `isolate: true`: its own, named for it."""
+    return f"job-{job_id}"
+
+
+class Supervisor(Actor):
+    def __init__(self, ctx: ActorContext):
+        super().__init__(ctx)
+        self._channel = socket.socket(fileno=ctx.fds[0])
+        self._isolated = bool(ctx.args.get("isolated"))
+        self.jobs: dict[str, JobSupervision] = {}
+        self._exiting = False
+        self._orphaned = False
+        self._sup_start = process_start_time(os.getpid()) or ""
+
+    # ---- actor lifecycle ---------------------------------------------------------------
+
+    def setup(self) -> None:
+        set_child_subreaper()  # what the jobs leave behind becomes ours to find and reap
+        os.set_inheritable(self._channel.fileno(), False)
+        self._channel.setblocking(False)
+        self.reaper = ChildReaper(self.loop)
+        self.blocking = BlockingCalls(self.loop, SECRET_READERS, "secrets")
+        self.reports = ReportQueue(
+            self.zmq, self.loop, self.home.endpoint("controller"), self.publish
+        )
+        self.reports.on_delivered = self._let_go_finished
+        self.host = SupervisionHost(
+            loop=self.loop,
+            home=self.home,
+            context=self.zmq,
+            reaper=self.reaper,
+            supervisor=self.name,
+            sup_start=self._sup_start,
+            report=self.reports.send,
+            tell_root=self._tell_root_about,
+            blocking=self.blocking,
+            finished=self._finished,
+        )
+        self.serve(
+            self.home.endpoint(self.name),
+            {
+                "state": self._for_job(JobSupervision.state_command, at_rest_too=True),
+                "start": self._for_job(JobSupervision.start_command),
+                "stop": self._one_or_many(JobSupervision.stop_command),
+                "restart": self._one_or_many(JobSupervision.restart_command),
+                "unhealthy": self._for_job(JobSupervision.unhealthy_command),
+                "queue": self._for_job(JobSupervision.queue_command),
+                "retire": self._retire_command,
+            },
+            protocol.SUPERVISOR_COMMANDS,
+        )
+        self.loop.add_reader(self._channel.fileno(), self._on_channel)
+
+    def teardown(self) -> None:
+        self.blocking.close()
+        for held in self.jobs.values():
+            held.close()
+        self.reports.close()
+        self._channel.close()
+
+    def heartbeat_facts(self) -> dict[str, Any]:
+        """Nothing new: root hears of each job's facts as they change (`_tell_root_about`),
+        and a heartbeat of every job's would pass a message's size at a few hundred."""
+        return {"jobs": {}, "partial": True}
+
+    def on_terminate(self) -> None:
+        """Daemon shutdown: stop every job gracefully, then exit."""
+        self._exiting = True
+        for held in list(self.jobs.values()):
+            held.shut_down()
+        self._exit_if_done()
+
+    def on_root_gone(self) -> None:
+        """Root died: keep the jobs running and logged; the next daemon adopts us."""
+        log.warning("%s: root is gone; carrying on until a new daemon adopts us", self.name)
+        self.loop.remove_reader(self.ctx.lifeline_fd)
+        self.loop.remove_reader(self._channel.fileno())
+        self._orphaned = True
+        # Checking in the moment a new daemon listens, not at the next heartbeat, 30 s
+        # away, gives that daemon back control of our jobs at once.
+        self.when_root_listens(self._check_in)
+
+    def _check_in(self) -> None:
+        """Tell a new root every job we hold, a few at a time."""
+        self._tell_root("heartbeat")  # adopted first, then told
+        held = list(self.jobs.values())
+        for start in range(0, len(held), CHECK_IN_JOBS):
+            chunk = {
+                job.job.id: self._root_facts(job) for job in held[start : start + CHECK_IN_JOBS]
+            }
+            self._tell_root("heartbeat", {"jobs": chunk, "partial": True})
+
+    # ---- what root hands us ------------------------------------------------------------
+
+    def _on_channel(self) -> None:
+        for message, fds in supervisor_channel.receive(self._channel):
+            takes = message.get("jobs") if message.get("cmd") == "take" else None
+            if isinstance(takes, list) and len(fds) == len(takes) * supervisor_channel.PIPE_FDS:
+                for index, take in enumerate(takes):
+                    start = index * supervisor_channel.PIPE_FDS
+                    self._take(take, JobPipes(*fds[start : start + supervisor_channel.PIPE_FDS]))
+            elif message.get("cmd") == "stop":
+                self._retire(message.get("jobs"))
+            else:
+                log.error("%s: malformed message from root: %r", self.name, message.get("cmd"))
+                for fd in fds:
+                    close_quietly(fd)
+
+    def _take(self, take: Any, pipes: JobPipes) -> None:
+        try:
+            placement = Placement.from_wire(take)
+            job = job_from_wire(placement.config)
+        except (ProtocolError, WireError) as exc:
+            log.error("%s: cannot take a job: %s", self.name, exc)
+            for fd in pipes.all():
+                close_quietly(fd)
+            return
+        job_id = placement.job
+        held = self.jobs.get(job_id)
+        if held is not None:
+            if not held.done:
+                # Started again as it left rest (a restart's stop just ended): the same
+                # pipes, one run; it carries on as the newer placement.
+                for fd in pipes.all():
+                    close_quietly(fd)
+                held.placed_again(placement)
+                return
+            held.close()  # at rest, its last reports on their way: the new one takes over
+        self.jobs[job_id] = JobSupervision(self.host, job, pipes, placement)
+        self.jobs[job_id].begin()
+
+    # ---- telling root and the controller -----------------------------------------------
+
+    def _root_facts(self, held: JobSupervision) -> dict[str, Any]:
+        facts = held.root_facts()
+        if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
+            facts["placement"] = held.placement.to_wire()
+        return facts
+
+    def _tell_root_about(self, job_id: str) -> None:
+        held = self.jobs.get(job_id)
+        if held is not None:
+            facts = {"jobs": {job_id: self._root_facts(held)}, "partial": True}
+            self._tell_root("heartbeat", facts)
+
+    def _finished(self, job_id: str) -> None:
+        if not self.reports.holds(job_id):
+            self._let_go(job_id)
+
+    def _let_go_finished(self) -> None:
+        for job_id, held in list(self.jobs.items()):
+            if held.done and not self.reports.holds(job_id):
+                self._let_go(job_id)
+
+    def _let_go(self, job_id: str) -> None:
+        held = self.jobs.pop(job_id)
+        held.close()
+        gone = {job_id: held.generation}
+        self._tell_root("heartbeat", {"jobs": {}, "gone": gone, "partial": True})
+        self._exit_if_done()
+
+    def _exit_if_done(self) -> None:
+        if (self._exiting or self._isolated) and not self.jobs and self.reports.empty:
+            self.loop.stop()
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def _retire_command(self, request: Request) -> dict[str, Any]:
+        """From root at daemon stop, when it has no channel to us (we were adopted)."""
+        self._retire(request.args.get("jobs"))
+        return {}
+
+    def _retire(self, job_ids: Any) -> None:
+        """Stop these jobs for good: the daemon is stopping."""
+        for job_id in job_ids if isinstance(job_ids, list) else ():
+            held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+            if held is not None:
+                held.shut_down()
+
+    def _held(self, request: Request, at_rest_too: bool = False) -> JobSupervision:
+        job_id = request.args.get("job")
+        held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+        if held is None or (held.done and not at_rest_too):
+            raise CommandError(ErrorCode.CONFLICT, f"job '{job_id}' is not running")
+        return held
+
+    def _for_job(self, command, at_rest_too: bool = False):
+        return lambda request: command(self._held(request, at_rest_too), request.args)
+
+    def _one_or_many(self, command):
+        """`cmd {job}`, or `cmd {jobs: [...]}`: many jobs in one request, each answered
+        (None for a job we do not hold). A job come to rest whose last report is still on
+        its way is held yet: a stop leaves it so, a restart starts it."""
+
+        def handle(request: Request) -> Any:
+            names = request.args.get("jobs")
+            if names is None:
+                return command(self._held(request, at_rest_too=True), request.args)
+            if not isinstance(names, list):
+                raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
+            answers = {}
+            for job_id in names:
+                held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+                if held is None:
+                    answers[str(job_id)] = None
+                    continue
+                try:
+                    answers[job_id] = command(held, request.args)
+                except CommandError:
+                    answers[job_id] = held.facts()
+            return answers
+
+        return handle

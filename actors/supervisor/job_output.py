@@ -1,0 +1,89 @@
+"""A job's output on its way from the pipes root keeps to the log files, for a supervisor.
+
+One `JobOutput` per supervisor: the read ends of the job's stdout and stderr pipes, a
+LogWriter and an OutputTail for each. `drain()` moves what is waiting into the logs
+(by splice(2) where it can, so no byte is ever only in our memory); `last_lines()`
+is what a finished run's record keeps.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+
+from actors.runtime.loop import EventLoop
+from actors.supervisor.log_writer import LogWriter, OutputTail
+from procclaw.config import JobConfig
+from procclaw.home import Home
+
+READS_PER_WAKEUP = 16  # then let the rest of the loop have a turn
+MAX_DRAIN_READS = 4096  # what a pipe can hold, many times over
+CHUNK = 65536
+
+log = logging.getLogger("procclaw.supervisor")
+
+
+class _Stream:
+    def __init__(self, fd: int, writer: LogWriter):
+        self.fd = fd
+        self.writer = writer
+        self.tail = OutputTail()
+
+    def drain(self, limit: int) -> None:
+        for _ in range(limit):
+            data = self.writer.splice_from(self.fd, CHUNK)
+            if data is None:  # timestamps on, or no splice: copy through memory
+                try:
+                    data = os.read(self.fd, CHUNK)
+                except BlockingIOError:
+                    return
+                except OSError as exc:
+                    if exc.errno == errno.EINTR:
+                        continue
+                    log.error("%s: reading the job's output failed: %s", self.writer.path, exc)
+                    return
+                self.writer.write(data)
+            if not data:
+                return
+            self.tail.feed(data)
+
+
+class JobOutput:
+    def __init__(self, job: JobConfig, home: Home, stdout_r: int, stderr_r: int):
+        settings = job.log
+        self._streams = [
+            _Stream(
+                fd,
+                LogWriter(
+                    home.job_log(job.id, name),
+                    settings.max_bytes,
+                    settings.backups,
+                    settings.timestamps,
+                ),
+            )
+            for fd, name in ((stdout_r, "stdout"), (stderr_r, "stderr"))
+        ]
+        for fd in (stdout_r, stderr_r):
+            os.set_blocking(fd, False)  # never the write ends: those are the job's stdout
+
+    def watch(self, loop: EventLoop) -> None:
+        for stream in self._streams:
+            loop.add_reader(stream.fd, lambda s=stream: s.drain(READS_PER_WAKEUP))
+
+    def drain(self) -> None:
+        """Take everything waiting in the pipes (the job has exited: nothing more comes)."""
+        for stream in self._streams:
+            stream.drain(MAX_DRAIN_READS)
+
+    def last_lines(self) -> list[str]:
+        """The run's last lines of stdout, then of stderr (marked), and forget them."""
+        stdout, stderr = (stream.tail for stream in self._streams)
+        lines = stdout.lines() + [f"stderr: {line}" for line in stderr.lines()]
+        stdout.clear()
+        stderr.clear()
+        return lines
+
+    def close(self) -> None:
+        for stream in self._streams:
+            stream.writer.close()

@@ -1,0 +1,403 @@
+"""One job held by a supervisor: its state, its runs, its stops, its output and notices.
+
+A supervisor actor (actors/supervisor/actor.py) holds many of these, one per live job. Each
+inherits, through root, its job's stdout and stderr pipes (read and write ends); root
+keeps its own copies, so when the supervisor dies the pipes stay open, the job's output
+waits in the kernel, and the next supervisor reads on from where the last one stopped.
+
+Commands (through the supervisor's socket): `start` (from backoff), `stop {force}`,
+`restart`, `unhealthy {reason}` (from the controller: stop the job and restart it
+through its retry policy, as if it had crashed), and `queue` (a scheduled run that
+found this one still going: run once more after it). A run longer than the job's
+`max_runtime` is stopped gracefully and ends `failed`, its run recorded with the
+result `timeout`. For a job with `ready: notify` or a watchdog check it binds the job's
+NOTIFY_SOCKET (actors/supervisor/job_notices.py) and keeps what the job said there among its
+facts: `ready` (READY=1 in this run), `status_text` (STATUS=...) and `watchdog_at`
+(the last WATCHDOG=1, wall clock).
+Publishes `job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed`,
+each carrying the job's facts; sends the same facts, and one record per finished run,
+to the controller through the supervisor's ReportQueue (acknowledged, re-sent until
+recorded). The job's `${secret:NAME}` values are read at each spawn into its
+environment alone (procclaw/secrets/job_secrets.py), and masked in the last lines a run record
+keeps. Root learns the job's facts at every change, so a replacement supervisor adopts
+the running job instead of starting a second one.
+
+This module owns the job's state (`_set_state` is the one place it changes) and its
+commands; its parts own the rest: what follows a run's exit
+(procclaw/rules/after_exit.py), the stop signal, grace period and max_runtime
+(stop_sequence.py), learning that a run ended (run_exits.py), and the job's output
+(job_output.py).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from typing import Any
+
+from actors.runtime.job_process import JobProcess, SpawnError, resumed_process, run_facts, spawn
+from actors.runtime.loop import Timer
+from actors.supervisor.job_notices import JobNotices
+from actors.supervisor.job_output import JobOutput
+from actors.supervisor.run_exits import RunExits
+from actors.supervisor.stop_sequence import StopSequence
+from actors.supervisor.supervision_host import JobPipes, SupervisionHost
+from procclaw import protocol
+from procclaw.config import JobConfig
+from procclaw.exit_status import describe_status
+from procclaw.placement import Placement
+from procclaw.protocol import CommandError, ErrorCode
+from procclaw.rules.after_exit import AfterExit
+from procclaw.rules.retry import RetryPolicy
+from procclaw.secrets import SecretError
+from procclaw.secrets.job_secrets import JobSecrets
+from procclaw.states import RESTING_STATES, JobState, check_transition
+
+log = logging.getLogger("procclaw.supervisor")
+
+
+class JobSupervision:
+    def __init__(
+        self,
+        host: SupervisionHost,
+        job: JobConfig,
+        pipes: JobPipes,
+        placement: Placement,
+    ):
+        self.host = host
+        self.job = job
+        self.pipes = pipes
+        self.placement = placement
+        resume = placement.resume
+        self.state = JobState.STOPPED
+        # A job being resumed is ours from birth: root knows its pid already, so if we
+        # die before adopting it, our replacement still knows it.
+        self.process: JobProcess | None = resumed_process(resume)
+        policy = RetryPolicy.from_config(job.retry)
+        continuous = job.type == "continuous"
+        self.after_exit = AfterExit.resumed(policy, continuous, resume, placement.restarts)
+        self.reason: str | None = resume.get("reason")
+        self.last_exit: str | None = resume.get("last_exit", placement.last_exit)
+        # Which placement of this job we are: the controller ignores the state reports
+        # of an earlier one that arrive after it asked for us.
+        self.generation: int = max(resume.get("generation", 0), placement.generation)
+        self._resume = resume
+        self._retry_at: float | None = None  # wall clock: when a backoff ends
+        self._retry: Timer | None = None  # the end of a backoff
+        self._spawn_token: object | None = None  # a start waiting for its secrets
+        self.stopping = StopSequence(host.loop, job, f"job {job.id}", self._runtime_exceeded)
+        self.done = False  # at rest: nothing more happens until it is let go
+        self.final = False  # the daemon is stopping: once at rest, it stays down
+        self._last_run: dict[str, Any] | None = resume.get("last_run")
+        self.notices = JobNotices(host.home, job, resume)
+        self.output = JobOutput(job, host.home, pipes.out_r, pipes.err_r)
+        self.secrets = JobSecrets(host.home, job)
+        self.exits = RunExits(host.loop, host.home, host.context, host.reaper, self._exited)
+
+    # ---- life in the supervisor --------------------------------------------------------
+
+    def begin(self) -> None:
+        """Our first act: start the job, or carry on where a dead predecessor left off."""
+        for fd in self.pipes.all():
+            os.set_inheritable(fd, False)
+        self.output.watch(self.host.loop)
+        self.notices.listen(
+            self.host.loop,
+            running=lambda: self.process is not None,
+            on_ready=lambda: self._report_facts(event="ready"),
+            on_change=self._report_facts,
+        )
+        resume = self._resume
+        state = JobState(resume.get("state") or JobState.STOPPED.value)
+        if self.process is not None:
+            self._adopt(JobState.STOPPING if state == JobState.STOPPING else JobState.RUNNING)
+        elif state == JobState.BACKOFF and resume.get("retry_at"):
+            self._take_over_state(JobState.BACKOFF)
+            self._retry_at = resume["retry_at"]
+            delay = max(0.0, self._retry_at - time.time())
+            self._retry = self.host.loop.call_later(delay, self._start)
+        elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
+            # It ended while our predecessor was recording it: record it again, then go.
+            if self._last_run is not None:
+                self.host.report({"kind": "run", **self._last_run}, [])
+            # Its event may have died with our predecessor, unpublished: say it again.
+            self._take_over_state(state, announce=True)
+            self._finish()
+        else:
+            self._start()
+
+    def close(self) -> None:
+        """Let go: the job is at rest and recorded (or the supervisor is exiting)."""
+        self._cancel_retry()
+        self.exits.close()
+        for fd in (self.pipes.out_r, self.pipes.err_r):
+            self.host.loop.remove_reader(fd)
+        self.output.close()
+        self.notices.close()
+        for fd in self.pipes.all():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
+    def placed_again(self, placement: Placement) -> None:
+        """The controller placed the job anew while it runs here (it had seen it at rest
+        a moment before): carry on under the newer placement, so our reports count."""
+        if placement.generation > self.generation:
+            self.placement = placement
+            self.generation = placement.generation
+            self._report_facts()
+
+    def root_facts(self) -> dict[str, Any]:
+        """Everything a replacement supervisor needs to carry on exactly where we are."""
+        return {
+            **self.facts(),
+            "kill_at": self.stopping.kill_at,
+            "retry_at": self._retry_at,
+            **self.after_exit.wishes(),
+            "last_run": self._last_run,
+        }
+
+    def shut_down(self) -> None:
+        """Daemon shutdown: stop the job gracefully; it stays down."""
+        self.final = True
+        self.after_exit.forget_wishes()
+        if self.state in RESTING_STATES:
+            self._finish()
+        else:
+            self._stop(force=False)
+
+    # ---- the one place a state changes -------------------------------------------------
+
+    def _set_state(self, new: JobState, **extra: Any) -> None:
+        check_transition(self.state, new)
+        self.state = new
+        facts = {**self.facts(), **extra}
+        self.host.tell_root(self.job.id)  # a replacement must know this state, not the last
+        self.host.report({"kind": "state", **facts}, [(self._topic(new.value), facts)])
+
+    def _take_over_state(self, state: JobState, announce: bool = False) -> None:
+        """Start as a dead predecessor left off: only the controller hears it again
+        (reports are idempotent), and, if `announce`, the bus."""
+        self.state = state
+        self._report_facts(event=state.value if announce else None)
+
+    def _report_facts(self, event: str | None = None) -> None:
+        """Tell root and the controller our facts, the state unchanged (then `event`)."""
+        self.host.tell_root(self.job.id)
+        facts = self.facts()
+        events = [(self._topic(event), facts)] if event else []
+        self.host.report({"kind": "state", **facts}, events)
+
+    def facts(self) -> dict[str, Any]:
+        return {
+            "job": self.job.id,
+            "state": self.state.value,
+            **run_facts(self.process),
+            **self.after_exit.counts(),
+            "last_exit": self.last_exit,
+            "reason": self.reason,
+            "supervisor": self.host.supervisor,
+            "sup_pid": os.getpid(),
+            "sup_start": self.host.sup_start,
+            "generation": self.generation,
+            **self.notices.facts(),
+        }
+
+    def _topic(self, event: str) -> str:
+        return protocol.job_topic(self.job.id, event)
+
+    # ---- starting ----------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._retry = None
+        self._retry_at = None
+        self.done = False
+        self.notices.new_run()
+        self._set_state(JobState.STARTING)
+        if not self.secrets.needed:
+            self._spawn({}, None)
+            return
+        # The keyring may take seconds to answer: the other jobs of this supervisor
+        # must not wait for it. A stop meanwhile makes the answer moot.
+        token = self._spawn_token = object()
+        self.host.blocking.submit(
+            self.secrets.fetch,
+            lambda values, error: token is self._spawn_token and self._spawn(values, error),
+        )
+
+    def _spawn(self, values: dict[str, str], error: BaseException | None) -> None:
+        self._spawn_token = None
+        extra_env = self.notices.run_env()
+        try:
+            if error is not None:
+                raise error
+            secrets = self.secrets.use(values)
+            self.process = spawn(self.job, self.pipes.out_w, self.pipes.err_w, secrets, extra_env)
+        except (SpawnError, SecretError) as exc:
+            self.reason = str(exc)
+            self._set_state(JobState.FAILED)
+            self._finish()
+            return
+        self.exits.spawned(self.process)
+        self.reason = None
+        self.host.tell_root(self.job.id)  # root learns the pid before anything can go wrong
+        self._set_state(JobState.RUNNING)
+        self.stopping.watch_runtime(self.process)
+
+    def _adopt(self, state: JobState) -> None:
+        """Take over a job left running (or stopping) by a supervisor that died."""
+        process = self.process
+        assert process is not None
+        self._take_over_state(state)
+        self.after_exit.then_start = bool(self._resume.get("then_start"))
+        if not self.exits.adopt(process):
+            return
+        log.info("job %s: adopted pid %d (%s)", self.job.id, process.pid, state)
+        if state == JobState.RUNNING:
+            self.stopping.watch_runtime(process)
+        if state == JobState.STOPPING:
+            self.stopping.resume(process, self._resume.get("kill_at"))
+
+    # ---- exits -------------------------------------------------------------------------
+
+    def _exited(self, status: int | None) -> None:
+        process = self.process
+        assert process is not None
+        self.process = None
+        self.stopping.ended(process)
+        self.output.drain()
+        ended = time.time()
+        code, signame, text = describe_status(status) if status is not None else (None, None, "")
+        text = text or "exit status unknown (the job ended while unsupervised)"
+        self.last_exit = text
+        uptime = ended - process.started_at
+        exited = {**self.facts(), "exit_code": code, "signal": signame, "uptime": uptime}
+        # The run is on record before the state that follows it, so whoever sees the
+        # job `completed` or `failed` also finds the run that got it there.
+        result = self.after_exit.run_result(self.state == JobState.STOPPING, code)
+        self._last_run = {
+            "run_id": process.run_id,
+            "job": self.job.id,
+            "started_at": process.started_at,
+            "ended_at": ended,
+            "exit_code": code,
+            "signal": signame,
+            "result": result,
+            "output": self.secrets.mask_lines(self.output.last_lines()),
+        }
+        self.host.report({"kind": "run", **self._last_run}, [(self._topic("exited"), exited)])
+        self._next_after_exit(code, uptime, text)
+        # The search for stragglers reads every process's environment, so it waits
+        # until any restart is under way.
+        self.stopping.kill_stragglers(process, self.host.reaper.runs)
+
+    def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
+        """Move to the state that follows an exit, then start again, wait, or rest."""
+        stopping = self.state == JobState.STOPPING
+        if self.final:
+            self.after_exit.forget_wishes()
+        step = self.after_exit.decide(stopping, code, uptime, text, self.reason)
+        self.reason = step.reason
+        if self.final and step.start_in is not None:
+            self._set_state(JobState.STOPPED)  # the daemon is stopping: nothing restarts
+            self._finish()
+            return
+        if step.state == JobState.BACKOFF:
+            assert step.start_in is not None
+            self._retry_at = time.time() + step.start_in
+            self._set_state(JobState.BACKOFF, retry_in=step.start_in)
+        else:
+            self._set_state(step.state)
+        if step.start_in is None:
+            self._finish()
+        elif step.start_in > 0:
+            self._retry = self.host.loop.call_later(step.start_in, self._start)
+        else:
+            self._start()
+
+    # ---- stopping ----------------------------------------------------------------------
+
+    def _stop(self, force: bool) -> None:
+        starting = self.state == JobState.STARTING and self._spawn_token is not None
+        if self.state == JobState.BACKOFF or starting:  # no process yet: nothing to signal
+            self._cancel_retry()
+            self._spawn_token = None
+            self._set_state(JobState.STOPPED)
+            self._finish()
+            return
+        process = self.process
+        if process is None:
+            return
+        if self.state == JobState.RUNNING:
+            self.stopping.fix_kill_at(force)  # before the state: a replacement keeps it
+            self._set_state(JobState.STOPPING)
+            self.stopping.begin(process, force)
+        elif force and self.state == JobState.STOPPING:
+            self.stopping.kill(process)
+
+    def _runtime_exceeded(self) -> None:
+        if self.state != JobState.RUNNING:
+            return
+        self.after_exit.timed_out = True
+        self.reason = f"timed out: ran longer than max_runtime ({self.job.max_runtime:g} s)"
+        log.info("job %s: %s; stopping it", self.job.id, self.reason)
+        self._stop(force=False)
+
+    def _cancel_retry(self) -> None:
+        if self._retry is not None:
+            self._retry.cancel()
+            self._retry = None
+
+    def _finish(self) -> None:
+        """The job is at rest: the supervisor lets it go once the controller has every
+        report."""
+        self.done = True
+        self.host.finished(self.job.id)
+
+    # ---- commands ----------------------------------------------------------------------
+
+    def start_command(self, _args: dict[str, Any]) -> dict[str, Any]:
+        if self.state != JobState.BACKOFF:
+            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
+        self._cancel_retry()
+        self.after_exit.attempt = 0
+        self._start()
+        return self.facts()
+
+    def stop_command(self, args: dict[str, Any]) -> dict[str, Any]:
+        self.after_exit.forget_wishes()
+        self._stop(force=bool(args.get("force")))
+        return self.facts()
+
+    def unhealthy_command(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Restart a running job its health check gave up on, counted like a crash."""
+        if self.state == JobState.RUNNING:
+            reason = str(args.get("reason") or "health check failed")
+            self.after_exit.retry_as_unhealthy(reason)
+            self._stop(force=False)
+        return self.facts()
+
+    def queue_command(self, _args: dict[str, Any]) -> dict[str, Any]:
+        """Hold one more run for when this one ends; `queued` is false if one is held."""
+        if self.state in RESTING_STATES or self.done:
+            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
+        if not self.after_exit.queue():
+            return {"queued": False}
+        self.host.tell_root(self.job.id)  # a replacement keeps the queued run
+        return {"queued": True}
+
+    def restart_command(self, args: dict[str, Any]) -> dict[str, Any]:
+        if self.state == JobState.BACKOFF:
+            return self.start_command(args)
+        if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
+            self.after_exit.attempt = 0
+            self._start()
+            return self.facts()
+        self.after_exit.restart_after_stop()
+        self._stop(force=False)
+        return self.facts()
+
+    def state_command(self, _args: dict[str, Any]) -> dict[str, Any]:
+        return {**self.facts(), "last_run": self._last_run}

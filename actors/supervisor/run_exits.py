@@ -1,0 +1,106 @@
+"""How a supervisor learns that one of its jobs' runs ended, and with which wait status.
+
+A run it spawned is its child: one SIGCHLD handler (`ChildReaper`) reaps every exited
+child, the runs of all its jobs and any straggler they left (a supervisor is a child
+subreaper), and hands each run's status to that run's watcher. A run adopted from a
+supervisor that died is root's child: a pidfd says when it ends, and root, which reaped
+it, is asked for its status (`reaped`); with root gone too, the status is lost (None).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+import zmq
+
+from actors.runtime.job_process import JobProcess, is_same_process
+from actors.runtime.loop import EventLoop
+from procclaw.client import Client, ClientError
+from procclaw.home import Home
+
+OnExit = Callable[[int | None], None]
+
+
+class ChildReaper:
+    """Reaps the supervisor's children on SIGCHLD and calls the watcher of each run."""
+
+    def __init__(self, loop: EventLoop):
+        self._watchers: dict[int, tuple[JobProcess, OnExit]] = {}
+        loop.on_signal(signal.SIGCHLD, lambda _s: self.reap())
+
+    def watch(self, process: JobProcess, on_exit: OnExit) -> None:
+        self._watchers[process.pid] = (process, on_exit)
+
+    @property
+    def runs(self) -> frozenset[int]:
+        """The pids of the runs we spawned that have not exited yet."""
+        return frozenset(self._watchers)
+
+    def reap(self) -> None:
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if not pid:
+                return
+            watched = self._watchers.pop(pid, None)
+            if watched is not None:
+                process, on_exit = watched
+                if process.popen is not None:
+                    process.popen.returncode = status  # reaped here, not by Popen
+                on_exit(status)
+
+
+class RunExits:
+    """Calls `on_exit(status)` when the run of one job ends."""
+
+    def __init__(
+        self,
+        loop: EventLoop,
+        home: Home,
+        context: zmq.Context,
+        reaper: ChildReaper,
+        on_exit: OnExit,
+    ):
+        self._loop = loop
+        self._home = home
+        self._context = context
+        self._reaper = reaper
+        self._on_exit = on_exit
+        self._pidfd: int | None = None
+
+    def spawned(self, process: JobProcess) -> None:
+        """Watch a run we just spawned (our child)."""
+        self._reaper.watch(process, self._on_exit)
+
+    def adopt(self, process: JobProcess) -> bool:
+        """Watch an adopted run; False when it had ended already (`on_exit` was called)."""
+        if is_same_process(process.pid, process.start_time):
+            try:
+                self._pidfd = os.pidfd_open(process.pid)
+            except ProcessLookupError:
+                pass
+            else:
+                self._loop.add_reader(self._pidfd, lambda: self._adopted_exited(process))
+                return True
+        self._adopted_exited(process)  # gone already: root may hold its exit status
+        return False
+
+    def close(self) -> None:
+        if self._pidfd is not None:
+            self._loop.remove_reader(self._pidfd)
+            os.close(self._pidfd)
+            self._pidfd = None
+
+    def _adopted_exited(self, process: JobProcess) -> None:
+        self.close()
+        try:
+            root = Client(self._home, timeout=2.0, caller="actor", context=self._context)
+            reply = root.call_endpoint("daemon", "reaped", {"pid": process.pid})
+            status = reply.get("status")
+        except ClientError:
+            status = None  # root is gone: the status went to init
+        self._on_exit(status)

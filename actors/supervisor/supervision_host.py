@@ -1,0 +1,47 @@
+"""What a job held by a supervisor gets from it: the supervisor's services, and the
+job's pipes. The supervisor (actors/supervisor/actor.py) makes these; each JobSupervision
+(actors/supervisor/job_supervision.py) uses them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import zmq
+
+from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.loop import EventLoop
+from actors.supervisor.run_exits import ChildReaper
+from procclaw.home import Home
+
+
+@dataclass
+class SupervisionHost:
+    """What a held job needs from the supervisor that holds it."""
+
+    loop: EventLoop
+    home: Home
+    context: zmq.Context
+    reaper: ChildReaper
+    supervisor: str  # the holder's actor name
+    sup_start: str  # and its process start time: with its pid, who holds the job
+    # To the controller, acknowledged; then the events that announce it are published.
+    report: Callable[[dict[str, Any], list[tuple[str, dict[str, Any]]]], None]
+    tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
+    blocking: BlockingCalls  # for what may block (the keyring), off the loop
+    finished: Callable[[str], None]  # at rest: let it go once its reports are in
+
+
+@dataclass(frozen=True)
+class JobPipes:
+    """The job's stdout and stderr pipes, both ends of each (root keeps copies)."""
+
+    out_r: int
+    out_w: int
+    err_r: int
+    err_w: int
+
+    def all(self) -> tuple[int, int, int, int]:
+        return (self.out_r, self.out_w, self.err_r, self.err_w)

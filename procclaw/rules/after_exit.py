@@ -1,0 +1,124 @@
+"""What follows a run's exit: a restart, a backoff, a queued run, or rest.
+
+One `AfterExit` per supervisor. It keeps what was asked of the run before it ended
+(start again once the stop is done, retry it because it was found unhealthy, run once
+more because a scheduled run found it still going, or that it is being stopped for
+running longer than max_runtime) and the retry policy's counters, and from these and
+the exit alone decides the job's next state. It touches no process, socket or clock:
+the supervisor carries the decision out, so the rules are testable on plain values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from procclaw.rules.retry import RetryPolicy
+from procclaw.states import JobState
+
+
+@dataclass(frozen=True)
+class NextStep:
+    """The decision: the job's state now, its reason, and when its next run starts."""
+
+    state: JobState
+    reason: str | None
+    start_in: float | None  # seconds until the next run; None when the job comes to rest
+
+
+@dataclass
+class AfterExit:
+    policy: RetryPolicy
+    continuous: bool  # a service, restarted through its retry policy whenever it exits
+    restarts: int = 0
+    attempt: int = 0  # the retry policy's count, reset by a run that lasted long enough
+    then_start: bool = False  # after the stop under way, start again (restart)
+    then_retry: str | None = None  # found unhealthy (why): retried as if it had crashed
+    queued: bool = False  # run again when this run ends
+    timed_out: bool = False  # stopping for max_runtime
+
+    @classmethod
+    def resumed(
+        cls, policy: RetryPolicy, continuous: bool, resume: dict[str, Any], restarts: int
+    ) -> AfterExit:
+        """Carry on a dead predecessor's counters and wishes (`then_start` is taken only
+        with the run it applies to, when that run is adopted)."""
+        return cls(
+            policy,
+            continuous,
+            restarts=resume.get("restarts", restarts),
+            attempt=resume.get("attempt", 0),
+            then_retry=resume.get("then_retry"),
+            queued=bool(resume.get("queued")),
+            timed_out=bool(resume.get("timed_out")),
+        )
+
+    def counts(self) -> dict[str, int]:
+        return {"restarts": self.restarts, "attempt": self.attempt}
+
+    def wishes(self) -> dict[str, Any]:
+        """What a replacement supervisor needs to decide as we would have."""
+        return {
+            "then_start": self.then_start,
+            "then_retry": self.then_retry,
+            "queued": self.queued,
+            "timed_out": self.timed_out,
+        }
+
+    def restart_after_stop(self) -> None:
+        self.then_start = True
+
+    def retry_as_unhealthy(self, reason: str) -> None:
+        """The run is being stopped because it is unhealthy: retry it as if it crashed."""
+        self.then_start = False
+        self.then_retry = reason
+
+    def queue(self) -> bool:
+        """Hold one more run for when this one ends; False if one is held already."""
+        if self.queued:
+            return False
+        self.queued = True
+        return True
+
+    def forget_wishes(self) -> None:
+        """A stop was asked: the run ends, and nothing follows it."""
+        self.then_start = self.queued = False
+        self.then_retry = None
+
+    def run_result(self, stopping: bool, code: int | None) -> str:
+        """How the run that just exited is recorded: completed, failed, stopped or timeout."""
+        if stopping:
+            return "timeout" if self.timed_out else "stopped"
+        return "completed" if code == 0 else "failed"
+
+    def decide(
+        self, stopping: bool, code: int | None, uptime: float, text: str, reason: str | None
+    ) -> NextStep:
+        """The step after a run exited with `code` (`text` says how) after `uptime`
+        seconds, the job `stopping` or not, with `reason` the job's reason until now."""
+        if self.then_retry is not None:
+            text = f"unhealthy: {self.then_retry}"
+            self.then_retry = None
+        elif stopping:
+            timed_out, self.timed_out = self.timed_out, False
+            state = JobState.FAILED if timed_out else JobState.STOPPED
+            if self.then_start or (timed_out and self.queued):
+                self.then_start = self.queued = False
+                return NextStep(state, reason, 0.0)
+            return NextStep(state, reason, None)
+        if self.continuous:
+            if self.policy.recovered(uptime):
+                self.attempt = 0
+            self.attempt += 1
+            delay = self.policy.delay(self.attempt)
+            if delay is not None:
+                self.restarts += 1
+                return NextStep(JobState.BACKOFF, reason, delay)
+            reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
+        elif stopping:  # found unhealthy: it has failed
+            reason = text
+        else:
+            reason = None if code == 0 else text
+        state = JobState.COMPLETED if code == 0 and reason is None else JobState.FAILED
+        queued, self.queued = self.queued, False
+        return NextStep(state, reason, 0.0 if queued else None)
