@@ -105,44 +105,6 @@ class Client:
             raise ClientError(str(error.get("message", "request failed")), str(error.get("code")))
         return reply.get("result")
 
-    def ask_all(
-        self, targets: list[str], cmd: str, timeout: float, args: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        """Send `cmd` to every target at once; the results of those that answered in time.
-
-        For many actors (a supervisor per job): one round trip, not one each.
-        """
-        poller = zmq.Poller()
-        pending: dict[zmq.Socket, tuple[str, str]] = {}
-        answers: dict[str, Any] = {}
-        try:
-            for target in targets:
-                request = protocol.request(cmd, args, caller=self.caller)
-                sock = self._context.socket(zmq.DEALER)
-                sock.setsockopt(zmq.LINGER, 0)
-                sock.connect(self.home.endpoint(target))
-                sock.send(protocol.encode(request))
-                pending[sock] = (target, request["id"])
-                poller.register(sock, zmq.POLLIN)
-            deadline = time.monotonic() + timeout
-            while pending and (left := deadline - time.monotonic()) > 0:
-                for sock, _ in poller.poll(int(left * 1000) + 1):
-                    target, request_id = pending[sock]
-                    try:
-                        reply = protocol.decode(sock.recv())
-                    except protocol.ProtocolError:
-                        continue
-                    if reply.get("id") == request_id:
-                        if reply.get("ok"):
-                            answers[target] = reply.get("result")
-                        poller.unregister(sock)
-                        del pending[sock]
-                        sock.close(0)
-        finally:
-            for sock in pending:
-                sock.close(0)
-        return answers
-
     @staticmethod
     def _await_reply(sock: zmq.Socket, request_id: str, wait: float) -> dict[str, Any] | None:
         deadline = time.monotonic() + wait

@@ -85,10 +85,6 @@ class CronSchedule:
 
     # ---- public --------------------------------------------------------------------
 
-    def next_after(self, moment: datetime) -> datetime:
-        """The first fire strictly after `moment` (an aware datetime), in this zone."""
-        return self._as_datetime(self.next_timestamp(moment.timestamp()))
-
     def upcoming(self, moment: datetime, count: int) -> list[datetime]:
         """The next `count` fires after `moment`."""
         fires, after = [], moment.timestamp()

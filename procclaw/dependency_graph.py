@@ -38,13 +38,9 @@ class DependencyGraph:
         self._waiters: dict[str, list[str]] = {job.id: [] for job in config.jobs}
         for job in config.jobs:
             for dependency in job.depends_on:
-                if dependency.condition == "before_complete":
-                    waiting, target = dependency.job, job.id
-                    requirement = Requirement(target, COMPLETED, dependency.timeout)
-                else:
-                    waiting, target = job.id, dependency.job
-                    needs = READY if dependency.condition == "after_start" else COMPLETED
-                    requirement = Requirement(target, needs, dependency.timeout)
+                waiting, target = dependency.edge(job.id)
+                needs = READY if dependency.condition == "after_start" else COMPLETED
+                requirement = Requirement(target, needs, dependency.timeout)
                 self._requirements.setdefault(waiting, []).append(requirement)
         for job in config.jobs:  # waiters in file order, each once
             for target in dict.fromkeys(req.target for req in self._requirements[job.id]):

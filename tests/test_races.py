@@ -5,10 +5,6 @@ import signal
 
 from conftest import PROGRAMS, is_gone, wait_until
 
-from actors.controller.job_registry import JobRegistry
-from procclaw.states import JobState
-from procclaw.store import Store
-
 
 def test_a_second_start_before_the_supervisor_is_up_is_refused(sandbox):
     sandbox.run_jobs("jobs:\n  svc:\n    cmd: sleep 300\n    isolate: true\n")
@@ -106,16 +102,3 @@ def test_list_answers_from_the_cache_when_supervisors_are_frozen(sandbox):
     finally:
         for pid in frozen:
             os.kill(pid, signal.SIGCONT)
-
-
-def test_a_late_report_from_a_finished_supervisor_does_not_undo_its_successor(tmp_path):
-    """A client can see `stopped`, start the job and the new supervisor's `running`
-    before the old supervisor's last report reaches the controller."""
-    registry = JobRegistry(Store(tmp_path / "procclaw.db"))
-    registry.record({"kind": "state", "job": "svc", "state": "running", "generation": 1})
-    registry.hand_over("svc", {**registry.facts("svc"), "generation": 2})
-    registry.record({"kind": "state", "job": "svc", "state": "stopped", "generation": 1})
-    assert registry.state("svc") == JobState.STARTING
-    registry.record({"kind": "state", "job": "svc", "state": "running", "generation": 2})
-    assert registry.state("svc") == JobState.RUNNING
-    assert JobRegistry(Store(tmp_path / "procclaw.db")).state("svc") == JobState.RUNNING

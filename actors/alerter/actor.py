@@ -30,7 +30,8 @@ from typing import Any
 from actors.alerter.alert_delivery import AlertDelivery
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
-from actors.runtime.loop import Timer, pending
+from actors.runtime.loop import Timer
+from actors.runtime.messages import pending_events
 from procclaw import protocol
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.config import ConfigError, OpenClawSettings, parse_config
@@ -86,11 +87,7 @@ class Alerter(Actor):
     # ---- events ------------------------------------------------------------------------
 
     def _on_events(self) -> None:
-        for frames in pending(self.bus.socket, multipart=True):
-            try:
-                event = protocol.parse_event(frames)
-            except protocol.ProtocolError:
-                continue
+        for event in pending_events(self.bus.socket):
             alert = alert_for(event.topic, event.data, event.ts)
             if alert is not None and self._news(alert):
                 self._raise(alert)

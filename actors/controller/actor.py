@@ -67,12 +67,12 @@ class Controller(Actor):
     def setup(self) -> None:
         self.store = Store(self.home.db_file)
         self.audit = AuditLog(self.home.audit_log)
-        self.registry = JobRegistry(self.store)
+        self.registry = JobRegistry(self.store, self.publish)
         self.calls = AsyncCalls(self.zmq, self.loop, self.home)
         self.placer = JobPlacer(self.ctx.daemon_id, self.loop, self.calls)
-        self.jobs = JobControl(self.registry, self.calls, self.placer, self.publish)
+        self.jobs = JobControl(self.registry, self.calls, self.placer)
         self.health = JobHealth()
-        self.gate = DependencyGate(self.loop, self.registry, self.health, self.publish, self.jobs)
+        self.gate = DependencyGate(self.loop, self.registry, self.health, self.jobs)
         self.jobs.gate = self.gate
         self.reloads = ConfigReload(self.jobs)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)

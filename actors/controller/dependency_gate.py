@@ -9,33 +9,40 @@ Past the requirement's `timeout` it fails with `dependency timeout: ...`; when a
 it waits for fails, it fails with that reason. A running job whose dependency fails
 is stopped if it says `on_dependency_failure: stop`, and left alone otherwise.
 
-A waiting job has no supervisor, so this is the one place its state changes, and the
-one place `job.<id>.waiting` (and a dependency's `job.<id>.failed`) is published.
+What happens is decided by procclaw/rules/dependency_decision.py on the facts gathered
+here and the time; this module carries it out. A waiting job has no supervisor, so its
+state changes through the registry's one writer (JobRegistry.set_state).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from actors.controller.job_health import READINESS_CHECKS, JobHealth
 from actors.controller.job_registry import JobRegistry
 from actors.runtime.command_server import log_failure
 from actors.runtime.loop import EventLoop, Timer
-from procclaw import protocol
 from procclaw.config import Config, JobConfig
-from procclaw.dependency_graph import COMPLETED, DependencyGraph, Requirement
+from procclaw.dependency_graph import DependencyGraph, Requirement
 from procclaw.protocol import CommandError
+from procclaw.rules.dependency_decision import (
+    Check,
+    Decision,
+    Fail,
+    Standing,
+    Start,
+    Wait,
+    decide,
+    standing,
+)
 from procclaw.states import JobState
 
 if TYPE_CHECKING:
     from actors.controller.job_control import JobControl
 
 log = logging.getLogger("procclaw.controller")
-
-Publish = Callable[[str, dict[str, Any]], None]
 
 
 class DependencyGate:
@@ -44,7 +51,6 @@ class DependencyGate:
         loop: EventLoop,
         registry: JobRegistry,
         health: JobHealth,
-        publish: Publish,
         jobs: JobControl,
     ):
         self._config = Config()
@@ -52,7 +58,6 @@ class DependencyGate:
         self._loop = loop
         self._registry = registry
         self._health = health
-        self._publish = publish
         self._jobs = jobs  # what starts (`launch`: now) and stops jobs
         self._timers: dict[str, Timer] = {}
 
@@ -69,15 +74,19 @@ class DependencyGate:
 
     def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]:
         """Start `job` (at rest, with these current `facts`) now if nothing holds it
-        back, else make it wait."""
-        unmet = self._unmet(job.id)
+        back, else make it wait, and start what it needs that is at rest (a failed job
+        too), as systemd's Requires= does."""
+        unmet = [check for check in self._checks(job.id) if check.standing is not Standing.HOLDS]
         if not unmet:
             self._jobs.launch(job, facts)
             return {"state": JobState.STARTING.value}
-        self._wait(job, unmet, time.time())
-        for requirement in unmet:
-            self._bring_up(requirement.target)
-        return {"state": JobState.WAITING.value, "reason": self._registry.facts(job.id)["reason"]}
+        now = time.time()
+        to_come = [Check(check.requirement, Standing.PENDING) for check in unmet]
+        self._carry_out(job, decide(to_come, since=now, now=now), since=now)
+        for check in unmet:
+            self._bring_up(check.requirement.target)
+        facts = self._registry.facts(job.id)
+        return {"state": facts["state"], "reason": facts.get("reason")}
 
     def cancel(self, job: JobConfig) -> dict[str, Any]:
         """`stop` of a waiting job: it waits no more."""
@@ -112,47 +121,32 @@ class DependencyGate:
                 except CommandError as exc:
                     log.error("job %s not stopped: %s", waiter_id, exc.message)
 
-    # ---- the checks --------------------------------------------------------------------
+    # ---- the facts the decision needs ---------------------------------------------------
 
     def _check(self, job: JobConfig) -> None:
-        """Start a waiting job, fail it, or let it wait on with a new deadline."""
+        """Decide again for a waiting job, with the time it has waited since."""
         self._cancel_timer(job.id)
-        unmet = self._unmet(job.id)
-        if not unmet:
-            self._launch_waiting(job)
-            return
-        for requirement in unmet:
-            if self._registry.state(requirement.target) == JobState.FAILED:
-                reason = self._registry.facts(requirement.target).get("reason")
-                because = f": {reason}" if reason else ""
-                self._fail(job, f"dependency '{requirement.target}' failed{because}")
-                return
         since = self._registry.facts(job.id).get("waiting_since") or time.time()
-        overdue = [req for req in unmet if since + req.timeout <= time.time()]
-        if overdue:
-            first = overdue[0]
-            self._fail(
-                job,
-                f"dependency timeout: {first.describe()} within {first.timeout:g} s",
-            )
-            return
-        self._wait(job, unmet, since)
+        self._carry_out(job, decide(self._checks(job.id), since, time.time()), since)
 
-    def _unmet(self, job_id: str) -> list[Requirement]:
-        return [req for req in self.graph.requirements(job_id) if not self._holds(req)]
+    def _checks(self, job_id: str) -> list[Check]:
+        return [self._check_of(req) for req in self.graph.requirements(job_id)]
 
-    def _holds(self, requirement: Requirement) -> bool:
+    def _check_of(self, requirement: Requirement) -> Check:
         facts = self._registry.facts(requirement.target)
-        state = facts["state"]
-        if requirement.needs == COMPLETED:
-            return state == JobState.COMPLETED.value
-        target = self.config.job(requirement.target)
-        if state != JobState.RUNNING.value or target is None:
+        ready = self._is_ready(requirement.target, facts)
+        return Check(requirement, standing(requirement, facts["state"], ready), facts.get("reason"))
+
+    def _is_ready(self, job_id: str, facts: dict[str, Any]) -> bool:
+        """A running job is ready once notified (`ready: notify`) and healthy (when its
+        check says readiness)."""
+        target = self.config.job(job_id)
+        if target is None:
             return False
         if target.ready == "notify" and not facts.get("ready"):
             return False
         if target.health_check.type in READINESS_CHECKS:
-            return self._health.is_healthy(target.id, facts.get("run_id"))
+            return self._health.is_healthy(job_id, facts.get("run_id"))
         return True
 
     def _bring_up(self, job_id: str) -> None:
@@ -165,17 +159,23 @@ class DependencyGate:
         except CommandError as exc:
             log.error("job %s, needed by another, not started: %s", job_id, exc.message)
 
-    # ---- state changes -----------------------------------------------------------------
+    # ---- carrying the decision out ------------------------------------------------------
 
-    def _wait(self, job: JobConfig, unmet: list[Requirement], since: float) -> None:
-        reason = "waiting for " + ", ".join(req.describe() for req in unmet)
-        facts = self._registry.facts(job.id)
-        if facts["state"] != JobState.WAITING.value or facts.get("reason") != reason:
-            self._set_state(job.id, JobState.WAITING, reason, waiting_since=since)
-        deadline = since + min(req.timeout for req in unmet)
-        self._timers[job.id] = self._loop.call_later(
-            deadline - time.time(), lambda: self._on_deadline(job.id)
-        )
+    def _carry_out(self, job: JobConfig, decision: Decision, since: float) -> None:
+        match decision:
+            case Start():
+                self._launch_waiting(job)
+            case Fail(reason):
+                log.warning("job %s: %s", job.id, reason)
+                self._set_state(job.id, JobState.FAILED, reason)
+                self.on_change(job.id)  # whoever waits for this one fails in turn
+            case Wait(reason, until):
+                facts = self._registry.facts(job.id)
+                if facts["state"] != JobState.WAITING.value or facts.get("reason") != reason:
+                    self._set_state(job.id, JobState.WAITING, reason, waiting_since=since)
+                self._timers[job.id] = self._loop.call_later(
+                    until - time.time(), lambda: self._on_deadline(job.id)
+                )
 
     def _on_deadline(self, job_id: str) -> None:
         self._timers.pop(job_id, None)
@@ -189,21 +189,9 @@ class DependencyGate:
         except CommandError as exc:
             self._set_state(job.id, JobState.STOPPED, f"not started: {exc.message}")
 
-    def _fail(self, job: JobConfig, reason: str) -> None:
-        log.warning("job %s: %s", job.id, reason)
-        self._set_state(job.id, JobState.FAILED, reason)
-        self.on_change(job.id)  # whoever waits for this one fails in turn
-
     def _set_state(self, job_id: str, state: JobState, reason: str | None, **extra: Any) -> None:
         self._cancel_timer(job_id)
-        facts = {**self._registry.facts(job_id), "state": state.value, "reason": reason, **extra}
-        facts["pid"] = None  # waiting, or given up before it ran: no process
-        # Reports still on their way from the job's last supervisor are older news.
-        facts["generation"] = facts.get("generation", 0) + 1
-        if state != JobState.WAITING:
-            facts.pop("waiting_since", None)
-        self._registry.update(job_id, facts)
-        self._publish(protocol.job_topic(job_id, state.value), facts)
+        self._registry.set_state(job_id, state, reason, **extra)
 
     def _cancel_timer(self, job_id: str) -> None:
         timer = self._timers.pop(job_id, None)

@@ -26,7 +26,6 @@ from actors.controller.job_registry import JobRegistry
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
 from actors.runtime.job_process import is_same_process, kill_everything
-from procclaw import protocol
 from procclaw.config import Config, JobConfig
 from procclaw.config.job_wire import job_to_wire
 from procclaw.dependency_graph import DependencyGraph
@@ -39,7 +38,6 @@ log = logging.getLogger("procclaw.controller")
 # A supervisor answers in milliseconds; one that does not within this is stuck.
 SUPERVISOR_TIMEOUT = 3.0
 
-Publish = Callable[[str, dict[str, Any]], None]
 Reply = dict[str, Any] | Deferred
 
 
@@ -61,14 +59,12 @@ class JobControl:
         registry: JobRegistry,
         calls: AsyncCalls,
         placer: JobPlacer,
-        publish: Publish,
     ):
         self.registry = registry
         self.placer = placer
         placer.still_wanted = self._still_wanted
         placer.on_refused = self._not_placed
         self._calls = calls
-        self._publish = publish
         self.gate: Gate | None = None  # the DependencyGate, set by the controller
         self.config = Config()  # the applied config, kept current by the controller
 
@@ -250,8 +246,7 @@ class JobControl:
                 continue
             job_id = placement.job
             log.error("job %s not started: %s", job_id, message)
-            self.registry.mark(job_id, JobState.STOPPED, f"not started: {message}")
-            self._publish(protocol.job_topic(job_id, "stopped"), self.registry.facts(job_id))
+            self.registry.set_state(job_id, JobState.STOPPED, f"not started: {message}")
 
     # ---- daemon start, controller restart ----------------------------------------------
 
@@ -265,7 +260,7 @@ class JobControl:
                 continue
             job = self.config.job(job_id)
             if job is None:
-                self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
+                self.registry.set_state(job_id, JobState.STOPPED, "removed from the config")
                 continue
             log.info("job %s: asked for before a restart, never placed; placing it", job_id)
             running = _alive(facts.get("pid"), facts.get("job_start"))
@@ -281,7 +276,9 @@ class JobControl:
                 _retire_older_supervisor(job_id, facts["sup_pid"])
                 supervisor_alive = False
             if facts["state"] == JobState.WAITING.value:
-                self.registry.mark(job_id, JobState.STOPPED, "the daemon stopped while it waited")
+                self.registry.set_state(
+                    job_id, JobState.STOPPED, "the daemon stopped while it waited"
+                )
             elif supervisor_alive:
                 log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
             elif _alive(facts.get("pid"), facts.get("job_start")):
@@ -292,12 +289,12 @@ class JobControl:
                         "job %s: no longer configured; killing pid %s", job_id, facts["pid"]
                     )
                     kill_everything(facts["pid"], str(facts.get("run_id")))
-                    self.registry.mark(job_id, JobState.STOPPED, "removed from the config")
+                    self.registry.set_state(job_id, JobState.STOPPED, "removed from the config")
                     continue
                 log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
                 self._supervise(job, facts, resume=facts)
             else:
-                self.registry.mark(job_id, JobState.STOPPED, "lost while the daemon was down")
+                self.registry.set_state(job_id, JobState.STOPPED, "lost while the daemon was down")
         for job in config.jobs:
             if job.type == "continuous" and job.enabled and not self.registry.is_live(job.id):
                 try:

@@ -9,16 +9,21 @@ a crash, starts from exactly what was last reported.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
+from procclaw import protocol
 from procclaw.config import JobConfig
-from procclaw.states import LIVE_STATES, RUNNING_STATES, JobState
+from procclaw.states import LIVE_STATES, RUNNING_STATES, JobState, check_transition
 from procclaw.store import Run, Store
+
+Publish = Callable[[str, dict[str, Any]], None]
 
 
 class JobRegistry:
-    def __init__(self, store: Store):
+    def __init__(self, store: Store, publish: Publish):
         self.store = store
+        self._publish = publish
         self._facts: dict[str, dict[str, Any]] = store.job_states()
 
     def facts(self, job_id: str) -> dict[str, Any]:
@@ -37,12 +42,25 @@ class JobRegistry:
         self._facts[job_id] = {**facts, "job": job_id}
         self.store.save_job_state(job_id, self._facts[job_id])
 
-    def mark(self, job_id: str, state: JobState, reason: str | None = None) -> None:
-        """Set a state the controller knows without a supervisor (none exists yet or any more)."""
-        facts = {**self.facts(job_id), "state": state.value, "reason": reason}
-        if state not in LIVE_STATES:
-            facts["pid"] = None
+    def set_state(
+        self, job_id: str, state: JobState, reason: str | None, **extra: Any
+    ) -> dict[str, Any]:
+        """The controller's one change of a job's state, made only while no supervisor
+        holds the job: it waits for a dependency, or was never placed, or its supervisor
+        went with the last daemon. Checked against the transition table, and published
+        here, once."""
+        current = self.state(job_id)
+        if state != current:
+            check_transition(current, state)
+        facts = {**self.facts(job_id), "state": state.value, "reason": reason, **extra}
+        facts["pid"] = None  # no supervisor, so no process anyone watches
+        # Reports still on their way from the job's last supervisor are older news.
+        facts["generation"] = facts.get("generation", 0) + 1
+        if state != JobState.WAITING:
+            facts.pop("waiting_since", None)
         self.update(job_id, facts)
+        self._publish(protocol.job_topic(job_id, state.value), self._facts[job_id])
+        return self._facts[job_id]
 
     def hand_over(self, job_id: str, facts: dict[str, Any]) -> None:
         """A new supervisor was asked for: from now on only its state reports count.

@@ -30,7 +30,8 @@ import zmq
 from actors.health.health_checks import Result, Target, run_check
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
-from actors.runtime.loop import Timer, pending
+from actors.runtime.loop import Timer
+from actors.runtime.messages import pending_events
 from actors.runtime.report_queue import ReportQueue
 from procclaw import protocol
 from procclaw.client import Client, ClientError
@@ -123,11 +124,7 @@ class HealthActor(Actor):
                 self._watch(job["run_id"], target, _SEEDED.get(job.get("health") or ""))
 
     def _on_events(self) -> None:
-        for frames in pending(self._events, multipart=True):
-            try:
-                event = protocol.parse_event(frames)
-            except protocol.ProtocolError:
-                continue
+        for event in pending_events(self._events):
             if event.topic.startswith(protocol.probe_topic("")):
                 if self._probe and event.topic == protocol.probe_topic(self._probe):
                     self._probe = None

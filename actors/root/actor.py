@@ -35,7 +35,8 @@ from actors.root.reload_signal import ReloadSignal
 from actors.runtime import registry
 from actors.runtime.actor import configure_logging
 from actors.runtime.command_server import CommandServer
-from actors.runtime.loop import EventLoop, close_quietly, pending
+from actors.runtime.loop import EventLoop, close_quietly
+from actors.runtime.messages import pending_messages
 from actors.runtime.prctl import set_child_subreaper, set_process_name
 from procclaw import protocol
 from procclaw.home import Home
@@ -114,11 +115,7 @@ class Root:
         self.actors.reap_children()
 
     def _on_actor_messages(self) -> None:
-        for data in pending(self._inbox):
-            try:
-                message = protocol.decode(data)
-            except protocol.ProtocolError:
-                continue
+        for message in pending_messages(self._inbox):
             self.actors.on_message(message)
 
     def _notify_ready_if_all_up(self, _slot: ActorSlot) -> None:

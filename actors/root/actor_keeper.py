@@ -25,6 +25,7 @@ import zmq
 from actors.root.actor_table import ActorSlot, SlotState
 from actors.root.supervisor_pool import SupervisorPool
 from actors.runtime.actor import HEARTBEAT_INTERVAL
+from actors.runtime.children import exited_children
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.zygote_link import ZygoteLink
 from procclaw import protocol
@@ -205,13 +206,7 @@ class ActorKeeper:
     # ---- deaths ------------------------------------------------------------------------
 
     def reap_children(self) -> None:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if pid == 0:
-                return
+        for pid, status in exited_children():
             if self.zygote.exited(pid):
                 self._zygote_exited()
                 continue
@@ -280,7 +275,7 @@ class ActorKeeper:
             self.pool.forget(slot)
 
     def _schedule_restart(self, slot: ActorSlot) -> None:
-        delay = slot.restart_delay()
+        delay = slot.restart_delay(time.monotonic())
         slot.state = SlotState.BACKOFF
         slot.restarts += 1
         slot.timer = self.loop.call_later(delay, lambda: self._spawn(slot))

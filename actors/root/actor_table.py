@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from actors.runtime.actor import heartbeat_interval
 from actors.runtime.loop import Timer
-
-# An actor silent for this many of its heartbeat intervals is hung and gets replaced.
-MISSED_HEARTBEATS = 3
-# How long a new actor may take from fork to its `hello`.
-STARTUP_TIMEOUT = 15.0
-# Delays before restarting an actor that keeps dying; the first restart is immediate.
-RESTART_DELAYS = (0.0, 0.25, 1.0, 2.0, 5.0, 10.0, 30.0)
-# An actor that stayed up this long has recovered: its next death restarts at once.
-STABLE_AFTER = 30.0
-
+from procclaw.rules.actor_restarts import RestartBackoff, is_hung
 
 # Heartbeat facts that `daemon status` shows beside an actor.
 STATUS_FACTS = ("listening", "problem")
@@ -42,7 +32,7 @@ class ActorSlot:
     up_since: float | None = None  # wall clock, for status
     last_seen: float = 0.0  # monotonic
     restarts: int = 0
-    quick_failures: int = 0
+    backoff: RestartBackoff = field(default_factory=RestartBackoff)
     timer: Timer | None = None
     ever_up: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # from its heartbeats (not a supervisor's)
@@ -50,22 +40,16 @@ class ActorSlot:
     said_bye: bool = False  # it ended its own life (a clean exit), seen without SIGCHLD
     stop_replacements: int = 0  # replaced while the daemon was stopping
 
-    def restart_delay(self) -> float:
+    def restart_delay(self, now: float) -> float:
         """The delay before the next restart, growing while the actor keeps dying young."""
-        lived = time.monotonic() - self.spawned_at
-        if lived >= STABLE_AFTER:
-            self.quick_failures = 0
-        delay = RESTART_DELAYS[min(self.quick_failures, len(RESTART_DELAYS) - 1)]
-        self.quick_failures += 1
-        return delay
+        return self.backoff.next_delay(lived=now - self.spawned_at)
 
     def is_overdue(self, now: float) -> bool:
         """True when a live actor has gone quiet for too long (hung or stopped)."""
-        if self.state == SlotState.STARTING:
-            return now - self.last_seen > STARTUP_TIMEOUT
-        if self.state in (SlotState.UP, SlotState.STOPPING):
-            return now - self.last_seen > MISSED_HEARTBEATS * heartbeat_interval(self.kind)
-        return False
+        if self.state not in (SlotState.STARTING, SlotState.UP, SlotState.STOPPING):
+            return False
+        said_hello = self.state != SlotState.STARTING
+        return is_hung(now - self.last_seen, said_hello, heartbeat_interval(self.kind))
 
     def describe(self) -> dict[str, Any]:
         return {

@@ -10,7 +10,8 @@ import logging
 
 import zmq
 
-from actors.runtime.loop import EventLoop, pending
+from actors.runtime.loop import EventLoop
+from actors.runtime.messages import pending_messages
 from procclaw import protocol
 from procclaw.home import Home
 
@@ -33,11 +34,7 @@ class ReloadSignal:
             log.error("reload not asked: the controller is not taking requests")
 
     def _on_replies(self) -> None:
-        for data in pending(self._socket):
-            try:
-                reply = protocol.decode(data)
-            except protocol.ProtocolError:
-                continue
+        for reply in pending_messages(self._socket):
             if reply.get("ok"):
                 result = reply.get("result") or {}
                 log.info(

@@ -14,7 +14,8 @@ from typing import Any
 
 import zmq
 
-from actors.runtime.loop import EventLoop, Timer, pending
+from actors.runtime.loop import EventLoop, Timer
+from actors.runtime.messages import pending_messages
 from procclaw import protocol
 from procclaw.home import Home
 from procclaw.protocol import ErrorCode
@@ -65,11 +66,7 @@ class AsyncCalls:
         return sock
 
     def _on_replies(self, sock: zmq.Socket) -> None:
-        for data in pending(sock):
-            try:
-                reply = protocol.decode(data)
-            except protocol.ProtocolError:
-                continue
+        for reply in pending_messages(sock):
             waiting = self._waiting.pop(str(reply.get("id")), None)
             if waiting is None:
                 continue  # answered after its timeout: the caller has moved on

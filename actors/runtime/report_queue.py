@@ -22,7 +22,8 @@ from typing import Any
 
 import zmq
 
-from actors.runtime.loop import EventLoop, Timer, pending
+from actors.runtime.loop import EventLoop, Timer
+from actors.runtime.messages import pending_messages
 from procclaw import protocol
 
 Event = tuple[str, dict[str, Any]]  # (topic, data)
@@ -106,11 +107,7 @@ class ReportQueue:
         self._timer = self._loop.call_later(RESEND_AFTER, self._transmit)
 
     def _on_reply(self) -> None:
-        for data in pending(self._socket):
-            try:
-                reply = protocol.decode(data)
-            except protocol.ProtocolError:
-                continue
+        for reply in pending_messages(self._socket):
             if self._in_flight is None or reply.get("id") != self._in_flight["id"]:
                 continue  # an answer to a copy we re-sent
             if not reply.get("ok"):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 
 import zmq
 
+from actors.runtime.children import exited_children
 from actors.runtime.job_process import JobProcess, is_same_process
 from actors.runtime.loop import EventLoop
 from procclaw.client import Client, ClientError
@@ -39,13 +40,7 @@ class ChildReaper:
         return frozenset(self._watchers)
 
     def reap(self) -> None:
-        while True:
-            try:
-                pid, status = os.waitpid(-1, os.WNOHANG)
-            except ChildProcessError:
-                return
-            if not pid:
-                return
+        for pid, status in exited_children():
             watched = self._watchers.pop(pid, None)
             if watched is not None:
                 process, on_exit = watched

@@ -25,6 +25,7 @@ from docopt import docopt
 from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
 from procclaw.home import Home
+from procclaw.states import LIVE_STATES
 
 USAGE = __doc__
 
@@ -41,7 +42,6 @@ _OUTCOMES = {
     "stop": {"stopped": True, "failed": True, "completed": True},
     "restart": {"running": True, "failed": False, "backoff": False},
 }
-_LIVE = {"waiting", "starting", "running", "stopping", "backoff"}
 
 
 def run(argv: list[str]) -> int:
@@ -108,9 +108,9 @@ def _every_job_for(command: str, client) -> list[str]:
         return [
             job["id"]
             for job in jobs
-            if job["type"] == "continuous" and job["enabled"] and job["state"] not in _LIVE
+            if job["type"] == "continuous" and job["enabled"] and job["state"] not in LIVE_STATES
         ]
-    return [job["id"] for job in jobs if job["state"] in _LIVE]
+    return [job["id"] for job in jobs if job["state"] in LIVE_STATES]
 
 
 def _await_outcomes(events, command: str, awaited: dict[str, int | None], timeout: float) -> bool:

@@ -46,11 +46,8 @@ def _ordering_edges(jobs: Sequence[ReadJob]) -> dict[str, list[_Edge]]:
     for job in jobs:
         this = job.config.id
         for dependency, line in zip(job.config.depends_on, job.dependency_lines, strict=True):
-            if dependency.condition == "before_complete":
-                edge = _Edge(dependency.job, this, this, line)
-            else:
-                edge = _Edge(this, dependency.job, this, line)
-            edges[edge.waiter].append(edge)
+            waiter, target = dependency.edge(this)
+            edges[waiter].append(_Edge(waiter, target, this, line))
     return edges
 
 

@@ -17,7 +17,6 @@ HEALTH_CHECK_TYPES = ("process", "http", "file", "watchdog")
 READY_PROTOCOLS = ("notify",)
 DEPENDENCY_FAILURE_POLICIES = ("keep_running", "stop")
 RETRY_PRESETS = ("webhook", "fixed", "exponential", "none")
-RETRY_KINDS = ("delays", "fixed", "exponential", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 # 0s, 30s, 5m, 15m, 1h: retry at once, then back off towards an hour.
@@ -153,6 +152,13 @@ class Dependency(_Model):
     job: str
     condition: str = "after_start"
     timeout: float = 60.0
+
+    def edge(self, declared_by: str) -> tuple[str, str]:
+        """(the job that waits, the job it waits for) of this entry in the
+        `depends_on` of `declared_by`."""
+        if self.condition == "before_complete":
+            return self.job, declared_by
+        return declared_by, self.job
 
 
 @dataclass(frozen=True, slots=True)

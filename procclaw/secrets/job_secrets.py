@@ -14,7 +14,8 @@ from procclaw.home import Home
 from procclaw.secrets import DAEMON_TIMEOUT, SecretError, SecretMask, SecretStore, mask_for
 from procclaw.secrets.references import secret_names
 
-# The controller masks a status's log tail while root waits at most 3.5 s for its heartbeat.
+# How long the controller may wait for the keyring to mask a status's log tail: its
+# loop serves no one else meanwhile.
 STATUS_TIMEOUT = 1.0
 WITHHELD = "(output withheld: it may show secrets that cannot be read now to mask them: {})"
 
