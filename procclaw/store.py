@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from procclaw.run import Run
+
 # Index i holds the statements that take the schema from version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
@@ -58,24 +60,6 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
            )""",
     ),
 )
-
-
-@dataclass(frozen=True)
-class Run:
-    """One finished run of a job: a process from start to exit."""
-
-    run_id: str
-    job: str
-    started_at: float
-    ended_at: float
-    exit_code: int | None
-    signal: str | None
-    result: str  # completed | failed | stopped | timeout
-    output: tuple[str, ...]  # its last lines
-
-    @property
-    def duration(self) -> float:
-        return self.ended_at - self.started_at
 
 
 class StoreError(Exception):

@@ -15,7 +15,9 @@ from pathlib import Path
 import zmq
 
 from procclaw import protocol
+from procclaw.bus_events import checked
 from procclaw.home import Home
+from procclaw.wire_record import WireRecord
 
 _FAKE_CLI = """\
 #!{python}
@@ -116,7 +118,11 @@ class BusPublisher:
         self._socket.connect(home.endpoint("bus-in"))
         self._events = protocol.EventSource("test")
 
-    def publish(self, topic: str, data: dict) -> None:
+    def publish(self, topic: str, record: WireRecord) -> None:
+        self._socket.send_multipart(self._events.frames(topic, checked(topic, record)))
+
+    def publish_raw(self, topic: str, data: dict) -> None:
+        """Data in no shape of ours, as a stranger on the bus might send."""
         self._socket.send_multipart(self._events.frames(topic, data))
 
     def close(self) -> None:

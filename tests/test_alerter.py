@@ -11,6 +11,10 @@ import pytest
 from conftest import Sandbox, wait_until
 from openclaw_helpers import BusPublisher, FakeGateway, FakeOpenClawCli
 
+from procclaw.bus_events import ScheduleMissed
+from procclaw.job_facts import JobFacts
+from procclaw.reports import HealthReport
+
 FAILING_JOB = """\
 jobs:
   backup:
@@ -103,11 +107,19 @@ def test_health_dependency_and_missed_run_events_each_alert(sandbox, cli, worksp
     sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    window: 0\n"))
     sandbox.start_daemon()
     events = bus()
-    events.publish("job.fresh.health", {"healthy": True, "reason": None})  # first pass: no news
-    events.publish("job.api.health", {"healthy": False, "reason": "HTTP 503 from /health"})
-    events.publish("job.api.health", {"healthy": True, "reason": None})
-    events.publish("job.web.failed", {"reason": "dependency 'db' not ready after 60 s"})
-    events.publish("schedule.report.missed", {"due": "2026-03-08T02:30:00-05:00"})
+    # In no shape of ours: dropped (and logged), and the alerter carries on.
+    events.publish_raw("job.api.health", {"healthy": "no"})
+    events.publish_raw("job.web.failed", {"job": "web", "reason": 5})
+    # A job's first passing check is no news.
+    events.publish("job.fresh.health", HealthReport("fresh", "run-1", True))
+    events.publish("job.api.health", HealthReport("api", "run-1", False, "HTTP 503 from /health"))
+    events.publish("job.api.health", HealthReport("api", "run-1", True))
+    reason = "dependency 'db' not ready after 60 s"
+    events.publish("job.web.failed", JobFacts("web", "failed", reason=reason))
+    events.publish(
+        "schedule.report.missed",
+        ScheduleMissed("report", 0.0, "2026-03-08T02:30:00-05:00", 1, ""),
+    )
     wait_until(lambda: len(cli.messages()) == 4, timeout=15)
     firsts = [message.splitlines()[0].split(": ", 1)[1] for message in cli.messages()]
     assert firsts == [
@@ -126,8 +138,10 @@ def test_an_alert_storm_is_folded_into_one_message(sandbox, cli, workspace, bus)
     sandbox.start_daemon()
     events = bus()
     for attempt in range(20):
-        events.publish("job.flappy.failed", {"reason": f"exit code {attempt}", "restarts": attempt})
-    events.publish("job.steady.failed", {"reason": "exit code 1"})  # another job: its own window
+        facts = JobFacts("flappy", "failed", reason=f"exit code {attempt}", restarts=attempt)
+        events.publish("job.flappy.failed", facts)
+    # Another job: its own window.
+    events.publish("job.steady.failed", JobFacts("steady", "failed", reason="exit code 1"))
     wait_until(lambda: len(cli.messages()) == 3, timeout=20)
     first, steady, summary = cli.messages()
     assert "job flappy failed\nreason: exit code 0" in first
@@ -152,7 +166,7 @@ def test_alerts_reach_the_gateway_with_a_secret_token_and_wake_the_agent(sandbox
             ),
         )
         sandbox.start_daemon()
-        bus().publish("job.api.failed", {"reason": "exit code 1"})
+        bus().publish("job.api.failed", JobFacts("api", "failed", reason="exit code 1"))
         wait_until(lambda: gateway.sent() and gateway.sent("/hooks/wake"), timeout=15)
         [send] = gateway.sent()
         assert send["authorization"] == "Bearer gw-s3cret"
@@ -187,14 +201,15 @@ def test_a_send_that_keeps_failing_is_retried_then_counted_as_failed(sandbox, wo
         )
         sandbox.start_daemon()
         events = bus()
-        events.publish("job.api.failed", {"reason": "exit code 1"})
+        events.publish("job.api.failed", JobFacts("api", "failed", reason="exit code 1"))
         status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["failed"] and s)
         assert len(gateway.sent()) == 3  # the first try and two retries
         assert status["channels"]["whatsapp"] == {"sent": 0, "failed": 1, "retried": 2}
         [recent] = status["recent"]
         assert recent["result"] == "failed" and recent["attempts"] == 3
         assert recent["error"] == f"gateway answered 503 from {gateway.url}/tools/invoke"
-        events.publish("job.api.failed", {"reason": "exit code 1"})  # the gateway is back
+        # The gateway is back.
+        events.publish("job.api.failed", JobFacts("api", "failed", reason="exit code 1"))
         wait_until(lambda: alerter_status(sandbox)["totals"]["sent"] == 1)
         assert len(gateway.sent()) == 4
         log = sandbox.home.daemon_log.read_text()
@@ -212,7 +227,7 @@ def test_a_refused_token_is_not_retried(sandbox, workspace, bus):
             openclaw_settings(workspace, gateway=f"  gateway: {{url: '{gateway.url}'}}\n"),
         )
         sandbox.start_daemon()
-        bus().publish("job.api.failed", {"reason": "exit code 1"})
+        bus().publish("job.api.failed", JobFacts("api", "failed", reason="exit code 1"))
         status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["failed"] and s)
         assert status["channels"]["whatsapp"] == {"sent": 0, "failed": 1, "retried": 0}
         assert "gateway refused the token (401" in status["recent"][0]["error"]
@@ -229,8 +244,9 @@ def test_a_failing_cli_is_retried_and_only_the_chosen_events_alert(sandbox, cli,
     )
     sandbox.start_daemon()
     events = bus()
-    events.publish("job.api.health", {"healthy": False, "reason": "HTTP 503"})  # not in `on`
-    events.publish("job.api.failed", {"reason": "exit code 1"})
+    # Not in `on`.
+    events.publish("job.api.health", HealthReport("api", "run-1", False, "HTTP 503"))
+    events.publish("job.api.failed", JobFacts("api", "failed", reason="exit code 1"))
     status = wait_until(lambda: (s := alerter_status(sandbox))["totals"]["failed"] and s)
     assert len(cli.calls()) == 2
     assert status["channels"]["whatsapp"] == {"sent": 0, "failed": 1, "retried": 1}
@@ -243,7 +259,7 @@ def test_a_failing_cli_is_retried_and_only_the_chosen_events_alert(sandbox, cli,
 def test_with_alerts_disabled_events_are_only_noted_in_memory(sandbox, cli, workspace, bus):
     sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    enabled: false\n"))
     sandbox.start_daemon()
-    bus().publish("job.api.failed", {"reason": "exit code 1"})
+    bus().publish("job.api.failed", JobFacts("api", "failed", reason="exit code 1"))
     wait_until(lambda: today_memory(workspace).exists())
     assert cli.calls() == [] and alerter_status(sandbox)["totals"]["sent"] == 0
 

@@ -6,6 +6,7 @@ from actors.runtime.loop import EventLoop
 from actors.supervisor.job_notices import JobNotices
 from procclaw.config import parse_config
 from procclaw.home import Home
+from procclaw.job_facts import JobFacts
 
 
 def _job(keys: str = ""):
@@ -21,7 +22,7 @@ def _send(path: str, *datagrams: bytes) -> None:
 def test_ready_and_status_are_heard_only_from_a_running_run(tmp_path):
     home = Home(tmp_path)
     home.prepare()
-    notices = JobNotices(home, _job("    ready: notify\n"), {})
+    notices = JobNotices(home, _job("    ready: notify\n"), JobFacts("j"))
     loop = EventLoop()
     running = [False]
     heard: list[str] = []
@@ -50,7 +51,7 @@ def test_ready_and_status_are_heard_only_from_a_running_run(tmp_path):
 def test_a_job_that_does_not_speak_sd_notify_gets_no_socket(tmp_path):
     home = Home(tmp_path)
     home.prepare()
-    notices = JobNotices(home, _job(), {"ready": True, "status_text": "from before"})
+    notices = JobNotices(home, _job(), JobFacts("j", ready=True, status_text="from before"))
     notices.listen(EventLoop(), lambda: True, lambda: None, lambda: None)
     assert notices.run_env() == {}
     assert notices.facts()["status_text"] == "from before"

@@ -4,6 +4,7 @@ import select
 import socket
 
 from actors.supervisor.notify_socket import Notices, NotifySocket, parse_notification
+from procclaw.job_facts import JobFacts
 
 
 def test_a_message_is_newline_separated_assignments_and_junk_is_ignored():
@@ -19,7 +20,7 @@ def test_ready_is_noted_once_and_a_heartbeat_alone_changes_no_reported_fact():
     assert notices.watchdog_at == 5.0
     assert notices.absorb({"READY": "1", "STATUS": "serving"}, now=6.0) == (True, True)
     assert notices.absorb({"READY": "1"}, now=7.0) == (False, False)
-    assert Notices.resumed(notices.facts()) == notices
+    assert Notices.resumed(JobFacts("j", **notices.facts())) == notices
 
 
 def test_datagrams_sent_to_the_path_are_received_and_the_socket_file_goes_with_it(tmp_path):

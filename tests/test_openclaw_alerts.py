@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from procclaw.bus_events import ActorEvent, ConfigReloaded, Probe, ScheduleMissed, ScheduleRun
+from procclaw.job_facts import JobExited, JobFacts
 from procclaw.openclaw.alerts import Alert, alert_for
 from procclaw.openclaw.folding import AlertFolder
+from procclaw.reports import HealthReport
 
 
 def test_a_failed_job_alerts_with_its_reason_and_restarts():
-    alert = alert_for(
-        "job.backup.failed", {"reason": None, "last_exit": "exit code 2", "restarts": 5}, 1.0
-    )
+    facts = JobFacts("backup", "failed", last_exit="exit code 2", restarts=5)
+    alert = alert_for("job.backup.failed", facts, 1.0)
     assert alert == Alert("backup", "failed", 1.0, "exit code 2", 5)
     assert alert.message(host="box") == (
         "ProcClaw (box): job backup failed\n"
@@ -21,38 +23,41 @@ def test_a_failed_job_alerts_with_its_reason_and_restarts():
 
 def test_a_failure_for_a_dependency_is_a_dependency_timeout():
     reason = "dependency 'db' not ready after 60 s"
-    alert = alert_for("job.web.failed", {"reason": reason}, 1.0)
+    alert = alert_for("job.web.failed", JobFacts("web", "failed", reason=reason), 1.0)
     assert (alert.kind, alert.reason) == ("dependency_timeout", reason)
     assert alert.heading == "job web gave up waiting for a dependency"
 
 
 def test_health_events_alert_going_unhealthy_and_recovering():
-    down = alert_for("job.api.health", {"healthy": False, "reason": "HTTP 503"}, 1.0)
-    up = alert_for("job.api.health", {"healthy": True, "reason": None}, 2.0)
+    down = alert_for("job.api.health", HealthReport("api", "r1", False, "HTTP 503"), 1.0)
+    up = alert_for("job.api.health", HealthReport("api", "r1", True), 2.0)
     assert (down.kind, down.reason, up.kind) == ("unhealthy", "HTTP 503", "recovered")
     assert up.heading == "job api is healthy again"
 
 
 def test_a_missed_scheduled_run_alerts():
-    alert = alert_for("schedule.report.missed", {"due": "2026-03-08T02:30:00-05:00"}, 1.0)
-    assert alert.kind == "missed" and alert.reason == "run due at 2026-03-08T02:30:00-05:00"
+    due_at = "2026-03-08T02:30:00-05:00"
+    missed = ScheduleMissed("report", 1.0, due_at, 1, "")
+    alert = alert_for("schedule.report.missed", missed, 1.0)
+    assert alert.kind == "missed" and alert.reason == f"run due at {due_at}"
+    missed = ScheduleMissed("report", 1.0, due_at, 3, "the scheduler was not running")
+    assert alert_for("schedule.report.missed", missed, 1.0).reason == missed.reason
 
 
 def test_other_events_raise_nothing():
     for topic, data in [
-        ("job.api.running", {}),
-        ("job.api.exited", {"exit_code": 1}),
-        ("job.api.health", {}),
-        ("schedule.report.fired", {}),
-        ("actor.controller.down", {}),
-        ("config.reloaded", {}),
-        ("bus.probe.abc", {}),
+        ("job.api.running", JobFacts("api", "running")),
+        ("job.api.exited", JobExited("api", "running", exit_code=1)),
+        ("schedule.report.fired", ScheduleRun("report", 1.0, "", "fired", "due")),
+        ("actor.controller.down", ActorEvent("controller", "controller", 7, 1, "killed")),
+        ("config.reloaded", ConfigReloaded([], [], [], [], {}, {})),
+        ("bus.probe.abc", Probe()),
     ]:
         assert alert_for(topic, data, 1.0) is None, topic
 
 
 def test_job_ids_with_dots_are_kept_whole():
-    assert alert_for("job.db.backup.failed", {}, 1.0).job == "db.backup"
+    assert alert_for("job.db.backup.failed", JobFacts("db.backup"), 1.0).job == "db.backup"
 
 
 def test_an_alert_storm_folds_into_one_summary_per_window():

@@ -3,6 +3,7 @@
 import msgpack
 import pytest
 
+from procclaw.job_facts import HeldFacts
 from procclaw.placement import Placement
 from procclaw.protocol import ProtocolError
 
@@ -12,7 +13,7 @@ PLACEMENT = Placement(
     config={"id": "api", "cmd": "sleep 1"},
     generation=3,
     stop_after=("web",),
-    resume={"state": "running", "pid": 42},
+    resume=HeldFacts("api", "running", pid=42, job_start="7", queued=True),
 )
 
 
@@ -31,6 +32,8 @@ def test_a_placement_survives_the_round_trip_through_msgpack():
         {**PLACEMENT.to_wire(), "generation": "3"},
         {**PLACEMENT.to_wire(), "stop_after": [1]},
         {**PLACEMENT.to_wire(), "config": "sleep 1"},
+        {**PLACEMENT.to_wire(), "resume": {"job": "api", "state": "sleeping"}},
+        {**PLACEMENT.to_wire(), "resume": {"job": "api", "pid": "42"}},
     ],
 )
 def test_anything_else_is_refused_as_a_bad_request(data):
@@ -40,6 +43,7 @@ def test_anything_else_is_refused_as_a_bad_request(data):
 
 
 def test_a_replacement_carries_on_from_the_facts_it_is_given():
-    resumed = PLACEMENT.resumed({"state": "stopping", "pid": 42})
-    assert resumed.resume == {"state": "stopping", "pid": 42}
+    facts = HeldFacts("api", "stopping", pid=42, kill_at=5.0)
+    resumed = PLACEMENT.resumed(facts)
+    assert resumed.resume == facts
     assert resumed.generation == PLACEMENT.generation

@@ -33,6 +33,7 @@ from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import Timer
 from actors.runtime.messages import pending_events
 from procclaw import protocol
+from procclaw.bus_events import event_record
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.config import ConfigError, OpenClawSettings, parse_config
 from procclaw.openclaw.alerts import Alert, alert_for
@@ -40,7 +41,7 @@ from procclaw.openclaw.folding import AlertFolder
 from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
 from procclaw.openclaw.senders import current_transport
 from procclaw.openclaw.workspace import openclaw_workspace
-from procclaw.protocol import Request
+from procclaw.protocol import ProtocolError, Request
 from procclaw.store import read_applied_config
 
 log = logging.getLogger("procclaw.alerter")
@@ -88,7 +89,12 @@ class Alerter(Actor):
 
     def _on_events(self) -> None:
         for event in pending_events(self.bus.socket):
-            alert = alert_for(event.topic, event.data, event.ts)
+            try:
+                record = event_record(event)
+            except ProtocolError as exc:
+                log.error("event %s unreadable: %s", event.topic, exc.message)
+                continue
+            alert = alert_for(event.topic, record, event.ts)
             if alert is not None and self._news(alert):
                 self._raise(alert)
 

@@ -43,11 +43,14 @@ from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
 from procclaw import protocol
 from procclaw.audit import AuditLog
+from procclaw.bus_events import SchedulePause
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config
 from procclaw.logfiles import last_lines_text
-from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
+from procclaw.reports import HealthReport, report_from_wire
 from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
+from procclaw.states import JobState
 from procclaw.store import ConfigSnapshot, Store
 from procclaw.suggest import did_you_mean
 
@@ -215,9 +218,10 @@ class Controller(Actor):
     def _set_paused(self, request: Request, paused: bool) -> dict[str, Any]:
         """Pause or resume, announced so that whoever caches a job's summary hears of it."""
         job = self._job(request)
-        result = self.schedules.set_paused(job, paused)
-        self.publish(protocol.schedule_topic(job.id, "paused" if paused else "resumed"), result)
-        return result
+        self.schedules.set_paused(job, paused)
+        event = SchedulePause(job.id, paused)
+        self.publish(protocol.schedule_topic(job.id, "paused" if paused else "resumed"), event)
+        return event.to_wire()
 
     def _share_config(self) -> None:
         """Hand the applied config to the parts that start jobs in dependency order."""
@@ -252,7 +256,7 @@ class Controller(Actor):
         return {
             **self._with_health(self.registry.summary(job, facts)),
             "health_detail": self.health.details(job.id),
-            "status_text": facts.get("status_text"),
+            "status_text": facts.status_text,
             **self.schedules.summary(job),
             "config": job.to_dict(),
             "last_run": last_run,
@@ -313,28 +317,30 @@ class Controller(Actor):
     def _report(self, request: Request) -> dict[str, Any]:
         """A batch of reports from a supervisor (job states and runs) or from the health
         actor (verdicts), recorded in one transaction before it is acknowledged."""
-        reports = request.args.get("reports")
-        if not isinstance(reports, list) or not all(
-            isinstance(report, dict) and isinstance(report.get("job"), str) for report in reports
-        ):
-            raise CommandError(ErrorCode.BAD_REQUEST, "a report names its job")
+        wire = request.args.get("reports")
+        if not isinstance(wire, list):
+            raise CommandError(ErrorCode.BAD_REQUEST, "a report carries a list of reports")
+        try:
+            reports = [report_from_wire(report) for report in wire]
+        except ProtocolError as exc:
+            raise CommandError(exc.code, exc.message) from None
         assert self.store is not None
         changed = []
         with self.store.transaction():
             for report in reports:
-                if report.get("kind") == "health":
+                if isinstance(report, HealthReport):
                     self._record_health(report)
                 else:
                     self.registry.record(report)
-                    changed.append(report["job"])
+                    changed.append(report.job)
         for job_id in dict.fromkeys(changed):
             self.gate.on_change(job_id)
             self.reloads.job_reported(job_id, self.config)
         return {}
 
-    def _record_health(self, report: dict[str, Any]) -> None:
+    def _record_health(self, report: HealthReport) -> None:
         """A verdict from the health actor: dependents may go on; a sick service restarts."""
-        job_id = report["job"]
+        job_id = report.job
         if not self.health.record(report):
             return
         self.gate.on_change(job_id)
@@ -343,12 +349,12 @@ class Controller(Actor):
         if (
             job is not None
             and job.type == "continuous"
-            and not report.get("healthy")
-            and facts["state"] == "running"
-            and facts.get("run_id") == report.get("run_id")
+            and not report.healthy
+            and facts.state == JobState.RUNNING
+            and facts.run_id == report.run_id
         ):
-            log.warning("job %s is unhealthy (%s): restarting it", job_id, report.get("reason"))
-            self.jobs.restart_unhealthy(job, str(report.get("reason") or "unhealthy"))
+            log.warning("job %s is unhealthy (%s): restarting it", job_id, report.reason)
+            self.jobs.restart_unhealthy(job, report.reason or "unhealthy")
 
     def _config(self, _request: Request) -> dict[str, Any]:
         return {
@@ -367,7 +373,7 @@ class Controller(Actor):
         self._share_config()
         change = self.reloads.apply(previous, config)
         self.publish(protocol.CONFIG_RELOADED, change)
-        return change
+        return change.to_wire()
 
     def _api_settings(self, _request: Request) -> dict[str, Any]:
         """Where the gateway listens and how it checks tokens; a token stays a reference."""

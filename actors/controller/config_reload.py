@@ -17,6 +17,7 @@ import yaml
 from actors.controller.job_control import JobControl
 from actors.runtime.command_server import log_failure
 from procclaw.api_token import TokenUnreadable, read_token
+from procclaw.bus_events import ConfigReloaded
 from procclaw.config import Config, ConfigError, JobConfig, Problem
 from procclaw.home import Home
 from procclaw.protocol import CommandError
@@ -85,7 +86,7 @@ class ConfigReload:
         # Changed jobs being stopped, to be started with their new config once at rest.
         self._restart_when_at_rest: set[str] = set()
 
-    def apply(self, old: Config, new: Config) -> dict[str, Any]:
+    def apply(self, old: Config, new: Config) -> ConfigReloaded:
         """Act on the difference; the reply says what changed and what was done."""
         change: dict[str, Any] = config_difference(old, new)
         actions: dict[str, str] = {}
@@ -113,7 +114,7 @@ class ConfigReload:
             if job is not None and _starts_by_itself(job) and not live:
                 self._try(job_id, lambda j=job: self._jobs.start(j), errors)
                 actions[job_id] = "started"
-        return {**change, "actions": actions, "errors": errors}
+        return ConfigReloaded(**change, actions=actions, errors=errors)
 
     def job_reported(self, job_id: str, config: Config) -> None:
         """After a supervisor's report: start a changed job once its old run is at rest."""

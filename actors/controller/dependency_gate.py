@@ -26,6 +26,7 @@ from actors.runtime.command_server import log_failure
 from actors.runtime.loop import EventLoop, Timer
 from procclaw.config import Config, JobConfig
 from procclaw.dependency_graph import DependencyGraph, Requirement
+from procclaw.job_facts import JobFacts
 from procclaw.protocol import CommandError
 from procclaw.rules.dependency_decision import (
     Check,
@@ -72,7 +73,7 @@ class DependencyGate:
 
     # ---- asked by the controller -------------------------------------------------------
 
-    def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]:
+    def start(self, job: JobConfig, facts: JobFacts) -> dict[str, Any]:
         """Start `job` (at rest, with these current `facts`) now if nothing holds it
         back, else make it wait, and start what it needs that is at rest (a failed job
         too), as systemd's Requires= does."""
@@ -86,7 +87,7 @@ class DependencyGate:
         for check in unmet:
             self._bring_up(check.requirement.target)
         facts = self._registry.facts(job.id)
-        return {"state": facts["state"], "reason": facts.get("reason")}
+        return {"state": facts.state.value, "reason": facts.reason}
 
     def cancel(self, job: JobConfig) -> dict[str, Any]:
         """`stop` of a waiting job: it waits no more."""
@@ -126,7 +127,7 @@ class DependencyGate:
     def _check(self, job: JobConfig) -> None:
         """Decide again for a waiting job, with the time it has waited since."""
         self._cancel_timer(job.id)
-        since = self._registry.facts(job.id).get("waiting_since") or time.time()
+        since = self._registry.facts(job.id).waiting_since or time.time()
         self._carry_out(job, decide(self._checks(job.id), since, time.time()), since)
 
     def _checks(self, job_id: str) -> list[Check]:
@@ -135,18 +136,18 @@ class DependencyGate:
     def _check_of(self, requirement: Requirement) -> Check:
         facts = self._registry.facts(requirement.target)
         ready = self._is_ready(requirement.target, facts)
-        return Check(requirement, standing(requirement, facts["state"], ready), facts.get("reason"))
+        return Check(requirement, standing(requirement, facts.state, ready), facts.reason)
 
-    def _is_ready(self, job_id: str, facts: dict[str, Any]) -> bool:
+    def _is_ready(self, job_id: str, facts: JobFacts) -> bool:
         """A running job is ready once notified (`ready: notify`) and healthy (when its
         check says readiness)."""
         target = self.config.job(job_id)
         if target is None:
             return False
-        if target.ready == "notify" and not facts.get("ready"):
+        if target.ready == "notify" and not facts.ready:
             return False
         if target.health_check.type in READINESS_CHECKS:
-            return self._health.is_healthy(job_id, facts.get("run_id"))
+            return self._health.is_healthy(job_id, facts.run_id)
         return True
 
     def _bring_up(self, job_id: str) -> None:
@@ -171,7 +172,7 @@ class DependencyGate:
                 self.on_change(job.id)  # whoever waits for this one fails in turn
             case Wait(reason, until):
                 facts = self._registry.facts(job.id)
-                if facts["state"] != JobState.WAITING.value or facts.get("reason") != reason:
+                if facts.state != JobState.WAITING or facts.reason != reason:
                     self._set_state(job.id, JobState.WAITING, reason, waiting_since=since)
                 self._timers[job.id] = self._loop.call_later(
                     until - time.time(), lambda: self._on_deadline(job.id)

@@ -29,6 +29,7 @@ from actors.runtime.job_process import is_same_process, kill_everything
 from procclaw.config import Config, JobConfig
 from procclaw.config.job_wire import job_to_wire
 from procclaw.dependency_graph import DependencyGraph
+from procclaw.job_facts import HeldFacts, JobFacts
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
 from procclaw.states import LIVE_STATES, JobState
@@ -48,7 +49,7 @@ class Gate(Protocol):
 
     graph: DependencyGraph
 
-    def start(self, job: JobConfig, facts: dict[str, Any]) -> dict[str, Any]: ...
+    def start(self, job: JobConfig, facts: JobFacts) -> dict[str, Any]: ...
 
     def cancel(self, job: JobConfig) -> dict[str, Any]: ...
 
@@ -70,22 +71,21 @@ class JobControl:
 
     def start(self, job: JobConfig) -> Reply:
         facts = self.registry.facts(job.id)
-        state = JobState(facts["state"])
+        state = facts.state
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
         if state == JobState.WAITING:
-            reason = facts.get("reason") or "waiting"
+            reason = facts.reason or "waiting"
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {reason}")
         if state in LIVE_STATES:
-            pid = facts.get("pid")
-            running = f" (pid {pid})" if pid else ""
+            running = f" (pid {facts.pid})" if facts.pid else ""
             raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
         if self.gate is not None:
             return self.gate.start(job, facts)
         self.launch(job)
         return {"state": JobState.STARTING.value}
 
-    def launch(self, job: JobConfig, facts: dict[str, Any] | None = None) -> None:
+    def launch(self, job: JobConfig, facts: JobFacts | None = None) -> None:
         """Place the job in its supervisor to start now, dependencies or not."""
         self._supervise(job, facts or self.registry.facts(job.id))
 
@@ -115,7 +115,9 @@ class JobControl:
         at rest is started (all of those placed in one batch)."""
 
         def at_rest(job: JobConfig, state: JobState) -> Reply:
-            return self.registry.facts(job.id) if state == JobState.WAITING else self.start(job)
+            if state == JobState.WAITING:
+                return self.registry.facts(job.id).to_wire()
+            return self.start(job)
 
         return self._ask_many(jobs, "restart", {}, at_rest, not_running=False)
 
@@ -133,9 +135,9 @@ class JobControl:
         by_supervisor: dict[str, list[str]] = {}
         for job in jobs:
             facts = self.registry.facts(job.id)
-            state = JobState(facts["state"])
+            state = facts.state
             if state in LIVE_STATES and state != JobState.WAITING:
-                by_supervisor.setdefault(str(facts.get("supervisor")), []).append(job.id)
+                by_supervisor.setdefault(str(facts.supervisor), []).append(job.id)
                 continue
             try:
                 results[job.id] = at_rest(job, state)
@@ -170,7 +172,7 @@ class JobControl:
     def restart(self, job: JobConfig) -> Reply:
         state = self.registry.state(job.id)
         if state == JobState.WAITING:
-            return self.registry.facts(job.id)  # it starts when its dependencies allow
+            return self.registry.facts(job.id).to_wire()  # it starts when its dependencies allow
         if state not in LIVE_STATES:
             return self.start(job)
         return self._ask_supervisor(job.id, "restart")
@@ -190,7 +192,7 @@ class JobControl:
 
     def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
         """The command's reply from the job's supervisor, when it comes."""
-        supervisor = str(self.registry.facts(job_id).get("supervisor"))
+        supervisor = str(self.registry.facts(job_id).supervisor)
         reply = Deferred()
 
         def failed(code: str, message: str) -> None:
@@ -208,10 +210,8 @@ class JobControl:
 
     # ---- placing -----------------------------------------------------------------------
 
-    def _supervise(
-        self, job: JobConfig, facts: dict[str, Any], resume: dict[str, Any] | None = None
-    ) -> None:
-        generation = facts.get("generation", 0) + 1
+    def _supervise(self, job: JobConfig, facts: JobFacts, resume: JobFacts | None = None) -> None:
+        generation = facts.generation + 1
         supervisor = self.placer.supervisor_for(job)
         placement = Placement(
             job=job.id,
@@ -221,23 +221,18 @@ class JobControl:
             isolated=job.isolate,
             # Root stops these jobs before this one at daemon stop.
             stop_after=tuple(self.gate.graph.waiters(job.id) if self.gate else ()),
-            restarts=facts.get("restarts", 0),
-            last_exit=facts.get("last_exit"),
-            resume={**resume, "generation": generation} if resume else {},
+            restarts=facts.restarts,
+            last_exit=facts.last_exit,
+            resume=resume.but(generation=generation).extended(HeldFacts) if resume else None,
         )
         # On record before root hears of it: a controller restarted in between places
         # it again (`recover`).
-        self.registry.hand_over(
-            job.id, {**facts, "generation": generation, "supervisor": supervisor}
-        )
+        self.registry.hand_over(facts.but(generation=generation, supervisor=supervisor))
         self.placer.place(placement)
 
     def _still_wanted(self, placement: Placement) -> bool:
         facts = self.registry.facts(placement.job)
-        return (
-            facts["state"] == JobState.STARTING.value
-            and facts.get("generation") == placement.generation
-        )
+        return facts.state == JobState.STARTING and facts.generation == placement.generation
 
     def _not_placed(self, batch: list[Placement], message: str) -> None:
         """Root refused placements (the daemon is stopping): those jobs do not start."""
@@ -256,14 +251,14 @@ class JobControl:
         holding = {job for jobs in held.values() for job in jobs}
         for job_id in self.registry.live_jobs():
             facts = self.registry.facts(job_id)
-            if job_id in holding or facts["state"] != JobState.STARTING.value:
+            if job_id in holding or facts.state != JobState.STARTING:
                 continue
             job = self.config.job(job_id)
             if job is None:
                 self.registry.set_state(job_id, JobState.STOPPED, "removed from the config")
                 continue
             log.info("job %s: asked for before a restart, never placed; placing it", job_id)
-            running = _alive(facts.get("pid"), facts.get("job_start"))
+            running = _alive(facts.pid, facts.job_start)
             self._supervise(job, facts, resume=facts if running else None)
 
     def reconcile(self, config: Config) -> None:
@@ -271,27 +266,25 @@ class JobControl:
         for job_id in self.registry.live_jobs():
             facts = self.registry.facts(job_id)
             job = config.job(job_id)
-            supervisor_alive = _alive(facts.get("sup_pid"), facts.get("sup_start"))
-            if supervisor_alive and "supervisor" not in facts:
-                _retire_older_supervisor(job_id, facts["sup_pid"])
+            supervisor_alive = _alive(facts.sup_pid, facts.sup_start)
+            if supervisor_alive and facts.supervisor is None and facts.sup_pid:
+                _retire_older_supervisor(job_id, facts.sup_pid)
                 supervisor_alive = False
-            if facts["state"] == JobState.WAITING.value:
+            if facts.state == JobState.WAITING:
                 self.registry.set_state(
                     job_id, JobState.STOPPED, "the daemon stopped while it waited"
                 )
             elif supervisor_alive:
                 log.info("job %s: its supervisor outlived the last daemon; it checks in", job_id)
-            elif _alive(facts.get("pid"), facts.get("job_start")):
+            elif _alive(facts.pid, facts.job_start):
                 if job is None:
                     # Gone from the config while the daemon was down: nobody would ever
                     # manage it again, so it is stopped (its identity checked above).
-                    log.warning(
-                        "job %s: no longer configured; killing pid %s", job_id, facts["pid"]
-                    )
-                    kill_everything(facts["pid"], str(facts.get("run_id")))
+                    log.warning("job %s: no longer configured; killing pid %s", job_id, facts.pid)
+                    kill_everything(facts.pid, str(facts.run_id))
                     self.registry.set_state(job_id, JobState.STOPPED, "removed from the config")
                     continue
-                log.info("job %s: re-adopting pid %s", job_id, facts["pid"])
+                log.info("job %s: re-adopting pid %s", job_id, facts.pid)
                 self._supervise(job, facts, resume=facts)
             else:
                 self.registry.set_state(job_id, JobState.STOPPED, "lost while the daemon was down")
@@ -320,5 +313,5 @@ def _retire_older_supervisor(job_id: str, pid: int) -> None:
         pass  # gone meanwhile: the job is an orphan all the same
 
 
-def _alive(pid: Any, start_time: Any) -> bool:
-    return isinstance(pid, int) and isinstance(start_time, str) and is_same_process(pid, start_time)
+def _alive(pid: int | None, start_time: str | None) -> bool:
+    return pid is not None and start_time is not None and is_same_process(pid, start_time)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from procclaw.reports import HealthReport
 from procclaw.states import JobState
 
 # Health checks that say more than "the process is alive": a job having one of these
@@ -31,14 +32,13 @@ class JobHealth:
     def __init__(self) -> None:
         self._records: dict[str, HealthRecord] = {}
 
-    def record(self, report: dict[str, Any]) -> bool:
+    def record(self, report: HealthReport) -> bool:
         """Keep one report; True if it changed the job's health."""
-        job_id, healthy = str(report["job"]), bool(report.get("healthy"))
-        run_id = report.get("run_id")
+        job_id, healthy, run_id = report.job, report.healthy, report.run_id
         previous = self._records.get(job_id)
         if previous is not None and previous.run_id == run_id and previous.healthy == healthy:
             return False
-        record = HealthRecord(run_id, healthy, report.get("reason"))
+        record = HealthRecord(run_id, healthy, report.reason)
         if previous is not None:
             record.unhealthy_count = previous.unhealthy_count
             record.recovered_count = previous.recovered_count

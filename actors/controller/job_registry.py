@@ -1,36 +1,44 @@
 """The controller's cache of every job's facts, and the finished runs, in procclaw.db.
 
-Each job's supervisor owns its facts (state, pid, restarts, ...) and reports every
-change; the registry keeps the latest report of each job in memory and in the
-database before acknowledging it, so a restarted controller, or the next daemon after
-a crash, starts from exactly what was last reported.
+Each job's supervisor owns its facts (procclaw/job_facts.py) and reports every change;
+the registry keeps the latest report of each job in memory and in the database before
+acknowledging it, so a restarted controller, or the next daemon after a crash, starts
+from exactly what was last reported. While no supervisor holds a job, the controller
+is its one writer, through `set_state`.
 """
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from procclaw import protocol
 from procclaw.config import JobConfig
+from procclaw.job_facts import JobFacts
+from procclaw.protocol import ProtocolError
+from procclaw.reports import Report
+from procclaw.run import Run
 from procclaw.states import LIVE_STATES, RUNNING_STATES, JobState, check_transition
-from procclaw.store import Run, Store
+from procclaw.store import Store
 
-Publish = Callable[[str, dict[str, Any]], None]
+log = logging.getLogger("procclaw.controller")
+
+Publish = Callable[[str, JobFacts], None]
 
 
 class JobRegistry:
     def __init__(self, store: Store, publish: Publish):
         self.store = store
         self._publish = publish
-        self._facts: dict[str, dict[str, Any]] = store.job_states()
+        self._facts = {job: _stored(job, data) for job, data in store.job_states().items()}
 
-    def facts(self, job_id: str) -> dict[str, Any]:
-        return self._facts.get(job_id) or {"job": job_id, "state": JobState.STOPPED.value}
+    def facts(self, job_id: str) -> JobFacts:
+        return self._facts.get(job_id) or JobFacts(job_id)
 
     def state(self, job_id: str) -> JobState:
-        return JobState(self.facts(job_id)["state"])
+        return self.facts(job_id).state
 
     def is_live(self, job_id: str) -> bool:
         return self.state(job_id) in LIVE_STATES
@@ -38,82 +46,78 @@ class JobRegistry:
     def live_jobs(self) -> list[str]:
         return [job for job in self._facts if self.is_live(job)]
 
-    def update(self, job_id: str, facts: dict[str, Any]) -> None:
-        self._facts[job_id] = {**facts, "job": job_id}
-        self.store.save_job_state(job_id, self._facts[job_id])
+    def update(self, facts: JobFacts) -> None:
+        self._facts[facts.job] = facts
+        self.store.save_job_state(facts.job, facts.to_wire())
 
-    def set_state(
-        self, job_id: str, state: JobState, reason: str | None, **extra: Any
-    ) -> dict[str, Any]:
+    def set_state(self, job_id: str, state: JobState, reason: str | None, **extra: Any) -> JobFacts:
         """The controller's one change of a job's state, made only while no supervisor
         holds the job: it waits for a dependency, or was never placed, or its supervisor
         went with the last daemon. Checked against the transition table, and published
         here, once."""
-        current = self.state(job_id)
-        if state != current:
-            check_transition(current, state)
-        facts = {**self.facts(job_id), "state": state.value, "reason": reason, **extra}
-        facts["pid"] = None  # no supervisor, so no process anyone watches
-        # Reports still on their way from the job's last supervisor are older news.
-        facts["generation"] = facts.get("generation", 0) + 1
-        if state != JobState.WAITING:
-            facts.pop("waiting_since", None)
-        self.update(job_id, facts)
-        self._publish(protocol.job_topic(job_id, state.value), self._facts[job_id])
-        return self._facts[job_id]
+        current = self.facts(job_id)
+        if state != current.state:
+            check_transition(current.state, state)
+        changes: dict[str, Any] = {
+            "state": state,
+            "reason": reason,
+            "pid": None,  # no supervisor, so no process anyone watches
+            # Reports still on their way from the job's last supervisor are older news.
+            "generation": current.generation + 1,
+            "waiting_since": None,
+        }
+        facts = current.but(**{**changes, **extra})
+        self.update(facts)
+        self._publish(protocol.job_topic(job_id, state.value), facts)
+        return facts
 
-    def hand_over(self, job_id: str, facts: dict[str, Any]) -> None:
+    def hand_over(self, facts: JobFacts) -> None:
         """A new supervisor was asked for: from now on only its state reports count.
 
         The one before it may still be re-sending its last report, and that must not
         overwrite the new supervisor's word.
         """
-        self.update(
-            job_id, {**facts, "state": JobState.STARTING.value, "reason": None, "sup_pid": None}
-        )
+        self.update(facts.but(state=JobState.STARTING, reason=None, sup_pid=None))
 
-    def record(self, report: dict[str, Any]) -> None:
+    def record(self, report: Report) -> None:
         """Store one report from a supervisor; a re-sent copy changes nothing."""
-        if report.get("kind") == "run":
-            self.store.record_run(
-                Run(
-                    run_id=str(report["run_id"]),
-                    job=str(report["job"]),
-                    started_at=float(report["started_at"]),
-                    ended_at=float(report["ended_at"]),
-                    exit_code=report.get("exit_code"),
-                    signal=report.get("signal"),
-                    result=str(report["result"]),
-                    output=tuple(report.get("output") or ()),
-                )
-            )
+        if isinstance(report, Run):
+            self.store.record_run(report)
             return
-        job_id = str(report["job"])
-        if report.get("generation", 0) < self.facts(job_id).get("generation", 0):
+        if report.generation < self.facts(report.job).generation:
             return  # from a supervisor that has been succeeded
-        self.update(job_id, {k: v for k, v in report.items() if k != "kind"})
+        self.update(report)
 
-    def summary(self, job: JobConfig, facts: dict[str, Any] | None = None) -> dict[str, Any]:
+    def summary(self, job: JobConfig, facts: JobFacts | None = None) -> dict[str, Any]:
         """What `list` and `status` show of a job, from `facts` or else the cache."""
         facts = facts or self.facts(job.id)
-        state = JobState(facts["state"])
-        started_at = facts.get("started_at")
-        running = state in RUNNING_STATES and started_at
-        held = state in LIVE_STATES and state != JobState.WAITING
+        running = facts.state in RUNNING_STATES and facts.started_at
+        held = facts.state in LIVE_STATES and facts.state != JobState.WAITING
         return {
             "id": job.id,
             "name": job.name,
             "type": job.type,
-            "state": state.value,
-            "pid": facts.get("pid") if running else None,
-            "run_id": facts.get("run_id") if running else None,
-            "uptime": time.time() - started_at if running else None,
-            "restarts": facts.get("restarts", 0),
-            "last_exit": facts.get("last_exit"),
-            "reason": facts.get("reason"),
+            "state": facts.state.value,
+            "pid": facts.pid if running else None,
+            "run_id": facts.run_id if running else None,
+            "uptime": time.time() - facts.started_at if running else None,
+            "restarts": facts.restarts,
+            "last_exit": facts.last_exit,
+            "reason": facts.reason,
             "tags": list(job.tags),
             "enabled": job.enabled,
             # Who holds it (a live job): `daemon status` lists the supervisors.
-            "supervisor": facts.get("supervisor") if held else None,
-            "sup_pid": facts.get("sup_pid") if held else None,
+            "supervisor": facts.supervisor if held else None,
+            "sup_pid": facts.sup_pid if held else None,
         }
+
+
+def _stored(job_id: str, data: dict[str, Any]) -> JobFacts:
+    """Facts as the database kept them; those of an earlier release keep what still
+    has a meaning, and unreadable ones leave the job at rest."""
+    known = {key: value for key, value in data.items() if key in JobFacts.__dataclass_fields__}
+    try:
+        return JobFacts.from_wire({**known, "job": job_id})
+    except ProtocolError as exc:
+        log.error("job %s: its recorded facts are unreadable (%s); taken as stopped", job_id, exc)
+        return JobFacts(job_id, reason="its recorded facts were unreadable")

@@ -136,14 +136,13 @@ class ScheduleBook:
 
     # ---- for people --------------------------------------------------------------------
 
-    def set_paused(self, job: JobConfig, paused: bool) -> dict[str, Any]:
+    def set_paused(self, job: JobConfig, paused: bool) -> None:
         if job.type != "scheduled":
             raise CommandError(
                 ErrorCode.BAD_REQUEST,
                 f"job '{job.id}' is {job.type}: only scheduled jobs can be paused",
             )
         self._save(job.id, replace(self.mark(job.id), paused=paused))
-        return {"job": job.id, "paused": paused}
 
     def summary(self, job: JobConfig, count: int = NEXT_RUNS_SHOWN) -> dict[str, Any]:
         """What `list` and `status` add for a scheduled job: paused, skips, next runs."""

@@ -23,7 +23,6 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
 
 import zmq
 
@@ -36,6 +35,8 @@ from actors.runtime.report_queue import ReportQueue
 from procclaw import protocol
 from procclaw.client import Client, ClientError
 from procclaw.config import HealthCheckConfig
+from procclaw.job_facts import JobFacts
+from procclaw.reports import HealthReport, report_to_wire
 from procclaw.rules.health_verdict import HealthVerdict
 
 log = logging.getLogger("procclaw.health")
@@ -141,12 +142,14 @@ class HealthActor(Actor):
     def _on_job_event(self, event: protocol.Event) -> None:
         _, job_id, what = event.topic.split(".", 2)
         if what == "running":
-            data = event.data
-            started_at = data.get("started_at") or time.time()
-            target = Target(
-                job_id, data.get("pid"), data.get("job_start"), started_at, data.get("supervisor")
-            )
-            self._watch(str(data.get("run_id")), target, None)
+            try:
+                facts = JobFacts.from_wire(event.data)
+            except protocol.ProtocolError as exc:
+                log.error("job %s: its running event is unreadable: %s", job_id, exc.message)
+                return
+            started_at = facts.started_at or time.time()
+            target = Target(job_id, facts.pid, facts.job_start, started_at, facts.supervisor)
+            self._watch(str(facts.run_id), target, None)
         elif what in _ENDED:
             self._unwatch(job_id)
 
@@ -197,27 +200,27 @@ class HealthActor(Actor):
     # ---- telling -----------------------------------------------------------------------
 
     def _report(self, watch: Watch) -> None:
-        data = _verdict(watch)
-        log.info("job %s: %s", data["job"], _describe(data))
+        verdict = _verdict(watch)
+        log.info("job %s: %s", verdict.job, _describe(verdict))
         # Published once the controller has it: `status` then shows the new health.
         topic = protocol.job_topic(watch.target.job, "health")
-        self.reports.send({"kind": "health", **data}, [(topic, data)])
+        self.reports.send(report_to_wire(verdict), [(topic, verdict)])
 
     def _report_all(self) -> None:
         """A new controller knows no verdict: it hears each one again."""
         for watch in self.watches.values():
             if watch.verdict.healthy is not None:
-                self.reports.send({"kind": "health", **_verdict(watch)})
+                self.reports.send(report_to_wire(_verdict(watch)))
 
 
-def _verdict(watch: Watch) -> dict[str, Any]:
-    return {
-        "job": watch.target.job,
-        "run_id": watch.run_id,
-        "healthy": bool(watch.verdict.healthy),
-        "reason": watch.verdict.reason,
-    }
+def _verdict(watch: Watch) -> HealthReport:
+    return HealthReport(
+        job=watch.target.job,
+        run_id=watch.run_id,
+        healthy=bool(watch.verdict.healthy),
+        reason=watch.verdict.reason,
+    )
 
 
-def _describe(data: dict[str, Any]) -> str:
-    return "healthy" if data["healthy"] else f"unhealthy: {data['reason']}"
+def _describe(verdict: HealthReport) -> str:
+    return "healthy" if verdict.healthy else f"unhealthy: {verdict.reason}"

@@ -38,11 +38,12 @@ from actors.runtime.command_server import CommandServer
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.messages import pending_messages
 from actors.runtime.prctl import set_child_subreaper, set_process_name
-from procclaw import protocol
+from procclaw import bus_events, protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
+from procclaw.wire_record import WireRecord
 
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
@@ -105,8 +106,8 @@ class Root:
         log.info("daemon stopped")
         return 0
 
-    def _publish(self, topic: str, data: dict[str, Any]) -> None:
-        self.bus.publish(self.events.frames(topic, data))
+    def _publish(self, topic: str, record: WireRecord) -> None:
+        self.bus.publish(self.events.frames(topic, bus_events.checked(topic, record)))
 
     def _on_child_exit(self) -> None:
         # A dead actor's last heartbeat may still wait in the inbox: its facts, not the
@@ -161,7 +162,7 @@ class Root:
 
     def _probe(self, request: Request) -> dict[str, Any]:
         token = str(request.args.get("token", ""))
-        self._publish(protocol.probe_topic(token), {})
+        self._publish(protocol.probe_topic(token), bus_events.Probe())
         return {"token": token}
 
     def _shutdown_command(self, _request: Request) -> dict[str, Any]:

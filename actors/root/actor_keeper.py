@@ -29,6 +29,7 @@ from actors.runtime.children import exited_children
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.zygote_link import ZygoteLink
 from procclaw import protocol
+from procclaw.bus_events import ActorEvent
 from procclaw.exit_status import describe_status
 from procclaw.home import Home
 
@@ -179,7 +180,7 @@ class ActorKeeper:
         slot.up_since = time.time()
         slot.last_seen = time.monotonic()
         slot.ever_up = True
-        self.publish(protocol.actor_topic(slot.name, "up"), _facts(slot))
+        self.publish(protocol.actor_topic(slot.name, "up"), _event(slot))
         log.info("actor %s up (pid %d)", slot.name, slot.pid)
         self.on_up(slot)
         if self.stopping:
@@ -201,7 +202,7 @@ class ActorKeeper:
         # its `bye` tells a finished supervisor from a crashed one.
         self.loop.add_reader(pidfd, lambda: self._exited(slot, 0 if slot.said_bye else None))
         log.info("adopted supervisor %s (pid %d) left by the previous daemon", name, pid)
-        self.publish(protocol.actor_topic(name, "up"), _facts(slot))
+        self.publish(protocol.actor_topic(name, "up"), _event(slot))
 
     # ---- deaths ------------------------------------------------------------------------
 
@@ -232,7 +233,7 @@ class ActorKeeper:
             close_quietly(slot.pidfd)
             slot.pidfd = None
         how = describe_status(status)[2] if status is not None else "exit status unknown"
-        self.publish(protocol.actor_topic(slot.name, "down"), {**_facts(slot), "status": how})
+        self.publish(protocol.actor_topic(slot.name, "down"), _event(slot, how))
         slot.pid = None
         if slot.kind == "supervisor":
             self._supervisor_exited(slot, status, how)
@@ -332,8 +333,8 @@ class ActorKeeper:
         return [slot.describe() for slot in self.slots.values()]
 
 
-def _facts(slot: ActorSlot) -> dict[str, Any]:
-    return {"name": slot.name, "kind": slot.kind, "pid": slot.pid, "restarts": slot.restarts}
+def _event(slot: ActorSlot, status: str | None = None) -> ActorEvent:
+    return ActorEvent(slot.name, slot.kind, slot.pid, slot.restarts, status)
 
 
 def _kill(pid: int, signum: int) -> None:

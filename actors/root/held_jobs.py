@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import fcntl
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from actors.runtime.loop import close_quietly
+from procclaw.job_facts import HeldFacts
 from procclaw.placement import Placement
 from procclaw.states import RESTING_STATES
 
@@ -24,14 +25,12 @@ from procclaw.states import RESTING_STATES
 # keeps its default size.
 PIPE_BYTES = 256 * 1024
 
-RESTING = frozenset(state.value for state in RESTING_STATES)
-
 
 @dataclass
 class HeldJob:
     placement: Placement
     fds: tuple[int, ...]  # stdout read, write; stderr read, write (none yet: an orphan's)
-    facts: dict[str, Any] = field(default_factory=dict)  # the supervisor's latest word
+    facts: HeldFacts | None = None  # the supervisor's latest word
 
     @classmethod
     def with_new_pipes(cls, placement: Placement) -> HeldJob:
@@ -43,7 +42,7 @@ class HeldJob:
 
     @property
     def generation(self) -> int:
-        return int(self.facts.get("generation", self.placement.generation) or 0)
+        return self.facts.generation if self.facts else self.placement.generation
 
     @property
     def stop_after(self) -> tuple[str, ...]:
@@ -53,7 +52,7 @@ class HeldJob:
     @property
     def live(self) -> bool:
         """Running, or about to: not yet at rest in its supervisor's last word."""
-        return self.facts.get("state") not in RESTING
+        return self.facts is None or self.facts.state not in RESTING_STATES
 
     def take(self) -> dict[str, Any]:
         """What hands this job to a supervisor (a replacement carries on from the facts

@@ -28,6 +28,7 @@ from actors.runtime.supervisor_channel import (
     take_messages,
 )
 from procclaw.home import Home
+from procclaw.job_facts import HeldFacts
 from procclaw.placement import Placement
 from procclaw.protocol import ProtocolError
 from procclaw.stop_order import next_to_stop
@@ -80,7 +81,7 @@ class SupervisorPool:
                 # stop ended), it must adopt the run under way.
                 held.placement = placement
                 if not held.live:
-                    held.facts = {}
+                    held.facts = None
             else:
                 held = jobs[job] = HeldJob.with_new_pipes(placement)
             handed.setdefault(name, []).append(held)
@@ -137,14 +138,16 @@ class SupervisorPool:
         # Only `gone` lets a job go: a job missing from a full report may be one handed
         # over that the supervisor has not read yet.
         for job, job_facts in reported.items():
-            held = jobs.get(job)
-            if held is None:  # an orphan's job, told to a root that never placed it
-                try:
+            try:
+                word = HeldFacts.from_wire(_without_placement(job_facts))
+                held = jobs.get(job)
+                if held is None:  # an orphan's job, told to a root that never placed it
                     placement = Placement.from_wire(job_facts.get("placement"))
-                except ProtocolError:
-                    continue
-                held = jobs[job] = HeldJob(placement, ())
-            held.facts = {k: v for k, v in job_facts.items() if k != "placement"}
+                    held = jobs[job] = HeldJob(placement, ())
+            except ProtocolError as exc:
+                log.error("%s: its word on job %s is unreadable: %s", slot.name, job, exc.message)
+                continue
+            held.facts = word
         for job, generation in (facts.get("gone") or {}).items():
             held = jobs.get(job)
             if held is not None and held.generation <= generation:
@@ -213,3 +216,10 @@ class SupervisorPool:
         for name, slot in list(self._keeper.slots.items()):
             if slot.kind == "supervisor" and name not in live_jobs.values():
                 self._keeper.terminate(slot)
+
+
+def _without_placement(job_facts: Any) -> Any:
+    """A job's facts as an orphan tells them, without the placement it adds."""
+    if not isinstance(job_facts, dict):
+        return job_facts
+    return {key: value for key, value in job_facts.items() if key != "placement"}

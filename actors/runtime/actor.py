@@ -23,8 +23,9 @@ import zmq
 
 from actors.runtime.command_server import CommandHandler, CommandServer
 from actors.runtime.loop import EventLoop, pending
-from procclaw import protocol
+from procclaw import bus_events, protocol
 from procclaw.home import Home
+from procclaw.wire_record import WireRecord
 
 # A crash reaches root at once (SIGCHLD); heartbeats only catch a hung actor, so they
 # are few: each wakes root and the actor, and idle means idle.
@@ -100,9 +101,11 @@ class Actor:
         self._servers.append(server)
         return server
 
-    def publish(self, topic: str, data: dict[str, Any] | None = None) -> None:
+    def publish(self, topic: str, record: WireRecord) -> None:
+        """Publish `record`, the data of an event on `topic` (procclaw/bus_events.py)."""
+        frames = self.events.frames(topic, bus_events.checked(topic, record))
         try:
-            self._bus.send_multipart(self.events.frames(topic, data), zmq.NOBLOCK)
+            self._bus.send_multipart(frames, zmq.NOBLOCK)
         except zmq.Again:
             log.warning("%s: bus is full, dropped %s", self.name, topic)
 

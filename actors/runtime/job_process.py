@@ -21,6 +21,7 @@ from typing import Any
 import psutil
 
 from procclaw.config import JobConfig
+from procclaw.job_facts import JobFacts
 from procclaw.secrets.references import MissingSecret, expand
 
 RUN_MARKER = "PROCCLAW_RUN"
@@ -56,11 +57,11 @@ def run_facts(process: JobProcess | None) -> dict[str, Any]:
     }
 
 
-def resumed_process(facts: dict[str, Any]) -> JobProcess | None:
+def resumed_process(facts: JobFacts) -> JobProcess | None:
     """The run a dead supervisor's last facts (its `run_facts`) name, if any."""
-    if not facts.get("pid") or not facts.get("job_start"):
+    if not facts.pid or not facts.job_start or facts.run_id is None:
         return None
-    return JobProcess(facts["pid"], facts["job_start"], facts["started_at"], facts["run_id"])
+    return JobProcess(facts.pid, facts.job_start, facts.started_at or 0.0, facts.run_id)
 
 
 def command_line(job: JobConfig) -> list[str]:

@@ -25,8 +25,9 @@ import zmq
 from actors.runtime.loop import EventLoop, Timer
 from actors.runtime.messages import pending_messages
 from procclaw import protocol
+from procclaw.wire_record import WireRecord
 
-Event = tuple[str, dict[str, Any]]  # (topic, data)
+Event = tuple[str, WireRecord]  # (topic, the event's data: procclaw/bus_events.py)
 
 RESEND_AFTER = 1.0
 # A batch stays well under the controller's message size limit (MAX_MESSAGE_BYTES).
@@ -42,7 +43,7 @@ class ReportQueue:
         context: zmq.Context,
         loop: EventLoop,
         endpoint: str,
-        publish: Callable[[str, dict[str, Any]], None],
+        publish: Callable[[str, WireRecord], None],
     ):
         self._loop = loop
         self._publish = publish

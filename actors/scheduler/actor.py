@@ -31,6 +31,7 @@ from actors.runtime.actor import Actor
 from actors.runtime.loop import Timer, pending
 from actors.scheduler.wall_clock_alarm import WallClockAlarm
 from procclaw import protocol
+from procclaw.bus_events import ScheduleMissed, ScheduleRun
 from procclaw.client import Client, ClientError
 from procclaw.cron import CronSchedule
 from procclaw.rules.schedule_timer import Due, JobTimer
@@ -180,14 +181,14 @@ class Scheduler(Actor):
         reason = outcome.get("reason") or _ACTION_REASONS[fire["action"]]
         self.publish(
             protocol.schedule_topic(timer.job, event),
-            {**_due_facts(timer, fire["due"]), "outcome": kind, "reason": reason},
+            ScheduleRun(timer.job, fire["due"], _due_at(timer, fire["due"]), kind, reason),
         )
 
     def _publish_missed(self, timer: JobTimer, due: Due, reason: str) -> None:
         log.info("job %s: %d scheduled run(s) missed: %s", timer.job, due.missed, reason)
         self.publish(
             protocol.schedule_topic(timer.job, "missed"),
-            {**_due_facts(timer, due.latest), "missed": due.missed, "reason": reason},
+            ScheduleMissed(timer.job, due.latest, _due_at(timer, due.latest), due.missed, reason),
         )
 
 
@@ -202,6 +203,5 @@ def _fire(job: str, due: float, action: str) -> dict[str, Any]:
     return {"job": job, "due": due, "action": action}
 
 
-def _due_facts(timer: JobTimer, due: float) -> dict[str, Any]:
-    moment = datetime.fromtimestamp(due, timer.schedule.zone)
-    return {"job": timer.job, "due": due, "due_at": moment.isoformat()}
+def _due_at(timer: JobTimer, due: float) -> str:
+    return datetime.fromtimestamp(due, timer.schedule.zone).isoformat()

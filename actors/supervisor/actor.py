@@ -186,7 +186,7 @@ class Supervisor(Actor):
     # ---- telling root and the controller -----------------------------------------------
 
     def _root_facts(self, held: JobSupervision) -> dict[str, Any]:
-        facts = held.root_facts()
+        facts = held.root_facts().to_wire()
         if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
             facts["placement"] = held.placement.to_wire()
         return facts
@@ -261,7 +261,7 @@ class Supervisor(Actor):
                 try:
                     answers[job_id] = command(held, request.args)
                 except CommandError:
-                    answers[job_id] = held.facts()
+                    answers[job_id] = held.facts().to_wire()
             return answers
 
         return handle

@@ -21,10 +21,11 @@ from actors.supervisor.notify_socket import (
 )
 from procclaw.config import JobConfig
 from procclaw.home import Home
+from procclaw.job_facts import JobFacts
 
 
 class JobNotices:
-    def __init__(self, home: Home, job: JobConfig, resume: dict[str, Any]):
+    def __init__(self, home: Home, job: JobConfig, resume: JobFacts):
         self.notices = Notices.resumed(resume)
         self._path = notify_socket_path(home, job.id) if uses_notify_socket(job) else None
         self._socket: NotifySocket | None = None

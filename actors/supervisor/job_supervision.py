@@ -46,10 +46,13 @@ from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
+from procclaw.job_facts import HeldFacts, JobExited, JobFacts
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
+from procclaw.reports import report_to_wire
 from procclaw.rules.after_exit import AfterExit
 from procclaw.rules.retry import RetryPolicy
+from procclaw.run import Run
 from procclaw.secrets import SecretError
 from procclaw.secrets.job_secrets import JobSecrets
 from procclaw.states import RESTING_STATES, JobState, check_transition
@@ -69,19 +72,21 @@ class JobSupervision:
         self.job = job
         self.pipes = pipes
         self.placement = placement
-        resume = placement.resume
+        resume = placement.resume or HeldFacts(
+            job.id, restarts=placement.restarts, last_exit=placement.last_exit
+        )
         self.state = JobState.STOPPED
         # A job being resumed is ours from birth: root knows its pid already, so if we
         # die before adopting it, our replacement still knows it.
         self.process: JobProcess | None = resumed_process(resume)
         policy = RetryPolicy.from_config(job.retry)
         continuous = job.type == "continuous"
-        self.after_exit = AfterExit.resumed(policy, continuous, resume, placement.restarts)
-        self.reason: str | None = resume.get("reason")
-        self.last_exit: str | None = resume.get("last_exit", placement.last_exit)
+        self.after_exit = AfterExit.resumed(policy, continuous, resume)
+        self.reason: str | None = resume.reason
+        self.last_exit: str | None = resume.last_exit
         # Which placement of this job we are: the controller ignores the state reports
         # of an earlier one that arrive after it asked for us.
-        self.generation: int = max(resume.get("generation", 0), placement.generation)
+        self.generation: int = max(resume.generation, placement.generation)
         self._resume = resume
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
@@ -89,7 +94,7 @@ class JobSupervision:
         self.stopping = StopSequence(host.loop, job, f"job {job.id}", self._runtime_exceeded)
         self.done = False  # at rest: nothing more happens until it is let go
         self.final = False  # the daemon is stopping: once at rest, it stays down
-        self._last_run: dict[str, Any] | None = resume.get("last_run")
+        self._last_run: Run | None = resume.last_run
         self.notices = JobNotices(host.home, job, resume)
         self.output = JobOutput(job, host.home, pipes.out_r, pipes.err_r)
         self.secrets = JobSecrets(host.home, job)
@@ -109,18 +114,18 @@ class JobSupervision:
             on_change=self._report_facts,
         )
         resume = self._resume
-        state = JobState(resume.get("state") or JobState.STOPPED.value)
+        state = resume.state
         if self.process is not None:
             self._adopt(JobState.STOPPING if state == JobState.STOPPING else JobState.RUNNING)
-        elif state == JobState.BACKOFF and resume.get("retry_at"):
+        elif state == JobState.BACKOFF and resume.retry_at:
             self._take_over_state(JobState.BACKOFF)
-            self._retry_at = resume["retry_at"]
-            delay = max(0.0, self._retry_at - time.time())
+            self._retry_at = resume.retry_at
+            delay = max(0.0, resume.retry_at - time.time())
             self._retry = self.host.loop.call_later(delay, self._start)
         elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
             # It ended while our predecessor was recording it: record it again, then go.
             if self._last_run is not None:
-                self.host.report({"kind": "run", **self._last_run}, [])
+                self.host.report(report_to_wire(self._last_run), [])
             # Its event may have died with our predecessor, unpublished: say it again.
             self._take_over_state(state, announce=True)
             self._finish()
@@ -149,15 +154,15 @@ class JobSupervision:
             self.generation = placement.generation
             self._report_facts()
 
-    def root_facts(self) -> dict[str, Any]:
+    def root_facts(self) -> HeldFacts:
         """Everything a replacement supervisor needs to carry on exactly where we are."""
-        return {
-            **self.facts(),
-            "kill_at": self.stopping.kill_at,
-            "retry_at": self._retry_at,
+        return self.facts().extended(
+            HeldFacts,
+            kill_at=self.stopping.kill_at,
+            retry_at=self._retry_at,
             **self.after_exit.wishes(),
-            "last_run": self._last_run,
-        }
+            last_run=self._last_run,
+        )
 
     def shut_down(self) -> None:
         """Daemon shutdown: stop the job gracefully; it stays down."""
@@ -173,9 +178,9 @@ class JobSupervision:
     def _set_state(self, new: JobState, **extra: Any) -> None:
         check_transition(self.state, new)
         self.state = new
-        facts = {**self.facts(), **extra}
+        facts = self.facts().but(**extra)
         self.host.tell_root(self.job.id)  # a replacement must know this state, not the last
-        self.host.report({"kind": "state", **facts}, [(self._topic(new.value), facts)])
+        self.host.report(report_to_wire(facts), [(self._topic(new.value), facts)])
 
     def _take_over_state(self, state: JobState, announce: bool = False) -> None:
         """Start as a dead predecessor left off: only the controller hears it again
@@ -188,22 +193,22 @@ class JobSupervision:
         self.host.tell_root(self.job.id)
         facts = self.facts()
         events = [(self._topic(event), facts)] if event else []
-        self.host.report({"kind": "state", **facts}, events)
+        self.host.report(report_to_wire(facts), events)
 
-    def facts(self) -> dict[str, Any]:
-        return {
-            "job": self.job.id,
-            "state": self.state.value,
+    def facts(self) -> JobFacts:
+        return JobFacts(
+            job=self.job.id,
+            state=self.state,
             **run_facts(self.process),
             **self.after_exit.counts(),
-            "last_exit": self.last_exit,
-            "reason": self.reason,
-            "supervisor": self.host.supervisor,
-            "sup_pid": os.getpid(),
-            "sup_start": self.host.sup_start,
-            "generation": self.generation,
+            last_exit=self.last_exit,
+            reason=self.reason,
+            supervisor=self.host.supervisor,
+            sup_pid=os.getpid(),
+            sup_start=self.host.sup_start,
+            generation=self.generation,
             **self.notices.facts(),
-        }
+        )
 
     def _topic(self, event: str) -> str:
         return protocol.job_topic(self.job.id, event)
@@ -251,14 +256,14 @@ class JobSupervision:
         process = self.process
         assert process is not None
         self._take_over_state(state)
-        self.after_exit.then_start = bool(self._resume.get("then_start"))
+        self.after_exit.then_start = self._resume.then_start
         if not self.exits.adopt(process):
             return
         log.info("job %s: adopted pid %d (%s)", self.job.id, process.pid, state)
         if state == JobState.RUNNING:
             self.stopping.watch_runtime(process)
         if state == JobState.STOPPING:
-            self.stopping.resume(process, self._resume.get("kill_at"))
+            self.stopping.resume(process, self._resume.kill_at)
 
     # ---- exits -------------------------------------------------------------------------
 
@@ -273,21 +278,22 @@ class JobSupervision:
         text = text or "exit status unknown (the job ended while unsupervised)"
         self.last_exit = text
         uptime = ended - process.started_at
-        exited = {**self.facts(), "exit_code": code, "signal": signame, "uptime": uptime}
+        exited = self.facts().extended(JobExited, exit_code=code, signal=signame, uptime=uptime)
         # The run is on record before the state that follows it, so whoever sees the
         # job `completed` or `failed` also finds the run that got it there.
         result = self.after_exit.run_result(self.state == JobState.STOPPING, code)
-        self._last_run = {
-            "run_id": process.run_id,
-            "job": self.job.id,
-            "started_at": process.started_at,
-            "ended_at": ended,
-            "exit_code": code,
-            "signal": signame,
-            "result": result,
-            "output": self.secrets.mask_lines(self.output.last_lines()),
-        }
-        self.host.report({"kind": "run", **self._last_run}, [(self._topic("exited"), exited)])
+        self._last_run = Run(
+            run_id=process.run_id,
+            job=self.job.id,
+            started_at=process.started_at,
+            ended_at=ended,
+            exit_code=code,
+            signal=signame,
+            result=result,
+            output=tuple(self.secrets.mask_lines(self.output.last_lines())),
+        )
+        exited_event = (self._topic("exited"), exited)
+        self.host.report(report_to_wire(self._last_run), [exited_event])
         self._next_after_exit(code, uptime, text)
         # The search for stragglers reads every process's environment, so it waits
         # until any restart is under way.
@@ -364,12 +370,12 @@ class JobSupervision:
         self._cancel_retry()
         self.after_exit.attempt = 0
         self._start()
-        return self.facts()
+        return self.facts().to_wire()
 
     def stop_command(self, args: dict[str, Any]) -> dict[str, Any]:
         self.after_exit.forget_wishes()
         self._stop(force=bool(args.get("force")))
-        return self.facts()
+        return self.facts().to_wire()
 
     def unhealthy_command(self, args: dict[str, Any]) -> dict[str, Any]:
         """Restart a running job its health check gave up on, counted like a crash."""
@@ -377,7 +383,7 @@ class JobSupervision:
             reason = str(args.get("reason") or "health check failed")
             self.after_exit.retry_as_unhealthy(reason)
             self._stop(force=False)
-        return self.facts()
+        return self.facts().to_wire()
 
     def queue_command(self, _args: dict[str, Any]) -> dict[str, Any]:
         """Hold one more run for when this one ends; `queued` is false if one is held."""
@@ -394,10 +400,11 @@ class JobSupervision:
         if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
             self.after_exit.attempt = 0
             self._start()
-            return self.facts()
+            return self.facts().to_wire()
         self.after_exit.restart_after_stop()
         self._stop(force=False)
-        return self.facts()
+        return self.facts().to_wire()
 
     def state_command(self, _args: dict[str, Any]) -> dict[str, Any]:
-        return {**self.facts(), "last_run": self._last_run}
+        last_run = self._last_run.to_wire() if self._last_run else None
+        return {**self.facts().to_wire(), "last_run": last_run}

@@ -17,6 +17,7 @@ from typing import Any
 
 from procclaw.config import JobConfig
 from procclaw.home import Home
+from procclaw.job_facts import JobFacts
 
 # sd_notify messages are small; systemd itself reads at most a page of them.
 MAX_DATAGRAM = 4096
@@ -50,8 +51,8 @@ class Notices:
     watchdog_at: float | None = None  # wall clock of the last WATCHDOG=1
 
     @classmethod
-    def resumed(cls, facts: dict[str, Any]) -> Notices:
-        return cls(**{item.name: facts.get(item.name, item.default) for item in fields(cls)})
+    def resumed(cls, facts: JobFacts) -> Notices:
+        return cls(**{item.name: getattr(facts, item.name) for item in fields(cls)})
 
     def facts(self) -> dict[str, Any]:
         return asdict(self)

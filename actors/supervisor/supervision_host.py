@@ -15,6 +15,7 @@ from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import EventLoop
 from actors.supervisor.run_exits import ChildReaper
 from procclaw.home import Home
+from procclaw.wire_record import WireRecord
 
 
 @dataclass
@@ -28,7 +29,7 @@ class SupervisionHost:
     supervisor: str  # the holder's actor name
     sup_start: str  # and its process start time: with its pid, who holds the job
     # To the controller, acknowledged; then the events that announce it are published.
-    report: Callable[[dict[str, Any], list[tuple[str, dict[str, Any]]]], None]
+    report: Callable[[dict[str, Any], list[tuple[str, WireRecord]]], None]
     tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
     blocking: BlockingCalls  # for what may block (the keyring), off the loop
     finished: Callable[[str], None]  # at rest: let it go once its reports are in

@@ -12,9 +12,13 @@ from __future__ import annotations
 import socket
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
 
+from procclaw import protocol
+from procclaw.bus_events import ScheduleMissed
 from procclaw.cli.render import format_duration
+from procclaw.job_facts import JobFacts
+from procclaw.reports import HealthReport
+from procclaw.wire_record import WireRecord
 
 _HEADINGS = {
     "failed": "failed",
@@ -64,32 +68,15 @@ class Alert:
         return "\n".join([first, *self.details(), f"see: procclaw status {self.job}"])
 
 
-def alert_for(topic: str, data: dict[str, Any], at: float) -> Alert | None:
-    """The alert a bus event raises, or None when it raises none."""
-    family, _, rest = topic.partition(".")
-    job, _, event = rest.rpartition(".")
-    if not job:
-        return None
-    reason = _text(data.get("reason"))
-    if family == "job" and event == "failed":
+def alert_for(topic: str, record: WireRecord, at: float) -> Alert | None:
+    """The alert a bus event (its topic and its data, procclaw/bus_events.py) raises, or
+    None when it raises none."""
+    if isinstance(record, HealthReport):
+        return Alert(record.job, "recovered" if record.healthy else "unhealthy", at, record.reason)
+    if isinstance(record, ScheduleMissed):
+        return Alert(record.job, "missed", at, record.reason or f"run due at {record.due_at}")
+    if isinstance(record, JobFacts) and protocol.event_type(topic) == "failed":
+        reason = record.reason
         kind = "dependency_timeout" if (reason or "").startswith("dependency") else "failed"
-        reason = reason or _text(data.get("last_exit"))
-        restarts = data.get("restarts") if isinstance(data.get("restarts"), int) else None
-        return Alert(job, kind, at, reason, restarts)
-    if family == "job" and event == "health" and isinstance(data.get("healthy"), bool):
-        return Alert(job, "recovered" if data["healthy"] else "unhealthy", at, reason)
-    if family == "schedule" and event == "missed":
-        return Alert(job, "missed", at, reason or _due(data))
-    return None
-
-
-def _text(value: Any) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def _due(data: dict[str, Any]) -> str | None:
-    """The run that was missed, in whichever field the scheduler put it."""
-    for key in ("due", "scheduled_for", "fire_time", "at"):
-        if data.get(key) is not None:
-            return f"run due at {data[key]}"
+        return Alert(record.job, kind, at, reason or record.last_exit, record.restarts)
     return None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from procclaw.job_facts import HeldFacts
 from procclaw.rules.retry import RetryPolicy
 from procclaw.states import JobState
 
@@ -38,19 +39,17 @@ class AfterExit:
     timed_out: bool = False  # stopping for max_runtime
 
     @classmethod
-    def resumed(
-        cls, policy: RetryPolicy, continuous: bool, resume: dict[str, Any], restarts: int
-    ) -> AfterExit:
+    def resumed(cls, policy: RetryPolicy, continuous: bool, resume: HeldFacts) -> AfterExit:
         """Carry on a dead predecessor's counters and wishes (`then_start` is taken only
         with the run it applies to, when that run is adopted)."""
         return cls(
             policy,
             continuous,
-            restarts=resume.get("restarts", restarts),
-            attempt=resume.get("attempt", 0),
-            then_retry=resume.get("then_retry"),
-            queued=bool(resume.get("queued")),
-            timed_out=bool(resume.get("timed_out")),
+            restarts=resume.restarts,
+            attempt=resume.attempt,
+            then_retry=resume.then_retry,
+            queued=resume.queued,
+            timed_out=resume.timed_out,
         )
 
     def counts(self) -> dict[str, int]:
