@@ -142,11 +142,12 @@ def request(cmd: str, args: dict[str, Any] | None = None, caller: str = "cli") -
 
 
 class Request(NamedTuple):
-    """A validated request: its command is on the endpoint's allowlist."""
+    """A validated request: its command is on the endpoint's allowlist, and a command
+    server turns `args` into the command's record (procclaw/commands.py)."""
 
     id: str
     cmd: str
-    args: dict[str, Any]
+    args: Any
     caller: str
 
 

@@ -19,6 +19,14 @@ from typing import Any, Self
 from procclaw.protocol import ErrorCode, ProtocolError
 
 
+class RecordError(ProtocolError):
+    """`data` is not a `record`; `why` says what is wrong, for the reply."""
+
+    def __init__(self, record: type, why: str):
+        super().__init__(ErrorCode.BAD_REQUEST, f"malformed {record.__name__}: {why}")
+        self.why = why
+
+
 class WireRecord:
     """A dataclass that crosses process boundaries (see the module docstring)."""
 
@@ -108,9 +116,9 @@ def _scalar(cls: type, name: str, kind: type, value: Any) -> Any:
 _NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
 
 
-def _wrong(cls: type, name: str, expected: str, value: Any) -> ProtocolError:
+def _wrong(cls: type, name: str, expected: str, value: Any) -> RecordError:
     return _refused(cls, f"field {name!r} must be {expected}, not {value!r:.60}")
 
 
-def _refused(cls: type, why: str) -> ProtocolError:
-    return ProtocolError(ErrorCode.BAD_REQUEST, f"malformed {cls.__name__}: {why}")
+def _refused(cls: type, why: str) -> RecordError:
+    return RecordError(cls, why)

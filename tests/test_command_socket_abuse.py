@@ -72,3 +72,43 @@ def test_wrong_version_gets_an_error_reply_that_says_so(running):
     sock.close(0)
     assert reply["ok"] is False and reply["id"] == "q1"
     assert reply["error"]["code"] == protocol.ErrorCode.VERSION_MISMATCH
+
+
+def _ask_raw(endpoint: str, cmd: str, args: object) -> dict:
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(endpoint)
+    try:
+        sock.send(protocol.encode({"v": 1, "id": "raw", "cmd": cmd, "args": args}))
+        assert sock.poll(5000), "no reply"
+        return protocol.decode(sock.recv())
+    finally:
+        sock.close(0)
+
+
+def test_arguments_of_the_wrong_shape_are_refused_saying_which_and_the_controller_goes_on(
+    running,
+):
+    endpoint = running.home.endpoint("controller")
+    cases = [
+        ("start", (), "args must be a map"),
+        ("start", {}, "start: field 'job' is missing"),
+        (
+            "stop",
+            {"job": "svc", "force": "yes"},
+            "stop: field 'force' must be true or false, not 'yes'",
+        ),
+        ("list", {"jobs": "svc"}, "list: field 'jobs' must be a list, not 'svc'"),
+        ("start", {"job": "svc", "colour": "red"}, "start: unknown field 'colour'"),
+        (
+            "fire",
+            {"fires": [{"job": "svc", "due": "soon"}]},
+            "fire: field 'due' must be a number, not 'soon'",
+        ),
+    ]
+    for cmd, args, message in cases:
+        reply = _ask_raw(endpoint, cmd, args)
+        assert reply["ok"] is False
+        assert reply["error"] == {"code": "bad_request", "message": message}
+    assert running.client().call("ping")["pid"] == running.actor_pid("controller")
+    assert running.actor("controller")["restarts"] == 0

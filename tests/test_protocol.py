@@ -3,7 +3,7 @@
 import msgpack
 import pytest
 
-from procclaw import protocol
+from procclaw import commands, protocol
 from procclaw.protocol import ErrorCode, ProtocolError
 
 
@@ -59,3 +59,10 @@ def test_events_carry_source_sequence_and_time():
     second = protocol.parse_event(source.frames("config.reloaded"))
     assert (first.src, first.seq, second.seq) == ("controller", 1, 2)
     assert first.data == {"added": ["a"]} and first.ts > 0
+
+
+def test_every_command_of_every_endpoint_has_one_record_for_its_arguments():
+    assert set(commands.CONTROLLER_ARGS) == protocol.CONTROLLER_COMMANDS
+    assert set(commands.ROOT_ARGS) == protocol.ROOT_COMMANDS
+    assert set(commands.SUPERVISOR_ARGS) == protocol.SUPERVISOR_COMMANDS
+    assert set(commands.ALERTER_ARGS) == protocol.ALERTER_COMMANDS

@@ -32,7 +32,7 @@ from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import Timer
 from actors.runtime.messages import pending_events
-from procclaw import protocol
+from procclaw import commands
 from procclaw.bus_events import event_record
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.config import ConfigError, OpenClawSettings, parse_config
@@ -78,7 +78,7 @@ class Alerter(Actor):
         self.serve(
             self.home.endpoint("alerter"),
             {"ping": lambda _req: {"pid": os.getpid()}, "status": self._status},
-            protocol.ALERTER_COMMANDS,
+            commands.ALERTER_ARGS,
         )
 
     def teardown(self) -> None:

@@ -41,7 +41,7 @@ from actors.controller.schedule_book import ScheduleBook
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
-from procclaw import protocol
+from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.bus_events import SchedulePause
 from procclaw.client import Client, ClientError
@@ -97,12 +97,10 @@ class Controller(Actor):
                 "config": self._config,
                 "reload": self._audited(self._reload),
                 "start": self._audited(lambda req: self.jobs.start(self._job(req))),
-                "stop": self._audited(
-                    lambda req: self.jobs.stop(self._job(req), bool(req.args.get("force")))
-                ),
+                "stop": self._audited(lambda req: self.jobs.stop(self._job(req), req.args.force)),
                 "start_many": self._many("start", self._start_many),
                 "stop_many": self._many(
-                    "stop", lambda jobs, req: self.jobs.stop_many(jobs, bool(req.args.get("force")))
+                    "stop", lambda jobs, req: self.jobs.stop_many(jobs, req.args.force)
                 ),
                 "restart_many": self._many(
                     "restart", lambda jobs, _req: self.jobs.restart_many(jobs)
@@ -112,11 +110,11 @@ class Controller(Actor):
                 "runs_summary": lambda _req: runs_summary(self.store.db),
                 "api_settings": self._api_settings,
                 "scheduled": lambda _req: self.schedules.scheduled(self.config),
-                "fire": lambda req: self.schedules.fire(self.config, req.args.get("fires")),
+                "fire": lambda req: self.schedules.fire(self.config, req.args.fires),
                 "pause": self._audited(lambda req: self._set_paused(req, paused=True)),
                 "resume": self._audited(lambda req: self._set_paused(req, paused=False)),
             },
-            protocol.CONTROLLER_COMMANDS,
+            commands.CONTROLLER_ARGS,
         )
 
     def _recover(self) -> None:
@@ -195,8 +193,7 @@ class Controller(Actor):
         def audited(request: Request) -> Any:
             assert self.audit is not None
             audit = self.audit
-            job = request.args.get("job")
-            job = job if isinstance(job, str) else None
+            job = getattr(request.args, "job", None)
 
             def record(_result: Any, error: CommandError | None) -> None:
                 outcome = f"error: {error.message}" if error is not None else "ok"
@@ -234,9 +231,9 @@ class Controller(Actor):
 
     def _list(self, request: Request) -> list[dict[str, Any]]:
         """Every job's summary; `jobs` (ids) narrows it to those, in config order."""
-        wanted = request.args.get("jobs")
+        wanted = request.args.jobs
         jobs = self.config.jobs
-        if isinstance(wanted, list):
+        if wanted is not None:
             wanted_ids = set(wanted)
             jobs = [job for job in jobs if job.id in wanted_ids]
         return [
@@ -273,11 +270,8 @@ class Controller(Actor):
         def handle(request: Request) -> Deferred:
             assert self.audit is not None
             audit = self.audit
-            names = request.args.get("jobs")
-            if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
-                raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
             jobs, unknown = [], {}
-            for name in dict.fromkeys(names):
+            for name in dict.fromkeys(request.args.jobs):
                 try:
                     jobs.append(self._job_named(name))
                 except CommandError as exc:
@@ -317,11 +311,8 @@ class Controller(Actor):
     def _report(self, request: Request) -> dict[str, Any]:
         """A batch of reports from a supervisor (job states and runs) or from the health
         actor (verdicts), recorded in one transaction before it is acknowledged."""
-        wire = request.args.get("reports")
-        if not isinstance(wire, list):
-            raise CommandError(ErrorCode.BAD_REQUEST, "a report carries a list of reports")
         try:
-            reports = [report_from_wire(report) for report in wire]
+            reports = [report_from_wire(report) for report in request.args.reports]
         except ProtocolError as exc:
             raise CommandError(exc.code, exc.message) from None
         assert self.store is not None
@@ -390,10 +381,7 @@ class Controller(Actor):
         }
 
     def _job(self, request: Request):
-        job_id = request.args.get("job")
-        if not isinstance(job_id, str):
-            raise CommandError(ErrorCode.BAD_REQUEST, "missing job name")
-        return self._job_named(job_id)
+        return self._job_named(request.args.job)
 
     def _job_named(self, job_id: str):
         job = self.config.job(job_id)

@@ -18,6 +18,7 @@ from typing import Any
 
 from actors.controller.job_control import JobControl
 from actors.runtime.command_server import Deferred, gather
+from procclaw.commands import Fire
 from procclaw.config import Config, JobConfig
 from procclaw.cron import CronSchedule
 from procclaw.protocol import CommandError, ErrorCode
@@ -67,11 +68,12 @@ class ScheduleBook:
                 )
         return {"daemon_id": self._daemon_id, "jobs": jobs}
 
-    def fire(self, config: Config, fires: Any) -> list[dict[str, Any]] | Deferred:
+    def fire(self, config: Config, fires: list[Fire]) -> list[dict[str, Any]] | Deferred:
         """Handle each due time once; answers, in order, each one's outcome and reason."""
-        if not isinstance(fires, list):
-            raise CommandError(ErrorCode.BAD_REQUEST, "fire takes a list of due times")
-        return gather([self._fire_one(config, *_fire_entry(entry)) for entry in fires])
+        unknown = [fire.action for fire in fires if fire.action not in FIRE_ACTIONS]
+        if unknown:
+            raise CommandError(ErrorCode.BAD_REQUEST, f"fire: unknown action {unknown[0]!r}")
+        return gather([self._fire_one(config, fire.job, fire.due, fire.action) for fire in fires])
 
     def _fire_one(
         self, config: Config, job_id: str, due: float, action: str
@@ -158,13 +160,3 @@ class ScheduleBook:
             "timezone": schedule.zone_name,
             "next_runs": [fire.isoformat() for fire in fires] if job.enabled else [],
         }
-
-
-def _fire_entry(entry: Any) -> tuple[str, float, str]:
-    if not isinstance(entry, dict):
-        raise CommandError(ErrorCode.BAD_REQUEST, "each fire is a map {job, due, action}")
-    job_id, due, action = entry.get("job"), entry.get("due"), entry.get("action", "run")
-    valid_due = isinstance(due, int | float) and not isinstance(due, bool)
-    if not isinstance(job_id, str) or not valid_due or action not in FIRE_ACTIONS:
-        raise CommandError(ErrorCode.BAD_REQUEST, f"bad fire {entry!r}")
-    return job_id, float(due), action

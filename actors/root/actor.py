@@ -38,11 +38,10 @@ from actors.runtime.command_server import CommandServer
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.messages import pending_messages
 from actors.runtime.prctl import set_child_subreaper, set_process_name
-from procclaw import bus_events, protocol
+from procclaw import bus_events, commands, protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
-from procclaw.placement import Placement
-from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
+from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.wire_record import WireRecord
 
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
@@ -88,7 +87,7 @@ class Root:
                 "held": lambda _req: {"supervisors": self.actors.pool.holds()},
                 "reaped": self._reaped,
             },
-            protocol.ROOT_COMMANDS,
+            commands.ROOT_ARGS,
         )
         self.loop.on_signal(signal.SIGCHLD, lambda _s: self._on_child_exit())
         for signum in (signal.SIGTERM, signal.SIGINT):
@@ -147,21 +146,13 @@ class Root:
     def _supervise(self, request: Request) -> dict[str, Any]:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
-        placements = request.args.get("placements")
-        if not isinstance(placements, list):
-            raise CommandError(ErrorCode.BAD_REQUEST, "supervise takes a list of placements")
-        try:
-            records = [Placement.from_wire(placement) for placement in placements]
-        except ProtocolError as exc:
-            raise CommandError(exc.code, exc.message) from None
-        return self.actors.pool.place(records)
+        return self.actors.pool.place(request.args.placements)
 
     def _reaped(self, request: Request) -> dict[str, Any]:
-        pid = request.args.get("pid")
-        return {"status": self.actors.exit_status(pid) if isinstance(pid, int) else None}
+        return {"status": self.actors.exit_status(request.args.pid)}
 
     def _probe(self, request: Request) -> dict[str, Any]:
-        token = str(request.args.get("token", ""))
+        token = request.args.token
         self._publish(protocol.probe_topic(token), bus_events.Probe())
         return {"token": token}
 

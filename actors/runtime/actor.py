@@ -24,6 +24,7 @@ import zmq
 from actors.runtime.command_server import CommandHandler, CommandServer
 from actors.runtime.loop import EventLoop, pending
 from procclaw import bus_events, protocol
+from procclaw.commands import CommandArgs
 from procclaw.home import Home
 from procclaw.wire_record import WireRecord
 
@@ -96,8 +97,8 @@ class Actor:
     def teardown(self) -> None:
         """Release what `setup()` took; called once after the loop ends."""
 
-    def serve(self, endpoint: str, handlers: dict[str, CommandHandler], allowed: frozenset[str]):
-        server = CommandServer(self.zmq, self.loop, endpoint, handlers, allowed)
+    def serve(self, endpoint: str, handlers: dict[str, CommandHandler], commands: CommandArgs):
+        server = CommandServer(self.zmq, self.loop, endpoint, handlers, commands)
         self._servers.append(server)
         return server
 

@@ -18,6 +18,7 @@ import zmq
 
 from actors.runtime.loop import EventLoop, pending
 from procclaw import protocol
+from procclaw.commands import CommandArgs, command_args
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 
 log = logging.getLogger(__name__)
@@ -110,12 +111,13 @@ class CommandServer:
         loop: EventLoop,
         endpoint: str,
         handlers: dict[str, CommandHandler],
-        allowed: frozenset[str],
+        commands: CommandArgs,
     ):
-        unknown = set(handlers) - allowed
+        unknown = set(handlers) - set(commands)
         if unknown:
             raise ValueError(f"handlers for commands outside the allowlist: {sorted(unknown)}")
         self._handlers = handlers
+        self._commands = commands
         self._allowed = frozenset(handlers)
         self._endpoint = endpoint
         self.socket = context.socket(zmq.ROUTER)
@@ -145,6 +147,7 @@ class CommandServer:
         a deferred result is known)."""
         try:
             request = protocol.parse_request(body, self._allowed)
+            request = request._replace(args=command_args(self._commands, request.cmd, request.args))
         except ProtocolError as exc:
             reply(protocol.error_reply(protocol.request_id_of(body), exc.code, exc.message))
             return

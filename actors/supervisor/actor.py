@@ -37,7 +37,7 @@ from actors.runtime.report_queue import ReportQueue
 from actors.supervisor.job_supervision import JobSupervision
 from actors.supervisor.run_exits import ChildReaper
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
-from procclaw import protocol
+from procclaw import commands
 from procclaw.config.job_wire import WireError, job_from_wire
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
@@ -101,7 +101,7 @@ class Supervisor(Actor):
                 "queue": self._for_job(JobSupervision.queue_command),
                 "retire": self._retire_command,
             },
-            protocol.SUPERVISOR_COMMANDS,
+            commands.SUPERVISOR_ARGS,
         )
         self.loop.add_reader(self._channel.fileno(), self._on_channel)
 
@@ -221,19 +221,19 @@ class Supervisor(Actor):
 
     def _retire_command(self, request: Request) -> dict[str, Any]:
         """From root at daemon stop, when it has no channel to us (we were adopted)."""
-        self._retire(request.args.get("jobs"))
+        self._retire(request.args.jobs)
         return {}
 
-    def _retire(self, job_ids: Any) -> None:
+    def _retire(self, job_ids: list[str]) -> None:
         """Stop these jobs for good: the daemon is stopping."""
-        for job_id in job_ids if isinstance(job_ids, list) else ():
-            held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+        for job_id in job_ids:
+            held = self.jobs.get(job_id)
             if held is not None:
                 held.shut_down()
 
     def _held(self, request: Request, at_rest_too: bool = False) -> JobSupervision:
-        job_id = request.args.get("job")
-        held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+        job_id = request.args.job
+        held = self.jobs.get(job_id) if job_id is not None else None
         if held is None or (held.done and not at_rest_too):
             raise CommandError(ErrorCode.CONFLICT, f"job '{job_id}' is not running")
         return held
@@ -247,16 +247,14 @@ class Supervisor(Actor):
         its way is held yet: a stop leaves it so, a restart starts it."""
 
         def handle(request: Request) -> Any:
-            names = request.args.get("jobs")
+            names = request.args.jobs
             if names is None:
                 return command(self._held(request, at_rest_too=True), request.args)
-            if not isinstance(names, list):
-                raise CommandError(ErrorCode.BAD_REQUEST, f"{request.cmd} takes a list of jobs")
             answers = {}
             for job_id in names:
-                held = self.jobs.get(job_id) if isinstance(job_id, str) else None
+                held = self.jobs.get(job_id)
                 if held is None:
-                    answers[str(job_id)] = None
+                    answers[job_id] = None
                     continue
                 try:
                     answers[job_id] = command(held, request.args)

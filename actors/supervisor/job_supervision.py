@@ -44,6 +44,7 @@ from actors.supervisor.run_exits import RunExits
 from actors.supervisor.stop_sequence import StopSequence
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
+from procclaw.commands import HeldJobsArgs, JobArgs, UnhealthyArgs
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.job_facts import HeldFacts, JobExited, JobFacts
@@ -364,7 +365,7 @@ class JobSupervision:
 
     # ---- commands ----------------------------------------------------------------------
 
-    def start_command(self, _args: dict[str, Any]) -> dict[str, Any]:
+    def start_command(self, _args: JobArgs | HeldJobsArgs) -> dict[str, Any]:
         if self.state != JobState.BACKOFF:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
         self._cancel_retry()
@@ -372,20 +373,19 @@ class JobSupervision:
         self._start()
         return self.facts().to_wire()
 
-    def stop_command(self, args: dict[str, Any]) -> dict[str, Any]:
+    def stop_command(self, args: HeldJobsArgs) -> dict[str, Any]:
         self.after_exit.forget_wishes()
-        self._stop(force=bool(args.get("force")))
+        self._stop(force=args.force)
         return self.facts().to_wire()
 
-    def unhealthy_command(self, args: dict[str, Any]) -> dict[str, Any]:
+    def unhealthy_command(self, args: UnhealthyArgs) -> dict[str, Any]:
         """Restart a running job its health check gave up on, counted like a crash."""
         if self.state == JobState.RUNNING:
-            reason = str(args.get("reason") or "health check failed")
-            self.after_exit.retry_as_unhealthy(reason)
+            self.after_exit.retry_as_unhealthy(args.reason)
             self._stop(force=False)
         return self.facts().to_wire()
 
-    def queue_command(self, _args: dict[str, Any]) -> dict[str, Any]:
+    def queue_command(self, _args: JobArgs) -> dict[str, Any]:
         """Hold one more run for when this one ends; `queued` is false if one is held."""
         if self.state in RESTING_STATES or self.done:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
@@ -394,7 +394,7 @@ class JobSupervision:
         self.host.tell_root(self.job.id)  # a replacement keeps the queued run
         return {"queued": True}
 
-    def restart_command(self, args: dict[str, Any]) -> dict[str, Any]:
+    def restart_command(self, args: HeldJobsArgs) -> dict[str, Any]:
         if self.state == JobState.BACKOFF:
             return self.start_command(args)
         if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
@@ -405,6 +405,6 @@ class JobSupervision:
         self._stop(force=False)
         return self.facts().to_wire()
 
-    def state_command(self, _args: dict[str, Any]) -> dict[str, Any]:
+    def state_command(self, _args: JobArgs) -> dict[str, Any]:
         last_run = self._last_run.to_wire() if self._last_run else None
         return {**self.facts().to_wire(), "last_run": last_run}

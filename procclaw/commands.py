@@ -1,0 +1,150 @@
+"""The arguments of every command, one record each, per endpoint.
+
+A command server takes its endpoint's table: the commands it accepts are its keys, and
+a request's `args` become the command's record before a handler sees them, so a
+missing job name or a `force: "yes"` is refused at the door with a clear reply. The
+tables match the command lists of procclaw/protocol.py (tests/test_protocol.py checks).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from procclaw.placement import Placement
+from procclaw.protocol import ProtocolError
+from procclaw.wire_record import RecordError, WireRecord
+
+
+@dataclass(frozen=True, slots=True)
+class NoArgs(WireRecord):
+    """The command takes no arguments."""
+
+
+@dataclass(frozen=True, slots=True)
+class JobArgs(WireRecord):
+    job: str
+
+
+@dataclass(frozen=True, slots=True)
+class StopArgs(WireRecord):
+    job: str
+    force: bool = False  # SIGKILL at once, without the grace period
+
+
+@dataclass(frozen=True, slots=True)
+class ManyArgs(WireRecord):
+    """Several jobs at once (`start_many`, `stop_many`, `restart_many`)."""
+
+    jobs: list[str]
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class ListArgs(WireRecord):
+    jobs: list[str] | None = None  # only these, in config order; all when absent
+
+
+@dataclass(frozen=True, slots=True)
+class ReportArgs(WireRecord):
+    reports: list[dict[str, Any]]  # each one of procclaw/reports.py, checked one by one
+
+
+@dataclass(frozen=True, slots=True)
+class Fire(WireRecord):
+    """A due time the scheduler reached: run it (or `late`, `catchup`), or `mark` it."""
+
+    job: str
+    due: float
+    action: str = "run"
+
+
+@dataclass(frozen=True, slots=True)
+class FireArgs(WireRecord):
+    fires: list[Fire]
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeArgs(WireRecord):
+    token: str
+
+
+@dataclass(frozen=True, slots=True)
+class SuperviseArgs(WireRecord):
+    placements: list[Placement]
+
+
+@dataclass(frozen=True, slots=True)
+class ReapedArgs(WireRecord):
+    pid: int
+
+
+@dataclass(frozen=True, slots=True)
+class HeldJobsArgs(WireRecord):
+    """A supervisor command for one job it holds (`job`) or several (`jobs`)."""
+
+    job: str | None = None
+    jobs: list[str] | None = None
+    force: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class UnhealthyArgs(WireRecord):
+    job: str
+    reason: str = "health check failed"
+
+
+@dataclass(frozen=True, slots=True)
+class RetireArgs(WireRecord):
+    jobs: list[str]
+
+
+CommandArgs = dict[str, type[WireRecord]]
+
+CONTROLLER_ARGS: CommandArgs = {
+    "ping": NoArgs,
+    "list": ListArgs,
+    "status": JobArgs,
+    "config": NoArgs,
+    "reload": NoArgs,
+    "start": JobArgs,
+    "stop": StopArgs,
+    "restart": JobArgs,
+    "start_many": ManyArgs,
+    "stop_many": ManyArgs,
+    "restart_many": ManyArgs,
+    "report": ReportArgs,
+    "runs_summary": NoArgs,
+    "api_settings": NoArgs,
+    "scheduled": NoArgs,
+    "fire": FireArgs,
+    "pause": JobArgs,
+    "resume": JobArgs,
+}
+ROOT_ARGS: CommandArgs = {
+    "ping": NoArgs,
+    "status": NoArgs,
+    "shutdown": NoArgs,
+    "probe": ProbeArgs,
+    "supervise": SuperviseArgs,
+    "held": NoArgs,
+    "reaped": ReapedArgs,
+}
+SUPERVISOR_ARGS: CommandArgs = {
+    "state": JobArgs,
+    "start": JobArgs,
+    "stop": HeldJobsArgs,
+    "restart": HeldJobsArgs,
+    "unhealthy": UnhealthyArgs,
+    "queue": JobArgs,
+    "retire": RetireArgs,
+}
+ALERTER_ARGS: CommandArgs = {"ping": NoArgs, "status": NoArgs}
+
+
+def command_args(table: CommandArgs, cmd: str, args: dict[str, Any]) -> WireRecord:
+    """The record of `cmd`'s `args`; ProtocolError (a bad request) naming what is wrong."""
+    try:
+        return table[cmd].from_wire(args)
+    except RecordError as exc:
+        raise ProtocolError(exc.code, f"{cmd}: {exc.why}") from None
