@@ -99,6 +99,46 @@ class RetireArgs(WireRecord):
     jobs: list[str]
 
 
+@dataclass(frozen=True, slots=True)
+class TakeArgs(WireRecord):
+    """Jobs root hands a supervisor on its channel, four pipe ends each attached."""
+
+    jobs: list[dict[str, Any]]  # placements, each checked alone: a bad one spoils no other
+
+
+@dataclass(frozen=True, slots=True)
+class ActorWord(WireRecord):
+    """What an actor tells root on its PUSH socket: `hello`, `heartbeat` or `bye`."""
+
+    cmd: str
+    name: str
+    kind: str
+    pid: int
+    facts: dict[str, Any]  # for `daemon status`; a supervisor's word on its jobs
+
+
+@dataclass(frozen=True, slots=True)
+class Spawn(WireRecord):
+    """Root asks the zygote for an actor (actors/runtime/zygote.py)."""
+
+    token: str  # `<name>/<random>`: the reply carries it back
+    kind: str
+    name: str
+    home: str
+    daemon_id: str
+    log_level: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Spawned(WireRecord):
+    """The zygote's answer: the actor's pid, or why there is none."""
+
+    token: str | None
+    pid: int | None = None
+    error: str | None = None
+
+
 CommandArgs = dict[str, type[WireRecord]]
 
 CONTROLLER_ARGS: CommandArgs = {
@@ -140,6 +180,8 @@ SUPERVISOR_ARGS: CommandArgs = {
     "retire": RetireArgs,
 }
 ALERTER_ARGS: CommandArgs = {"ping": NoArgs, "status": NoArgs}
+# Root to a supervisor on their private channel (actors/runtime/supervisor_channel.py).
+CHANNEL_ARGS: CommandArgs = {"take": TakeArgs, "stop": RetireArgs}
 
 
 def command_args(table: CommandArgs, cmd: str, args: dict[str, Any]) -> WireRecord:

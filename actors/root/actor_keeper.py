@@ -30,6 +30,7 @@ from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.zygote_link import ZygoteLink
 from procclaw import protocol
 from procclaw.bus_events import ActorEvent
+from procclaw.commands import ActorWord, Spawn, Spawned
 from procclaw.exit_status import describe_status
 from procclaw.home import Home
 
@@ -93,32 +94,32 @@ class ActorKeeper:
         slot.pid = None
         slot.timer = None
         slot.spawned_at = time.monotonic()
-        spec = {
-            "token": f"{slot.name}/{uuid.uuid4().hex}",
-            "kind": slot.kind,
-            "name": slot.name,
-            "home": str(self.home.root),
-            "daemon_id": self.daemon_id,
-            "log_level": self.log_level,
-            "args": slot.args,
-        }
+        spec = Spawn(
+            token=f"{slot.name}/{uuid.uuid4().hex}",
+            kind=slot.kind,
+            name=slot.name,
+            home=str(self.home.root),
+            daemon_id=self.daemon_id,
+            log_level=self.log_level,
+            args=slot.args,
+        )
         fds = self.pool.channel_for(slot) if slot.kind == "supervisor" else ()
         self.zygote.spawn(spec, fds)
 
-    def _on_spawned(self, reply: dict[str, Any]) -> None:
-        name = str(reply.get("token", "")).partition("/")[0]
+    def _on_spawned(self, reply: Spawned) -> None:
+        name = (reply.token or "").partition("/")[0]
         slot = self.slots.get(name)
         if slot is None or slot.state != SlotState.SPAWNING:
-            if reply.get("pid"):
-                _kill(reply["pid"], signal.SIGKILL)  # nobody wants it any more
+            if reply.pid:
+                _kill(reply.pid, signal.SIGKILL)  # nobody wants it any more
             return
-        if "error" in reply:
-            log.error("could not start actor %s: %s", name, reply["error"])
+        if reply.error is not None or reply.pid is None:
+            log.error("could not start actor %s: %s", name, reply.error)
             self._schedule_restart(slot)
             return
         if slot.kind == "supervisor":
             self.pool.forked(slot)
-        pid = int(reply["pid"])
+        pid = reply.pid
         slot.pid = pid
         slot.state = SlotState.STARTING
         slot.last_seen = time.monotonic()
@@ -139,41 +140,40 @@ class ActorKeeper:
     def on_message(self, message: dict[str, Any]) -> None:
         """A `hello`, `heartbeat` or `bye` from an actor's PUSH socket."""
         try:
-            pid = int(message["pid"])
-            what = message["cmd"]
-        except (KeyError, TypeError, ValueError):
+            word = ActorWord.from_wire({k: v for k, v in message.items() if k != "v"})
+        except protocol.ProtocolError:
             return
-        if what not in protocol.ACTOR_MESSAGES:
-            return
-        slot = self._by_pid.get(pid)
+        if word.cmd in protocol.ACTOR_MESSAGES:
+            self._hear(word)
+
+    def _hear(self, word: ActorWord) -> None:
+        slot = self._by_pid.get(word.pid)
         if slot is None:
-            self._from_stranger(str(message.get("name", "")), pid, what, message)
+            self._from_stranger(word)
             return
         slot.last_seen = time.monotonic()
-        facts = message.get("facts")
-        if isinstance(facts, dict):
-            if slot.kind == "supervisor":
-                self.pool.on_facts(slot, facts)
-            else:
-                slot.facts = facts
-        if what == "bye":
+        if slot.kind == "supervisor":
+            self.pool.on_facts(slot, word.facts)
+        else:
+            slot.facts = word.facts
+        if word.cmd == "bye":
             slot.said_bye = True
-        if what == "hello" and slot.state == SlotState.STARTING:
+        if word.cmd == "hello" and slot.state == SlotState.STARTING:
             self._up(slot)
 
-    def _from_stranger(self, name: str, pid: int, what: str, message: dict[str, Any]) -> None:
+    def _from_stranger(self, word: ActorWord) -> None:
         """A message from a pid no slot has: early, orphaned, or one too many."""
-        slot = self.slots.get(name)
+        slot = self.slots.get(word.name)
         if slot is not None and slot.state == SlotState.SPAWNING:
-            if what == "hello":
-                self._early_hellos.add(pid)  # the zygote's reply is still on its way
+            if word.cmd == "hello":
+                self._early_hellos.add(word.pid)  # the zygote's reply is still on its way
         elif slot is not None:
             # A second actor of one name: a zygote that died after forking but before
             # answering left it, and we asked again. The one we know of stays.
-            log.warning("killing a duplicate of actor %s (pid %d)", name, pid)
-            _kill(pid, signal.SIGKILL)
-        elif what == "heartbeat" and message.get("kind") == "supervisor":
-            self._adopt_orphan(name, pid, message)
+            log.warning("killing a duplicate of actor %s (pid %d)", word.name, word.pid)
+            _kill(word.pid, signal.SIGKILL)
+        elif word.cmd == "heartbeat" and word.kind == "supervisor":
+            self._adopt_orphan(word)
 
     def _up(self, slot: ActorSlot) -> None:
         slot.state = SlotState.UP
@@ -186,8 +186,9 @@ class ActorKeeper:
         if self.stopping:
             self.on_gone()  # root's shutdown decides when this one is stopped
 
-    def _adopt_orphan(self, name: str, pid: int, message: dict[str, Any]) -> None:
+    def _adopt_orphan(self, word: ActorWord) -> None:
         """A supervisor left by a daemon that died checks in: watch it until it ends."""
+        name, pid = word.name, word.pid
         try:
             pidfd = os.pidfd_open(pid)
         except OSError:
@@ -197,7 +198,7 @@ class ActorKeeper:
         slot.up_since = time.time()
         self.slots[name] = slot
         self._by_pid[pid] = slot
-        self.on_message(message)  # its jobs' facts, and their config for a replacement
+        self._hear(word)  # its jobs' facts, and their config for a replacement
         # Not our child: init reaps it, and its exit status is not ours to know. Only
         # its `bye` tells a finished supervisor from a crashed one.
         self.loop.add_reader(pidfd, lambda: self._exited(slot, 0 if slot.said_bye else None))

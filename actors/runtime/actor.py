@@ -24,7 +24,7 @@ import zmq
 from actors.runtime.command_server import CommandHandler, CommandServer
 from actors.runtime.loop import EventLoop, pending
 from procclaw import bus_events, protocol
-from procclaw.commands import CommandArgs
+from procclaw.commands import ActorWord, CommandArgs
 from procclaw.home import Home
 from procclaw.wire_record import WireRecord
 
@@ -147,14 +147,9 @@ class Actor:
 
     def _tell_root(self, what: str, facts: dict[str, Any] | None = None) -> None:
         """Send root a `hello`, `heartbeat` or `bye` with our facts (all, or `facts`)."""
-        message = {
-            "v": protocol.VERSION,
-            "cmd": what,
-            "name": self.name,
-            "kind": self.ctx.kind,
-            "pid": os.getpid(),
-        }
-        message["facts"] = self.heartbeat_facts() if facts is None else facts
+        said = self.heartbeat_facts() if facts is None else facts
+        word = ActorWord(what, self.name, self.ctx.kind, os.getpid(), said)
+        message = {"v": protocol.VERSION, **word.to_wire()}
         try:
             self._root.send(protocol.encode(message), zmq.NOBLOCK)
         except zmq.Again:

@@ -2,10 +2,11 @@
 
 A SOCK_SEQPACKET socketpair per supervisor: root keeps one end, the supervisor inherits
 the other through the zygote. ZeroMQ cannot carry file descriptors, so this channel
-exists for what must travel with them. Root sends msgpack maps with `v`:
-- `take {jobs: [{job, config, args}, ...]}` with each job's four pipe ends attached,
-  in order (SCM_RIGHTS): hold these jobs (start each, or with `args.resume` carry on
-  from those facts). Many jobs go in one message, up to what one message can carry;
+exists for what must travel with them. Root sends msgpack maps with `v` and `cmd`, their
+arguments as the records of procclaw/commands.py (CHANNEL_ARGS) say:
+- `take {jobs: [placement, ...]}` with each job's four pipe ends attached, in order
+  (SCM_RIGHTS): hold these jobs (start each, or with its `resume` carry on from those
+  facts). Many jobs go in one message, up to what one message can carry;
 - `stop {jobs}`: the daemon is stopping; stop these jobs now and keep them down.
 Nothing travels back: a supervisor tells root what it holds in its heartbeats.
 """
@@ -23,6 +24,7 @@ import msgpack
 
 from actors.runtime.loop import EventLoop, Timer, close_quietly
 from procclaw import protocol
+from procclaw.commands import RetireArgs, TakeArgs
 
 MAX_MESSAGE = 1 << 17
 PIPE_FDS = 4
@@ -47,8 +49,8 @@ def channel_pair() -> tuple[socket.socket, socket.socket]:
 def take_messages(
     takes: list[tuple[dict[str, Any], tuple[int, ...]]],
 ) -> Iterator[tuple[dict[str, Any], tuple[int, ...]]]:
-    """`take` messages for many jobs (each `{job, config, args}` with its pipes), as few
-    as the kernel's and our size limits allow."""
+    """`take` messages for many jobs (each a placement with its pipes), as few as the
+    kernel's and our size limits allow."""
     batch: list[dict[str, Any]] = []
     fds: list[int] = []
     size = 0
@@ -65,11 +67,11 @@ def take_messages(
 
 
 def _take(jobs: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"v": protocol.VERSION, "cmd": "take", "jobs": jobs}
+    return {"v": protocol.VERSION, "cmd": "take", **TakeArgs(jobs).to_wire()}
 
 
 def stop_message(jobs: list[str]) -> dict[str, Any]:
-    return {"v": protocol.VERSION, "cmd": "stop", "jobs": jobs}
+    return {"v": protocol.VERSION, "cmd": "stop", **RetireArgs(jobs).to_wire()}
 
 
 class ChannelSender:

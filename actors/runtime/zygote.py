@@ -1,11 +1,10 @@
 """The zygote: a pre-imported template process that every actor is forked from.
 
-Root starts one zygote (`python -m actors.runtime.zygote SOCK_FD LIFELINE_FD`). It imports every
-actor module once, freezes those objects out of the garbage collector (so a fork keeps
-sharing their pages), and then waits on its SOCK_SEQPACKET socket for spawn requests:
-a msgpack map `{token, kind, name, home, daemon_id, log_level, args}` plus any file
-descriptors (SCM_RIGHTS) the actor should inherit. It answers `{token, pid}` or
-`{token, error}`.
+Root starts one zygote (`python -m actors.runtime.zygote SOCK_FD LIFELINE_FD`). It
+imports every actor module once, freezes those objects out of the garbage collector (so
+a fork keeps sharing their pages), and then waits on its SOCK_SEQPACKET socket for spawn
+requests: a `Spawn` record (procclaw/commands.py) plus any file descriptors
+(SCM_RIGHTS) the actor should inherit. It answers with a `Spawned`: the pid, or why not.
 
 It forks twice: the intermediate child exits at once, so the actor is orphaned and
 re-parents to root, the subreaper. Root is then the actor's parent and sees its exit
@@ -22,11 +21,11 @@ import signal
 import socket
 import struct
 import sys
-from typing import Any
 
 import msgpack
 
 from actors.runtime.prctl import set_process_name
+from procclaw.commands import Spawn, Spawned
 
 MAX_FDS = 16
 MAX_REQUEST = 65536
@@ -61,16 +60,17 @@ def main(argv: list[str]) -> int:
 
 
 def _handle(data: bytes, fds: list[int], channel: socket.socket, lifeline: int) -> dict:
-    spec: dict[str, Any] = {}
+    token = None
     try:
-        spec = msgpack.unpackb(data)
+        spec = Spawn.from_wire(msgpack.unpackb(data))
+        token = spec.token
         pid = _fork_actor(spec, fds, channel, lifeline)
     except Exception as exc:  # report any failure to root instead of dying
-        return {"token": spec.get("token"), "error": f"{type(exc).__name__}: {exc}"}
-    return {"token": spec["token"], "pid": pid}
+        return Spawned(token, error=f"{type(exc).__name__}: {exc}").to_wire()
+    return Spawned(token, pid=pid).to_wire()
 
 
-def _fork_actor(spec: dict[str, Any], fds: list[int], channel: socket.socket, lifeline: int) -> int:
+def _fork_actor(spec: Spawn, fds: list[int], channel: socket.socket, lifeline: int) -> int:
     pid_reader, pid_writer = os.pipe()
     middle = os.fork()
     if middle == 0:
@@ -98,7 +98,7 @@ def _fork_actor(spec: dict[str, Any], fds: list[int], channel: socket.socket, li
     return struct.unpack("=i", data)[0]
 
 
-def _run_actor(spec: dict[str, Any], fds: list[int], lifeline: int) -> None:
+def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
     code = 1
     try:
         from pathlib import Path
@@ -113,18 +113,18 @@ def _run_actor(spec: dict[str, Any], fds: list[int], lifeline: int) -> None:
         # ignored dispositions would pass on to the jobs.
         os.setsid()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        set_process_name(f"pc-{spec['name']}")
-        configure_logging(spec["name"], spec.get("log_level", "INFO"))
+        set_process_name(f"pc-{spec.name}")
+        configure_logging(spec.name, spec.log_level)
         ctx = ActorContext(
-            kind=spec["kind"],
-            name=spec["name"],
-            home=Home(Path(spec["home"])),
+            kind=spec.kind,
+            name=spec.name,
+            home=Home(Path(spec.home)),
             lifeline_fd=lifeline,
-            daemon_id=spec["daemon_id"],
-            args=spec.get("args") or {},
+            daemon_id=spec.daemon_id,
+            args=spec.args,
             fds=tuple(fds),
         )
-        code = actor_class(spec["kind"])(ctx).run()
+        code = actor_class(spec.kind)(ctx).run()
     except BaseException:
         import traceback
 

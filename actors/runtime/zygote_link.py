@@ -14,28 +14,27 @@ import subprocess
 import sys
 from collections import deque
 from collections.abc import Callable
-from typing import Any
 
 import msgpack
 
 from actors.runtime.loop import EventLoop
+from procclaw.commands import Spawn, Spawned
+from procclaw.protocol import ProtocolError
 
 MAX_IN_FLIGHT = 32
 
 log = logging.getLogger(__name__)
 
-Reply = dict[str, Any]
-
 
 class ZygoteLink:
-    def __init__(self, loop: EventLoop, lifeline_fd: int, on_reply: Callable[[Reply], None]):
+    def __init__(self, loop: EventLoop, lifeline_fd: int, on_reply: Callable[[Spawned], None]):
         self._loop = loop
         self._lifeline_fd = lifeline_fd
         self._on_reply = on_reply
         self._channel: socket.socket | None = None
         self._process: subprocess.Popen | None = None
-        self._queue: deque[tuple[dict[str, Any], tuple[int, ...]]] = deque()
-        self._in_flight: dict[str, tuple[dict[str, Any], tuple[int, ...]]] = {}
+        self._queue: deque[tuple[Spawn, tuple[int, ...]]] = deque()
+        self._in_flight: dict[str, tuple[Spawn, tuple[int, ...]]] = {}
 
     @property
     def pid(self) -> int | None:
@@ -62,17 +61,17 @@ class ZygoteLink:
         self._loop.add_reader(ours.fileno(), self._on_readable)
         self._pump()
 
-    def spawn(self, spec: dict[str, Any], fds: tuple[int, ...] = ()) -> None:
-        """Ask for an actor; its reply carries `spec['token']`."""
+    def spawn(self, spec: Spawn, fds: tuple[int, ...] = ()) -> None:
+        """Ask for an actor; its reply carries `spec.token`."""
         self._queue.append((spec, fds))
         self._pump()
 
     def _pump(self) -> None:
         while self._channel and self._queue and len(self._in_flight) < MAX_IN_FLIGHT:
             spec, fds = self._queue.popleft()
-            self._in_flight[spec["token"]] = (spec, fds)
+            self._in_flight[spec.token] = (spec, fds)
             try:
-                socket.send_fds(self._channel, [msgpack.packb(spec)], list(fds))
+                socket.send_fds(self._channel, [msgpack.packb(spec.to_wire())], list(fds))
             except OSError as exc:
                 log.error("zygote channel failed: %s", exc)
                 return  # the zygote's death (SIGCHLD) leads to restart()
@@ -86,8 +85,12 @@ class ZygoteLink:
         if not data:
             self._close_channel()  # EOF: the zygote died; SIGCHLD brings restart()
             return
-        reply = msgpack.unpackb(data)
-        self._in_flight.pop(reply.get("token"), None)
+        try:
+            reply = Spawned.from_wire(msgpack.unpackb(data))
+        except (ValueError, ProtocolError) as exc:
+            log.error("unreadable answer from the zygote: %s", exc)
+            return
+        self._in_flight.pop(reply.token, None)
         self._on_reply(reply)
         self._pump()
 

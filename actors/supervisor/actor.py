@@ -38,9 +38,11 @@ from actors.supervisor.job_supervision import JobSupervision
 from actors.supervisor.run_exits import ChildReaper
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import commands
+from procclaw.commands import RetireArgs, TakeArgs
 from procclaw.config.job_wire import WireError, job_from_wire
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
+from procclaw.wire_record import WireRecord
 
 log = logging.getLogger("procclaw.supervisor")
 
@@ -148,13 +150,13 @@ class Supervisor(Actor):
 
     def _on_channel(self) -> None:
         for message, fds in supervisor_channel.receive(self._channel):
-            takes = message.get("jobs") if message.get("cmd") == "take" else None
-            if isinstance(takes, list) and len(fds) == len(takes) * supervisor_channel.PIPE_FDS:
-                for index, take in enumerate(takes):
-                    start = index * supervisor_channel.PIPE_FDS
-                    self._take(take, JobPipes(*fds[start : start + supervisor_channel.PIPE_FDS]))
-            elif message.get("cmd") == "stop":
-                self._retire(message.get("jobs"))
+            order = _from_root(message)
+            pipes = supervisor_channel.PIPE_FDS
+            if isinstance(order, TakeArgs) and len(fds) == len(order.jobs) * pipes:
+                for index, take in enumerate(order.jobs):
+                    self._take(take, JobPipes(*fds[index * pipes : (index + 1) * pipes]))
+            elif isinstance(order, RetireArgs) and not fds:
+                self._retire(order.jobs)
             else:
                 log.error("%s: malformed message from root: %r", self.name, message.get("cmd"))
                 for fd in fds:
@@ -263,3 +265,12 @@ class Supervisor(Actor):
             return answers
 
         return handle
+
+
+def _from_root(message: dict[str, Any]) -> WireRecord | None:
+    """A channel message as its record, or None if it is none of ours."""
+    args = {key: value for key, value in message.items() if key not in ("v", "cmd")}
+    try:
+        return commands.command_args(commands.CHANNEL_ARGS, str(message.get("cmd")), args)
+    except (KeyError, ProtocolError):
+        return None
