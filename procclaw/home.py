@@ -6,12 +6,15 @@ PROCCLAW_HOME gets a daemon of its own with nothing shared with any other.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 from typing import NamedTuple
 
 # Unix socket paths are limited to 108 bytes (104 on macOS) including the terminator.
 _MAX_SOCKET_PATH = 100
+# The length of the name that stands in for a socket name too long to fit.
+_STAND_IN = 16
 
 
 class HomeError(Exception):
@@ -76,7 +79,7 @@ class Home(NamedTuple):
 
     def endpoint(self, name: str) -> str:
         """The ZeroMQ ipc:// address of one of the daemon's sockets."""
-        path = self.run_dir / f"{name}.sock"
+        path = self.socket_file(name)
         if len(str(path)) > _MAX_SOCKET_PATH:
             raise HomeError(
                 f"PROCCLAW_HOME {self.root} is too long for a unix socket path "
@@ -84,8 +87,18 @@ class Home(NamedTuple):
             )
         return f"ipc://{path}"
 
+    def check_socket_room(self) -> None:
+        """HomeError unless every socket of the daemon can have its path here (the longest
+        is a stand-in of _STAND_IN characters for a long job id)."""
+        self.endpoint("s" * _STAND_IN)
+
     def socket_file(self, name: str) -> Path:
-        return self.run_dir / f"{name}.sock"
+        """`run/<name>.sock`; when a long job id in `name` would make the path longer than
+        a unix socket allows (104 bytes on macOS), a short name derived from it instead."""
+        path = self.run_dir / f"{name}.sock"
+        if len(str(path)) > _MAX_SOCKET_PATH:
+            path = self.run_dir / f"{hashlib.sha1(name.encode()).hexdigest()[:_STAND_IN]}.sock"
+        return path
 
     def prepare(self) -> None:
         """Create the directories, with run/ private to this user whatever the umask."""

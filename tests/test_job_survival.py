@@ -45,12 +45,10 @@ def test_kill_9_of_a_supervisor_keeps_the_job_and_loses_no_line(sandbox):
     events.close()
 
 
-def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_code(sandbox):
-    sandbox.run_jobs("""\
-        jobs:
-          brief:
-            cmd: sleep 300
-        """)
+def job_ended_unsupervised(sandbox) -> dict:
+    """A job SIGTERMed while its supervisor is frozen, then the supervisor killed: the
+    job's facts once a replacement has recorded it."""
+    sandbox.run_jobs("jobs:\n  brief:\n    cmd: sleep 300\n")
     sandbox.cli("start", "brief", check=True)
     job = sandbox.job("brief")
     _, supervisor = sandbox.supervisor_of("brief")
@@ -60,8 +58,11 @@ def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_cod
         wait_until(lambda: is_gone(job["pid"]))
     finally:
         os.kill(supervisor, signal.SIGKILL)
-    done = sandbox.wait_state("brief", "failed")
-    assert done["last_exit"] == "killed by SIGTERM"
+    return sandbox.wait_state("brief", "failed")
+
+
+def test_a_job_that_exits_while_its_supervisor_is_dead_is_seen_with_its_exit_code(sandbox):
+    assert job_ended_unsupervised(sandbox)["last_exit"] == "killed by SIGTERM"
 
 
 def test_kill_9_of_root_leaves_jobs_running_and_the_next_daemon_adopts_them(sandbox):

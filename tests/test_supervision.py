@@ -42,8 +42,11 @@ def test_backoff_delays_follow_the_retry_policy_in_order(sandbox):
             break
     backoffs = [e.data["retry_in"] for e in seen if e.topic == "job.crash.backoff"]
     assert backoffs == [0, 0.3, 0.6]
-    exits = [e.ts for e in seen if e.topic == "job.crash.exited"]
-    starts = [e.ts for e in seen if e.topic == "job.crash.starting"]
+    # When each run ended and began, by the supervisor's clock (an event's `ts` is when
+    # it was published, once the controller had the report).
+    starts = [e.data["started_at"] for e in seen if e.topic == "job.crash.running"]
+    uptimes = [e.data["uptime"] for e in seen if e.topic == "job.crash.exited"]
+    exits = [start + uptime for start, uptime in zip(starts, uptimes, strict=True)]
     for delay, exited, restarted in zip(backoffs, exits[:-1], starts[1:], strict=True):
         assert restarted - exited >= delay  # never earlier than the policy says
     events.close()

@@ -37,10 +37,10 @@ from actors.runtime.actor import configure_logging
 from actors.runtime.command_server import CommandServer
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.messages import pending_messages
-from actors.runtime.prctl import set_child_subreaper, set_process_name
 from procclaw import bus_events, commands, protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
+from procclaw.platform import current
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.wire_record import WireRecord
 
@@ -140,6 +140,7 @@ class Root:
             "started_at": self.started_at,
             "stopping": self.actors.stopping,
             "zygote_pid": self.actors.zygote.pid,
+            "platform": current().name,
             "actors": self.actors.describe(),
         }
 
@@ -241,8 +242,7 @@ def main(argv: list[str]) -> int:
         print(f"procclaw: {exc}", file=sys.stderr)
         return 1
     try:
-        set_process_name("procclaw-root")
-        set_child_subreaper()
+        current().set_process_name("procclaw-root")
         allow_every_descriptor()
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:

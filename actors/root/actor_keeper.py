@@ -7,7 +7,8 @@ quiet, and keeps the exit statuses of orphaned jobs that re-parented to root unt
 their supervisor asks. What supervisors hold is the pool's (actors/root/supervisor_pool.py):
 a dead supervisor whose jobs are alive is replaced at once, with no backoff, since
 its jobs' output waits for it. A supervisor left by a daemon that died is adopted when
-its heartbeat arrives and watched through a pidfd, since root is not its parent.
+its heartbeat arrives and watched through the platform's exit watch (a pidfd on Linux),
+since root is not its parent.
 """
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ from actors.root.actor_table import ActorSlot, SlotState
 from actors.root.supervisor_pool import SupervisorPool
 from actors.runtime.actor import HEARTBEAT_INTERVAL
 from actors.runtime.children import exited_children
-from actors.runtime.loop import EventLoop, close_quietly
+from actors.runtime.loop import EventLoop
 from actors.runtime.zygote_link import ZygoteLink
 from procclaw import protocol
 from procclaw.bus_events import ActorEvent
 from procclaw.commands import ActorWord, Spawn, Spawned
 from procclaw.exit_status import describe_status
 from procclaw.home import Home
+from procclaw.platform import current
 
 # Remember this many exit statuses of children we could not match yet.
 UNMATCHED_EXITS = 1024
@@ -69,6 +71,10 @@ class ActorKeeper:
         self._unmatched_exits: dict[int, tuple[int, float]] = {}
         self._early_hellos: set[int] = set()
         self._zygote_restarts = 0
+        # Actors are forked twice, so they re-parent to us where we can be the subreaper
+        # (our SIGCHLD says when one dies, with its status); elsewhere to init, and each
+        # one is watched through the platform instead.
+        self.reaps_actors = current().become_subreaper()
         self.zygote = ZygoteLink(loop, lifeline_fd, self._on_spawned)
         self.pool = SupervisorPool(self)
         self.stopping = False
@@ -124,6 +130,9 @@ class ActorKeeper:
         slot.state = SlotState.STARTING
         slot.last_seen = time.monotonic()
         self._by_pid[pid] = slot
+        if not self.reaps_actors and not self._watch_exit(slot):
+            self._exited(slot, None)  # gone before we could watch it
+            return
         early_exit = self._unmatched_exits.get(pid)
         if early_exit is not None and early_exit[1] >= slot.spawned_at:  # not an older pid's
             del self._unmatched_exits[pid]
@@ -189,21 +198,31 @@ class ActorKeeper:
     def _adopt_orphan(self, word: ActorWord) -> None:
         """A supervisor left by a daemon that died checks in: watch it until it ends."""
         name, pid = word.name, word.pid
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
+        slot = ActorSlot(name, "supervisor", pid=pid, state=SlotState.UP)
+        if not self._watch_exit(slot):
             return
-        slot = ActorSlot(name=name, kind="supervisor", pid=pid, state=SlotState.UP, pidfd=pidfd)
         slot.last_seen = time.monotonic()
         slot.up_since = time.time()
         self.slots[name] = slot
         self._by_pid[pid] = slot
         self._hear(word)  # its jobs' facts, and their config for a replacement
-        # Not our child: init reaps it, and its exit status is not ours to know. Only
-        # its `bye` tells a finished supervisor from a crashed one.
-        self.loop.add_reader(pidfd, lambda: self._exited(slot, 0 if slot.said_bye else None))
         log.info("adopted supervisor %s (pid %d) left by the previous daemon", name, pid)
         self.publish(protocol.actor_topic(name, "up"), _event(slot))
+
+    def _watch_exit(self, slot: ActorSlot) -> bool:
+        """Watch an actor that is not our child; False if it has ended already.
+
+        Init reaps it, and its exit status is not ours to know: only its `bye` tells one
+        that finished from one that crashed.
+        """
+        assert slot.pid is not None
+        slot.exit_watch = current().watch_exit(slot.pid)
+        if slot.exit_watch is None:
+            return False
+        self.loop.add_reader(
+            slot.exit_watch.fd, lambda: self._exited(slot, 0 if slot.said_bye else None)
+        )
+        return True
 
     # ---- deaths ------------------------------------------------------------------------
 
@@ -229,10 +248,10 @@ class ActorKeeper:
     def _exited(self, slot: ActorSlot, status: int | None) -> None:
         assert slot.pid is not None
         self._by_pid.pop(slot.pid, None)
-        if slot.pidfd is not None:
-            self.loop.remove_reader(slot.pidfd)
-            close_quietly(slot.pidfd)
-            slot.pidfd = None
+        if slot.exit_watch is not None:
+            self.loop.remove_reader(slot.exit_watch.fd)
+            slot.exit_watch.close()
+            slot.exit_watch = None
         how = describe_status(status)[2] if status is not None else "exit status unknown"
         self.publish(protocol.actor_topic(slot.name, "down"), _event(slot, how))
         slot.pid = None

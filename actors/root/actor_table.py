@@ -7,6 +7,7 @@ from typing import Any
 
 from actors.runtime.actor import heartbeat_interval
 from actors.runtime.loop import Timer
+from procclaw.platform import ExitWatch
 from procclaw.rules.actor_restarts import RestartBackoff, is_hung
 
 # Heartbeat facts that `daemon status` shows beside an actor.
@@ -36,7 +37,7 @@ class ActorSlot:
     timer: Timer | None = None
     ever_up: bool = False
     facts: dict[str, Any] = field(default_factory=dict)  # from its heartbeats (not a supervisor's)
-    pidfd: int | None = None  # set when adopted: root is not its parent, so no SIGCHLD
+    exit_watch: ExitWatch | None = None  # when adopted: root is not its parent, so no SIGCHLD
     said_bye: bool = False  # it ended its own life (a clean exit), seen without SIGCHLD
     stop_replacements: int = 0  # replaced while the daemon was stopping
 

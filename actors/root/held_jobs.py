@@ -9,7 +9,6 @@ and facts are the supervisor's, kept as they came to hand to a replacement.
 
 from __future__ import annotations
 
-import fcntl
 import os
 from dataclasses import dataclass
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from actors.runtime.loop import close_quietly
 from procclaw.job_facts import HeldFacts
 from procclaw.placement import Placement
+from procclaw.platform import current
 from procclaw.states import RESTING_STATES
 
 # A job never waits on a full pipe for longer than a replacement supervisor takes to
@@ -70,8 +70,5 @@ def new_pipes() -> tuple[int, int, int, int]:
     out_r, out_w = os.pipe()
     err_r, err_w = os.pipe()
     for fd in (out_w, err_w):
-        try:
-            fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-        except OSError:
-            pass  # the default size still works
+        current().enlarge_pipe(fd, PIPE_BYTES)
     return out_r, out_w, err_r, err_w

@@ -8,5 +8,4 @@
 - registry.py, zygote.py, zygote_link.py: the actor kinds and the template they fork from
 - supervisor_channel.py: the private channel between root and a supervisor
 - job_process.py: starting, recognising and killing a job's processes
-- prctl.py: process names and the parent-death signal
 """

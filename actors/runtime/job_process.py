@@ -22,6 +22,7 @@ import psutil
 
 from procclaw.config import JobConfig
 from procclaw.job_facts import JobFacts
+from procclaw.platform import current
 from procclaw.secrets.references import MissingSecret, expand
 
 RUN_MARKER = "PROCCLAW_RUN"
@@ -132,22 +133,9 @@ def spawn(
 
 
 def process_start_time(pid: int) -> str | None:
-    """An exact identity for the process `pid` now is: a pid alone may be reused.
-
-    On Linux: the boot id and the start time in clock ticks since boot, immune to
-    wall-clock steps; elsewhere psutil's creation time. None if there is no such process.
-    """
-    if _BOOT_ID is not None:
-        try:
-            with open(f"/proc/{pid}/stat", "rb") as stat:
-                fields = stat.read().rpartition(b")")[2].split()
-        except (FileNotFoundError, ProcessLookupError):
-            return None
-        return f"{_BOOT_ID}:{int(fields[19])}"  # field 22 of stat(5), after "pid (comm)"
-    try:
-        return f"{psutil.Process(pid).create_time():.6f}"
-    except (psutil.NoSuchProcess, psutil.AccessDenied):
-        return None
+    """An exact identity for the process `pid` now is (a pid alone may be reused); None
+    if there is no such process."""
+    return current().process_start_time(pid)
 
 
 def is_same_process(pid: int, start_time: str) -> bool:
@@ -162,17 +150,6 @@ def is_same_process(pid: int, start_time: str) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
-
-
-def _read_boot_id() -> str | None:
-    try:
-        with open("/proc/sys/kernel/random/boot_id") as boot_id:
-            return boot_id.read().strip()
-    except OSError:
-        return None
-
-
-_BOOT_ID = _read_boot_id()
 
 
 def signal_group(pgid: int, signum: int) -> None:
@@ -193,66 +170,21 @@ def kill_everything(pgid: int, run_id: str, group: bool = True) -> None:
 
 def kill_marked(run_id: str) -> None:
     """SIGKILL every process carrying this run's marker, wherever it went."""
-    marker = f"{RUN_MARKER}={run_id}".encode()
-    for pid in marked_processes(run_id):
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            continue  # gone already
-        try:
-            # Checked again through the pidfd's own process: the pid may have been reused.
-            if _carries(pid, marker):
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        except OSError:
-            pass
-        finally:
-            os.close(pidfd)
+    platform, marker = current(), _marker(run_id)
+    for pid in platform.processes_marked(marker):
+        platform.kill_marked(pid, marker)
 
 
 def marked_processes(run_id: str) -> list[int]:
-    """Our user's processes whose environment names this run (setsid'd grandchildren).
-
-    Reads /proc directly: this runs at every job exit that may have left stragglers,
-    and psutil's per-process bookkeeping cost tens of times more.
-    """
-    uid, me = os.getuid(), os.getpid()
-    marker = f"{RUN_MARKER}={run_id}".encode()
-    found = []
-    with os.scandir("/proc") as entries:
-        for entry in entries:
-            if not entry.name.isdigit() or int(entry.name) == me:
-                continue
-            try:
-                if entry.stat().st_uid != uid:
-                    continue
-            except OSError:
-                continue
-            if _carries(int(entry.name), marker):
-                found.append(int(entry.name))
-    return found
-
-
-def _carries(pid: int, marker: bytes) -> bool:
-    try:
-        with open(f"/proc/{pid}/environ", "rb") as environ:
-            return marker in environ.read().split(b"\0")
-    except OSError:
-        return False  # gone, a zombie, or not ours to read
+    """Our user's processes whose environment names this run (setsid'd grandchildren)."""
+    return current().processes_marked(_marker(run_id))
 
 
 def has_strays(runs: frozenset[int]) -> bool:
-    """Whether this process (a subreaper) has a child that is none of its jobs' runs.
+    """Whether the job's leftovers may still run: a supervisor (a subreaper where there
+    is one) with a child that is none of its jobs' runs, or a system that cannot tell."""
+    return current().has_strays(runs)
 
-    A supervisor is a child subreaper: whatever its jobs leave behind is re-parented to
-    it when a job's leader exits, so no such child means no straggler anywhere. Reads
-    the kernel's list of each thread's children, so it costs no scan of /proc.
-    """
-    children: set[int] = set()
-    try:
-        with os.scandir("/proc/self/task") as tasks:
-            for task in tasks:
-                with open(f"/proc/self/task/{task.name}/children") as listing:
-                    children.update(int(pid) for pid in listing.read().split())
-    except OSError:
-        return True  # cannot tell: look for stragglers the slow way
-    return bool(children - runs)
+
+def _marker(run_id: str) -> bytes:
+    return f"{RUN_MARKER}={run_id}".encode()

@@ -24,8 +24,8 @@ import sys
 
 import msgpack
 
-from actors.runtime.prctl import set_process_name
 from procclaw.commands import Spawn, Spawned
+from procclaw.platform import current
 
 MAX_FDS = 16
 MAX_REQUEST = 65536
@@ -35,7 +35,7 @@ def main(argv: list[str]) -> int:
     channel = socket.socket(fileno=int(argv[1]))
     lifeline = int(argv[2])
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # root decides when actors stop
-    set_process_name("procclaw-zygote")
+    current().set_process_name("procclaw-zygote")
 
     from actors.runtime import registry
 
@@ -104,7 +104,6 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
         from pathlib import Path
 
         from actors.runtime.actor import ActorContext, configure_logging
-        from actors.runtime.prctl import set_process_name
         from actors.runtime.registry import actor_class
         from procclaw.home import Home
 
@@ -113,7 +112,7 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
         # ignored dispositions would pass on to the jobs.
         os.setsid()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        set_process_name(f"pc-{spec.name}")
+        current().set_process_name(f"pc-{spec.name}")
         configure_logging(spec.name, spec.log_level)
         ctx = ActorContext(
             kind=spec.kind,

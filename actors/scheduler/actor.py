@@ -8,13 +8,13 @@ the job runs and refuses one it has seen, so a scheduler that dies and starts ag
 never runs a job twice. Publishes `schedule.<id>.fired|skipped|missed` with the job,
 the due time and the reason.
 
-It sleeps on a WallClockAlarm (a timerfd) until the earliest due time; the kernel also
-wakes it the moment the wall clock is set (an NTP step, `date -s`), and every timer is
-recomputed. Due times that went by unseen (the scheduler was down, the machine was
-suspended, the clock jumped ahead) give one run, the latest, never a burst; after the
-daemon itself was down, the job's `catchup` decides (`skip`, or `once`: one run at
-start). When the clock is set back, nothing runs twice: the next run is the first due
-time after the last one handled.
+It sleeps on the platform's wall-clock alarm until the earliest due time. It also wakes
+when the wall clock is set (an NTP step, `date -s`), and every timer is recomputed: at
+once on Linux (a timerfd), within a minute elsewhere. Due times that went by unseen
+(the scheduler was down, the machine was suspended, the clock jumped ahead) give one
+run, the latest, never a burst; after the daemon itself was down, the job's `catchup`
+decides (`skip`, or `once`: one run at start). When the clock is set back, nothing
+runs twice: the next run is the first due time after the last one handled.
 """
 
 from __future__ import annotations
@@ -29,11 +29,11 @@ import zmq
 
 from actors.runtime.actor import Actor
 from actors.runtime.loop import Timer, pending
-from actors.scheduler.wall_clock_alarm import WallClockAlarm
 from procclaw import protocol
 from procclaw.bus_events import ScheduleMissed, ScheduleRun
 from procclaw.client import Client, ClientError
 from procclaw.cron import CronSchedule
+from procclaw.platform import current
 from procclaw.rules.schedule_timer import Due, JobTimer
 
 log = logging.getLogger("procclaw.scheduler")
@@ -52,7 +52,7 @@ class Scheduler(Actor):
         self.loop.add_reader(self._reloads, self._on_bus)
         self._timers: dict[str, JobTimer] = {}
         self._unsent: list[dict[str, Any]] = []  # due times the controller has not taken
-        self._alarm = WallClockAlarm()
+        self._alarm = current().wall_clock_alarm()
         self.loop.add_reader(self._alarm.fd, self._woke)
         self._retries: dict[str, Timer] = {}  # what to try again soon: "load", "send"
         self._loaded = False

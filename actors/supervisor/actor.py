@@ -32,7 +32,6 @@ from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.job_process import process_start_time
 from actors.runtime.loop import close_quietly
-from actors.runtime.prctl import set_child_subreaper
 from actors.runtime.report_queue import ReportQueue
 from actors.supervisor.job_supervision import JobSupervision
 from actors.supervisor.run_exits import ChildReaper
@@ -41,6 +40,7 @@ from procclaw import commands
 from procclaw.commands import RetireArgs, TakeArgs
 from procclaw.config.job_wire import WireError, job_from_wire
 from procclaw.placement import Placement
+from procclaw.platform import current
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.wire_record import WireRecord
 
@@ -71,7 +71,7 @@ class Supervisor(Actor):
     # ---- actor lifecycle ---------------------------------------------------------------
 
     def setup(self) -> None:
-        set_child_subreaper()  # what the jobs leave behind becomes ours to find and reap
+        current().become_subreaper()  # what the jobs leave behind becomes ours to find and reap
         os.set_inheritable(self._channel.fileno(), False)
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)

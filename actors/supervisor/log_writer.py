@@ -24,13 +24,14 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from procclaw.platform import current
+
 log = logging.getLogger(__name__)
 
 # Not O_APPEND: splice(2) refuses append-mode files. One supervisor writes a log at a
 # time, at the end of the file, where _open() positions it. Read access is for
 # reading back what splice moved, for the tail.
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-_CAN_SPLICE = hasattr(os, "splice")
 _MODE = 0o644
 
 
@@ -108,7 +109,7 @@ class LogWriter:
         boundary (write() cuts that at a line end; a byte count cannot). Then read the
         pipe and call write().
         """
-        if self._timestamps or not _CAN_SPLICE:
+        if self._timestamps or not current().can_splice:
             return None
         try:
             if self._fd is None:
@@ -117,7 +118,7 @@ class LogWriter:
             if self._size + limit > self._max_bytes:
                 return None
             start = self._size
-            moved = os.splice(pipe_fd, self._fd, limit, flags=os.SPLICE_F_NONBLOCK)
+            moved = current().move_in_kernel(pipe_fd, self._fd, limit)
         except BlockingIOError:
             return b""
         except OSError as exc:

@@ -3,13 +3,13 @@
 A run it spawned is its child: one SIGCHLD handler (`ChildReaper`) reaps every exited
 child, the runs of all its jobs and any straggler they left (a supervisor is a child
 subreaper), and hands each run's status to that run's watcher. A run adopted from a
-supervisor that died is root's child: a pidfd says when it ends, and root, which reaped
+supervisor that died is root's child: the platform's exit watch (a pidfd on Linux) says
+when it ends, and root, which reaped
 it, is asked for its status (`reaped`); with root gone too, the status is lost (None).
 """
 
 from __future__ import annotations
 
-import os
 import signal
 from collections.abc import Callable
 
@@ -20,6 +20,7 @@ from actors.runtime.job_process import JobProcess, is_same_process
 from actors.runtime.loop import EventLoop
 from procclaw.client import Client, ClientError
 from procclaw.home import Home
+from procclaw.platform import ExitWatch, current
 
 OnExit = Callable[[int | None], None]
 
@@ -65,7 +66,7 @@ class RunExits:
         self._context = context
         self._reaper = reaper
         self._on_exit = on_exit
-        self._pidfd: int | None = None
+        self._watch: ExitWatch | None = None
 
     def spawned(self, process: JobProcess) -> None:
         """Watch a run we just spawned (our child)."""
@@ -74,21 +75,18 @@ class RunExits:
     def adopt(self, process: JobProcess) -> bool:
         """Watch an adopted run; False when it had ended already (`on_exit` was called)."""
         if is_same_process(process.pid, process.start_time):
-            try:
-                self._pidfd = os.pidfd_open(process.pid)
-            except ProcessLookupError:
-                pass
-            else:
-                self._loop.add_reader(self._pidfd, lambda: self._adopted_exited(process))
+            self._watch = current().watch_exit(process.pid)
+            if self._watch is not None:
+                self._loop.add_reader(self._watch.fd, lambda: self._adopted_exited(process))
                 return True
         self._adopted_exited(process)  # gone already: root may hold its exit status
         return False
 
     def close(self) -> None:
-        if self._pidfd is not None:
-            self._loop.remove_reader(self._pidfd)
-            os.close(self._pidfd)
-            self._pidfd = None
+        if self._watch is not None:
+            self._loop.remove_reader(self._watch.fd)
+            self._watch.close()
+            self._watch = None
 
     def _adopted_exited(self, process: JobProcess) -> None:
         self.close()

@@ -31,6 +31,7 @@ from procclaw.cli.arguments import line_count, seconds
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import format_duration
 from procclaw.home import Home
+from procclaw.platform import current
 
 USAGE = __doc__
 READY_TIMEOUT = 30.0
@@ -59,6 +60,7 @@ def _check_can_start(home: Home) -> str:
     pid = PidFile(home.pid_file).running_pid()
     if pid is not None:
         raise CliFailure(f"already running (pid {pid})")
+    current()  # PlatformError: the platform asked for cannot run here
     try:
         config = load_config(home)
     except ConfigError as exc:
@@ -67,7 +69,7 @@ def _check_can_start(home: Home) -> str:
             "not started: fix the config above (`procclaw config --validate`)"
         ) from None
     home.prepare()
-    home.endpoint("controller")  # a too-long PROCCLAW_HOME is refused here, not in the daemon
+    home.check_socket_room()  # a too-long PROCCLAW_HOME is refused here, not in the daemon
     return config.settings.daemon.log_level
 
 
@@ -135,33 +137,10 @@ def stop(home: Home, timeout: float) -> int:
 
     client = Client(home)
     pid = client.call("shutdown")["pid"]
-    if not _wait_exit(pid, timeout):
+    if not current().wait_for_exit(pid, timeout):
         raise CliFailure(f"daemon (pid {pid}) still stopping after {timeout:g} s")
     print(f"procclaw daemon stopped (pid {pid})")
     return 0
-
-
-def _wait_exit(pid: int, timeout: float) -> bool:
-    """Wait for a process that is not our child to exit, by pidfd where there is one."""
-    try:
-        pidfd = os.pidfd_open(pid)
-    except ProcessLookupError:
-        return True
-    except (AttributeError, OSError):
-        pidfd = None
-    if pidfd is not None:
-        try:
-            return bool(select.select([pidfd], [], [], timeout)[0])
-        finally:
-            os.close(pidfd)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:  # no pidfd (macOS): poll, the CLI is not an actor
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def status(home: Home, as_json: bool) -> int:
@@ -187,6 +166,7 @@ def status(home: Home, as_json: bool) -> int:
     print(f"procclaw daemon running (pid {daemon['pid']}, up {uptime})")
     print(f"home     {daemon['home']}")
     print(f"jobs     {jobs}")
+    print(f"platform {daemon['platform']}")
     print("actors:")
     for actor in daemon["actors"]:
         pid = actor["pid"] if actor["pid"] is not None else "-"

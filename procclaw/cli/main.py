@@ -107,8 +107,9 @@ def _user_errors() -> tuple[type[Exception], ...]:
     """
     from procclaw.client import ClientError
     from procclaw.home import HomeError
+    from procclaw.platform import PlatformError
 
-    return (CliFailure, ClientError, HomeError)
+    return (CliFailure, ClientError, HomeError, PlatformError)
 
 
 if __name__ == "__main__":

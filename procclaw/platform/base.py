@@ -1,0 +1,70 @@
+"""What the daemon asks of the operating system, as one interface (see __init__.py)."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class PlatformError(Exception):
+    """The platform asked for cannot run here; the message says why."""
+
+
+class ExitWatch(Protocol):
+    """A descriptor that turns readable once a process (not our child) has exited."""
+
+    fd: int
+
+    def close(self) -> None: ...
+
+
+class WallClockAlarm(Protocol):
+    """A descriptor that turns readable at a wall-clock time, or when the clock is set."""
+
+    fd: int
+
+    def set(self, when: float | None, now: float) -> None:
+        """Ring at the POSIX time `when` (None: only when the clock is set)."""
+
+    def read(self) -> str | None:
+        """Why it is readable: "due", "clock set", or None (spurious)."""
+
+    def close(self) -> None: ...
+
+
+class Platform(Protocol):
+    name: str
+    # Whether splice() moves a job's output into its log without passing through us.
+    can_splice: bool
+
+    def set_process_name(self, name: str) -> None:
+        """Name this process for `ps` and psutil."""
+
+    def become_subreaper(self) -> bool:
+        """Make orphaned descendants re-parent to this process; False where none can."""
+
+    def process_start_time(self, pid: int) -> str | None:
+        """An identity for `pid` that a reused pid does not share; None if it is gone."""
+
+    def watch_exit(self, pid: int) -> ExitWatch | None:
+        """Watch a process that is not our child; None if it is gone already."""
+
+    def wait_for_exit(self, pid: int, timeout: float) -> bool:
+        """Block until `pid` (not our child) exits; False when `timeout` ran out first."""
+
+    def processes_marked(self, marker: bytes) -> list[int]:
+        """Our user's processes (but this one) whose environment holds `marker`."""
+
+    def kill_marked(self, pid: int, marker: bytes) -> None:
+        """SIGKILL `pid` if it still carries `marker` (a reused pid never does)."""
+
+    def has_strays(self, runs: frozenset[int]) -> bool:
+        """Whether anything our jobs left behind may still run (True when unsure)."""
+
+    def enlarge_pipe(self, fd: int, size: int) -> None:
+        """Give the pipe `size` bytes of room where the system allows it."""
+
+    def move_in_kernel(self, pipe_fd: int, file_fd: int, limit: int) -> int:
+        """Move up to `limit` bytes from the pipe to the file in the kernel; raises
+        BlockingIOError when the pipe is empty. Only when `can_splice`."""
+
+    def wall_clock_alarm(self) -> WallClockAlarm: ...

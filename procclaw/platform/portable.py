@@ -1,0 +1,219 @@
+"""POSIX and psutil, for macOS and any system without the Linux fast paths.
+
+What it gives up, against `linux`:
+- no child subreaper: what a job leaves behind after its leader exits goes to init
+  (launchd), found again only by its run marker (PROCCLAW_RUN in its environment);
+- a job's output is copied through the supervisor (read, then write), not spliced;
+- a process that is not our child is watched by a thread: blocked in kqueue where it
+  exists, else looking at it every POLL seconds (Linux with this layer forced);
+- the wall-clock alarm re-checks the clock at least once a minute, so a clock step or a
+  wake from sleep is noticed within that minute, not at once.
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import threading
+import time
+
+import psutil
+
+# A clock step is told from a late wake-up by more than this much drift.
+CLOCK_STEP = 1.0
+# The alarm looks at the wall clock at least this often.
+RECHECK = 60.0
+# Where a process that is not our child can only be looked at: this often.
+POLL = 0.05
+
+
+class PortablePlatform:
+    name = "portable"
+    can_splice = False
+
+    def set_process_name(self, name: str) -> None:
+        try:
+            import setproctitle
+        except ImportError:
+            return
+        setproctitle.setproctitle(name)
+
+    def become_subreaper(self) -> bool:
+        return False
+
+    def process_start_time(self, pid: int) -> str | None:
+        try:
+            return f"{psutil.Process(pid).create_time():.6f}"
+        except (psutil.NoSuchProcess, psutil.AccessDenied):
+            return None
+
+    def watch_exit(self, pid: int) -> ThreadWatch | None:
+        try:
+            process = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            return None
+        return ThreadWatch(process)
+
+    def wait_for_exit(self, pid: int, timeout: float) -> bool:
+        try:
+            process = psutil.Process(pid)
+        except psutil.NoSuchProcess:
+            return True
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:  # the CLI, not an actor: it may poll
+            if _ended(process):
+                return True
+            time.sleep(POLL)
+        return _ended(process)
+
+    def processes_marked(self, marker: bytes) -> list[int]:
+        uid, me = os.getuid(), os.getpid()
+        found = []
+        for process in psutil.process_iter(["uids"]):
+            uids = process.info["uids"]
+            ours = process.pid != me and uids is not None and uids.real == uid
+            if ours and _carries(process, marker):
+                found.append(process.pid)
+        return found
+
+    def kill_marked(self, pid: int, marker: bytes) -> None:
+        try:
+            process = psutil.Process(pid)
+            # psutil refuses to signal a pid that now names another process.
+            if _carries(process, marker):
+                process.kill()
+        except psutil.Error:
+            pass
+
+    def has_strays(self, runs: frozenset[int]) -> bool:
+        return True  # no subreaper: leftovers are not our children, so look for them
+
+    def enlarge_pipe(self, fd: int, size: int) -> None:
+        """No way to: the default capacity serves."""
+
+    def move_in_kernel(self, pipe_fd: int, file_fd: int, limit: int) -> int:
+        raise NotImplementedError("no splice here: copy instead")
+
+    def wall_clock_alarm(self) -> ThreadAlarm:
+        return ThreadAlarm()
+
+
+def _carries(process: psutil.Process, marker: bytes) -> bool:
+    name, _, value = marker.decode().partition("=")
+    try:
+        return process.environ().get(name) == value
+    except psutil.Error:
+        return False  # gone, a zombie, or not ours to read
+
+
+class ThreadWatch:
+    """A pipe that a thread writes to once the process has exited."""
+
+    def __init__(self, process: psutil.Process):
+        self.fd, self._signal = os.pipe()
+        self._closed = threading.Event()
+        target = _kqueue_wait if hasattr(select, "kqueue") else _psutil_wait
+        thread = threading.Thread(target=self._watch, args=(target, process), daemon=True)
+        thread.start()
+
+    def _watch(self, wait, process: psutil.Process) -> None:
+        wait(process, self._closed)
+        if not self._closed.is_set():
+            _say(self._signal, b"x")
+        os.close(self._signal)  # here, so that no write can reach a reused descriptor
+
+    def close(self) -> None:
+        self._closed.set()
+        os.close(self.fd)
+
+
+def _kqueue_wait(process: psutil.Process, closed: threading.Event) -> None:
+    """Block in kqueue until the process exits (macOS, the BSDs): no polling."""
+    queue = select.kqueue()
+    try:
+        event = select.kevent(
+            process.pid,
+            filter=select.KQ_FILTER_PROC,
+            flags=select.KQ_EV_ADD | select.KQ_EV_ONESHOT,
+            fflags=select.KQ_NOTE_EXIT,
+        )
+        try:
+            queue.control([event], 0, 0)
+        except ProcessLookupError:
+            return
+        while not closed.is_set() and not queue.control(None, 1, RECHECK):
+            pass
+    finally:
+        queue.close()
+
+
+def _psutil_wait(process: psutil.Process, closed: threading.Event) -> None:
+    """Where there is no kqueue: look every POLL seconds. An exited process that its
+    parent (init) has not reaped yet counts as ended: some inits reap late."""
+    while not closed.is_set() and not _ended(process):
+        closed.wait(POLL)
+
+
+def _ended(process: psutil.Process) -> bool:
+    try:
+        return process.status() == psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return True
+
+
+class ThreadAlarm:
+    """A pipe that a thread writes `d` to at the due time, or `c` when the wall clock
+    moved by itself (a step, or a wake from sleep); it looks at least once a minute."""
+
+    def __init__(self) -> None:
+        self.fd, self._signal = os.pipe()
+        os.set_blocking(self.fd, False)
+        self._when: float | None = None
+        self._changed = threading.Event()
+        self._closed = False
+        threading.Thread(target=self._run, daemon=True).start()
+
+    def set(self, when: float | None, now: float) -> None:
+        self._when = when
+        self._changed.set()
+
+    def read(self) -> str | None:
+        try:
+            said = os.read(self.fd, 64)
+        except BlockingIOError:
+            return None
+        if b"c" in said:
+            return "clock set"
+        return "due" if said else None
+
+    def close(self) -> None:
+        self._closed = True
+        self._changed.set()
+        os.close(self.fd)
+
+    def _run(self) -> None:
+        wall, mono = time.time(), time.monotonic()
+        while not self._closed:
+            when = self._when
+            wait = RECHECK if when is None else max(0.0, min(RECHECK, when - time.time()))
+            self._changed.wait(wait)
+            self._changed.clear()
+            if self._closed:
+                break
+            now_wall, now_mono = time.time(), time.monotonic()
+            stepped = abs((now_wall - wall) - (now_mono - mono)) > CLOCK_STEP
+            wall, mono = now_wall, now_mono
+            if stepped:
+                _say(self._signal, b"c")
+            elif self._when is not None and now_wall >= self._when:
+                self._when = None
+                _say(self._signal, b"d")
+        os.close(self._signal)
+
+
+def _say(fd: int, what: bytes) -> None:
+    """Wake the reader; a reader that closed meanwhile needs no waking."""
+    try:
+        os.write(fd, what)
+    except OSError:
+        pass

@@ -1,0 +1,5 @@
+"""tests/test_health_checks.py again, with the daemon on the portable platform layer."""
+
+# ruff: noqa: I001 (the portable sandbox is imported last, so that it wins)
+from test_health_checks import *  # noqa: F403
+from portable_sandbox import sandbox  # noqa: F401
