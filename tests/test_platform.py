@@ -151,3 +151,17 @@ def test_a_long_job_id_gets_a_socket_path_that_fits_a_mac(tmp_path):
     assert all(len(str(path)) <= 100 for path in paths)  # macOS allows 104 with its NUL
     assert paths[0] != paths[1]
     assert home.socket_file("controller") == home.run_dir / "controller.sock"
+
+
+@PLATFORMS
+def test_what_is_below_a_process_is_found_and_killed_only_if_still_the_same(platform):
+    shell = subprocess.Popen(["sh", "-c", "sleep 61 & wait"])
+    try:
+        [(child, start_time)] = wait_until(lambda: platform.descendants(shell.pid))
+        platform.kill_same(child, start_time + "-not-this-one")
+        assert platform.process_start_time(child) == start_time  # spared
+        platform.kill_same(child, start_time)
+        wait_until(lambda: platform.process_start_time(child) is None)
+    finally:
+        shell.kill()
+        shell.wait()

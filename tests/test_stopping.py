@@ -48,6 +48,20 @@ def test_stop_kills_the_group_and_a_grandchild_that_left_it(sandbox):
         wait_until(lambda p=leftover: is_gone(p), timeout=5)
 
 
+def test_stop_kills_a_grandchild_that_left_the_group_and_cleared_its_environment(sandbox):
+    """No group and no run marker to find it by: it was below the run when the stop began."""
+    sandbox.run_jobs("jobs:\n  hider:\n    cmd: sh -c 'setsid env -i sleep 303 & wait'\n")
+    sandbox.cli("start", "hider", check=True)
+    pid = sandbox.job("hider")["pid"]
+    hidden = wait_until(lambda: psutil.Process(pid).children())[0]
+    wait_until(lambda: hidden.cmdline() == ["sleep", "303"])
+    assert os.getsid(hidden.pid) == hidden.pid and "PROCCLAW_RUN" not in hidden.environ()
+    sandbox.remember_tree()
+
+    assert sandbox.cli("stop", "hider", check=True).stdout.strip() == "hider: stopped"
+    wait_until(lambda: is_gone(hidden.pid), timeout=5)
+
+
 def test_what_a_finished_run_left_behind_is_killed_and_reaped(sandbox):
     go = sandbox.home.root / "go"  # the job ends once the test has seen what it left
     sandbox.run_jobs(f"""\

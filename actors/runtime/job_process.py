@@ -162,10 +162,27 @@ def signal_group(pgid: int, signum: int) -> None:
 
 
 def kill_everything(pgid: int, run_id: str, group: bool = True) -> None:
-    """SIGKILL the job's group (if `group`) and every process carrying its run marker."""
+    """SIGKILL the job's group (if `group`), every process descended from its leader,
+    and every process carrying its run marker."""
+    below = descendants(pgid)
     if group:
         signal_group(pgid, signal.SIGKILL)
+    kill_processes(below)
     kill_marked(run_id)
+
+
+def descendants(pid: int) -> list[tuple[int, str]]:
+    """The run's processes now, whatever group or session they moved to, each with its
+    identity: kept, so that once the leader is gone they are found again even with
+    their environment cleared."""
+    return current().descendants(pid)
+
+
+def kill_processes(processes: list[tuple[int, str]]) -> None:
+    """SIGKILL those of `descendants` still alive (a pid reused meanwhile is spared)."""
+    platform = current()
+    for pid, start_time in processes:
+        platform.kill_same(pid, start_time)
 
 
 def kill_marked(run_id: str) -> None:

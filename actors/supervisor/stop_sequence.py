@@ -16,9 +16,11 @@ from collections.abc import Callable
 
 from actors.runtime.job_process import (
     JobProcess,
+    descendants,
     has_strays,
     kill_everything,
     kill_marked,
+    kill_processes,
     signal_group,
 )
 from actors.runtime.loop import EventLoop, Timer
@@ -38,6 +40,9 @@ class StopSequence:
         self.kill_at: float | None = None
         self._grace: Timer | None = None
         self._deadline: Timer | None = None
+        # The run's processes when its stop began: killed once it exited, wherever they
+        # went, even with no run marker left in their environment.
+        self._snapshot: list[tuple[int, str]] = []
 
     def watch_runtime(self, process: JobProcess) -> None:
         """Call `on_overrun` once the run has lasted max_runtime (counted from its start)."""
@@ -56,6 +61,7 @@ class StopSequence:
 
     def begin(self, process: JobProcess, force: bool) -> None:
         """Kill the run at once (`force`), or send the stop signal and kill it at kill_at."""
+        self._snapshot = descendants(process.pid)
         if force:
             self.kill(process)
             return
@@ -91,7 +97,10 @@ class StopSequence:
         self.kill_at = None
 
     def kill_stragglers(self, process: JobProcess, runs: frozenset[int]) -> None:
-        """Kill what left the run's group: it carries the run's marker. The search is
-        skipped when no child but the live `runs` of our jobs is ours (we are a subreaper)."""
+        """Kill what left the run's group: what was below it when its stop began, and
+        what carries the run's marker. The marker search is skipped when no child but the
+        live `runs` of our jobs is ours (we are a subreaper)."""
+        kill_processes(self._snapshot)
+        self._snapshot = []
         if process.adopted or has_strays(runs):
             kill_marked(process.run_id)

@@ -57,6 +57,12 @@ class Platform(Protocol):
     def kill_marked(self, pid: int, marker: bytes) -> None:
         """SIGKILL `pid` if it still carries `marker` (a reused pid never does)."""
 
+    def descendants(self, pid: int) -> list[tuple[int, str]]:
+        """Every process below `pid` now, with its identity (`process_start_time`)."""
+
+    def kill_same(self, pid: int, start_time: str) -> None:
+        """SIGKILL `pid` if it is still the process whose identity was `start_time`."""
+
     def has_strays(self, runs: frozenset[int]) -> bool:
         """Whether anything our jobs left behind may still run (True when unsure)."""
 

@@ -10,10 +10,13 @@ import fcntl
 import os
 import select
 import signal
+from collections.abc import Callable
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36
+# A run with more below it than this is cut short (a fork bomb is not walked whole).
+MAX_DESCENDANTS = 10_000
 
 
 class LinuxPlatform:
@@ -68,18 +71,23 @@ class LinuxPlatform:
         return found
 
     def kill_marked(self, pid: int, marker: bytes) -> None:
-        try:
-            pidfd = os.pidfd_open(pid)
-        except OSError:
-            return  # gone already
-        try:
-            # Checked again through the pidfd's own process: the pid may have been reused.
-            if _carries(pid, marker):
-                signal.pidfd_send_signal(pidfd, signal.SIGKILL)
-        except OSError:
-            pass
-        finally:
-            os.close(pidfd)
+        _kill_if(pid, lambda: _carries(pid, marker))
+
+    def descendants(self, pid: int) -> list[tuple[int, str]]:
+        """From the kernel's list of each thread's children: it costs what the run has
+        below it, not a scan of every process."""
+        found: list[tuple[int, str]] = []
+        below = [pid]
+        while below and len(found) < MAX_DESCENDANTS:
+            for child in _children(below.pop()):
+                start_time = self.process_start_time(child)
+                if start_time is not None:
+                    found.append((child, start_time))
+                    below.append(child)
+        return found
+
+    def kill_same(self, pid: int, start_time: str) -> None:
+        _kill_if(pid, lambda: self.process_start_time(pid) == start_time)
 
     def has_strays(self, runs: frozenset[int]) -> bool:
         """A subreaper's children besides its jobs' runs, from the kernel's list of each
@@ -113,6 +121,34 @@ class PidWatch:
 
     def close(self) -> None:
         os.close(self.fd)
+
+
+def _kill_if(pid: int, still_it: Callable[[], bool]) -> None:
+    """SIGKILL `pid` if `still_it()`, asked once a pidfd holds the process: a pid reused
+    between the question and the signal cannot be hit."""
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # gone already
+    try:
+        if still_it():
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except OSError:
+        pass
+    finally:
+        os.close(pidfd)
+
+
+def _children(pid: int) -> list[int]:
+    children: list[int] = []
+    try:
+        with os.scandir(f"/proc/{pid}/task") as tasks:
+            for task in tasks:
+                with open(f"/proc/{pid}/task/{task.name}/children") as listing:
+                    children.extend(int(child) for child in listing.read().split())
+    except OSError:
+        pass  # gone meanwhile
+    return children
 
 
 def _carries(pid: int, marker: bytes) -> bool:

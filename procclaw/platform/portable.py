@@ -85,6 +85,26 @@ class PortablePlatform:
         except psutil.Error:
             pass
 
+    def descendants(self, pid: int) -> list[tuple[int, str]]:
+        try:
+            below = psutil.Process(pid).children(recursive=True)
+        except psutil.Error:
+            return []
+        found = []
+        for process in below:
+            try:
+                found.append((process.pid, f"{process.create_time():.6f}"))
+            except psutil.Error:
+                continue
+        return found
+
+    def kill_same(self, pid: int, start_time: str) -> None:
+        if self.process_start_time(pid) == start_time:
+            try:
+                psutil.Process(pid).kill()  # psutil, too, refuses a pid reused meanwhile
+            except psutil.Error:
+                pass
+
     def has_strays(self, runs: frozenset[int]) -> bool:
         return True  # no subreaper: leftovers are not our children, so look for them
 
