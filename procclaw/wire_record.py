@@ -54,6 +54,9 @@ class WireRecord:
 def _shape(cls: type) -> dict[str, tuple[Any, bool]]:
     """Each field's type and whether it is required (has no default)."""
     hints = typing.get_type_hints(cls)
+    for name, kind in hints.items():
+        if len(_not_none(kind)) > 1:
+            raise TypeError(f"{cls.__name__}.{name}: a wire field is one type, or it or None")
     return {
         item.name: (
             hints[item.name],
@@ -61,6 +64,13 @@ def _shape(cls: type) -> dict[str, tuple[Any, bool]]:
         )
         for item in dataclasses.fields(cls)
     }
+
+
+def _not_none(kind: Any) -> list[Any]:
+    """The types of a union but None (a plain type: itself)."""
+    if typing.get_origin(kind) in (types.UnionType, typing.Union):
+        return [part for part in typing.get_args(kind) if part is not type(None)]
+    return [kind]
 
 
 def _plain(value: Any) -> Any:
@@ -81,7 +91,7 @@ def _checked(cls: type, name: str, kind: Any, value: Any) -> Any:
     if origin in (types.UnionType, typing.Union):
         if value is None and type(None) in parts:
             return None
-        [inner] = [part for part in parts if part is not type(None)]
+        [inner] = _not_none(kind)
         return _checked(cls, name, inner, value)
     if origin in (tuple, list):
         if not isinstance(value, list | tuple):

@@ -18,6 +18,7 @@ import threading
 import time
 
 import psutil
+import setproctitle
 
 # A clock step is told from a late wake-up by more than this much drift.
 CLOCK_STEP = 1.0
@@ -32,10 +33,6 @@ class PortablePlatform:
     can_splice = False
 
     def set_process_name(self, name: str) -> None:
-        try:
-            import setproctitle
-        except ImportError:
-            return
         setproctitle.setproctitle(name)
 
     def become_subreaper(self) -> bool:
