@@ -160,3 +160,21 @@ def test_ctrl_c_at_a_foreground_daemon_stops_jobs_gracefully_and_exits_zero(sand
 
 def _read(path):
     return path.read_text() if path.exists() else ""
+
+
+def test_the_zygote_forked_from_root_keeps_none_of_roots_descriptors_but_its_own(running):
+    """Root's lock and its readiness pipe to `daemon start` must stay root's alone.
+
+    A zygote (or an actor forked from it) holding the lock would keep a second daemon
+    out after root died; one holding the readiness pipe would keep `daemon start`
+    waiting for an end of file that never comes.
+    """
+    zygote = running.daemon_status()["zygote_pid"]
+    root = running.client().daemon_pid()
+    targets = {
+        fd: os.readlink(f"/proc/{zygote}/fd/{fd}") for fd in os.listdir(f"/proc/{zygote}/fd")
+    }
+    assert str(running.home.pid_file) not in targets.values()
+    beyond_stdio = sorted(target.split(":")[0] for fd, target in targets.items() if int(fd) > 2)
+    assert beyond_stdio == ["pipe", "socket"]  # the lifeline and the channel to root
+    assert psutil.Process(zygote).ppid() == root

@@ -22,6 +22,7 @@ import logging
 import os
 import resource
 import signal
+import socket
 import sys
 import time
 from typing import Any
@@ -33,6 +34,7 @@ from actors.root.actor_table import ActorSlot
 from actors.root.bus import Bus
 from actors.root.reload_signal import ReloadSignal
 from actors.runtime import registry
+from actors.runtime import zygote as zygote_image
 from actors.runtime.actor import configure_logging
 from actors.runtime.command_server import CommandServer
 from actors.runtime.loop import EventLoop, close_quietly
@@ -51,7 +53,14 @@ log = logging.getLogger("procclaw.root")
 
 
 class Root:
-    def __init__(self, home: Home, log_level: str, notify_fd: int | None):
+    def __init__(
+        self,
+        home: Home,
+        log_level: str,
+        notify_fd: int | None,
+        lifeline: tuple[int, int],
+        zygote: tuple[int, socket.socket],
+    ):
         self.home = home
         self.started_at = time.time()
         self.loop = EventLoop()
@@ -59,13 +68,12 @@ class Root:
         self.events = protocol.EventSource("root")
         self._notify_fd = notify_fd
         self._stop_phase: str | None = None
-        # Only root holds the write end; every actor watches the read end for EOF.
-        self._lifeline_r, self._lifeline_w = os.pipe()
+        self._lifeline_r, self._lifeline_w = lifeline
 
         self.bus = Bus(self.zmq, self.loop, home)
         daemon_id = f"{os.getpid()}-{time.time_ns()}"
         self.actors = ActorKeeper(
-            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish, self.zmq
+            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish, self.zmq, zygote
         )
         self.actors.on_up = self._notify_ready_if_all_up
         self.actors.on_gone = self._continue_stopping
@@ -96,6 +104,7 @@ class Root:
         self.loop.on_signal(signal.SIGHUP, lambda _s: self._reload.forward())
 
     def run(self) -> int:
+        self._on_child_exit()  # a zygote that died before our SIGCHLD handler was set
         self.actors.start()
         for kind in registry.CORE_ACTORS:
             self.actors.add(kind, kind)
@@ -247,7 +256,11 @@ def main(argv: list[str]) -> int:
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:
             home.socket_file(name).unlink(missing_ok=True)  # we hold the lock: they are stale
-        return Root(home, log_level, notify_fd).run()
+        # Only root holds the write end; every actor watches the read end for EOF.
+        lifeline = os.pipe()
+        zygote_image.preload()
+        forked = zygote_image.fork_from_root(lifeline[0])  # before any thread or socket of ours
+        return Root(home, log_level, notify_fd, lifeline, forked).run()
     finally:
         pidfile.release()
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import socket
 import time
 import uuid
 from collections.abc import Callable
@@ -58,6 +59,7 @@ class ActorKeeper:
         lifeline_fd: int,
         publish: Publish,
         context: zmq.Context,
+        zygote: tuple[int, socket.socket],
     ):
         self.loop = loop
         self.zmq = context
@@ -75,7 +77,7 @@ class ActorKeeper:
         # (our SIGCHLD says when one dies, with its status); elsewhere to init, and each
         # one is watched through the platform instead.
         self.reaps_actors = current().become_subreaper()
-        self.zygote = ZygoteLink(loop, lifeline_fd, self._on_spawned)
+        self.zygote = ZygoteLink(loop, lifeline_fd, self._on_spawned, zygote)
         self.pool = SupervisorPool(self)
         self.stopping = False
         # Set by root: called when an actor is up, and when one is gone while stopping.
@@ -84,7 +86,6 @@ class ActorKeeper:
         self.on_zygote_gone: Callable[[], None] = lambda: None
 
     def start(self) -> None:
-        self.zygote.start()
         self.loop.call_later(HEARTBEAT_INTERVAL, self._watchdog)
 
     # ---- spawning ----------------------------------------------------------------------

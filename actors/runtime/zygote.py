@@ -1,10 +1,14 @@
 """The zygote: a pre-imported template process that every actor is forked from.
 
-Root starts one zygote (`python -m actors.runtime.zygote SOCK_FD LIFELINE_FD`). It
-imports every actor module once, freezes those objects out of the garbage collector (so
-a fork keeps sharing their pages), and then waits on its SOCK_SEQPACKET socket for spawn
-requests: a `Spawn` record (procclaw/commands.py) plus any file descriptors
-(SCM_RIGHTS) the actor should inherit. It answers with a `Spawned`: the pid, or why not.
+Root imports every actor module once, freezes those objects out of the garbage
+collector (so a fork keeps sharing their pages) and forks the zygote before it opens
+anything else (`fork_from_root`): root, the zygote and every actor then share one image
+of the code instead of root holding a second one. A zygote that died is replaced by a
+fresh interpreter (`python -m actors.runtime.zygote SOCK_FD LIFELINE_FD`), since root
+by then runs threads that a fork would not carry. Either way the zygote waits on its
+SOCK_SEQPACKET socket for spawn requests: a `Spawn` record (procclaw/commands.py) plus
+any file descriptors (SCM_RIGHTS) the actor should inherit. It answers with a
+`Spawned`: the pid, or why not.
 
 It forks twice: the intermediate child exits at once, so the actor is orphaned and
 re-parents to root, the subreaper. Root is then the actor's parent and sees its exit
@@ -31,18 +35,43 @@ MAX_FDS = 16
 MAX_REQUEST = 65536
 
 
-def main(argv: list[str]) -> int:
-    channel = socket.socket(fileno=int(argv[1]))
-    lifeline = int(argv[2])
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # root decides when actors stop
-    current().set_process_name("procclaw-zygote")
-
+def preload() -> None:
+    """Import every actor's modules and keep them out of the collector's reach."""
     from actors.runtime import registry
 
     registry.preload()
     gc.collect()
     gc.freeze()
 
+
+def fork_from_root(lifeline: int) -> tuple[int, socket.socket]:
+    """Fork the zygote from root, which has preloaded and runs no thread yet.
+
+    Returns the zygote's pid and root's end of the channel. The zygote keeps only its
+    end, the lifeline and the standard streams: root's lock and readiness pipe stay
+    root's alone.
+    """
+    ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    pid = os.fork()
+    if pid == 0:
+        code = 1
+        try:
+            _close_all_but({0, 1, 2, theirs.fileno(), lifeline})
+            code = serve(theirs, lifeline)
+        finally:
+            os._exit(code)
+    theirs.close()
+    return pid, ours
+
+
+def main(argv: list[str]) -> int:
+    preload()
+    return serve(socket.socket(fileno=int(argv[1])), int(argv[2]))
+
+
+def serve(channel: socket.socket, lifeline: int) -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # root decides when actors stop
+    current().set_process_name("procclaw-zygote")
     while True:
         readable, _, _ = select.select([channel, lifeline], [], [])
         if lifeline in readable:
@@ -57,6 +86,15 @@ def main(argv: list[str]) -> int:
         for fd in fds:
             os.close(fd)
         channel.send(msgpack.packb(reply))
+
+
+def _close_all_but(keep: set[int]) -> None:
+    for fd in [int(name) for name in os.listdir("/dev/fd")]:  # Linux and macOS both
+        if fd not in keep:
+            try:
+                os.close(fd)
+            except OSError:
+                pass  # the directory's own descriptor, gone once listed
 
 
 def _handle(data: bytes, fds: list[int], channel: socket.socket, lifeline: int) -> dict:

@@ -3,7 +3,9 @@
 Requests go out over a SOCK_SEQPACKET socketpair (one message per request, with the
 actor's file descriptors attached). At most MAX_IN_FLIGHT are outstanding so that
 neither side can fill the other's buffer; the rest wait in a queue. If the zygote dies,
-`restart()` starts a new one and re-sends what had not been answered.
+`restart()` starts a new one and re-sends what had not been answered. The first zygote
+is forked by root before it runs anything (zygote.fork_from_root); a replacement is a
+fresh interpreter.
 """
 
 from __future__ import annotations
@@ -27,25 +29,30 @@ log = logging.getLogger(__name__)
 
 
 class ZygoteLink:
-    def __init__(self, loop: EventLoop, lifeline_fd: int, on_reply: Callable[[Spawned], None]):
+    def __init__(
+        self,
+        loop: EventLoop,
+        lifeline_fd: int,
+        on_reply: Callable[[Spawned], None],
+        forked: tuple[int, socket.socket],
+    ):
         self._loop = loop
         self._lifeline_fd = lifeline_fd
         self._on_reply = on_reply
-        self._channel: socket.socket | None = None
-        self._process: subprocess.Popen | None = None
+        self._pid: int | None
+        self._pid, self._channel = forked
+        self._loop.add_reader(self._channel.fileno(), self._on_readable)
         self._queue: deque[tuple[Spawn, tuple[int, ...]]] = deque()
         self._in_flight: dict[str, tuple[Spawn, tuple[int, ...]]] = {}
 
     @property
     def pid(self) -> int | None:
         """The live zygote's pid; None once it has exited."""
-        if self._process is None or self._process.returncode is not None:
-            return None
-        return self._process.pid
+        return self._pid
 
-    def start(self) -> None:
+    def _start_fresh(self) -> None:
         ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        self._process = subprocess.Popen(
+        process = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
@@ -56,8 +63,9 @@ class ZygoteLink:
             pass_fds=(theirs.fileno(), self._lifeline_fd),
             stdin=subprocess.DEVNULL,
         )
+        process.returncode = 0  # root's SIGCHLD handler reaps it, never Popen
         theirs.close()
-        self._channel = ours
+        self._pid, self._channel = process.pid, ours
         self._loop.add_reader(ours.fileno(), self._on_readable)
         self._pump()
 
@@ -96,9 +104,9 @@ class ZygoteLink:
 
     def exited(self, pid: int) -> bool:
         """Tell the link a child exited; True if it was the zygote."""
-        if self._process is None or pid != self._process.pid:
+        if pid != self._pid:
             return False
-        self._process.returncode = -1  # reaped by root's SIGCHLD handler, not by Popen
+        self._pid = None
         self._close_channel()
         return True
 
@@ -106,7 +114,7 @@ class ZygoteLink:
         """Start a new zygote and re-send every request the old one did not answer."""
         self._queue.extendleft(reversed(list(self._in_flight.values())))
         self._in_flight.clear()
-        self.start()
+        self._start_fresh()
 
     def stop(self) -> None:
         """Close the channel: the zygote reads EOF and exits (root reaps it)."""
