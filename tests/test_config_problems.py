@@ -126,7 +126,9 @@ def test_secrets_are_refused_in_cmd():
 
 def test_invalid_yaml_is_one_problem_with_its_line():
     jobs = "jobs:\n  a:\n    cmd: x\n    name: a: b\n"
-    assert problems(jobs=jobs) == ["jobs.yaml:4: invalid YAML: mapping values are not allowed here"]
+    assert problems(jobs=jobs) == [
+        "jobs.yaml:4: invalid YAML: mapping values are not allowed in this context"
+    ]
 
 
 def test_duplicate_keys_are_refused():
@@ -150,13 +152,13 @@ def test_job_ids_must_be_safe_for_topics_and_file_names():
 def test_bad_durations_name_their_place_in_a_list():
     jobs = "jobs:\n  api:\n    cmd: x\n    retry:\n      delays: [0, 30s, soon]\n"
     assert problems(jobs=jobs) == [
-        "jobs.yaml:5: job 'api': retry.delays[2]: expected a duration like 30 or '5m', got 'soon'"
+        "jobs.yaml:5: job 'api': retry.delays[2]: expected a duration of at most 365d, like 30 or '5m', got 'soon'"
     ]
 
 
 def test_bad_sizes_are_refused():
     assert problems(jobs="jobs:\n  a:\n    cmd: x\n    log: {max_bytes: 10 parsecs}\n") == [
-        "jobs.yaml:4: job 'a': log.max_bytes: expected a size of at least 1KiB like 1048576 "
+        "jobs.yaml:4: job 'a': log.max_bytes: expected a size from 1KiB to 1TiB, like 1048576 "
         "or '10MB', got '10 parsecs'"
     ]
 
@@ -259,8 +261,8 @@ def test_all_problems_of_both_files_are_reported_together_and_sorted():
         parse(settings, jobs)
     assert str(caught.value) == "\n".join(
         [
-            "procclaw.yaml:2: defaults.shutdown.grace_period: expected a duration like 30 or "
-            "'5m', got 'soon'",
+            "procclaw.yaml:2: defaults.shutdown.grace_period: expected a duration of at most "
+            "365d, like 30 or '5m', got 'soon'",
             "procclaw.yaml:4: daemon.port: expected an integer from 1 to 65535, got 'abc'",
             "jobs.yaml:4: job 'web': type: expected one of manual, continuous, scheduled, "
             "got 'sometimes'",

@@ -45,7 +45,7 @@ from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.bus_events import SchedulePause
 from procclaw.client import Client, ClientError
-from procclaw.config import Config, ConfigError, JobConfig, parse_config
+from procclaw.config import Config, ConfigError, JobConfig, parse_config, read_config_texts
 from procclaw.logfiles import last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
@@ -153,7 +153,7 @@ class Controller(Actor):
             return self._parse_snapshot(snapshot)
         try:
             return self._apply_files()
-        except (ConfigError, OSError) as exc:
+        except ConfigError as exc:
             log.error("config not loaded, keeping the last applied one:\n%s", exc)
             if snapshot is None:
                 return parse_config(None, None)
@@ -174,8 +174,7 @@ class Controller(Actor):
         is refused too: that is far more often a file caught mid-save than a wish.
         """
         assert self.store is not None
-        settings_text = _read_optional(self.home.config_file)
-        jobs_text = _read_optional(self.home.jobs_file)
+        settings_text, jobs_text = read_config_texts(self.home)
         config = parse_config(
             settings_text, jobs_text, str(self.home.config_file), str(self.home.jobs_file)
         )
@@ -358,8 +357,6 @@ class Controller(Actor):
             config = self._apply_files(before=self.config)
         except ConfigError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
-        except OSError as exc:
-            raise CommandError(ErrorCode.INVALID_CONFIG, f"cannot read config: {exc}") from None
         previous, self.config = self.config, config
         self._share_config()
         change = self.reloads.apply(previous, config)
@@ -389,10 +386,3 @@ class Controller(Actor):
             hint = did_you_mean(job_id, self.config.job_ids)
             raise CommandError(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'{hint}")
         return job
-
-
-def _read_optional(path) -> str | None:
-    try:
-        return path.read_text()
-    except FileNotFoundError:
-        return None

@@ -138,7 +138,7 @@ class CommandServer:
 
     def _send(self, identity: bytes, reply: dict[str, Any]) -> None:
         try:
-            self.socket.send_multipart([identity, protocol.encode(reply)], zmq.NOBLOCK)
+            self.socket.send_multipart([identity, _encoded(reply)], zmq.NOBLOCK)
         except zmq.ZMQError as exc:  # the peer went away; nothing to do
             log.debug("reply dropped: %s", exc)
 
@@ -170,6 +170,21 @@ class CommandServer:
         self.socket.close(0)
         if self._endpoint.startswith("ipc://"):
             Path(self._endpoint[len("ipc://") :]).unlink(missing_ok=True)
+
+
+def _encoded(reply: dict[str, Any]) -> bytes:
+    """The reply's bytes; one that cannot be sent becomes an error reply, never a crash."""
+    try:
+        data = protocol.encode(reply)
+    except (OverflowError, TypeError, ValueError) as exc:
+        log.error("reply %s could not be encoded: %s", reply.get("id"), exc)
+        problem = f"internal error: the reply could not be encoded ({exc})"
+    else:
+        if len(data) <= protocol.MAX_MESSAGE_BYTES:
+            return data
+        log.error("reply %s too large: %d bytes", reply.get("id"), len(data))
+        problem = f"internal error: the reply is too large ({len(data):,} bytes)"
+    return protocol.encode(protocol.error_reply(reply.get("id"), ErrorCode.INTERNAL, problem))
 
 
 def _reply_map(request_id: str, result: Any, error: CommandError | None) -> dict[str, Any]:

@@ -108,11 +108,8 @@ class EventLoop:
         timeout = self._next_timeout(max_wait)
         try:
             ready = self._poller.poll(timeout)
-        except zmq.ZMQError as exc:
-            if exc.errno == zmq.EINTR:
-                ready = []
-            else:
-                raise
+        except zmq.error.InterruptedSystemCall:  # a signal; its handler has run
+            ready = []
         for source, _ in ready:
             handler = self._handlers.get(source)
             if handler is not None:

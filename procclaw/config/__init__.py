@@ -1,7 +1,7 @@
 """ProcClaw's configuration: procclaw.yaml (settings) and jobs.yaml (jobs), loaded
 into frozen models, with every problem reported as `file:line: where: message`."""
 
-from procclaw.config.loader import load_config, parse_config
+from procclaw.config.loader import MAX_CONFIG_BYTES, load_config, parse_config, read_config_texts
 from procclaw.config.models import (
     AlertSettings,
     ApiSettings,
@@ -29,6 +29,7 @@ from procclaw.config.templates import (
 
 __all__ = [
     "JOBS_TEMPLATE",
+    "MAX_CONFIG_BYTES",
     "OPENCLAW_GATEWAY_JOB",
     "OPENCLAW_GATEWAY_JOB_ID",
     "SETTINGS_TEMPLATE",
@@ -51,4 +52,5 @@ __all__ = [
     "ShutdownConfig",
     "load_config",
     "parse_config",
+    "read_config_texts",
 ]

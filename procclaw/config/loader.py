@@ -18,29 +18,47 @@ from procclaw.config.settings import read_settings, settings_scope
 from procclaw.config.yamlsource import YamlSyntaxError, read_yaml
 from procclaw.home import Home
 
+# A config this large is a mistake (a log pasted in, a generator run away), and reading
+# it would hold the controller for seconds: refused with a clear message instead.
+MAX_CONFIG_BYTES = 1024**2
+
 ScopeForPath = Callable[[ProblemLog, tuple[PathSegment, ...]], Scope]
 
 
 def load_config(home: Home) -> Config:
     """Read and validate the config files under `home`; a missing file means defaults."""
-    paths = (home.config_file, home.jobs_file)
-    texts: list[str | None] = []
     problems: list[Problem] = []
-    for path in paths:
-        try:
-            texts.append(_read_text(path))
-        except OSError as err:
-            problems.append(
-                Problem(str(path), None, "", f"cannot read the file: {err.strerror or err}")
-            )
-            texts.append(None)
     try:
-        config = parse_config(texts[0], texts[1], str(paths[0]), str(paths[1]))
+        settings_text, jobs_text = read_config_texts(home)
+    except ConfigError as err:
+        problems.extend(err.problems)
+        settings_text = jobs_text = None
+    try:
+        config = parse_config(settings_text, jobs_text, str(home.config_file), str(home.jobs_file))
     except ConfigError as err:
         problems.extend(err.problems)
     if problems:
         raise ConfigError(tuple(problems))
     return config
+
+
+def read_config_texts(home: Home) -> tuple[str | None, str | None]:
+    """The texts of procclaw.yaml and jobs.yaml (None for a file that does not exist).
+
+    Raises ConfigError naming each file that is unreadable, larger than MAX_CONFIG_BYTES
+    or not UTF-8, so that the CLI and the daemon refuse the same files in the same words.
+    """
+    texts: list[str | None] = []
+    problems: list[Problem] = []
+    for path in (home.config_file, home.jobs_file):
+        try:
+            texts.append(_read_text(path))
+        except _Unreadable as err:
+            problems.append(Problem(str(path), err.line, "", err.message))
+            texts.append(None)
+    if problems:
+        raise ConfigError(tuple(problems))
+    return texts[0], texts[1]
 
 
 def parse_config(
@@ -77,13 +95,32 @@ def _parse(text: str | None, log: ProblemLog, scope_for: ScopeForPath) -> Any:
     return document.root
 
 
+class _Unreadable(Exception):
+    def __init__(self, line: int | None, message: str) -> None:
+        super().__init__(message)
+        self.line, self.message = line, message
+
+
 def _read_text(path: Path) -> str | None:
     """The file's text, or None when it does not exist."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as file:
+            raw = file.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         return None
+    except OSError as err:
+        raise _Unreadable(None, f"cannot read the file: {err.strerror or err}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise _Unreadable(
+            None,
+            f"larger than {MAX_CONFIG_BYTES // 1024**2} MiB, the most a config file may be",
+        )
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise OSError(f"not UTF-8 text (byte {err.start})") from None
+        line = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        byte = raw[err.start]
+        raise _Unreadable(
+            line, f"not UTF-8 text: byte 0x{byte:02x} at column {column}; save the file as UTF-8"
+        ) from None

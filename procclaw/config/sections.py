@@ -69,7 +69,7 @@ _PRESETS = {
     "none": RetryConfig(kind="none", delays=(), max_attempts=0),
 }
 _CUSTOM_DELAYS = RetryConfig(kind="delays", delays=(), max_attempts=None)
-_FACTOR = number("a number greater than 1", lambda value: value > 1)
+_FACTOR = number("a number above 1 and at most 100", lambda value: 1 < value <= 100)
 _JITTER = number("a fraction from 0 to 1", lambda value: 0 <= value <= 1)
 
 SHUTDOWN_KEYS = ("grace_period", "signal")
@@ -135,7 +135,7 @@ def read_retry(parent: Fields, base: RetryConfig) -> RetryConfig:
         factor=take("factor", _FACTOR, start.factor),
         max_delay=take("max_delay", positive_duration, start.max_delay),
         jitter=take("jitter", _JITTER, start.jitter),
-        max_attempts=take("max_attempts", optional(integer(1)), max_attempts),
+        max_attempts=take("max_attempts", optional(integer(1, 1_000_000)), max_attempts),
         reset_after=take("reset_after", duration, start.reset_after),
     )
 
@@ -189,7 +189,7 @@ def read_health_check(
         type=kind,
         interval=fields.get("interval", positive_duration, base.interval),
         timeout=fields.get("timeout", positive_duration, base.timeout),
-        retries=fields.get("retries", integer(1), base.retries),
+        retries=fields.get("retries", integer(1, 1000), base.retries),
         start_period=fields.get("start_period", duration, base.start_period),
     )
     if in_defaults or not type_is_known or kind in ("process", "watchdog"):

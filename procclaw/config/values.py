@@ -24,8 +24,19 @@ class Invalid(Exception):
     """A value cannot be used; the message is complete and ready for the user."""
 
 
+# What a message quotes of a value: enough to find it, and the message stays one line.
+SHOWN_CHARS = 60
+
+
 def describe(value: Any) -> str:
     """A value as the user wrote it in YAML, for `got ...` in messages."""
+    shown = _describe(value)
+    if len(shown) > SHOWN_CHARS:
+        return f"{shown[: SHOWN_CHARS - 10]}...{shown[-7:]} ({len(shown)} characters)"
+    return shown
+
+
+def _describe(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, bool):
@@ -86,14 +97,14 @@ def secret_text(value: Any) -> str:
     return token
 
 
-def integer(low: int, high: int | None = None) -> Reader[int]:
-    at_least = f"an integer of at least {low}"
-    what = at_least if high is None else f"an integer from {low} to {high}"
+def integer(low: int, high: int) -> Reader[int]:
+    """Every number has a range: one too large to send would stop the daemon, not start."""
+    what = f"an integer from {low} to {high}"
 
     def read_integer(value: Any) -> int:
         if not isinstance(value, int) or isinstance(value, bool):
             raise expected(what, value)
-        if value < low or (high is not None and value > high):
+        if not low <= value <= high:
             raise expected(what, value)
         return value
 
@@ -128,11 +139,21 @@ def choice(options: Sequence[str], *, ignore_case: bool = False) -> Reader[str]:
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)\s*")
 _SECONDS_PER_UNIT = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400}
-_DURATION_HINT = "a duration like 30 or '5m'"
+# A year: longer than any wait, delay or check that makes sense, and a number every
+# timer can hold.
+MAX_DURATION = 365 * 86400
+_DURATION_HINT = "a duration of at most 365d, like 30 or '5m'"
 
 
 def duration(value: Any) -> float:
-    """Seconds, from a non-negative number or a string like '250ms', '1h30m', '2d'."""
+    """Seconds, from 0 to MAX_DURATION: a number or a string like '250ms', '1h30m', '2d'."""
+    seconds = _seconds(value)
+    if seconds > MAX_DURATION:
+        raise expected(_DURATION_HINT, value)
+    return seconds
+
+
+def _seconds(value: Any) -> float:
     if is_number(value):
         if math.isfinite(value) and value >= 0:
             return float(value)
@@ -164,21 +185,22 @@ def positive_duration(value: Any) -> float:
 _SIZE = re.compile(r"(\d+(?:\.\d+)?)\s*(?:([kmgt])(?:i?b)?|b)?", re.IGNORECASE)
 _BYTES_PER_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 MIN_LOG_BYTES = 1024
+MAX_LOG_BYTES = 1024**4
 
 
 def log_size(value: Any) -> int:
-    """Bytes, from an integer or a string like '10MB', '512KiB', '1G'; at least 1 KiB."""
-    what = "a size of at least 1KiB like 1048576 or '10MB'"
+    """Bytes, from an integer or a string like '10MB', '512KiB', '1G'; 1 KiB to 1 TiB."""
+    what = "a size from 1KiB to 1TiB, like 1048576 or '10MB'"
     if isinstance(value, int) and not isinstance(value, bool):
-        size = value
+        size: float = value
     elif isinstance(value, str) and (match := _SIZE.fullmatch(value.strip())):
         unit = (match.group(2) or "").lower()
-        size = int(float(match.group(1)) * _BYTES_PER_UNIT[unit])
+        size = float(match.group(1)) * _BYTES_PER_UNIT[unit]  # inf beyond float's range
     else:
         raise expected(what, value)
-    if size < MIN_LOG_BYTES:
+    if not MIN_LOG_BYTES <= size <= MAX_LOG_BYTES:
         raise expected(what, value)
-    return size
+    return int(size)
 
 
 _UNCATCHABLE = ("SIGKILL", "SIGSTOP")

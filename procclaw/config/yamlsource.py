@@ -2,7 +2,10 @@
 
 PyYAML keeps line numbers only on its node graph and silently lets a duplicate key
 overwrite the first one. Walking the nodes ourselves keeps the lines for every message
-and turns duplicates into problems instead of surprises.
+and turns duplicates into problems instead of surprises. It is also where hostile YAML
+stops: a tag other than YAML's plain types (`!!python/...`, `!!binary`, `!custom`) is
+refused by name, nesting deeper than MAX_DEPTH is refused with its line, and so is a
+number too long to read; a date stays the text it was written as.
 """
 
 from __future__ import annotations
@@ -14,7 +17,15 @@ import yaml
 
 from procclaw.config.problems import PathSegment
 
-_MERGE_TAG = "tag:yaml.org,2002:merge"
+_YAML_TAG = "tag:yaml.org,2002:"
+_MERGE_TAG = _YAML_TAG + "merge"
+_TIMESTAMP_TAG = _YAML_TAG + "timestamp"
+_PLAIN_TAGS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bool", "null"))
+_COLLECTION_TAGS = frozenset((_YAML_TAG + "map", _YAML_TAG + "seq"))
+# Far deeper than any config needs, and far from what a recursive composer's stack allows.
+MAX_DEPTH = 64
+# libyaml reads a large file four times as fast as PyYAML's own Python parser.
+_Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class LocatedMap(dict[str, Any]):
@@ -68,8 +79,9 @@ class Document:
 
 def read_yaml(text: str) -> Document:
     """Parse one YAML document; raise YamlSyntaxError if it is not valid YAML."""
-    loader = yaml.SafeLoader(text)
+    loader = _Loader(text)
     try:
+        _refuse_deep_nesting(text)
         node = loader.get_single_node()
         document = Document(root=None)
         if node is not None:
@@ -85,10 +97,23 @@ def read_yaml(text: str) -> Document:
         loader.dispose()
 
 
+def _refuse_deep_nesting(text: str) -> None:
+    """Both composers recurse once per level (libyaml's crashes the process when too
+    deep), so the depth is checked first, on the flat stream of events."""
+    depth = 0
+    for event in yaml.parse(text, Loader=_Loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            depth += 1
+            if depth > MAX_DEPTH:
+                raise YamlSyntaxError(event.start_mark.line + 1, _TOO_DEEP)
+        elif isinstance(event, yaml.CollectionEndEvent):
+            depth -= 1
+
+
 class _Converter:
     """Turns composed nodes into LocatedMap / LocatedList / scalars, recording issues."""
 
-    def __init__(self, loader: yaml.SafeLoader, issues: list[Issue]) -> None:
+    def __init__(self, loader: _Loader, issues: list[Issue]) -> None:
         self._loader = loader
         self._issues = issues
         # An alias repeats a node: convert it once, and refuse one that contains itself.
@@ -103,16 +128,26 @@ class _Converter:
             raise YamlSyntaxError(_line(node), "an alias refers to the node that contains it")
         self._active.add(key)
         try:
+            if node.tag not in _PLAIN_TAGS | _COLLECTION_TAGS | {_TIMESTAMP_TAG}:
+                raise YamlSyntaxError(_line(node), _refused_tag(node.tag))
             if isinstance(node, yaml.MappingNode):
                 result: Any = self._mapping(node, path)
             elif isinstance(node, yaml.SequenceNode):
                 result = self._sequence(node, path)
             else:
-                result = self._loader.construct_object(node, deep=True)
+                result = self._scalar(node)
         finally:
             self._active.discard(key)
         self._done[key] = result
         return result
+
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        if node.tag == _TIMESTAMP_TAG:
+            return node.value  # no config value is a date: keep the text as written
+        try:
+            return self._loader.construct_object(node, deep=True)
+        except ValueError:  # int() refuses more than 4,300 digits
+            raise YamlSyntaxError(_line(node), "a number too long to read") from None
 
     def _sequence(self, node: yaml.SequenceNode, path: tuple[PathSegment, ...]) -> LocatedList:
         items = LocatedList(_line(node))
@@ -160,6 +195,14 @@ class _Converter:
                 message = "'<<' must be given a mapping or a list of mappings"
                 self._issues.append(Issue(path, _line(source), message))
         return sources
+
+
+_TOO_DEEP = f"nested more than {MAX_DEPTH} levels deep"
+
+
+def _refused_tag(tag: str) -> str:
+    shown = "!!" + tag.removeprefix(_YAML_TAG) if tag.startswith(_YAML_TAG) else tag
+    return f"the tag '{shown}' is not allowed: ProcClaw reads plain YAML values only"
 
 
 def _line(node: yaml.Node) -> int:
