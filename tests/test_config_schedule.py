@@ -107,7 +107,8 @@ def test_bad_scheduling_values_are_reported_with_their_lines():
         " (did you mean 'Europe/Berlin'?)",
         "jobs.yaml:7: job 'a': on_overlap: expected one of skip, queue, kill_restart, got 'wait'",
         "jobs.yaml:8: job 'a': catchup: expected one of skip, once, got 'all'",
-        "jobs.yaml:9: job 'a': max_runtime: expected a duration of at most 365d, like 30 or '5m', got 'soon'",
+        "jobs.yaml:9: job 'a': max_runtime: expected a duration of at most 365d,"
+        " like 30 or '5m', got 'soon'",
     ]
 
 

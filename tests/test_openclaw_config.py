@@ -111,7 +111,8 @@ def test_the_nested_alerts_block_is_checked_key_by_key():
         "procclaw.yaml:4: openclaw.alerts: unknown key 'chanels' (did you mean 'channels'?)",
         "procclaw.yaml:5: openclaw.alerts.on[1]: expected one of failed, unhealthy,"
         " recovered, dependency_timeout, missed, got 'crashed'",
-        "procclaw.yaml:6: openclaw.alerts.window: expected a duration of at most 365d, like 30 or '5m', got 'soon'",
+        "procclaw.yaml:6: openclaw.alerts.window: expected a duration of at most 365d,"
+        " like 30 or '5m', got 'soon'",
         "procclaw.yaml:7: openclaw.alerts.retry_delays: expected a list of durations, got 5",
     ]
 
