@@ -152,7 +152,8 @@ def test_job_ids_must_be_safe_for_topics_and_file_names():
 def test_bad_durations_name_their_place_in_a_list():
     jobs = "jobs:\n  api:\n    cmd: x\n    retry:\n      delays: [0, 30s, soon]\n"
     assert problems(jobs=jobs) == [
-        "jobs.yaml:5: job 'api': retry.delays[2]: expected a duration of at most 365d, like 30 or '5m', got 'soon'"
+        "jobs.yaml:5: job 'api': retry.delays[2]: expected a duration of at most 365d,"
+        " like 30 or '5m', got 'soon'"
     ]
 
 
