@@ -33,3 +33,24 @@ def read_token(home: Home, token: str | None, token_file: str | None) -> str:
             "the API token has characters other than printable ASCII: a header cannot carry it"
         )
     return text
+
+
+def exposure(home: Home, token: str | None, token_file: str | None) -> str | None:
+    """A warning when other users can read the token: a literal one in a config file,
+    or a token file, that is readable by group or others; None when it is private."""
+    if token_file:
+        holder = Path(token_file)
+    elif token and "${secret:" not in token:
+        holder = home.config_file
+    else:
+        return None
+    try:
+        readable_by_others = holder.stat().st_mode & 0o044
+    except OSError:
+        return None  # not there to read: validation or the reload says so
+    if not readable_by_others:
+        return None
+    return (
+        f"warning: {holder} holds the API token and other users can read it:"
+        f" `chmod 600 {holder}`, or keep the token in the keyring (`procclaw secret set`)"
+    )

@@ -128,6 +128,7 @@ class Spawn(WireRecord):
     daemon_id: str
     log_level: str
     args: dict[str, Any]
+    job_umask: int  # the umask the daemon was started with: jobs get it, not ours
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,19 @@ _MAX_SOCKET_PATH = 100
 _STAND_IN = 16
 
 
+def _files_in(directory: Path) -> list[Path]:
+    return [path for path in directory.iterdir() if path.is_file() and not path.is_symlink()]
+
+
+def _make_private(path: Path) -> list[Path]:
+    """[path] if group or others had any access to it and now have none, else []."""
+    mode = path.stat().st_mode & 0o7777
+    if not mode & 0o077:
+        return []
+    os.chmod(path, mode & 0o700)
+    return [path]
+
+
 class HomeError(Exception):
     """The PROCCLAW_HOME directory cannot be used."""
 
@@ -100,9 +113,24 @@ class Home(NamedTuple):
             path = self.run_dir / f"{hashlib.sha1(name.encode()).hexdigest()[:_STAND_IN]}.sock"
         return path
 
-    def prepare(self) -> None:
-        """Create the directories, with run/ private to this user whatever the umask."""
-        self.root.mkdir(parents=True, exist_ok=True)
-        self.logs_dir.mkdir(exist_ok=True)
-        self.run_dir.mkdir(mode=0o700, exist_ok=True)
-        os.chmod(self.run_dir, 0o700)
+    def prepare(self) -> list[Path]:
+        """Create the directories private to this user whatever the umask, and make
+        private what an earlier release or the user left readable by others: the
+        config may hold a token, a log whatever a job printed. Returns what was
+        tightened."""
+        tightened = []
+        for directory in (self.root, self.logs_dir, self.run_dir):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        for directory in (self.root, self.logs_dir, self.run_dir):
+            tightened += _make_private(directory)
+            tightened += [path for file in _files_in(directory) for path in _make_private(file)]
+        return tightened
+
+    def describe_tightened(self, paths: list[Path]) -> str:
+        """One line for the person at the terminal about what `prepare` tightened."""
+        if len(paths) == 1:
+            return f"made {paths[0]} private to you: other users could read it"
+        return (
+            f"made {len(paths)} files and folders in {self.root} private to you:"
+            " other users could read them"
+        )

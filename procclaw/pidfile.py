@@ -32,7 +32,7 @@ class PidFile:
 
     def acquire(self) -> None:
         """Lock the file and write our pid, or raise AlreadyRunning naming the holder."""
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         deadline = time.monotonic() + _ACQUIRE_PATIENCE
         while True:
             try:

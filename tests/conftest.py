@@ -60,6 +60,7 @@ class Sandbox:
             "OPENCLAW_WORKSPACE_DIR": str(root / "openclaw-workspace"),
         }
         self._known_pids: set[int] = set()
+        self.last_start: subprocess.CompletedProcess | None = None  # of start_daemon
         self.api_port = free_port()
 
     def write(self, name: str, text: str) -> Path:
@@ -83,9 +84,10 @@ class Sandbox:
             )
         return result
 
-    def start_daemon(self) -> int:
+    def start_daemon(self, **run_options) -> int:
+        """Start the daemon on this sandbox's API port; `run_options` go to subprocess.run."""
         use_port(self.home.config_file, self.api_port)
-        self.cli("daemon", "start", check=True)
+        self.last_start = self.cli("daemon", "start", check=True, **run_options)
         pid = self.client().daemon_pid()
         assert pid is not None
         self.remember_tree()

@@ -60,6 +60,7 @@ class Root:
         notify_fd: int | None,
         lifeline: tuple[int, int],
         zygote: tuple[int, socket.socket],
+        job_umask: int,
     ):
         self.home = home
         self.started_at = time.time()
@@ -73,7 +74,15 @@ class Root:
         self.bus = Bus(self.zmq, self.loop, home)
         daemon_id = f"{os.getpid()}-{time.time_ns()}"
         self.actors = ActorKeeper(
-            self.loop, home, daemon_id, log_level, self._lifeline_r, self._publish, self.zmq, zygote
+            self.loop,
+            home,
+            daemon_id,
+            log_level,
+            self._lifeline_r,
+            self._publish,
+            self.zmq,
+            zygote,
+            job_umask,
         )
         self.actors.on_up = self._notify_ready_if_all_up
         self.actors.on_gone = self._continue_stopping
@@ -242,8 +251,13 @@ def _kill(pid: int, signum: int) -> None:
 def main(argv: list[str]) -> int:
     notify_fd = int(argv[argv.index("--notify-fd") + 1]) if "--notify-fd" in argv else None
     log_level = argv[argv.index("--log-level") + 1] if "--log-level" in argv else "INFO"
+    # Every file the daemon creates is private to the user (the config may hold a token,
+    # a log what a job printed); its jobs get the umask it was started with.
+    job_umask = os.umask(0o077)
     home = Home.from_env()
-    home.prepare()
+    tightened = home.prepare()
+    if tightened:
+        print(f"procclaw: {home.describe_tightened(tightened)}", file=sys.stderr)
     pidfile = PidFile(home.pid_file)
     try:
         pidfile.acquire()
@@ -260,7 +274,7 @@ def main(argv: list[str]) -> int:
         lifeline = os.pipe()
         zygote_image.preload()
         forked = zygote_image.fork_from_root(lifeline[0])  # before any thread or socket of ours
-        return Root(home, log_level, notify_fd, lifeline, forked).run()
+        return Root(home, log_level, notify_fd, lifeline, forked, job_umask).run()
     finally:
         pidfile.release()
 

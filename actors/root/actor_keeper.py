@@ -60,8 +60,10 @@ class ActorKeeper:
         publish: Publish,
         context: zmq.Context,
         zygote: tuple[int, socket.socket],
+        job_umask: int,
     ):
         self.loop = loop
+        self.job_umask = job_umask
         self.zmq = context
         self.home = home
         self.daemon_id = daemon_id
@@ -109,6 +111,7 @@ class ActorKeeper:
             daemon_id=self.daemon_id,
             log_level=self.log_level,
             args=slot.args,
+            job_umask=self.job_umask,
         )
         fds = self.pool.channel_for(slot) if slot.kind == "supervisor" else ()
         self.zygote.spawn(spec, fds)

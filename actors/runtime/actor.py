@@ -55,6 +55,7 @@ class ActorContext:
     daemon_id: str
     args: dict[str, Any] = field(default_factory=dict)
     fds: tuple[int, ...] = ()
+    job_umask: int = 0o022
 
 
 class Actor:

@@ -95,10 +95,12 @@ def spawn(
     stderr_fd: int,
     secrets: Mapping[str, str],
     extra_env: Mapping[str, str] | None = None,
+    umask: int = 0o022,
 ) -> JobProcess:
     """Start the job; `secrets` are the values its env refers to, used here and dropped.
 
-    `extra_env` is what ProcClaw itself tells the job, such as NOTIFY_SOCKET.
+    `extra_env` is what ProcClaw itself tells the job, such as NOTIFY_SOCKET. `umask` is
+    the job's: the one the daemon was started with, not the daemon's own 077.
     """
     try:
         argv = command_line(job)
@@ -122,6 +124,7 @@ def spawn(
             start_new_session=True,
             close_fds=True,
             restore_signals=True,
+            umask=umask,
         )
     except FileNotFoundError:
         raise SpawnError(f"cannot start: command not found: {argv[0]}") from None

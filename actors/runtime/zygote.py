@@ -160,6 +160,7 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
             daemon_id=spec.daemon_id,
             args=spec.args,
             fds=tuple(fds),
+            job_umask=spec.job_umask,
         )
         code = actor_class(spec.kind)(ctx).run()
     except BaseException:

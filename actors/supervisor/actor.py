@@ -85,6 +85,7 @@ class Supervisor(Actor):
             home=self.home,
             context=self.zmq,
             reaper=self.reaper,
+            job_umask=self.ctx.job_umask,
             supervisor=self.name,
             sup_start=self._sup_start,
             report=self.reports.send,

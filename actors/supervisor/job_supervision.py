@@ -240,7 +240,14 @@ class JobSupervision:
             if error is not None:
                 raise error
             secrets = self.secrets.use(values)
-            self.process = spawn(self.job, self.pipes.out_w, self.pipes.err_w, secrets, extra_env)
+            self.process = spawn(
+                self.job,
+                self.pipes.out_w,
+                self.pipes.err_w,
+                secrets,
+                extra_env,
+                umask=self.host.job_umask,
+            )
         except (SpawnError, SecretError) as exc:
             self.reason = str(exc)
             self._set_state(JobState.FAILED)

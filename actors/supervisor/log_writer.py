@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # time, at the end of the file, where _open() positions it. Read access is for
 # reading back what splice moved, for the tail.
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | os.O_CLOEXEC
-_MODE = 0o644
+_MODE = 0o600  # what a job prints may be a secret
 
 
 def _timestamp_prefix(seconds: float) -> bytes:

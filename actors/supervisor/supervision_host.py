@@ -26,6 +26,7 @@ class SupervisionHost:
     home: Home
     context: zmq.Context
     reaper: ChildReaper
+    job_umask: int  # what the daemon was started with; the daemon itself runs with 077
     supervisor: str  # the holder's actor name
     sup_start: str  # and its process start time: with its pid, who holds the job
     # To the controller, acknowledged; then the events that announce it are published.

@@ -68,7 +68,9 @@ def _check_can_start(home: Home) -> str:
         raise CliFailure(
             "not started: fix the config above (`procclaw config --validate`)"
         ) from None
-    home.prepare()
+    tightened = home.prepare()
+    if tightened:
+        print(f"procclaw: {home.describe_tightened(tightened)}", file=sys.stderr)
     home.check_socket_room()  # a too-long PROCCLAW_HOME is refused here, not in the daemon
     return config.settings.daemon.log_level
 
@@ -80,7 +82,8 @@ def start(home: Home, foreground: bool) -> int:
         os.execv(sys.executable, command)
     reader, writer = os.pipe()
     log_offset = home.daemon_log.stat().st_size if home.daemon_log.exists() else 0
-    with open(home.daemon_log, "ab") as log_file:
+    log_fd = os.open(home.daemon_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    with os.fdopen(log_fd, "ab") as log_file:
         daemon = subprocess.Popen(
             [*command, "--notify-fd", str(writer)],
             pass_fds=(writer,),

@@ -41,7 +41,7 @@ def add_gateway_job(home: Home) -> int:
             f"cannot append the gateway job to {path} (its jobs are not the last block):"
             f" add it under `jobs:` by hand:\n{OPENCLAW_GATEWAY_JOB}"
         )
-    write_atomically(path, updated)
+    write_atomically(path, updated, private=True)
     print(f"added the job '{OPENCLAW_GATEWAY_JOB_ID}' to {path}")
     print("next: restart the daemon (or reload its config) to start it")
     return 0

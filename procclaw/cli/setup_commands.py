@@ -14,6 +14,8 @@ Options:
 
 from __future__ import annotations
 
+import sys
+
 from docopt import docopt
 
 from procclaw.atomic_file import write_atomically
@@ -51,7 +53,7 @@ def init(home: Home, force: bool, openclaw: bool = False) -> int:
         raise CliFailure(f"{', '.join(existing)} already {verb}: use --force to overwrite")
     home.prepare()
     for path, text in files:
-        write_atomically(path, text)
+        write_atomically(path, text, private=True)
         print(f"wrote {path}")
     print("next: edit the jobs, then `procclaw daemon start`")
     return 0
@@ -73,6 +75,7 @@ def show_paths(home: Home) -> int:
 
 
 def validate(home: Home) -> int:
+    from procclaw.api_token import exposure
     from procclaw.config import ConfigError, load_config
 
     try:
@@ -82,5 +85,8 @@ def validate(home: Home) -> int:
         count = len(exc.problems)
         plural = "s" if count != 1 else ""
         raise CliFailure(f"config is invalid ({count} problem{plural})") from None
+    auth = config.settings.api.auth
+    if warning := exposure(home, auth.token, auth.token_file):
+        print(warning, file=sys.stderr)
     print(f"config is valid: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     return 0
