@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import os
 import sys
 import time
@@ -11,6 +12,8 @@ from pathlib import Path
 # it may poll.
 FOLLOW_INTERVAL = 0.2
 _BLOCK = 65536
+# What a line of output may take in `status` and in a run's record.
+TAIL_LINE_BYTES = 1024
 
 
 def last_lines(path: Path, count: int, limit: int = 1 << 20) -> bytes:
@@ -35,13 +38,31 @@ def last_lines(path: Path, count: int, limit: int = 1 << 20) -> bytes:
     return b"".join(data.splitlines(keepends=True)[-count:])
 
 
-def last_lines_text(path: Path, count: int) -> list[str]:
-    """The last lines of a log as text, for `status`; empty if there is no log yet."""
+def last_lines_text(path: Path, count: int, max_line_bytes: int | None = None) -> list[str]:
+    """The last lines of a log as text; empty if there is no log yet.
+
+    With `max_line_bytes` (what `status` shows), a longer line is cut and marked: one
+    line of a megabyte must not make the reply too large to send.
+    """
     try:
         data = last_lines(path, count)
     except FileNotFoundError:
         return []
-    return data.decode(errors="replace").splitlines()
+    if max_line_bytes is None:
+        return data.decode(errors="replace").splitlines()
+    return [shown_line(raw, max_line_bytes) for raw in data.splitlines()]
+
+
+def shown_line(raw: bytes, max_bytes: int, *, cut: bool = False, final: bool = True) -> str:
+    """A line of output as text, at most `max_bytes` of it, then `…` if anything was
+    cut (here, or before, as `cut` says). A character cut in half (by the cut, or
+    unfinished in a line still being written, `final=False`) is left out rather than
+    shown as a replacement character."""
+    raw = raw.removesuffix(b"\r")
+    truncated = cut or len(raw) > max_bytes
+    decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    text = decoder.decode(raw[:max_bytes], final=final and not truncated)
+    return text + "…" if truncated else text
 
 
 def show_file(path: Path, lines: int, follow: bool) -> int:

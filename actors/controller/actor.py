@@ -46,7 +46,7 @@ from procclaw.audit import AuditLog
 from procclaw.bus_events import SchedulePause
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config, read_config_texts
-from procclaw.logfiles import last_lines_text
+from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
 from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
@@ -258,7 +258,7 @@ class Controller(Actor):
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
             "log_tail": JobSecrets(self.home, job, STATUS_TIMEOUT).mask_lines(
-                last_lines_text(logs["stdout"], 10)
+                last_lines_text(logs["stdout"], 10, TAIL_LINE_BYTES)
             ),
         }
 

@@ -15,7 +15,6 @@ full disk or a removed log directory must not take the job's supervisor down wit
 
 from __future__ import annotations
 
-import codecs
 import errno
 import logging
 import os
@@ -24,6 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 
+from procclaw.logfiles import TAIL_LINE_BYTES, shown_line
 from procclaw.platform import current
 
 log = logging.getLogger(__name__)
@@ -244,7 +244,7 @@ class LogWriter:
 class OutputTail:
     """The last lines a job printed, kept for the `runs` table and `status`."""
 
-    def __init__(self, max_lines: int = 10, max_line_bytes: int = 1024) -> None:
+    def __init__(self, max_lines: int = 10, max_line_bytes: int = TAIL_LINE_BYTES) -> None:
         if max_lines < 1 or max_line_bytes < 1:
             raise ValueError("need max_lines >= 1 and max_line_bytes >= 1")
         self._max_lines = max_lines
@@ -287,11 +287,4 @@ class OutputTail:
         self._pending += piece[: max(room, 0)]
 
     def _render(self, raw: bytes, dropped: bool, complete: bool) -> str:
-        raw = raw.removesuffix(b"\r")
-        truncated = dropped or len(raw) > self._max_line_bytes
-        raw = raw[: self._max_line_bytes]
-        # A character cut in half (by the truncation, or by a chunk boundary in the
-        # unfinished line) is left out rather than shown as a replacement character.
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        text = decoder.decode(raw, final=complete and not truncated)
-        return text + "…" if truncated else text
+        return shown_line(raw, self._max_line_bytes, cut=dropped, final=complete)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -102,21 +103,32 @@ class HostMiddleware:
     def process_request(self, req: falcon.Request, resp: falcon.Response) -> None:
         if self._any_host:
             return  # bound to every address: only allowed with auth, which guards instead
-        host = _host_name(req.get_header("Host") or "")
-        if host not in self._allowed:
+        header = req.get_header("Host") or ""
+        if _host_name(header) not in self._allowed:
+            shown = repr(header[:80]) if header else "(none)"
             raise api_error(
                 falcon.HTTP_403,
                 "forbidden_host",
-                f"Host {host or '(none)'!r} is not this API's address; use 127.0.0.1 or localhost",
+                f"Host {shown} is not this API's address; use 127.0.0.1 or localhost",
             )
 
 
-def _host_name(header: str) -> str:
-    """`[::1]:9876` -> `::1`, `localhost:9876` -> `localhost`."""
-    header = header.strip().lower()
-    if header.startswith("["):
-        return header[1:].partition("]")[0]
-    return header.rpartition(":")[0] if header.count(":") == 1 else header
+# RFC 3986's host [":" port], with the host an [IPv6] literal or a name or IPv4 address.
+_HOST = re.compile(r"(?:\[(?P<literal>[0-9a-f:.]+)\]|(?P<name>[a-z0-9.-]+))(?::[0-9]{1,5})?")
+
+
+def _host_name(header: str) -> str | None:
+    """`[::1]:9876` -> `::1`, `localhost:9876` -> `localhost`; None unless the whole
+    header is one host and at most a port (`localhost:1@evil`, `[::1].evil` are not)."""
+    match = _HOST.fullmatch(header.strip().lower())
+    if match is None:
+        return None
+    if match["literal"] is None:
+        return match["name"]
+    try:
+        return str(ipaddress.IPv6Address(match["literal"]))
+    except ValueError:
+        return None
 
 
 def _is_wildcard(host: str) -> bool:
