@@ -3,7 +3,7 @@
 import random
 
 from procclaw.config import RetryConfig
-from procclaw.rules.after_exit import AfterExit, NextStep
+from procclaw.rules.after_exit import QUICK_EXITS, AfterExit, NextStep
 from procclaw.rules.retry import RetryPolicy
 from procclaw.states import JobState
 
@@ -105,3 +105,32 @@ def test_a_stop_forgets_every_wish_for_what_comes_next():
         "queued": False,
         "timed_out": False,
     }
+
+
+def test_a_crash_loop_backs_off_even_with_delay_zero_and_says_why():
+    """As systemd's StartLimitBurst: five quick exits in a row, then a growing wait."""
+    after = _after_exit(kind="fixed", delay=0.0, max_attempts=None)
+    waits = [after.decide(False, 1, 0.01, CRASH, None).start_in for _ in range(QUICK_EXITS + 6)]
+    assert waits == [0.0] * (QUICK_EXITS - 1) + [1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0]
+    step = after.decide(False, 1, 0.01, CRASH, None)
+    assert step.reason == (
+        "crash loop: exited within 1 s of starting 12 times in a row; next start in 30 s"
+    )
+    for _ in range(2000):  # hours of looping: the wait stays at its cap
+        step = after.decide(False, 1, 0.01, CRASH, None)
+    assert step.start_in == 30.0
+
+
+def test_a_run_that_outlives_a_quick_exit_ends_the_crash_loop():
+    after = _after_exit(kind="fixed", delay=0.0, max_attempts=None)
+    for _ in range(QUICK_EXITS):
+        after.decide(False, 1, 0.01, CRASH, None)
+    assert after.decide(False, 1, 5.0, CRASH, None) == NextStep(JobState.BACKOFF, None, 0.0)
+    assert after.decide(False, 1, 0.01, CRASH, None).start_in == 0.0
+
+
+def test_a_policy_that_waits_longer_than_the_crash_loop_floor_keeps_its_wait():
+    after = _after_exit(kind="fixed", delay=60.0, max_attempts=None)
+    steps = [after.decide(False, 1, 0.01, CRASH, None) for _ in range(QUICK_EXITS + 2)]
+    assert {step.start_in for step in steps} == {60.0}
+    assert {step.reason for step in steps} == {None}

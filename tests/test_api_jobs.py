@@ -145,7 +145,6 @@ def test_logs_give_the_last_lines_of_either_stream(api):
         ("POST", "/api/v1/jobs/ticker/stop?force=maybe", 400, "bad_request"),
         ("POST", "/api/v1/jobs/ticker/stop?forse=true", 400, "bad_request"),
         ("POST", "/api/v1/jobs/ticker/restart?force=true", 400, "bad_request"),
-        ("POST", "/api/v1/jobs/ticker/start", 409, "conflict"),
         ("GET", "/api/v1/nothing-here", 404, "not_found"),
         ("DELETE", "/api/v1/jobs/ticker", 405, "method_not_allowed"),
     ],
@@ -155,6 +154,14 @@ def test_errors_are_json_with_the_right_status(api, method, path, status, code):
     assert reply.status == status, reply.body
     assert reply.json["error"]["code"] == code
     assert reply.json["error"]["message"]
+
+
+def test_start_of_a_running_job_changes_nothing_and_says_so(api):
+    running = api.wait_state("ticker", "running")
+    reply = request(api.api_port, "POST", "/api/v1/jobs/ticker/start")
+    assert reply.status == 200
+    assert (reply.json["note"], reply.json["pid"]) == ("already started", running["pid"])
+    assert api.job("ticker")["pid"] == running["pid"]
 
 
 def test_a_controller_that_does_not_answer_is_a_503(api):

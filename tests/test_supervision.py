@@ -140,12 +140,13 @@ def test_a_job_runs_in_a_session_of_its_own(sandbox):
     assert os.getsid(pid) == pid and os.getpgid(pid) == pid
 
 
-def test_start_of_a_running_job_is_refused_and_unknown_jobs_get_a_suggestion(sandbox):
+def test_start_of_a_running_job_is_a_no_op_and_unknown_jobs_get_a_suggestion(sandbox):
+    """As systemctl: start of what runs and stop of what is stopped both exit 0."""
     sandbox.run_jobs("jobs:\n  svc:\n    cmd: sleep 300\n    type: continuous\n")
-    sandbox.wait_state("svc", "running")
+    pid = sandbox.wait_state("svc", "running")["pid"]
     again = sandbox.cli("start", "svc")
-    assert again.returncode == 1
-    assert again.stderr.startswith("procclaw: job 'svc' is already running (pid ")
+    assert (again.returncode, again.stdout) == (0, f"svc: already running (pid {pid})\n")
+    assert sandbox.job("svc")["pid"] == pid
     for command in ("start", "stop", "restart", "status", "logs"):
         result = sandbox.cli(command, "scv")
         assert (result.returncode, result.stderr.strip()) == (

@@ -74,12 +74,13 @@ class JobControl:
         state = facts.state
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
-        if state == JobState.WAITING:
-            reason = facts.reason or "waiting"
-            raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {reason}")
-        if state in LIVE_STATES:
-            running = f" (pid {facts.pid})" if facts.pid else ""
-            raise CommandError(ErrorCode.CONFLICT, f"job '{job.id}' is already {state}{running}")
+        if state in (JobState.WAITING, JobState.STARTING, JobState.RUNNING):
+            # As `systemctl start`: asking for what already is, is not an error.
+            return {**facts.to_wire(), "note": "already started"}
+        if state == JobState.STOPPING:
+            raise CommandError(
+                ErrorCode.CONFLICT, f"job '{job.id}' is stopping: start it once it has stopped"
+            )
         if self.gate is not None:
             return self.gate.start(job, facts)
         self.launch(job)

@@ -72,6 +72,8 @@ def run(argv: list[str]) -> int:
                 ok = False
             elif reply.get("note") == "not running":
                 print(f"{job_id}: not running ({reply['state']})")
+            elif reply.get("note") == "already started":
+                print(f"{job_id}: already {_already(reply)}")
             elif reply.get("state") == "running" and command != "stop":
                 print(_describe(job_id, "running", reply))  # from backoff: started at once
             else:
@@ -81,6 +83,12 @@ def run(argv: list[str]) -> int:
         return int(not (_await_outcomes(events, command, awaited, timeout) and ok))
     finally:
         events.close()
+
+
+def _already(reply: dict) -> str:
+    if reply["state"] == "waiting":
+        return reply.get("reason") or "waiting"
+    return f"{reply['state']} (pid {reply['pid']})" if reply.get("pid") else reply["state"]
 
 
 def _ask(client, command: str, job_ids: list[str], force: bool):

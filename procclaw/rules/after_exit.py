@@ -17,6 +17,16 @@ from procclaw.job_facts import HeldFacts
 from procclaw.rules.retry import RetryPolicy
 from procclaw.states import JobState
 
+# A crash loop, as systemd's StartLimitBurst sees one: QUICK_EXITS runs in a row that
+# each ended within QUICK_EXIT seconds of starting. From then on a restart waits at
+# least LOOP_DELAY seconds, doubled at each further quick exit up to LOOP_DELAY_MAX,
+# whatever the retry policy says (even `delay: 0`), so that a job that cannot start
+# does not restart hundreds of times a second.
+QUICK_EXIT = 1.0
+QUICK_EXITS = 5
+LOOP_DELAY = 1.0
+LOOP_DELAY_MAX = 30.0
+
 
 @dataclass(frozen=True)
 class NextStep:
@@ -37,6 +47,7 @@ class AfterExit:
     then_retry: str | None = None  # found unhealthy (why): retried as if it had crashed
     queued: bool = False  # run again when this run ends
     timed_out: bool = False  # stopping for max_runtime
+    quick_exits: int = 0  # runs in a row that ended within QUICK_EXIT of starting
 
     @classmethod
     def resumed(cls, policy: RetryPolicy, continuous: bool, resume: HeldFacts) -> AfterExit:
@@ -84,6 +95,12 @@ class AfterExit:
         self.then_start = self.queued = False
         self.then_retry = None
 
+    def _crash_loop_delay(self) -> float:
+        if self.quick_exits < QUICK_EXITS:
+            return 0.0
+        doublings = min(self.quick_exits - QUICK_EXITS, 16)  # far past the cap already
+        return min(LOOP_DELAY_MAX, LOOP_DELAY * 2**doublings)
+
     def run_result(self, stopping: bool, code: int | None) -> str:
         """How the run that just exited is recorded: completed, failed, stopped or timeout."""
         if stopping:
@@ -109,9 +126,17 @@ class AfterExit:
             if self.policy.recovered(uptime):
                 self.attempt = 0
             self.attempt += 1
+            self.quick_exits = self.quick_exits + 1 if uptime < QUICK_EXIT else 0
             delay = self.policy.delay(self.attempt)
             if delay is not None:
                 self.restarts += 1
+                floor = self._crash_loop_delay()
+                if floor > delay:
+                    delay = floor
+                    reason = (
+                        f"crash loop: exited within {QUICK_EXIT:g} s of starting"
+                        f" {self.quick_exits} times in a row; next start in {delay:g} s"
+                    )
                 return NextStep(JobState.BACKOFF, reason, delay)
             reason = f"gave up after {self.attempt - 1} restarts; last: {text}"
         elif stopping:  # found unhealthy: it has failed
