@@ -43,6 +43,10 @@ class DaemonNotAnswering(ClientError):
     pass
 
 
+class SocketGone(DaemonNotAnswering):
+    """The daemon runs (it holds its lock) but a socket file it listens on was removed."""
+
+
 class Client:
     """Request/reply with the daemon's command endpoints."""
 
@@ -70,6 +74,15 @@ class Client:
                 " start it with `procclaw daemon start`"
             )
         return pid
+
+    def require_socket(self, target: str) -> None:
+        """SocketGone if `target`'s socket file is not there to connect to."""
+        path = self.home.socket_file(target)
+        if not path.exists():
+            raise SocketGone(
+                f"{_who(target)} not answering: its socket {path} is gone (was"
+                f" {self.home.run_dir} removed?); `procclaw daemon stop` still stops the daemon"
+            )
 
     def call(self, cmd: str, args: dict[str, Any] | None = None, timeout: float | None = None):
         """Send `cmd` to the actor that serves it and return its result."""
@@ -99,6 +112,7 @@ class Client:
             sock.close(0)
         if reply is None:
             self.require_daemon()  # it may have died while we waited
+            self.require_socket(target)
             raise DaemonNotAnswering(f"{_who(target)} not answering after {wait:g} s")
         if not reply.get("ok"):
             error = reply.get("error") or {}

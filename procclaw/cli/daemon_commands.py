@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -136,10 +137,17 @@ def _log_since(home: Home, offset: int) -> str:
 
 
 def stop(home: Home, timeout: float) -> int:
-    from procclaw.client import Client
+    from procclaw.client import Client, DaemonNotAnswering
 
     client = Client(home)
-    pid = client.call("shutdown")["pid"]
+    pid = client.require_daemon()
+    try:
+        client.require_socket("daemon")
+        client.call("shutdown")
+    except DaemonNotAnswering as exc:
+        # The lock proves the pid is the daemon; SIGTERM stops it as `shutdown` would.
+        print(f"procclaw: {exc.message}; sending SIGTERM to pid {pid}", file=sys.stderr)
+        os.kill(pid, signal.SIGTERM)
     if not current().wait_for_exit(pid, timeout):
         raise CliFailure(f"daemon (pid {pid}) still stopping after {timeout:g} s")
     print(f"procclaw daemon stopped (pid {pid})")
