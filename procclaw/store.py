@@ -3,16 +3,23 @@
 The schema only moves forward through MIGRATIONS, applied in one transaction each and
 recorded in `schema_version`, so a database from any earlier release opens in this one.
 A database from a newer release is refused rather than misread.
+
+Once open, the database is a record, never what keeps a job running: a write or read
+that fails at run time (a full disk, an I/O error) is logged and kept in `problem` for
+`status` and `daemon status` to show, and the controller carries on from its memory.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from procclaw.run import Run
 
@@ -62,8 +69,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 )
 
 
+log = logging.getLogger("procclaw.store")
+T = TypeVar("T")
+
+
 class StoreError(Exception):
     """The database cannot be used as it is."""
+
+
+def _tolerant(default: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
+    """A Store method whose sqlite3.Error is noted in `problem`, answering `default`."""
+
+    def wrap(method: Callable[..., T]) -> Callable[..., T]:
+        @functools.wraps(method)
+        def tolerant(self: Store, *args: Any, **kwargs: Any) -> T:
+            try:
+                result = method(self, *args, **kwargs)
+            except sqlite3.Error as exc:
+                self.failed(method.__name__, exc)
+                return default
+            self.worked()
+            return result
+
+        return tolerant
+
+    return wrap
 
 
 @dataclass(frozen=True)
@@ -92,7 +122,18 @@ class Store:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
+        self.problem: str | None = None  # the database's latest failure, until it works again
         self._migrate()
+
+    def failed(self, doing: str, exc: sqlite3.Error) -> None:
+        if self.problem is None:
+            log.error("%s: %s failed: %s; jobs run on, unrecorded", self.path, doing, exc)
+        self.problem = f"{doing} failed at {time.strftime('%H:%M:%S')}: {exc}"
+
+    def worked(self) -> None:
+        if self.problem is not None and not self.db.in_transaction:
+            log.warning("%s: works again (after %s)", self.path, self.problem)
+            self.problem = None
 
     def _migrate(self) -> None:
         self.db.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
@@ -115,12 +156,13 @@ class Store:
 
     def transaction(self):
         """A context manager for one write transaction."""
-        return _Transaction(self.db)
+        return _Transaction(self)
 
     @property
     def schema_version(self) -> int:
         return self.db.execute("SELECT version FROM schema_version").fetchone()[0]
 
+    @_tolerant(None)
     def save_config(self, snapshot: ConfigSnapshot) -> None:
         with self.transaction():
             self.db.execute(
@@ -128,12 +170,14 @@ class Store:
                 (snapshot.daemon_id, snapshot.settings_text, snapshot.jobs_text, time.time()),
             )
 
+    @_tolerant(None)
     def load_config(self) -> ConfigSnapshot | None:
         row = self.db.execute(
             "SELECT daemon_id, settings_text, jobs_text FROM applied_config WHERE id = 1"
         ).fetchone()
         return ConfigSnapshot(*row) if row else None
 
+    @_tolerant(None)
     def save_job_state(self, job: str, facts: dict[str, Any]) -> None:
         with self.transaction():
             self.db.execute(
@@ -141,10 +185,12 @@ class Store:
                 (job, json.dumps(facts), time.time()),
             )
 
+    @_tolerant({})
     def job_states(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT job, facts FROM job_state").fetchall()
         return {job: json.loads(facts) for job, facts in rows}
 
+    @_tolerant(None)
     def record_run(self, run: Run) -> None:
         """Record a finished run; recording the same run twice keeps one row."""
         with self.transaction():
@@ -162,6 +208,7 @@ class Store:
                 ),
             )
 
+    @_tolerant([])
     def runs(self, job: str, limit: int = 10) -> list[Run]:
         rows = self.db.execute(
             "SELECT run_id, job, started_at, ended_at, exit_code, signal, result, output"
@@ -170,6 +217,7 @@ class Store:
         ).fetchall()
         return [Run(*row[:7], tuple(row[7].split("\n")) if row[7] else ()) for row in rows]
 
+    @_tolerant(None)
     def save_schedule_mark(self, job: str, mark: ScheduleMark) -> None:
         with self.transaction():
             self.db.execute(
@@ -177,6 +225,7 @@ class Store:
                 (job, mark.last_due, mark.daemon_id, int(mark.paused), mark.skipped),
             )
 
+    @_tolerant({})
     def schedule_marks(self) -> dict[str, ScheduleMark]:
         rows = self.db.execute(
             "SELECT job, last_due, daemon_id, paused, skipped FROM schedules"
@@ -212,18 +261,33 @@ def read_applied_config(path: Path) -> ConfigSnapshot | None:
 
 class _Transaction:
     """One write transaction; inside another, it is part of that one (a batch of
-    writes commits once)."""
+    writes commits once). One that cannot begin or commit is noted in the store's
+    `problem`, not raised: the writes in it are lost, the controller's work is not."""
 
-    def __init__(self, db: sqlite3.Connection):
-        self.db = db
+    def __init__(self, store: Store):
+        self.store = store
+        self.db = store.db
         self._outer = False
 
     def __enter__(self) -> sqlite3.Connection:
         self._outer = not self.db.in_transaction
         if self._outer:
-            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                self.db.execute("BEGIN IMMEDIATE")
+            except sqlite3.Error as exc:
+                self.store.failed("a transaction", exc)
+                self._outer = False
         return self.db
 
     def __exit__(self, exc_type, exc, tb) -> None:
-        if self._outer:
+        if not self._outer:
+            return
+        try:
             self.db.execute("COMMIT" if exc_type is None else "ROLLBACK")
+        except sqlite3.Error as error:
+            self.store.failed("a transaction", error)
+            if self.db.in_transaction:
+                try:
+                    self.db.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass  # nothing more to lose

@@ -3,16 +3,18 @@
 import os
 import signal
 
+import psutil
 from conftest import PROGRAMS, is_gone, wait_until
 
 
-def test_a_second_start_before_the_supervisor_is_up_is_refused(sandbox):
+def test_a_second_start_before_the_supervisor_is_up_starts_nothing_more(sandbox):
     sandbox.run_jobs("jobs:\n  svc:\n    cmd: sleep 300\n    isolate: true\n")
     client = sandbox.client()
     client.call("start", {"job": "svc"})
     second = sandbox.cli("start", "svc")
-    assert second.returncode == 1 and "already" in second.stderr
-    sandbox.wait_state("svc", "running")
+    assert second.returncode == 0 and second.stdout.startswith("svc: already ")
+    pid = sandbox.wait_state("svc", "running")["pid"]
+    assert [p.pid for p in psutil.Process(pid).parent().children() if p.name() == "sleep"] == [pid]
     sandbox.cli("stop", "svc", check=True)
     wait_until(lambda: sandbox.actor("job-svc") is None)
     assert sandbox.job("svc")["state"] == "stopped"  # and nothing queued starts it again

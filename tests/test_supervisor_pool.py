@@ -15,6 +15,8 @@ import pytest
 from api_port import use_port
 from conftest import PROGRAMS, is_gone, wait_until
 
+from procclaw.rules.after_exit import QUICK_EXITS
+
 COUNTER = f"python3 {PROGRAMS}/counter.py"
 FLOOD = f"python3 {PROGRAMS}/flood.py"
 # Restart at once, for as long as the test lasts.
@@ -136,22 +138,25 @@ def test_a_flooding_and_a_crash_looping_neighbour_do_not_stall_a_job_in_their_su
     sandbox,
 ):
     """Sharing a supervisor must not mean sharing a neighbour's trouble: 100 MB of output
-    and a restart loop are work on the same loop, and the quiet job still answers at once,
-    stops at once and loses no line."""
+    and crash loops are work on the same loop, and the quiet job still answers at once,
+    stops at once and loses no line. (A crash loop is slowed after QUICK_EXITS quick exits,
+    so ten crashers keep the loop busy with restarts.)"""
     _pool_of(sandbox, 1)
+    crashers = [f"crasher{n}" for n in range(10)]
     sandbox.run_jobs(
         _jobs_yaml(
             _service("flood", FLOOD, RESTART_AT_ONCE),
-            _service("crasher", "sh -c 'exit 1'", RESTART_AT_ONCE),
+            *(_service(job_id, "sh -c 'exit 1'", RESTART_AT_ONCE) for job_id in crashers),
             _service("counter", COUNTER),
         )
     )
     sandbox.wait_state("counter", "running")
     wait_until(lambda: _log_size(sandbox, "flood") > 1024 * 1024, timeout=30)  # flooding
-    wait_until(lambda: sandbox.job("crasher")["restarts"] >= 20, timeout=30)  # looping
+    for job_id in crashers:  # looping
+        wait_until(lambda j=job_id: sandbox.job(j)["restarts"] >= QUICK_EXITS, timeout=30)
     holders = {
         wait_until(lambda j=job_id: _supervisor(sandbox, j)[0])
-        for job_id in ("flood", "crasher", "counter")
+        for job_id in ("flood", *crashers, "counter")
     }
     assert len(holders) == 1, holders
 
@@ -286,3 +291,29 @@ def test_a_restart_of_a_job_that_ended_a_moment_ago_starts_it(sandbox):
     finally:
         os.kill(controller, signal.SIGCONT)
     assert sandbox.wait_state("once", "running")["pid"] == restarted["pid"]
+
+
+@pytest.mark.timeout(120)
+def test_a_supervisor_killed_over_and_over_is_replaced_at_once_every_time(sandbox):
+    """No actor backoff for a supervisor whose jobs are alive: their output waits in the
+    pipes for it. Eight kills in a row, each replacement up within a second, and the
+    counter that logs every millisecond has no gap."""
+    _pool_of(sandbox, 1)
+    sandbox.run_jobs(_jobs_yaml(_service("counter", COUNTER)))
+    pid = sandbox.wait_state("counter", "running")["pid"]
+    name, sup_pid = _supervisor(sandbox, "counter")
+    events = sandbox.subscribe(f"actor.{name}.up")
+    for _ in range(8):
+        killed_at = time.monotonic()
+        os.kill(sup_pid, signal.SIGKILL)
+        up = events.wait_for(lambda e, s=sup_pid: e.data["pid"] != s, timeout=5)
+        assert up is not None and time.monotonic() - killed_at < PROMPT
+        sup_pid = up.data["pid"]
+        wait_until(lambda s=sup_pid: _supervisor(sandbox, "counter") == (name, s), timeout=5)
+    count = _lines(sandbox)
+    wait_until(lambda: _lines(sandbox) > count + 200)  # the last replacement reads on
+    sandbox.cli("stop", "counter", check=True)
+    _assert_counted_without_gap_or_duplicate(sandbox)
+    assert sandbox.job("counter")["restarts"] == 0
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    events.close()

@@ -91,7 +91,11 @@ class Controller(Actor):
         self.serve(
             self.home.endpoint("controller"),
             {
-                "ping": lambda _req: {"pid": os.getpid(), "jobs": len(self.config.jobs)},
+                "ping": lambda _req: {
+                    "pid": os.getpid(),
+                    "jobs": len(self.config.jobs),
+                    "database": self.store.problem if self.store else None,
+                },
                 "list": self._list,
                 "status": self._status,
                 "config": self._config,
@@ -257,6 +261,7 @@ class Controller(Actor):
             "config": job.to_dict(),
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
+            "database": self.store.problem if self.store else None,
             "log_tail": JobSecrets(self.home, job, STATUS_TIMEOUT).mask_lines(
                 last_lines_text(logs["stdout"], 10, TAIL_LINE_BYTES)
             ),

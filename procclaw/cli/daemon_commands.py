@@ -69,6 +69,13 @@ def _check_can_start(home: Home) -> str:
         raise CliFailure(
             "not started: fix the config above (`procclaw config --validate`)"
         ) from None
+    from procclaw.db_repair import database_problem
+
+    if problem := database_problem(home.db_file):
+        raise CliFailure(
+            f"{home.db_file} is damaged ({problem}): `procclaw db repair` keeps what can be"
+            " read and moves the damaged file aside; then start again"
+        )
     tightened = home.prepare()
     if tightened:
         print(f"procclaw: {home.describe_tightened(tightened)}", file=sys.stderr)
@@ -166,18 +173,23 @@ def status(home: Home, as_json: bool) -> int:
         else:
             print(f"procclaw: {exc}", file=sys.stderr)
         return NOT_RUNNING
+    database = None
     try:
-        jobs: int | str = client.call("ping")["jobs"]
+        controller = client.call("ping")
+        jobs: int | str = controller["jobs"]
+        database = controller.get("database")
     except ClientError as exc:
         jobs = f"unknown: {exc.message}"  # root's own report still stands
     if as_json:
-        print(json.dumps({"running": True, **daemon, "jobs": jobs}, indent=2))
+        print(json.dumps({"running": True, **daemon, "jobs": jobs, "database": database}, indent=2))
         return 0
     uptime = format_duration(time.time() - daemon["started_at"])
     print(f"procclaw daemon running (pid {daemon['pid']}, up {uptime})")
     print(f"home     {daemon['home']}")
     print(f"jobs     {jobs}")
     print(f"platform {daemon['platform']}")
+    if database:
+        print(f"database {database} (jobs run on; this is not recorded)")
     print("actors:")
     for actor in daemon["actors"]:
         pid = actor["pid"] if actor["pid"] is not None else "-"

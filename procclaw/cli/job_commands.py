@@ -116,6 +116,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("tags", ", ".join(job["tags"]) or "-"),
         ("stdout", job["logs"]["stdout"]),
         ("stderr", job["logs"]["stderr"]),
+        *([("database", f"{job['database']} (not recorded)")] if job.get("database") else []),
     ]
     for label, value in fields:
         print(f"{label:<10} {value}")

@@ -21,6 +21,7 @@ Commands:
   resume      Let a paused scheduled job run on schedule again
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
+  db          Check procclaw.db, or repair a damaged one (check, repair)
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
   version     Show the version
 
@@ -60,6 +61,7 @@ COMMANDS = {
     "resume": "schedule_commands",
     "secret": "secret_commands",
     "service": "service_commands",
+    "db": "db_commands",
     "openclaw": "openclaw_commands",
 }
 

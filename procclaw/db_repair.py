@@ -1,0 +1,138 @@
+"""Checking procclaw.db before a daemon opens it, and repairing one that is damaged.
+
+A truncated file or an overwritten header used to let the daemon start, then kill its
+controller at every restart. `daemon start` now checks first and refuses in one line,
+and `procclaw db repair` moves the damaged file aside, starts a new database and copies
+into it whatever rows can still be read. The database is a record (applied config, last
+job states, runs, schedule marks), never what keeps a job running, so losing part of it
+costs history, not jobs.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sqlite3
+import struct
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from procclaw.store import Store
+
+# What each table holds, as the repair report names it.
+TABLES = {
+    "applied_config": "the config last applied",
+    "job_state": "the last known state of each job",
+    "runs": "the run history",
+    "schedules": "the schedule marks (last due time handled, pause, skip count)",
+}
+
+
+def database_problem(path: Path) -> str | None:
+    """Why the database at `path` cannot be used, or None (also when it does not exist)."""
+    if not path.exists():
+        return None
+    try:
+        db = sqlite3.connect(path, timeout=2.0)
+        try:
+            verdict = db.execute("PRAGMA quick_check(1)").fetchone()
+        finally:
+            db.close()
+    except sqlite3.DatabaseError as exc:
+        return str(exc)
+    if verdict is None or verdict[0] != "ok":
+        return verdict[0] if verdict else "its integrity check gave no answer"
+    return None
+
+
+@dataclass
+class RepairReport:
+    damaged_copy: Path
+    kept: dict[str, int] = field(default_factory=dict)  # table -> rows copied
+    lost: dict[str, str] = field(default_factory=dict)  # table -> what was lost
+
+    def lines(self) -> list[str]:
+        lines = [f"the damaged file is kept as {self.damaged_copy}"]
+        if self.kept:
+            kept = ", ".join(
+                f"{TABLES[table]} ({rows} row{'s' if rows != 1 else ''})"
+                for table, rows in self.kept.items()
+            )
+            lines.append(f"kept: {kept}")
+        lines += [f"lost: {TABLES[table]}: {what}" for table, what in self.lost.items()]
+        return lines
+
+
+def repair(path: Path) -> RepairReport:
+    """Move the database at `path` aside, start a new one, and copy what can be read.
+
+    The daemon must not be running. Its -wal and -shm files move with it: the WAL may
+    hold the latest writes.
+    """
+    damaged = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            os.replace(source, damaged.with_name(damaged.name + suffix))
+    report = RepairReport(damaged)
+    store = Store(path)
+    reading = _padded_copy(damaged)
+    old = sqlite3.connect(reading, timeout=2.0)
+    try:
+        for table in TABLES:
+            rows, problem = _readable_rows(old, table)
+            with store.transaction():
+                for row in rows:
+                    marks = ", ".join("?" * len(row))
+                    store.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", row)
+            if rows:
+                report.kept[table] = len(rows)
+            if problem:
+                report.lost[table] = problem
+    finally:
+        old.close()
+        store.close()
+        reading.unlink()
+    return report
+
+
+def _readable_rows(db: sqlite3.Connection, table: str) -> tuple[list[tuple], str | None]:
+    """The rows of `table` that can be read, and what could not be, if anything.
+
+    A table that cannot be read whole is read row by row from its first row forward and
+    from its last row back, each until the damage: what lies between is lost.
+    """
+    try:
+        return db.execute(f"SELECT * FROM {table}").fetchall(), None
+    except sqlite3.DatabaseError as exc:
+        why = str(exc)
+    found: dict[int, tuple] = {}
+    for order in ("ASC", "DESC"):
+        try:
+            cursor = db.execute(f"SELECT rowid, * FROM {table} ORDER BY rowid {order}")
+            while (row := cursor.fetchone()) is not None and row[0] not in found:
+                found[row[0]] = row[1:]
+        except sqlite3.DatabaseError:
+            continue
+    rows = [found[rowid] for rowid in sorted(found)]
+    if not rows:
+        return [], f"nothing could be read ({why})"
+    return rows, f"the rows in its damaged part ({why})"
+
+
+def _padded_copy(damaged: Path) -> Path:
+    """A copy of the damaged file, grown back to the size its header gives: SQLite reads
+    nothing at all of a file shorter than its header says, and zeroed pages only cost
+    the rows that were on them."""
+    copy = damaged.with_name(damaged.name + ".reading")
+    shutil.copyfile(damaged, copy)
+    with open(copy, "r+b") as file:
+        header = file.read(100)
+        if len(header) == 100 and header.startswith(b"SQLite format 3\0"):
+            page_size = struct.unpack(">H", header[16:18])[0]
+            pages = struct.unpack(">I", header[28:32])[0]
+            size = (65536 if page_size == 1 else page_size) * pages
+            if size > os.fstat(file.fileno()).st_size:
+                file.truncate(size)
+    return copy
