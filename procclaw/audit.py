@@ -8,15 +8,19 @@ lines from concurrent writers never interleave:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from pathlib import Path
+
+log = logging.getLogger("procclaw.audit")
 
 
 class AuditLog:
     def __init__(self, path: Path):
         self.path = path
         self._fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        self._failed: set[int | None] = set()  # errnos already logged
 
     def record(self, cmd: str, job: str | None, caller: str, result: str) -> None:
         self.record_many(cmd, caller, {job: result})
@@ -33,7 +37,18 @@ class AuditLog:
             fields = {"cmd": cmd, "job": job or "-", "caller": caller, "result": result}
             line = " ".join(f"{key}={_quote(value)}" for key, value in fields.items())
             lines.append(f"{stamp} {line}\n")
-        os.write(self._fd, "".join(lines).encode())
+        try:
+            os.write(self._fd, "".join(lines).encode())
+        except OSError as exc:
+            # The command was carried out: a lost audit line must not make it look failed
+            # (a script would retry it, and run a job twice).
+            if exc.errno not in self._failed:
+                log.error(
+                    "%s: cannot write (%s); commands are carried out unaudited", self.path, exc
+                )
+            self._failed.add(exc.errno)
+        else:
+            self._failed.clear()
 
     def close(self) -> None:
         os.close(self._fd)

@@ -40,6 +40,8 @@ class JobFacts(WireRecord):
     status_text: str | None = None
     watchdog_at: float | None = None
     waiting_since: float | None = None  # waiting for a dependency since (wall clock)
+    # Output its logs cannot take, dropped: `stdout: disk full since 12:03:04, 1.2 MB dropped`.
+    log_trouble: str | None = None
 
     def but(self, **changes: Any) -> Self:
         """These facts with `changes`."""

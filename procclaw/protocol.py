@@ -206,6 +206,7 @@ class CommandError(Exception):
 JOB_EVENTS = frozenset(
     {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
     | {"waiting", "ready", "health"}  # dependencies and health checks
+    | {"log"}  # its log dropping output, or written again
 )
 ACTOR_EVENTS = frozenset({"up", "down"})
 SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed", "paused", "resumed"})

@@ -95,6 +95,7 @@ class Controller(Actor):
                     "pid": os.getpid(),
                     "jobs": len(self.config.jobs),
                     "database": self.store.problem if self.store else None,
+                    "log_troubles": self.registry.log_troubles(),
                 },
                 "list": self._list,
                 "status": self._status,

@@ -109,6 +109,15 @@ class JobRegistry:
             # Who holds it (a live job): `daemon status` lists the supervisors.
             "supervisor": facts.supervisor if held else None,
             "sup_pid": facts.sup_pid if held else None,
+            "log_trouble": facts.log_trouble if held else None,
+        }
+
+    def log_troubles(self) -> dict[str, str]:
+        """Each live job whose logs drop its output, and why: for `daemon status`."""
+        return {
+            job: facts.log_trouble
+            for job, facts in self._facts.items()
+            if facts.log_trouble and self.is_live(job)
         }
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+from collections.abc import Callable
 
 from actors.runtime.loop import EventLoop
 from actors.supervisor.log_writer import LogWriter, OutputTail
@@ -67,9 +68,26 @@ class JobOutput:
         for fd in (stdout_r, stderr_r):
             os.set_blocking(fd, False)  # never the write ends: those are the job's stdout
 
-    def watch(self, loop: EventLoop) -> None:
+    def watch(self, loop: EventLoop, on_trouble: Callable[[], None]) -> None:
+        """Move output as it comes; `on_trouble` when a log starts or stops dropping it."""
+
+        def drain(stream: _Stream) -> None:
+            before = stream.writer.trouble is None
+            stream.drain(READS_PER_WAKEUP)
+            if (stream.writer.trouble is None) != before:
+                on_trouble()
+
         for stream in self._streams:
-            loop.add_reader(stream.fd, lambda s=stream: s.drain(READS_PER_WAKEUP))
+            loop.add_reader(stream.fd, lambda s=stream: drain(s))
+
+    def trouble(self) -> str | None:
+        """What keeps output from the logs, for `status`: `stdout: disk full since ...`."""
+        troubles = [
+            f"{name}: {stream.writer.trouble.text()}"
+            for name, stream in zip(("stdout", "stderr"), self._streams, strict=True)
+            if stream.writer.trouble is not None
+        ]
+        return "; ".join(troubles) or None
 
     def drain(self) -> None:
         """Take everything waiting in the pipes (the job has exited: nothing more comes)."""

@@ -107,7 +107,7 @@ class JobSupervision:
         """Our first act: start the job, or carry on where a dead predecessor left off."""
         for fd in self.pipes.all():
             os.set_inheritable(fd, False)
-        self.output.watch(self.host.loop)
+        self.output.watch(self.host.loop, on_trouble=lambda: self._report_facts(event="log"))
         self.notices.listen(
             self.host.loop,
             running=lambda: self.process is not None,
@@ -208,6 +208,7 @@ class JobSupervision:
             sup_pid=os.getpid(),
             sup_start=self.host.sup_start,
             generation=self.generation,
+            log_trouble=self.output.trouble(),
             **self.notices.facts(),
         )
 

@@ -22,6 +22,7 @@ import pathlib
 import time
 from collections import deque
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from procclaw.logfiles import TAIL_LINE_BYTES, shown_line
 from procclaw.platform import current
@@ -42,6 +43,33 @@ def _timestamp_prefix(seconds: float) -> bytes:
     whole, millis = divmod(round(seconds * 1000), 1000)
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(whole))
     return f"{stamp}.{millis:03d}Z ".encode()
+
+
+@dataclass
+class LogTrouble:
+    """A log that cannot be written: its output is dropped (never held back: a job must
+    not block on a full pipe because the disk is full)."""
+
+    why: str
+    since: float  # wall clock
+    dropped: int = 0  # bytes
+
+    def text(self) -> str:
+        since = time.strftime("%H:%M:%S", time.localtime(self.since))
+        return f"{self.why} since {since}, {_size(self.dropped)} dropped"
+
+
+def _why(exc: OSError) -> str:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+        return "disk full"
+    return (exc.strerror or str(exc)).lower()
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.1f} {unit}"
+    return f"{count} bytes"
 
 
 class LogWriter:
@@ -71,6 +99,8 @@ class LogWriter:
         self._at_line_start = True
         self._file_mid_line = False  # the current file ends inside a line
         self._reported: set[int | None] = set()
+        # Why output is being dropped, since when, and how much; None while it is written.
+        self.trouble: LogTrouble | None = None
         try:
             self._open()
         except OSError as exc:
@@ -97,6 +127,11 @@ class LogWriter:
             self._append(data)
         except OSError as exc:
             self._report(exc, "cannot write the log; dropping output")
+            if self.trouble is None:
+                self.trouble = LogTrouble(_why(exc), self._clock())
+            self.trouble.dropped += len(data)
+            return
+        self._written()
 
     def splice_from(self, pipe_fd: int, limit: int) -> bytes | None:
         """Move up to `limit` bytes from `pipe_fd` into the log in one system call.
@@ -125,10 +160,19 @@ class LogWriter:
             self._report(exc, "cannot splice into the log; copying instead")
             return None
         self._size += moved
+        if moved:
+            self._written()
         data = os.pread(self._fd, moved, start)
         if data:
             self._file_mid_line = not data.endswith(b"\n")
         return data
+
+    def _written(self) -> None:
+        """Output reached the file: whatever kept it out is over."""
+        if self.trouble is not None:
+            log.warning("%s: written again, after %s", self._path, self.trouble.text())
+            self.trouble = None
+            self._reported.clear()
 
     def close(self) -> None:
         """Release the file; closing twice is harmless and a later write() reopens it."""

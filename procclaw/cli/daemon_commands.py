@@ -173,15 +173,16 @@ def status(home: Home, as_json: bool) -> int:
         else:
             print(f"procclaw: {exc}", file=sys.stderr)
         return NOT_RUNNING
-    database = None
+    database, log_troubles = None, {}
     try:
         controller = client.call("ping")
         jobs: int | str = controller["jobs"]
-        database = controller.get("database")
+        database, log_troubles = controller.get("database"), controller.get("log_troubles", {})
     except ClientError as exc:
         jobs = f"unknown: {exc.message}"  # root's own report still stands
     if as_json:
-        print(json.dumps({"running": True, **daemon, "jobs": jobs, "database": database}, indent=2))
+        extra = {"jobs": jobs, "database": database, "log_troubles": log_troubles}
+        print(json.dumps({"running": True, **daemon, **extra}, indent=2))
         return 0
     uptime = format_duration(time.time() - daemon["started_at"])
     print(f"procclaw daemon running (pid {daemon['pid']}, up {uptime})")
@@ -190,6 +191,8 @@ def status(home: Home, as_json: bool) -> int:
     print(f"platform {daemon['platform']}")
     if database:
         print(f"database {database} (jobs run on; this is not recorded)")
+    for job_id, trouble in log_troubles.items():
+        print(f"log      {job_id}: {trouble}")
     print("actors:")
     for actor in daemon["actors"]:
         pid = actor["pid"] if actor["pid"] is not None else "-"

@@ -108,6 +108,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("held by", _describe_supervisor(job)),
         ("health", _describe_health(job)),
         ("says", job.get("status_text") or "-"),
+        *([("log", job["log_trouble"])] if job.get("log_trouble") else []),
         ("last exit", job.get("last_exit") or "-"),
         ("last run", _describe_run(job.get("last_run"))),
         *_schedule_fields(job),

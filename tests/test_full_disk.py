@@ -1,0 +1,84 @@
+"""A full disk under the daemon's home (a small tmpfs): jobs run on, output is dropped
+and counted, `status`, `daemon status` and an event say so, a command's exit status
+still says what happened to its job, and the logs resume once there is room."""
+
+import errno
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import PROGRAMS, Sandbox, wait_until
+
+JOBS = f"""\
+jobs:
+  talker:
+    type: continuous
+    cmd: {sys.executable} {PROGRAMS}/counter.py
+  once:
+    cmd: "true"
+"""
+
+
+@pytest.fixture
+def small_home():
+    """A sandbox whose home is a 4 MiB filesystem of its own, so it can fill up."""
+    if os.geteuid() != 0:
+        pytest.skip("mounting a small filesystem needs root (CI runs as root)")
+    root = Path(tempfile.mkdtemp(prefix="pc-full-", dir="/tmp"))
+    subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(root)], check=True
+    )
+    box = Sandbox(root)
+    try:
+        yield box
+    finally:
+        box.teardown()
+        subprocess.run(["umount", "-l", str(root)], check=False)
+        root.rmdir()
+
+
+def _fill(path: Path) -> None:
+    with open(path, "wb") as filler:
+        try:
+            while True:
+                filler.write(b"\0" * 65536)
+                filler.flush()
+        except OSError as exc:
+            assert exc.errno == errno.ENOSPC
+
+
+def test_a_full_disk_drops_output_and_says_so_and_nothing_stops(small_home):
+    box = small_home
+    box.run_jobs(JOBS)
+    pid = box.wait_state("talker", "running")["pid"]
+    box.wait_output("talker", "10\n")
+    events = box.subscribe("job.talker.log")
+    filler = box.home.root / "filler"
+    _fill(filler)
+
+    dropping = events.wait_for(lambda e: e.data["log_trouble"], timeout=10)
+    assert dropping is not None
+    assert dropping.data["log_trouble"].startswith("stdout: disk full since ")
+    job = wait_until(lambda: (job := box.job("talker"))["log_trouble"] and job)
+    assert (job["state"], job["pid"]) == ("running", pid)
+    wait_until(lambda: box.job("talker")["log_trouble"].endswith(" dropped"))
+    shown = box.cli("status", "talker", check=True).stdout
+    assert "\nlog        stdout: disk full since " in shown
+    assert "log      talker: stdout: disk full since " in box.cli("daemon", "status").stdout
+
+    started = box.cli("start", "once")  # the audit line cannot be written; the job runs
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.startswith("once: running (pid ")
+    box.wait_state("once", "completed")
+
+    filler.unlink()
+    resumed = events.wait_for(lambda e: e.data["log_trouble"] is None, timeout=10)
+    assert resumed is not None
+    size = box.home.job_log("talker").stat().st_size
+    wait_until(lambda: box.home.job_log("talker").stat().st_size > size + 100)
+    assert box.job("talker")["log_trouble"] is None
+    assert box.job("talker")["pid"] == pid
+    events.close()
