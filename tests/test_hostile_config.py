@@ -88,6 +88,17 @@ HOSTILE = [
         ":4: job 'a': health_check.retries: expected an integer from 1 to 1000, got 1000001",
     ),
     (
+        "aliases that expand past the limit (billion laughs)",
+        (
+            JOB
+            + "    env: &big {A: '"
+            + "x" * 1000
+            + "'}\n"
+            + "".join(f"  j{n}:\n    cmd: sleep 60\n    env: *big\n" for n in range(5000))
+        ).encode(),
+        ":4: invalid YAML: aliases expand this file past 4 MiB of values",
+    ),
+    (
         "a file over the size limit",
         JOB.encode() + b"#" * MAX_CONFIG_BYTES,
         ": larger than 1 MiB, the most a config file may be",

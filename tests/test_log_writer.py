@@ -161,14 +161,20 @@ def test_a_failing_disk_drops_the_chunk_warns_once_per_errno_and_recovers(
         writer.write(b"lost 2\n")
         fail_with(errno.EIO)
         writer.write(b"lost 3\n")
+        assert writer.trouble is not None
+        assert writer.trouble.text().startswith("disk full since ")
+        assert writer.trouble.text().endswith(", 21 bytes dropped")
         monkeypatch.undo()
         writer.write(b"kept 2\n")
 
     assert log_path.read_bytes() == b"kept 1\nkept 2\n"
+    assert writer.trouble is None
     warnings = [record.getMessage() for record in caplog.records]
-    assert len(warnings) == 2
+    assert len(warnings) == 3
     assert "ENOSPC" in warnings[0] and str(log_path) in warnings[0]
     assert "EIO" in warnings[1]
+    assert "written again, after disk full since " in warnings[2]
+    assert warnings[2].endswith(", 21 bytes dropped")
 
 
 def test_an_unopenable_log_does_not_raise_and_is_retried_on_write(tmp_path, caplog):

@@ -232,8 +232,12 @@ def test_a_supervisor_holding_many_large_jobs_is_adopted_by_the_next_daemon(sand
     """After a root kill, an orphaned supervisor tells the next daemon every job it holds,
     however much that is, and that daemon still stops them all."""
     _pool_of(sandbox, 1)
-    padding = "x" * 4096  # each job's config travels with it: together, past 1 MiB
-    jobs = [_service(f"s{n:03d}", " ".join(SLEEP), f"env: {{PAD: {padding}}}") for n in range(300)]
+    # Each job's config travels with it: together, past 1 MiB (one padding, by alias).
+    padding = f"env: &pad {{PAD: {'x' * 4096}}}"
+    jobs = [
+        _service(f"s{n:03d}", " ".join(SLEEP), padding if n == 0 else "env: *pad")
+        for n in range(300)
+    ]
     sandbox.run_jobs(_jobs_yaml(*jobs))
     wait_until(lambda: _running(sandbox) == 300, timeout=60)
     pids = {job["id"]: job["pid"] for job in _jobs(sandbox)}

@@ -24,6 +24,9 @@ _PLAIN_TAGS = frozenset(_YAML_TAG + name for name in ("str", "int", "float", "bo
 _COLLECTION_TAGS = frozenset((_YAML_TAG + "map", _YAML_TAG + "seq"))
 # Far deeper than any config needs, and far from what a recursive composer's stack allows.
 MAX_DEPTH = 64
+# An alias repeats what it names, so a small file can stand for a huge config ("billion
+# laughs"); what the aliases expand to is bounded too.
+MAX_EXPANDED_CHARS = 4 * 1024**2
 # libyaml reads a large file four times as fast as PyYAML's own Python parser.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -119,11 +122,16 @@ class _Converter:
         # An alias repeats a node: convert it once, and refuse one that contains itself.
         self._done: dict[int, Any] = {}
         self._active: set[int] = set()
+        # The characters of every scalar as often as aliases repeat it, and per node.
+        self._expanded = 0
+        self._sizes: dict[int, int] = {}
 
     def value(self, node: yaml.Node, path: tuple[PathSegment, ...]) -> Any:
         key = id(node)
         if key in self._done:
+            self._count(node, self._sizes[key])
             return self._done[key]
+        before = self._expanded
         if key in self._active:
             raise YamlSyntaxError(_line(node), "an alias refers to the node that contains it")
         self._active.add(key)
@@ -139,9 +147,19 @@ class _Converter:
         finally:
             self._active.discard(key)
         self._done[key] = result
+        self._sizes[key] = self._expanded - before
         return result
 
+    def _count(self, node: yaml.Node, chars: int) -> None:
+        self._expanded += chars
+        if self._expanded > MAX_EXPANDED_CHARS:
+            raise YamlSyntaxError(
+                _line(node),
+                f"aliases expand this file past {MAX_EXPANDED_CHARS // 1024**2} MiB of values",
+            )
+
     def _scalar(self, node: yaml.ScalarNode) -> Any:
+        self._count(node, len(node.value))
         if node.tag == _TIMESTAMP_TAG:
             return node.value  # no config value is a date: keep the text as written
         try:
