@@ -100,6 +100,13 @@ class RetireArgs(WireRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class BusKeyArgs(WireRecord):
+    """A new daemon's bus key, for a supervisor it adopted (procclaw/bus_seal.py)."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
 class TakeArgs(WireRecord):
     """Jobs root hands a supervisor on its channel, four pipe ends each attached."""
 
@@ -129,6 +136,7 @@ class Spawn(WireRecord):
     log_level: str
     args: dict[str, Any]
     job_umask: int  # the umask the daemon was started with: jobs get it, not ours
+    bus_key: str  # seals the actor's events (procclaw/bus_seal.py)
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +187,7 @@ SUPERVISOR_ARGS: CommandArgs = {
     "unhealthy": UnhealthyArgs,
     "queue": JobArgs,
     "retire": RetireArgs,
+    "bus_key": BusKeyArgs,
 }
 ALERTER_ARGS: CommandArgs = {"ping": NoArgs, "status": NoArgs}
 # Root to a supervisor on their private channel (actors/runtime/supervisor_channel.py).

@@ -79,6 +79,7 @@ ROOT_COMMANDS = frozenset(
 # Each names its `job`; `stop` may name several (`jobs`) and answers for each.
 SUPERVISOR_COMMANDS = frozenset(
     {
+        "bus_key",
         "state",
         "start",
         "stop",

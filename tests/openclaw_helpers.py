@@ -16,6 +16,7 @@ import zmq
 
 from procclaw import protocol
 from procclaw.bus_events import checked
+from procclaw.bus_seal import seal
 from procclaw.home import Home
 from procclaw.wire_record import WireRecord
 
@@ -109,9 +110,11 @@ class FakeGateway:
 
 class BusPublisher:
     """Publishes events on a daemon's bus as an actor would (for events whose
-    publishers are not part of this test: health checks, the scheduler)."""
+    publishers are not part of this test: health checks, the scheduler), sealed with
+    the key the daemon was given (bus_seal.KEY_VARIABLE)."""
 
-    def __init__(self, home: Home):
+    def __init__(self, home: Home, key: str):
+        self._key = bytes.fromhex(key)
         self._context = zmq.Context.instance()
         self._socket = self._context.socket(zmq.PUSH)
         self._socket.setsockopt(zmq.LINGER, 1000)
@@ -119,11 +122,13 @@ class BusPublisher:
         self._events = protocol.EventSource("test")
 
     def publish(self, topic: str, record: WireRecord) -> None:
-        self._socket.send_multipart(self._events.frames(topic, checked(topic, record)))
+        self._socket.send_multipart(
+            seal(self._key, self._events.frames(topic, checked(topic, record)))
+        )
 
     def publish_raw(self, topic: str, data: dict) -> None:
         """Data in no shape of ours, as a stranger on the bus might send."""
-        self._socket.send_multipart(self._events.frames(topic, data))
+        self._socket.send_multipart(seal(self._key, self._events.frames(topic, data)))
 
     def close(self) -> None:
         self._socket.close()

@@ -8,10 +8,13 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+import zmq
 from conftest import Sandbox, wait_until
 from openclaw_helpers import BusPublisher, FakeGateway, FakeOpenClawCli
 
+from procclaw import protocol
 from procclaw.bus_events import ScheduleMissed
+from procclaw.bus_seal import KEY_VARIABLE, new_key
 from procclaw.job_facts import JobFacts
 from procclaw.reports import HealthReport
 
@@ -50,10 +53,14 @@ def cli(sandbox: Sandbox) -> FakeOpenClawCli:
 
 @pytest.fixture
 def bus(sandbox: Sandbox):
+    """Publishers of events as the actors would publish them: the daemon started after
+    this takes their key."""
+    key = new_key()
+    sandbox.env[KEY_VARIABLE] = key
     publishers = []
 
     def open_publisher() -> BusPublisher:
-        publishers.append(BusPublisher(sandbox.home))
+        publishers.append(BusPublisher(sandbox.home, key))
         return publishers[-1]
 
     yield open_publisher
@@ -267,3 +274,36 @@ def test_with_alerts_disabled_events_are_only_noted_in_memory(sandbox, cli, work
 def test_openclaw_status_without_a_daemon_says_so(sandbox):
     result = sandbox.cli("openclaw", "status")
     assert result.returncode == 1 and "daemon not running" in result.stderr
+
+
+def test_a_forged_event_reaches_no_subscriber_and_sends_no_alert(sandbox, cli, workspace):
+    """A process that can reach run/bus-in.sock but has not the daemon's key cannot make
+    the alerter alert for a job that runs, nor show a subscriber a failure."""
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace, "    window: 0\n"))
+    sandbox.run_jobs(FAILING_JOB + "  svc:\n    type: continuous\n    cmd: sleep 300\n")
+    pid = sandbox.wait_state("svc", "running")["pid"]
+    watcher = sandbox.subscribe("job.")
+    forged = JobFacts("svc", "failed", reason="forged")
+    with_a_key_of_its_own = BusPublisher(sandbox.home, new_key())
+    with_a_key_of_its_own.publish("job.svc.failed", forged)
+    unsealed = zmq.Context.instance().socket(zmq.PUSH)
+    unsealed.setsockopt(zmq.LINGER, 1000)
+    unsealed.connect(sandbox.home.endpoint("bus-in"))
+    unsealed.send_multipart(protocol.EventSource("x").frames("job.svc.failed", forged.to_wire()))
+
+    sandbox.client().call("start", {"job": "backup"})  # a real failure, after the forged ones
+    seen: list[str] = []
+    real = watcher.wait_for(
+        lambda e: seen.append(e.topic) or e.topic == "job.backup.failed", timeout=15
+    )
+    assert real is not None
+    assert "job.svc.failed" not in seen
+    wait_until(lambda: cli.calls(), timeout=15)
+    assert ": job backup failed\n" in cli.calls()[0][-1]
+    assert len(cli.calls()) == 1
+    assert (sandbox.job("svc")["state"], sandbox.job("svc")["pid"]) == ("running", pid)
+    log = sandbox.home.daemon_log.read_text()
+    assert "dropped an event without our seal ('job.svc.failed'; 1 so far)" in log
+    for sock in (with_a_key_of_its_own, unsealed):
+        sock.close()
+    watcher.close()

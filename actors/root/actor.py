@@ -39,7 +39,7 @@ from actors.runtime.actor import configure_logging
 from actors.runtime.command_server import CommandServer
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.messages import pending_messages
-from procclaw import bus_events, commands, protocol
+from procclaw import bus_events, bus_seal, commands, protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
 from procclaw.platform import current
@@ -61,6 +61,7 @@ class Root:
         lifeline: tuple[int, int],
         zygote: tuple[int, socket.socket],
         job_umask: int,
+        bus_key: str,
     ):
         self.home = home
         self.started_at = time.time()
@@ -71,7 +72,7 @@ class Root:
         self._stop_phase: str | None = None
         self._lifeline_r, self._lifeline_w = lifeline
 
-        self.bus = Bus(self.zmq, self.loop, home)
+        self.bus = Bus(self.zmq, self.loop, home, bytes.fromhex(bus_key))
         daemon_id = f"{os.getpid()}-{time.time_ns()}"
         self.actors = ActorKeeper(
             self.loop,
@@ -81,8 +82,9 @@ class Root:
             self._lifeline_r,
             self._publish,
             self.zmq,
-            zygote,
-            job_umask,
+            zygote=zygote,
+            job_umask=job_umask,
+            bus_key=bus_key,
         )
         self.actors.on_up = self._notify_ready_if_all_up
         self.actors.on_gone = self._continue_stopping
@@ -270,11 +272,16 @@ def main(argv: list[str]) -> int:
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:
             home.socket_file(name).unlink(missing_ok=True)  # we hold the lock: they are stale
+        try:
+            bus_key = bus_seal.daemon_key(os.environ)  # kept in memory only: see bus_seal
+        except ValueError as exc:
+            print(f"procclaw: {exc}", file=sys.stderr)
+            return 1
         # Only root holds the write end; every actor watches the read end for EOF.
         lifeline = os.pipe()
         zygote_image.preload()
         forked = zygote_image.fork_from_root(lifeline[0])  # before any thread or socket of ours
-        return Root(home, log_level, notify_fd, lifeline, forked, job_umask).run()
+        return Root(home, log_level, notify_fd, lifeline, forked, job_umask, bus_key).run()
     finally:
         pidfile.release()
 

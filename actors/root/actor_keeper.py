@@ -61,9 +61,11 @@ class ActorKeeper:
         context: zmq.Context,
         zygote: tuple[int, socket.socket],
         job_umask: int,
+        bus_key: str,
     ):
         self.loop = loop
         self.job_umask = job_umask
+        self.bus_key = bus_key
         self.zmq = context
         self.home = home
         self.daemon_id = daemon_id
@@ -112,6 +114,7 @@ class ActorKeeper:
             log_level=self.log_level,
             args=slot.args,
             job_umask=self.job_umask,
+            bus_key=self.bus_key,
         )
         fds = self.pool.channel_for(slot) if slot.kind == "supervisor" else ()
         self.zygote.spawn(spec, fds)
@@ -210,6 +213,7 @@ class ActorKeeper:
         self.slots[name] = slot
         self._by_pid[pid] = slot
         self._hear(word)  # its jobs' facts, and their config for a replacement
+        self.pool.hand_key(name)  # its events are dropped until it seals them with ours
         log.info("adopted supervisor %s (pid %d) left by the previous daemon", name, pid)
         self.publish(protocol.actor_topic(name, "up"), _event(slot))
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import socket
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import zmq
@@ -89,6 +90,17 @@ class SupervisorPool:
         for name, helds in handed.items():
             self._hand_over(name, helds)
         return {"placed": placed}
+
+    def hand_key(self, name: str) -> None:
+        """Give a supervisor adopted from the daemon before us this daemon's bus key."""
+        self._calls.call(
+            name,
+            "bus_key",
+            {"key": self._keeper.bus_key},
+            lambda _reply: None,
+            _key_not_taken(name),
+            5.0,
+        )
 
     def holds(self) -> dict[str, dict[str, int]]:
         """What each supervisor holds: job -> generation (for a restarted controller)."""
@@ -216,6 +228,13 @@ class SupervisorPool:
         for name, slot in list(self._keeper.slots.items()):
             if slot.kind == "supervisor" and name not in live_jobs.values():
                 self._keeper.terminate(slot)
+
+
+def _key_not_taken(name: str) -> Callable[[str, str], None]:
+    def failed(_code: str, message: str) -> None:
+        log.error("adopted supervisor %s did not take the bus key: %s", name, message)
+
+    return failed
 
 
 def _without_placement(job_facts: Any) -> Any:

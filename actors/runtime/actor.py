@@ -24,6 +24,7 @@ import zmq
 from actors.runtime.command_server import CommandHandler, CommandServer
 from actors.runtime.loop import EventLoop, pending
 from procclaw import bus_events, protocol
+from procclaw.bus_seal import seal
 from procclaw.commands import ActorWord, CommandArgs
 from procclaw.home import Home
 from procclaw.wire_record import WireRecord
@@ -56,6 +57,7 @@ class ActorContext:
     args: dict[str, Any] = field(default_factory=dict)
     fds: tuple[int, ...] = ()
     job_umask: int = 0o022
+    bus_key: str = ""  # hex; seals what the actor publishes
 
 
 class Actor:
@@ -68,6 +70,7 @@ class Actor:
         self.loop = EventLoop()
         self.zmq = zmq.Context()
         self.events = protocol.EventSource(ctx.name)
+        self.bus_key = bytes.fromhex(ctx.bus_key)
         self._bus = self._push(self.home.endpoint("bus-in"))
         self._root = self._push(self.home.endpoint("actors"))
         self._servers: list[CommandServer] = []
@@ -105,7 +108,7 @@ class Actor:
 
     def publish(self, topic: str, record: WireRecord) -> None:
         """Publish `record`, the data of an event on `topic` (procclaw/bus_events.py)."""
-        frames = self.events.frames(topic, bus_events.checked(topic, record))
+        frames = seal(self.bus_key, self.events.frames(topic, bus_events.checked(topic, record)))
         try:
             self._bus.send_multipart(frames, zmq.NOBLOCK)
         except zmq.Again:

@@ -161,6 +161,7 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
             args=spec.args,
             fds=tuple(fds),
             job_umask=spec.job_umask,
+            bus_key=spec.bus_key,
         )
         code = actor_class(spec.kind)(ctx).run()
     except BaseException:

@@ -66,6 +66,7 @@ class Supervisor(Actor):
         self.jobs: dict[str, JobSupervision] = {}
         self._exiting = False
         self._orphaned = False
+        self._keyed_by_adopter = False  # a new daemon's bus key taken since our check-in
         self._sup_start = process_start_time(os.getpid()) or ""
 
     # ---- actor lifecycle ---------------------------------------------------------------
@@ -103,6 +104,7 @@ class Supervisor(Actor):
                 "unhealthy": self._for_job(JobSupervision.unhealthy_command),
                 "queue": self._for_job(JobSupervision.queue_command),
                 "retire": self._retire_command,
+                "bus_key": self._bus_key_command,
             },
             commands.SUPERVISOR_ARGS,
         )
@@ -137,8 +139,21 @@ class Supervisor(Actor):
         # away, gives that daemon back control of our jobs at once.
         self.when_root_listens(self._check_in)
 
+    def _bus_key_command(self, request: Request) -> dict[str, Any]:
+        """The key of the daemon that adopts us: taken once, and only while orphaned, so
+        that nothing else can swap it while a daemon keeps us."""
+        if not self._orphaned or self._keyed_by_adopter:
+            raise CommandError(ErrorCode.CONFLICT, "this supervisor's bus key is set")
+        try:
+            self.bus_key = bytes.fromhex(request.args.key)
+        except ValueError:
+            raise CommandError(ErrorCode.BAD_REQUEST, "the bus key is not hex") from None
+        self._keyed_by_adopter = True
+        return {}
+
     def _check_in(self) -> None:
         """Tell a new root every job we hold, a few at a time."""
+        self._keyed_by_adopter = False  # this root's key is the one to take
         self._tell_root("heartbeat")  # adopted first, then told
         held = list(self.jobs.values())
         for start in range(0, len(held), CHECK_IN_JOBS):
