@@ -83,12 +83,14 @@ def _tolerant(default: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
     def wrap(method: Callable[..., T]) -> Callable[..., T]:
         @functools.wraps(method)
         def tolerant(self: Store, *args: Any, **kwargs: Any) -> T:
+            failures = self.failures
             try:
                 result = method(self, *args, **kwargs)
             except sqlite3.Error as exc:
                 self.failed(method.__name__, exc)
                 return default
-            self.worked()
+            if self.failures == failures:  # its transaction committed too
+                self.worked()
             return result
 
         return tolerant
@@ -123,9 +125,11 @@ class Store:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.problem: str | None = None  # the database's latest failure, until it works again
+        self.failures = 0
         self._migrate()
 
     def failed(self, doing: str, exc: sqlite3.Error) -> None:
+        self.failures += 1
         if self.problem is None:
             log.error("%s: %s failed: %s; jobs run on, unrecorded", self.path, doing, exc)
         self.problem = f"{doing} failed at {time.strftime('%H:%M:%S')}: {exc}"

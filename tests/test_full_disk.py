@@ -12,6 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import PROGRAMS, Sandbox, wait_until
 
+from procclaw.run import Run
+from procclaw.store import Store
+
 JOBS = f"""\
 jobs:
   talker:
@@ -82,3 +85,23 @@ def test_a_full_disk_drops_output_and_says_so_and_nothing_stops(small_home):
     assert box.job("talker")["log_trouble"] is None
     assert box.job("talker")["pid"] == pid
     events.close()
+
+
+def test_the_database_on_a_full_disk_notes_the_failure_and_recovers(small_home):
+    """The controller's store on a real SQLite file: a write that fails for want of room
+    raises nothing, is kept in `problem`, and the next write that works clears it."""
+    store = Store(small_home.home.db_file)
+    filler = small_home.home.root / "filler"
+    _fill(filler)
+    output = ("x" * 1000,) * 50
+    for number in range(400):  # far more than the disk has room for
+        store.record_run(Run(f"r{number}", "job", 1.0, 2.0, 0, None, "completed", output))
+        if store.problem:
+            break
+    assert store.problem is not None and "database or disk is full" in store.problem
+    assert store.runs("job") is not None  # reads go on answering
+    filler.unlink()
+    store.record_run(Run("after", "job", 3.0, 4.0, 0, None, "completed", ()))
+    assert store.problem is None
+    assert "after" in [recorded.run_id for recorded in store.runs("job", limit=1000)]
+    store.close()
