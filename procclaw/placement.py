@@ -23,7 +23,6 @@ class Placement(WireRecord):
     generation: int  # which placement of the job this is: older reports are ignored
     isolated: bool = False  # a supervisor of its own, gone once the job is at rest
     stop_after: tuple[str, ...] = ()  # at daemon stop, these jobs stop before this one
-    restarts: int = 0  # counted so far, carried across placements
     last_exit: str | None = None
     resume: HeldFacts | None = None  # a dead holder's last facts: carry on from these
 

@@ -3,16 +3,16 @@
 import random
 
 from procclaw.config import RetryConfig
-from procclaw.rules.after_exit import QUICK_EXITS, AfterExit, NextStep
+from procclaw.rules.after_exit import EX_CONFIG, QUICK_EXITS, AfterExit, NextStep
 from procclaw.rules.retry import RetryPolicy
 from procclaw.states import JobState
 
 CRASH = "exit code 1"
 
 
-def _after_exit(continuous: bool = True, **config) -> AfterExit:
+def _after_exit(continuous: bool = True, restart: str = "always", **config) -> AfterExit:
     policy = RetryPolicy.from_config(RetryConfig(**config), random.Random(1))
-    return AfterExit(policy, continuous)
+    return AfterExit(policy, continuous, restart)
 
 
 def test_a_service_that_crashes_backs_off_by_its_policy_and_counts_the_restart():
@@ -134,3 +134,43 @@ def test_a_policy_that_waits_longer_than_the_crash_loop_floor_keeps_its_wait():
     steps = [after.decide(False, 1, 0.01, CRASH, None) for _ in range(QUICK_EXITS + 2)]
     assert {step.start_in for step in steps} == {60.0}
     assert {step.reason for step in steps} == {None}
+
+
+def test_on_failure_ends_a_clean_exit_completed_and_retries_a_failure_or_a_signal():
+    after = _after_exit(restart="on-failure", delays=(2.0,), max_attempts=None)
+    assert after.decide(False, 3, 5.0, "exit code 3", None) == NextStep(JobState.BACKOFF, None, 2.0)
+    assert after.decide(False, None, 5.0, "killed by SIGKILL", None).state == JobState.BACKOFF
+    assert after.decide(False, 0, 5.0, "exit code 0", None) == NextStep(
+        JobState.COMPLETED, None, None
+    )
+
+
+def test_on_failure_retries_a_run_stopped_as_unhealthy_even_if_it_exits_zero():
+    after = _after_exit(restart="on-failure", delays=(2.0,), max_attempts=None)
+    after.retry_as_unhealthy("no heartbeat for 30 s")
+    assert after.decide(True, 0, 5.0, "exit code 0", None).state == JobState.BACKOFF
+
+
+def test_never_restarts_a_continuous_job_and_records_how_it_ended():
+    after = _after_exit(restart="never")
+    assert after.decide(False, 0, 5.0, "exit code 0", None).state == JobState.COMPLETED
+    assert after.decide(False, 1, 5.0, CRASH, None) == NextStep(JobState.FAILED, CRASH, None)
+
+
+def test_ex_config_fails_a_service_at_once_with_the_reason():
+    after = _after_exit(delays=(0.0,), max_attempts=None)
+    step = after.decide(False, EX_CONFIG, 0.2, "exit code 78", None)
+    assert step == NextStep(
+        JobState.FAILED,
+        "exit code 78: its configuration is wrong (EX_CONFIG); restarting will not help",
+        None,
+    )
+
+
+def test_a_start_by_hand_begins_the_counts_afresh():
+    after = _after_exit(kind="fixed", delay=0.0, max_attempts=None)
+    for _ in range(QUICK_EXITS + 2):
+        after.decide(False, 1, 0.01, CRASH, None)
+    after.reset_counts()
+    assert (after.attempt, after.restarts, after.quick_exits) == (0, 0, 0)
+    assert after.decide(False, 1, 0.01, CRASH, None).start_in == 0.0

@@ -303,3 +303,16 @@ def test_a_cmd_with_unbalanced_quotes_is_refused_unless_a_shell_reads_it():
     )
     shell = parse_config(None, 'jobs:\n  a:\n    shell: true\n    cmd: echo "it\'s"\n')
     assert shell.jobs[0].cmd == 'echo "it\'s"'
+
+
+def test_restart_is_a_policy_of_continuous_jobs_only():
+    jobs = (
+        "jobs:\n"
+        "  a:\n    cmd: x\n    type: continuous\n    restart: on-falure\n"
+        "  b:\n    cmd: x\n    restart: never\n"
+    )
+    assert problems(jobs=jobs) == [
+        "jobs.yaml:5: job 'a': restart: expected one of always, on-failure, never,"
+        " got 'on-falure' (did you mean 'on-failure'?)",
+        "jobs.yaml:8: job 'b': restart is only used by type: continuous",
+    ]

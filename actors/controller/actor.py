@@ -254,6 +254,7 @@ class Controller(Actor):
         runs = self.store.runs(job.id, limit=1)
         last_run = asdict(runs[0]) if runs else None
         logs = {"stdout": self.home.job_log(job.id), "stderr": self.home.job_log(job.id, "stderr")}
+        secrets = JobSecrets(self.home, job, STATUS_TIMEOUT)
         return {
             **self._with_health(self.registry.summary(job, facts)),
             "health_detail": self.health.details(job.id),
@@ -263,9 +264,11 @@ class Controller(Actor):
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
             "database": self.store.problem if self.store else None,
-            "log_tail": JobSecrets(self.home, job, STATUS_TIMEOUT).mask_lines(
-                last_lines_text(logs["stdout"], 10, TAIL_LINE_BYTES)
-            ),
+            # The last lines of each stream, secrets masked: stdout's and stderr's.
+            **{
+                key: secrets.mask_lines(last_lines_text(logs[stream], 10, TAIL_LINE_BYTES))
+                for key, stream in (("log_tail", "stdout"), ("error_tail", "stderr"))
+            },
         }
 
     def _many(self, what: str, act: Callable[[list[JobConfig], Request], Deferred]):

@@ -222,7 +222,6 @@ class JobControl:
             isolated=job.isolate,
             # Root stops these jobs before this one at daemon stop.
             stop_after=tuple(self.gate.graph.waiters(job.id) if self.gate else ()),
-            restarts=facts.restarts,
             last_exit=facts.last_exit,
             resume=resume.but(generation=generation).extended(HeldFacts) if resume else None,
         )

@@ -73,16 +73,14 @@ class JobSupervision:
         self.job = job
         self.pipes = pipes
         self.placement = placement
-        resume = placement.resume or HeldFacts(
-            job.id, restarts=placement.restarts, last_exit=placement.last_exit
-        )
+        resume = placement.resume or HeldFacts(job.id, last_exit=placement.last_exit)
         self.state = JobState.STOPPED
         # A job being resumed is ours from birth: root knows its pid already, so if we
         # die before adopting it, our replacement still knows it.
         self.process: JobProcess | None = resumed_process(resume)
         policy = RetryPolicy.from_config(job.retry)
         continuous = job.type == "continuous"
-        self.after_exit = AfterExit.resumed(policy, continuous, resume)
+        self.after_exit = AfterExit.resumed(policy, continuous, job.restart, resume)
         self.reason: str | None = resume.reason
         self.last_exit: str | None = resume.last_exit
         # Which placement of this job we are: the controller ignores the state reports
@@ -377,7 +375,7 @@ class JobSupervision:
         if self.state != JobState.BACKOFF:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
         self._cancel_retry()
-        self.after_exit.attempt = 0
+        self.after_exit.reset_counts()
         self._start()
         return self.facts().to_wire()
 
@@ -406,7 +404,7 @@ class JobSupervision:
         if self.state == JobState.BACKOFF:
             return self.start_command(args)
         if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
-            self.after_exit.attempt = 0
+            self.after_exit.reset_counts()
             self._start()
             return self.facts().to_wire()
         self.after_exit.restart_after_stop()

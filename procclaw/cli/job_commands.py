@@ -121,10 +121,11 @@ def show_status(client, job_id: str, as_json: bool) -> int:
     ]
     for label, value in fields:
         print(f"{label:<10} {value}")
-    if job.get("log_tail"):
-        print("\nlast lines of output:")
-        for line in job["log_tail"]:
-            print(f"  {line}")
+    for key, stream in (("log_tail", "stdout"), ("error_tail", "stderr")):
+        if job.get(key):
+            print(f"\nlast lines of {stream}:")
+            for line in job[key]:
+                print(f"  {line}")
     return 0
 
 

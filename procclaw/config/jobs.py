@@ -22,6 +22,7 @@ from procclaw.config.models import (
     JOB_TYPES,
     OVERLAP_POLICIES,
     READY_PROTOCOLS,
+    RESTART_POLICIES,
     Defaults,
     Dependency,
     JobConfig,
@@ -66,6 +67,7 @@ JOB_KEYS = (
     "ready",
     "on_dependency_failure",
     "isolate",
+    "restart",
 )
 DEPENDENCY_KEYS = ("job", "condition", "timeout")
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -137,8 +139,17 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
             "on_dependency_failure", choice(DEPENDENCY_FAILURE_POLICIES), "keep_running"
         ),
         isolate=fields.get("isolate", boolean, False),
+        restart=_read_restart(fields, kind),
     )
     return ReadJob(config, tuple(line for _, line in dependencies))
+
+
+def _read_restart(fields: Fields, kind: str | None) -> str:
+    if kind == "continuous" or "restart" not in fields:
+        return fields.get("restart", choice(RESTART_POLICIES), "always")
+    if kind is not None or "type" not in fields:  # a wrong type is reported already
+        fields.reject("restart", "is only used by type: continuous")
+    return "always"
 
 
 def _read_cmd(fields: Fields, shell: bool) -> str | tuple[str, ...]:

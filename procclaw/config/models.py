@@ -16,6 +16,8 @@ DEPENDENCY_CONDITIONS = ("after_start", "after_complete", "before_complete")
 HEALTH_CHECK_TYPES = ("process", "http", "file", "watchdog")
 READY_PROTOCOLS = ("notify",)
 DEPENDENCY_FAILURE_POLICIES = ("keep_running", "stop")
+# When a continuous job that exited is restarted, as systemd's Restart=.
+RESTART_POLICIES = ("always", "on-failure", "never")
 RETRY_PRESETS = ("webhook", "fixed", "exponential", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
@@ -270,6 +272,7 @@ class JobConfig(_Model):
     ready: str | None = None
     on_dependency_failure: str = "keep_running"
     isolate: bool = False
+    restart: str = "always"  # continuous jobs: always | on-failure | never
 
     def __post_init__(self) -> None:
         if not self.name:

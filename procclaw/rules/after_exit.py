@@ -26,6 +26,9 @@ QUICK_EXIT = 1.0
 QUICK_EXITS = 5
 LOOP_DELAY = 1.0
 LOOP_DELAY_MAX = 30.0
+# sysexits.h's EX_CONFIG: the program says its configuration is wrong. Restarting it
+# will not make that better, so a continuous job that exits so fails at once.
+EX_CONFIG = 78
 
 
 @dataclass(frozen=True)
@@ -40,7 +43,8 @@ class NextStep:
 @dataclass
 class AfterExit:
     policy: RetryPolicy
-    continuous: bool  # a service, restarted through its retry policy whenever it exits
+    continuous: bool  # a service, restarted through its retry policy when it exits
+    restart: str = "always"  # always | on-failure | never, as systemd's Restart=
     restarts: int = 0
     attempt: int = 0  # the retry policy's count, reset by a run that lasted long enough
     then_start: bool = False  # after the stop under way, start again (restart)
@@ -50,12 +54,15 @@ class AfterExit:
     quick_exits: int = 0  # runs in a row that ended within QUICK_EXIT of starting
 
     @classmethod
-    def resumed(cls, policy: RetryPolicy, continuous: bool, resume: HeldFacts) -> AfterExit:
+    def resumed(
+        cls, policy: RetryPolicy, continuous: bool, restart: str, resume: HeldFacts
+    ) -> AfterExit:
         """Carry on a dead predecessor's counters and wishes (`then_start` is taken only
         with the run it applies to, when that run is adopted)."""
         return cls(
             policy,
             continuous,
+            restart,
             restarts=resume.restarts,
             attempt=resume.attempt,
             then_retry=resume.then_retry,
@@ -77,6 +84,12 @@ class AfterExit:
 
     def restart_after_stop(self) -> None:
         self.then_start = True
+        self.reset_counts()
+
+    def reset_counts(self) -> None:
+        """A start or restart by hand begins the counts afresh, as `systemctl
+        reset-failed` does: the retry policy's attempts, the restarts, a crash loop."""
+        self.attempt = self.restarts = self.quick_exits = 0
 
     def retry_as_unhealthy(self, reason: str) -> None:
         """The run is being stopped because it is unhealthy: retry it as if it crashed."""
@@ -95,6 +108,13 @@ class AfterExit:
         self.then_start = self.queued = False
         self.then_retry = None
 
+    def _restarts_after(self, code: int | None, unhealthy: bool) -> bool:
+        """Whether a continuous job's exit with `code` (None: by a signal) is retried;
+        one stopped for being unhealthy failed, whatever its code."""
+        if not self.continuous or self.restart == "never":
+            return False
+        return self.restart == "always" or code != 0 or unhealthy
+
     def _crash_loop_delay(self) -> float:
         if self.quick_exits < QUICK_EXITS:
             return 0.0
@@ -112,7 +132,8 @@ class AfterExit:
     ) -> NextStep:
         """The step after a run exited with `code` (`text` says how) after `uptime`
         seconds, the job `stopping` or not, with `reason` the job's reason until now."""
-        if self.then_retry is not None:
+        unhealthy = self.then_retry is not None
+        if unhealthy:
             text = f"unhealthy: {self.then_retry}"
             self.then_retry = None
         elif stopping:
@@ -122,7 +143,9 @@ class AfterExit:
                 self.then_start = self.queued = False
                 return NextStep(state, reason, 0.0)
             return NextStep(state, reason, None)
-        if self.continuous:
+        if code == EX_CONFIG and self.continuous:
+            reason = f"{text}: its configuration is wrong (EX_CONFIG); restarting will not help"
+        elif self._restarts_after(code, unhealthy):
             if self.policy.recovered(uptime):
                 self.attempt = 0
             self.attempt += 1
