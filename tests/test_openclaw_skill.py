@@ -98,8 +98,23 @@ def test_init_openclaw_writes_a_valid_config_with_the_gateway_job(sandbox):
     assert "config is valid: 3 jobs" in sandbox.cli("config", "--validate", check=True).stdout
     job = load_config(sandbox.home).job(OPENCLAW_GATEWAY_JOB_ID)
     assert job.cmd == "openclaw gateway" and job.type == "continuous"
-    assert (job.health_check.type, job.health_check.url) == ("http", "http://127.0.0.1:18789/")
+    assert (job.health_check.type, job.health_check.url) == (
+        "http",
+        "http://127.0.0.1:18789/healthz",
+    )
     assert (job.retry.delays, job.retry.max_attempts) == ((1, 2, 5, 10), 4)
+    assert (job.restart, job.shutdown.grace_period, dict(job.env)) == (
+        "on-failure",
+        330.0,
+        {"NO_COLOR": "1"},
+    )
+
+
+def test_init_openclaw_opens_an_empty_jobs_mapping_to_add_the_job(sandbox):
+    sandbox.write("jobs.yaml", "# nothing yet\njobs: {}  # none\n")
+    sandbox.cli("init", "--openclaw", check=True)
+    assert sandbox.home.jobs_file.read_text().startswith("# nothing yet\njobs:  # none\n")
+    assert load_config(sandbox.home).job_ids == (OPENCLAW_GATEWAY_JOB_ID,)
 
 
 def test_init_openclaw_adds_the_job_to_existing_jobs_once(sandbox):

@@ -6,6 +6,8 @@ the user wrote it; the result is validated before it replaces the file.
 
 from __future__ import annotations
 
+import re
+
 from procclaw.atomic_file import write_atomically
 from procclaw.cli.errors import CliFailure
 from procclaw.config import (
@@ -16,6 +18,8 @@ from procclaw.config import (
     parse_config,
 )
 from procclaw.home import Home
+
+_NO_JOBS = re.compile(r"^jobs:[ \t]*\{[ \t]*\}(?P<rest>[ \t]*(#.*)?)$", re.MULTILINE)
 
 
 def add_gateway_job(home: Home) -> int:
@@ -34,6 +38,8 @@ def add_gateway_job(home: Home) -> int:
     candidates = [head + OPENCLAW_GATEWAY_JOB]
     if not config.jobs:
         candidates.insert(0, head + "jobs:\n" + OPENCLAW_GATEWAY_JOB)
+        # `jobs: {}`, the README's way to say "no jobs", opens up to take one.
+        candidates.insert(1, _NO_JOBS.sub(r"jobs:\g<rest>", head) + OPENCLAW_GATEWAY_JOB)
     settings = home.config_file.read_text() if home.config_file.exists() else None
     updated = next((c for c in candidates if _valid(settings, c, home)), None)
     if updated is None:

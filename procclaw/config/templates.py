@@ -169,9 +169,11 @@ OPENCLAW_GATEWAY_JOB = """\
     restart: on-failure
     isolate: true
     tags: [openclaw]
+    env:
+      NO_COLOR: "1"              # plain text in its log, no colour codes
     health_check:
       type: http
-      url: http://127.0.0.1:18789/
+      url: http://127.0.0.1:18789/healthz   # liveness; `/` is the Control UI
       interval: 30s
       timeout: 5s
       retries: 3
@@ -179,5 +181,5 @@ OPENCLAW_GATEWAY_JOB = """\
     retry:
       delays: [1s, 2s, 5s, 10s]
     shutdown:
-      grace_period: 30
+      grace_period: 330          # the gateway drains for up to 315 s, as OpenClaw allows
 """
