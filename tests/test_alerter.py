@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import zmq
-from conftest import Sandbox, wait_until
+from conftest import Sandbox, is_gone, wait_until
 from openclaw_helpers import BusPublisher, FakeGateway, FakeOpenClawCli
 
 from procclaw import protocol
@@ -307,3 +307,19 @@ def test_a_forged_event_reaches_no_subscriber_and_sends_no_alert(sandbox, cli, w
     for sock in (with_a_key_of_its_own, unsealed):
         sock.close()
     watcher.close()
+
+
+def test_daemon_stop_ends_an_openclaw_sender_under_way_and_its_child(sandbox, workspace):
+    bin_dir = sandbox.home.root / "bin"
+    bin_dir.mkdir()
+    child_pid = sandbox.home.root / "child.pid"
+    hanging = bin_dir / "openclaw"  # re-runs itself as a child, as `message send` does
+    hanging.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {child_pid}\nwait\n")
+    hanging.chmod(0o755)
+    sandbox.env["PATH"] = f"{bin_dir}:{sandbox.env['PATH']}"
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace))
+    sandbox.run_jobs(FAILING_JOB)
+    sandbox.client().call("start", {"job": "backup"})
+    child = int(wait_until(lambda: child_pid.exists() and child_pid.read_text().strip(), 15))
+    sandbox.cli("daemon", "stop", check=True)
+    wait_until(lambda: is_gone(child), timeout=5)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import socket
+import threading
 
 import pytest
+from conftest import is_gone, wait_until
 from openclaw_helpers import FakeGateway, FakeOpenClawCli
 
 from procclaw.home import Home
@@ -14,6 +16,7 @@ from procclaw.openclaw.senders import (
     SendError,
     choose_sender,
     gateway_token,
+    stop_senders,
 )
 
 
@@ -56,6 +59,48 @@ def test_a_cli_that_hangs_is_given_up_on_at_its_timeout(tmp_path):
     slow.chmod(0o755)
     with pytest.raises(SendError, match="did not finish within 0.5 s"):
         CliSender(str(slow), timeout=0.5).send("telegram", "@ops", "hi")
+
+
+def _rerunning_cli(tmp_path):
+    """An `openclaw` that re-runs itself as a child, as `openclaw message send` does, and
+    hangs; the child's pid lands in child.pid."""
+    cli = tmp_path / "openclaw"
+    cli.write_text(f"#!/bin/sh\nsleep 300 &\necho $! > {tmp_path}/child.pid\nwait\n")
+    cli.chmod(0o755)
+    return cli
+
+
+def _child(tmp_path) -> int:
+    pid_file = tmp_path / "child.pid"
+    return int(wait_until(lambda: pid_file.exists() and pid_file.read_text().strip()))
+
+
+def test_a_timeout_ends_the_sender_and_the_child_it_runs(tmp_path):
+    # Long enough for the shell to have started its child even on a loaded machine.
+    with pytest.raises(SendError, match="did not finish within 2 s"):
+        CliSender(str(_rerunning_cli(tmp_path)), timeout=2).send("telegram", "@ops", "hi")
+    child = _child(tmp_path)
+    wait_until(lambda: is_gone(child), timeout=5)  # SIGKILL is sent; death follows
+
+
+def test_stopping_the_senders_ends_one_under_way_and_its_child(tmp_path):
+    sender = CliSender(str(_rerunning_cli(tmp_path)), timeout=60)
+    failures = []
+
+    def send():
+        try:
+            sender.send("telegram", "@ops", "hi")
+        except SendError as exc:
+            failures.append(str(exc))
+
+    thread = threading.Thread(target=send)
+    thread.start()
+    child = _child(tmp_path)
+    stop_senders()
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert failures == ["openclaw exited with status -9"]
+    wait_until(lambda: is_gone(child), timeout=5)
 
 
 def test_the_gateway_gets_the_message_tool_with_the_bearer_token(gateway):

@@ -39,7 +39,7 @@ from procclaw.config import ConfigError, OpenClawSettings, parse_config
 from procclaw.openclaw.alerts import Alert, alert_for
 from procclaw.openclaw.folding import AlertFolder
 from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
-from procclaw.openclaw.senders import current_transport
+from procclaw.openclaw.senders import current_transport, stop_senders
 from procclaw.openclaw.workspace import openclaw_workspace
 from procclaw.protocol import ProtocolError, Request
 from procclaw.store import read_applied_config
@@ -82,6 +82,7 @@ class Alerter(Actor):
         )
 
     def teardown(self) -> None:
+        stop_senders()  # an `openclaw` under way, and the child it runs, end with us
         self.calls.close()
         self.bus.close()
 

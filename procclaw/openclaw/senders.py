@@ -10,7 +10,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import threading
 import urllib.error
 import urllib.request
 from typing import Any, Protocol
@@ -49,21 +51,56 @@ class CliSender:
     def send(self, channel: str, target: str, text: str) -> None:
         argv = [self.executable, "message", "send", "--channel", channel, "--target", target]
         try:
-            done = subprocess.run(
+            # A session of its own: `openclaw message send` re-runs itself as a child,
+            # and a timeout or our shutdown must end both.
+            process = subprocess.Popen(
                 [*argv, "--message", text],
                 stdin=subprocess.DEVNULL,
-                capture_output=True,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
                 text=True,
-                timeout=self.timeout,
+                start_new_session=True,
             )
-        except subprocess.TimeoutExpired:
-            raise SendError(f"openclaw did not finish within {self.timeout:g} s") from None
         except OSError as exc:
             raise SendError(f"cannot run {self.executable}: {exc.strerror or exc}") from None
-        if done.returncode != 0:
-            said = (done.stderr.strip() or done.stdout.strip()).splitlines()
+        with _LIVE_LOCK:
+            _LIVE.add(process.pid)
+        try:
+            out, err = process.communicate(timeout=self.timeout)
+        except subprocess.TimeoutExpired:
+            _kill_group(process.pid)  # before the leader is reaped: its pid is still ours
+            process.communicate()
+            raise SendError(f"openclaw did not finish within {self.timeout:g} s") from None
+        finally:
+            with _LIVE_LOCK:
+                _LIVE.discard(process.pid)
+        if process.returncode != 0:
+            said = (err.strip() or out.strip()).splitlines()
             detail = f": {said[-1]}" if said else ""
-            raise SendError(f"openclaw exited with status {done.returncode}{detail}")
+            raise SendError(f"openclaw exited with status {process.returncode}{detail}")
+
+
+# The process groups of the `openclaw` senders under way, for `stop_senders`.
+_LIVE: set[int] = set()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_senders() -> None:
+    """End every `openclaw` sender under way, children included: the alerter is exiting.
+
+    A sender that ends meanwhile leaves the set when its leader is reaped; its group id
+    could be another's only after the kernel's pids wrapped around in that instant."""
+    with _LIVE_LOCK:
+        groups = list(_LIVE)
+    for group in groups:
+        _kill_group(group)
+
+
+def _kill_group(group: int) -> None:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone
 
 
 class HttpSender:
