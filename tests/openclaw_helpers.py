@@ -74,7 +74,10 @@ class FakeGateway:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"null")
                 status = gateway._answer(self.path, self.headers.get("Authorization"), body)
-                payload = json.dumps({"ok": status == 200}).encode()
+                reply: dict = {"ok": status == 200}
+                if status == 500:  # as the real gateway says why a tool failed
+                    reply["error"] = {"message": "message tool failed: channel not linked"}
+                payload = json.dumps(reply).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(payload)))

@@ -132,6 +132,19 @@ def test_a_wrong_token_is_not_retried(gateway):
     assert "OPENCLAW_GATEWAY_TOKEN" in str(caught.value)
 
 
+def test_a_gateway_error_reports_what_the_gateway_said():
+    server = FakeGateway(token="gw-token", statuses=[500])
+    try:
+        with pytest.raises(SendError) as caught:
+            HttpSender(server.url, "gw-token").send("whatsapp", "+1", "hi")
+    finally:
+        server.close()
+    assert str(caught.value) == (
+        f"gateway answered 500 from {server.url}/tools/invoke:"
+        " message tool failed: channel not linked"
+    )
+
+
 def test_a_gateway_that_is_unavailable_may_be_retried(gateway):
     gateway.statuses = [503]
     with pytest.raises(SendError) as caught:

@@ -138,7 +138,7 @@ class HttpSender:
             with self._opener.open(request, timeout=self.timeout) as response:
                 data = response.read()
         except urllib.error.HTTPError as exc:
-            raise _http_error(self.url + path, exc.code) from None
+            raise _http_error(self.url + path, exc.code, _said(exc)) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise SendError(f"gateway not reachable at {self.url}: {reason}") from None
@@ -148,7 +148,18 @@ class HttpSender:
             return None  # delivered; the gateway just did not answer in JSON
 
 
-def _http_error(url: str, status: int) -> SendError:
+def _said(reply: urllib.error.HTTPError) -> str | None:
+    """The gateway's own `error.message` in an error reply, if it gave one."""
+    try:
+        body = json.loads(reply.read(65536) or b"null")
+    except (OSError, ValueError):
+        return None
+    error = body.get("error") if isinstance(body, dict) else None
+    message = error.get("message") if isinstance(error, dict) else error
+    return str(message)[:300] if message else None
+
+
+def _http_error(url: str, status: int, said: str | None = None) -> SendError:
     if status in (401, 403):
         return SendError(
             f"gateway refused the token ({status} from {url}):"
@@ -157,7 +168,7 @@ def _http_error(url: str, status: int) -> SendError:
         )
     if status == 404:
         return SendError(f"gateway has no {url} (404): is openclaw.gateway.url right?", False)
-    return SendError(f"gateway answered {status} from {url}")
+    return SendError(f"gateway answered {status} from {url}" + (f": {said}" if said else ""))
 
 
 def gateway_token(home: Home, configured: str | None) -> str | None:
