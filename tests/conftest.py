@@ -56,8 +56,10 @@ class Sandbox:
             "PYTHONUNBUFFERED": "1",
             # No test touches the keyring of the person running the tests.
             "PYTHON_KEYRING_BACKEND": "keyring.backends.fail.Keyring",
-            # Nor the OpenClaw memory of that person: this workspace does not exist.
+            # Nor the OpenClaw memory of that person: this workspace does not exist, and
+            # neither does this state dir (whose openclaw.json would come first).
             "OPENCLAW_WORKSPACE_DIR": str(root / "openclaw-workspace"),
+            "OPENCLAW_STATE_DIR": str(root / "openclaw-state"),
         }
         self._known_pids: set[int] = set()
         self.last_start: subprocess.CompletedProcess | None = None  # of start_daemon

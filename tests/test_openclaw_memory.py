@@ -12,7 +12,11 @@ import pytest
 
 from procclaw.openclaw.alerts import Alert
 from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
-from procclaw.openclaw.workspace import global_skills_dir, openclaw_workspace
+from procclaw.openclaw.workspace import (
+    global_skills_dir,
+    openclaw_state_dir,
+    openclaw_workspace,
+)
 
 HOME = Path("/home/ada")
 AT_14_02 = datetime(2026, 3, 8, 14, 2, 33)
@@ -41,8 +45,31 @@ def test_then_the_profile_picks_the_state_directory(profile, expected):
     assert openclaw_workspace(None, env, HOME) == Path(expected)
 
 
-def test_global_skills_live_beside_the_default_workspace():
-    assert global_skills_dir(HOME) == Path("/home/ada/.openclaw/skills")
+def test_global_skills_live_in_the_state_directory_of_the_profile():
+    assert global_skills_dir({}, HOME) == Path("/home/ada/.openclaw/skills")
+    profile = {"OPENCLAW_PROFILE": "work"}
+    assert global_skills_dir(profile, HOME) == Path("/home/ada/.openclaw-work/skills")
+
+
+def test_openclaw_state_dir_and_openclaw_home_move_everything(tmp_path):
+    env = {"OPENCLAW_STATE_DIR": str(tmp_path / "state"), "OPENCLAW_PROFILE": "work"}
+    assert openclaw_state_dir(env, HOME) == tmp_path / "state"
+    assert openclaw_workspace(None, env, HOME) == tmp_path / "state" / "workspace"
+    assert global_skills_dir(env, HOME) == tmp_path / "state" / "skills"
+    moved = {"OPENCLAW_HOME": "/srv/ada", "OPENCLAW_WORKSPACE_DIR": "~/agent"}
+    assert openclaw_state_dir(moved, HOME) == Path("/srv/ada/.openclaw")
+    assert openclaw_workspace(None, moved, HOME) == Path("/srv/ada/agent")
+
+
+def test_the_workspace_in_openclaw_json_comes_before_the_environment(tmp_path):
+    state = tmp_path / "state"
+    state.mkdir()
+    (state / "openclaw.json").write_text('{"agents": {"defaults": {"workspace": "~/agent"}}}')
+    env = {"OPENCLAW_STATE_DIR": str(state), "OPENCLAW_WORKSPACE_DIR": "/elsewhere"}
+    assert openclaw_workspace(None, env, HOME) == HOME / "agent"
+    assert openclaw_workspace("/srv/agent", env, HOME) == Path("/srv/agent")
+    (state / "openclaw.json").write_text("{ // JSON5, which we do not read\n}")
+    assert openclaw_workspace(None, env, HOME) == Path("/elsewhere")
 
 
 def test_an_entry_is_a_timed_heading_and_bullets_in_the_days_file(tmp_path):

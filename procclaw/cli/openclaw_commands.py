@@ -6,15 +6,17 @@ Usage:
 
 Options:
   --json     Print machine-readable JSON
-  --global   Install for every OpenClaw agent of this user (~/.openclaw/skills),
+  --global   Install for every OpenClaw agent of this user (<state dir>/skills),
              not only the one of the configured workspace
 
 `status` shows how alerts travel (the `openclaw` CLI when it is on PATH, else the
 gateway's HTTP API), how many were sent, failed, retried and folded per channel, the
 memory log, and the latest alerts. `install-skill` copies the procclaw skill
-(SKILL.md) to <workspace>/skills/procclaw/, where the agent finds it; the workspace is
-openclaw.workspace, else $OPENCLAW_WORKSPACE_DIR, else ~/.openclaw/workspace (or
-~/.openclaw-<profile>/workspace with $OPENCLAW_PROFILE).
+(SKILL.md) to <workspace>/skills/procclaw/, where the agent finds it. Found as
+OpenClaw finds them: the state dir is $OPENCLAW_STATE_DIR, else ~/.openclaw-<profile>
+with $OPENCLAW_PROFILE, else ~/.openclaw (~ is $OPENCLAW_HOME when set); the workspace
+is openclaw.workspace, else agents.defaults.workspace in <state dir>/openclaw.json,
+else $OPENCLAW_WORKSPACE_DIR, else <state dir>/workspace.
 """
 
 from __future__ import annotations

@@ -55,7 +55,8 @@ openclaw:
   enabled: true
   # A short note per alert in the agent's memory/YYYY-MM-DD.md (never MEMORY.md).
   memory_logging: true
-  # workspace: ~/.openclaw/workspace   # else $OPENCLAW_WORKSPACE_DIR, else this
+  # workspace: ~/.openclaw/workspace   # else OpenClaw's own (openclaw.json, then
+  #                                     # $OPENCLAW_WORKSPACE_DIR, then its state dir)
   alerts:
     enabled: true
     channels: []
