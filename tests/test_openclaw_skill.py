@@ -67,8 +67,19 @@ def test_install_skill_uses_the_configured_workspace(sandbox):
 def test_install_skill_global_goes_to_the_users_openclaw_skills(sandbox):
     (sandbox.home.root / "user" / ".openclaw").mkdir(parents=True)
     sandbox.env["HOME"] = str(sandbox.home.root / "user")
+    del sandbox.env["OPENCLAW_STATE_DIR"]  # the default: ~/.openclaw
     sandbox.cli("openclaw", "install-skill", "--global", check=True)
     path = sandbox.home.root / "user" / ".openclaw" / "skills" / "procclaw" / "SKILL.md"
+    assert path.read_text() == skill_text()
+
+
+def test_install_skill_global_goes_to_the_profiles_state_dir(sandbox):
+    (sandbox.home.root / "user" / ".openclaw-work").mkdir(parents=True)
+    sandbox.env["OPENCLAW_HOME"] = str(sandbox.home.root / "user")
+    sandbox.env["OPENCLAW_PROFILE"] = "work"
+    del sandbox.env["OPENCLAW_STATE_DIR"]
+    sandbox.cli("openclaw", "install-skill", "--global", check=True)
+    path = sandbox.home.root / "user" / ".openclaw-work" / "skills" / "procclaw" / "SKILL.md"
     assert path.read_text() == skill_text()
 
 
