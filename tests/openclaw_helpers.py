@@ -59,11 +59,14 @@ class FakeOpenClawCli:
 
 
 class FakeGateway:
-    """`/tools/invoke` and `/hooks/wake` on 127.0.0.1: checks the bearer token, records
+    """`/tools/invoke` and `/hooks/wake` on 127.0.0.1: checks the bearer tokens, records
     each request, and answers with `statuses` in turn (then 200 for ever)."""
 
-    def __init__(self, token: str, statuses: list[int] | None = None):
+    def __init__(
+        self, token: str, statuses: list[int] | None = None, hooks_token: str | None = None
+    ):
         self.token = token
+        self.hooks_token = hooks_token or token  # OpenClaw's hooks.token, for /hooks/wake
         self.statuses = list(statuses or [])
         self.requests: list[dict] = []
         self._lock = threading.Lock()
@@ -95,7 +98,8 @@ class FakeGateway:
     def _answer(self, path: str, authorization: str | None, body) -> int:
         with self._lock:
             self.requests.append({"path": path, "authorization": authorization, "body": body})
-            if authorization != f"Bearer {self.token}":
+            expected = self.hooks_token if path == "/hooks/wake" else self.token
+            if authorization != f"Bearer {expected}":
                 return 401
             if path not in ("/tools/invoke", "/hooks/wake"):
                 return 404

@@ -161,7 +161,7 @@ def test_an_alert_storm_is_folded_into_one_message(sandbox, cli, workspace, bus)
 
 
 def test_alerts_reach_the_gateway_with_a_secret_token_and_wake_the_agent(sandbox, workspace, bus):
-    gateway = FakeGateway(token="gw-s3cret")
+    gateway = FakeGateway(token="gw-s3cret", hooks_token="hooks-s3cret")
     try:
         sandbox.cli("secret", "set", "GW_TOKEN", "gw-s3cret", check=True)
         sandbox.write(
@@ -169,7 +169,8 @@ def test_alerts_reach_the_gateway_with_a_secret_token_and_wake_the_agent(sandbox
             openclaw_settings(
                 workspace,
                 "    wake: true\n",
-                f"  gateway:\n    url: {gateway.url}\n    token: ${{secret:GW_TOKEN}}\n",
+                f"  gateway:\n    url: {gateway.url}\n    token: ${{secret:GW_TOKEN}}\n"
+                "    hooks_token: hooks-s3cret\n",
             ),
         )
         sandbox.start_daemon()
@@ -187,6 +188,7 @@ def test_alerts_reach_the_gateway_with_a_secret_token_and_wake_the_agent(sandbox
         assert ": job api failed\n" in args["message"]
         [wake] = gateway.sent("/hooks/wake")
         assert wake["body"] == {"text": args["message"], "mode": "now"}
+        assert wake["authorization"] == "Bearer hooks-s3cret"
         status = wait_until(lambda: (s := alerter_status(sandbox))["wake"].get("sent") and s)
         assert status["transport"] == "http" and status["totals"]["sent"] == 1
         assert "gw-s3cret" not in json.dumps(status)

@@ -46,6 +46,7 @@ def test_the_full_block_is_read_with_targets_per_channel():
           gateway:
             url: http://127.0.0.1:19000/
             token: ${secret:OPENCLAW_TOKEN}
+            hooks_token: ${secret:OPENCLAW_HOOKS_TOKEN}
         """
     )
     assert settings.workspace.endswith("/agent") and not settings.workspace.startswith("~")
@@ -55,6 +56,13 @@ def test_the_full_block_is_read_with_targets_per_channel():
     assert (settings.alerts.window, settings.alerts.retry_delays) == (60, (1, 5))
     assert settings.gateway.url == "http://127.0.0.1:19000"  # paths are appended to it
     assert settings.gateway.token == "${secret:OPENCLAW_TOKEN}"
+
+
+def test_wake_needs_the_hooks_token():
+    assert problems("openclaw:\n  alerts:\n    wake: true\n") == [
+        "procclaw.yaml:3: openclaw.alerts.wake: needs openclaw.gateway.hooks_token:"
+        " OpenClaw's /hooks/wake takes its hooks.token, not the gateway token"
+    ]
 
 
 def test_a_literal_gateway_token_never_shows():

@@ -124,6 +124,19 @@ def test_wake_posts_the_text_to_the_wake_hook(gateway):
     assert request["body"] == {"text": "job api failed", "mode": "now"}
 
 
+def test_a_wake_refused_names_the_hooks_token():
+    server = FakeGateway(token="gw-token", hooks_token="hooks-token")
+    try:
+        with pytest.raises(SendError) as caught:
+            HttpSender(server.url, "gw-token").wake("job api failed")
+    finally:
+        server.close()
+    assert str(caught.value) == (
+        f"gateway refused the token (401 from {server.url}/hooks/wake):"
+        " set openclaw.gateway.hooks_token"
+    )
+
+
 def test_a_wrong_token_is_not_retried(gateway):
     with pytest.raises(SendError) as caught:
         HttpSender(gateway.url, "wrong").send("whatsapp", "+1", "hi")

@@ -66,7 +66,9 @@ class AlertDelivery:
             )
         if settings.alerts.wake:
             self._submit(
-                lambda: HttpSender(gateway.url, gateway_token(self.home, gateway.token)).wake(text),
+                lambda: HttpSender(gateway.url, gateway_token(self.home, gateway.hooks_token)).wake(
+                    text
+                ),
                 self._woke,
             )
 

@@ -207,14 +207,23 @@ class AlertSettings(_Model):
 
 @dataclass(frozen=True, slots=True)
 class GatewaySettings(_Model):
-    """The OpenClaw gateway; `token` may be `${secret:NAME}`, resolved when used."""
+    """The OpenClaw gateway; `token` may be `${secret:NAME}`, resolved when used.
+
+    `hooks_token` is OpenClaw's `hooks.token`, which `/hooks/wake` takes (and which
+    should differ from the gateway's token).
+    """
 
     url: str = OPENCLAW_GATEWAY_URL
     token: str | None = field(default=None, repr=False)
+    hooks_token: str | None = field(default=None, repr=False)
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings with the token masked: this dict travels and gets displayed."""
-        return {"url": self.url, "token": None if self.token is None else "********"}
+        """The settings with the tokens masked: this dict travels and gets displayed."""
+        return {
+            "url": self.url,
+            "token": None if self.token is None else "********",
+            "hooks_token": None if self.hooks_token is None else "********",
+        }
 
 
 @dataclass(frozen=True, slots=True)

@@ -27,17 +27,26 @@ from procclaw.config.values import (
 
 OPENCLAW_KEYS = ("enabled", "memory_logging", "alerts", "workspace", "gateway")
 ALERT_KEYS = ("enabled", "channels", "targets", "on", "window", "retry_delays", "wake")
-GATEWAY_KEYS = ("url", "token")
+GATEWAY_KEYS = ("url", "token", "hooks_token")
 
 
 def read_openclaw(fields: Fields) -> OpenClawSettings:
     workspace = fields.get("workspace", optional(text), None)
+    alert_fields = fields.nested("alerts", ALERT_KEYS)
+    alerts = _read_alerts(alert_fields)
+    gateway = _read_gateway(fields.nested("gateway", GATEWAY_KEYS))
+    if alerts.wake and gateway.hooks_token is None:
+        alert_fields.scope.at("wake").error(
+            alert_fields.value_line("wake"),
+            "needs openclaw.gateway.hooks_token: OpenClaw's /hooks/wake takes its"
+            " hooks.token, not the gateway token",
+        )
     return OpenClawSettings(
         enabled=fields.get("enabled", boolean, True),
         memory_logging=fields.get("memory_logging", boolean, True),
-        alerts=_read_alerts(fields.nested("alerts", ALERT_KEYS)),
+        alerts=alerts,
         workspace=None if workspace is None else os.path.expanduser(workspace),
-        gateway=_read_gateway(fields.nested("gateway", GATEWAY_KEYS)),
+        gateway=gateway,
     )
 
 
@@ -103,6 +112,7 @@ def _read_gateway(fields: Fields) -> GatewaySettings:
     return GatewaySettings(
         url=fields.get("url", _gateway_url, default.url),
         token=fields.get("token", optional(secret_text), None),
+        hooks_token=fields.get("hooks_token", optional(secret_text), None),
     )
 
 

@@ -67,11 +67,12 @@ openclaw:
     on: [failed, unhealthy, recovered, dependency_timeout, missed]
     window: 5m                 # one alert per job per window; the rest fold into one
     retry_delays: [2s, 10s, 1m]
-    wake: false                # also wake the agent (POST /hooks/wake)
+    wake: false                # also wake the agent (POST /hooks/wake; needs hooks_token)
   # Used when the openclaw CLI is not on PATH (and for wake).
   gateway:
     url: http://127.0.0.1:18789
     # token: ${secret:OPENCLAW_GATEWAY_TOKEN}   # else $OPENCLAW_GATEWAY_TOKEN
+    # hooks_token: ${secret:OPENCLAW_HOOKS_TOKEN}   # OpenClaw's hooks.token
 """
 
 JOBS_TEMPLATE = """\

@@ -23,6 +23,7 @@ from procclaw.secrets import SecretError, SecretNotFound, resolve_text
 CLI_TIMEOUT = 30.0
 HTTP_TIMEOUT = 10.0
 TOKEN_VARIABLE = "OPENCLAW_GATEWAY_TOKEN"
+_GATEWAY_TOKEN_SETTING = "openclaw.gateway.token"
 
 
 class SendError(Exception):
@@ -124,10 +125,13 @@ class HttpSender:
             raise SendError(f"the gateway could not send it: {message or 'no reason given'}")
 
     def wake(self, text: str) -> None:
-        """Wake the agent now, with `text` as what it wakes up to."""
-        self._post("/hooks/wake", {"text": text, "mode": "now"})
+        """Wake the agent now, with `text` as what it wakes up to. This sender's token
+        must be OpenClaw's hooks token, not the gateway's."""
+        self._post("/hooks/wake", {"text": text, "mode": "now"}, "openclaw.gateway.hooks_token")
 
-    def _post(self, path: str, body: dict[str, Any]) -> Any:
+    def _post(
+        self, path: str, body: dict[str, Any], token_setting: str = _GATEWAY_TOKEN_SETTING
+    ) -> Any:
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
@@ -138,7 +142,7 @@ class HttpSender:
             with self._opener.open(request, timeout=self.timeout) as response:
                 data = response.read()
         except urllib.error.HTTPError as exc:
-            raise _http_error(self.url + path, exc.code, _said(exc)) from None
+            raise _http_error(self.url + path, exc.code, _said(exc), token_setting) from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise SendError(f"gateway not reachable at {self.url}: {reason}") from None
@@ -159,11 +163,11 @@ def _said(reply: urllib.error.HTTPError) -> str | None:
     return str(message)[:300] if message else None
 
 
-def _http_error(url: str, status: int, said: str | None = None) -> SendError:
+def _http_error(url: str, status: int, said: str | None, token_setting: str) -> SendError:
     if status in (401, 403):
+        also = f" or {TOKEN_VARIABLE}" if token_setting == _GATEWAY_TOKEN_SETTING else ""
         return SendError(
-            f"gateway refused the token ({status} from {url}):"
-            f" set openclaw.gateway.token or {TOKEN_VARIABLE}",
+            f"gateway refused the token ({status} from {url}): set {token_setting}{also}",
             retryable=False,
         )
     if status == 404:
