@@ -121,6 +121,18 @@ def test_init_openclaw_writes_a_valid_config_with_the_gateway_job(sandbox):
     )
 
 
+def test_init_openclaw_warns_when_openclaw_is_not_set_up_here(sandbox):
+    config = sandbox.home.root / "openclaw-state" / "openclaw.json"
+    result = sandbox.cli("init", "--openclaw", check=True)
+    assert result.stderr == (
+        f"warning: OpenClaw is not set up here ({config} does not exist): run `openclaw"
+        " onboard` before the daemon starts the gateway, or it fails at once with exit code 78\n"
+    )
+    config.parent.mkdir()
+    config.write_text("{}")
+    assert sandbox.cli("init", "--openclaw", "--force", check=True).stderr == ""
+
+
 def test_init_openclaw_opens_an_empty_jobs_mapping_to_add_the_job(sandbox):
     sandbox.write("jobs.yaml", "# nothing yet\njobs: {}  # none\n")
     sandbox.cli("init", "--openclaw", check=True)

@@ -7,6 +7,7 @@ the user wrote it; the result is validated before it replaces the file.
 from __future__ import annotations
 
 import re
+import sys
 
 from procclaw.atomic_file import write_atomically
 from procclaw.cli.errors import CliFailure
@@ -18,6 +19,7 @@ from procclaw.config import (
     parse_config,
 )
 from procclaw.home import Home
+from procclaw.openclaw.workspace import openclaw_state_dir
 
 _NO_JOBS = re.compile(r"^jobs:[ \t]*\{[ \t]*\}(?P<rest>[ \t]*(#.*)?)$", re.MULTILINE)
 
@@ -49,8 +51,21 @@ def add_gateway_job(home: Home) -> int:
         )
     write_atomically(path, updated, private=True)
     print(f"added the job '{OPENCLAW_GATEWAY_JOB_ID}' to {path}")
+    warn_if_openclaw_is_not_set_up()
     print("next: restart the daemon (or reload its config) to start it")
     return 0
+
+
+def warn_if_openclaw_is_not_set_up() -> None:
+    """A gateway without its config exits 78 at once: say what to do before that."""
+    config = openclaw_state_dir() / "openclaw.json"
+    if not config.exists():
+        print(
+            f"warning: OpenClaw is not set up here ({config} does not exist): run"
+            " `openclaw onboard` before the daemon starts the gateway, or it fails at"
+            " once with exit code 78",
+            file=sys.stderr,
+        )
 
 
 def _valid(settings: str | None, jobs: str, home: Home) -> bool:

@@ -55,6 +55,10 @@ def init(home: Home, force: bool, openclaw: bool = False) -> int:
     for path, text in files:
         write_atomically(path, text, private=True)
         print(f"wrote {path}")
+    if openclaw:
+        from procclaw.cli.openclaw_job import warn_if_openclaw_is_not_set_up
+
+        warn_if_openclaw_is_not_set_up()
     print("next: edit the jobs, then `procclaw daemon start`")
     return 0
 
