@@ -21,12 +21,20 @@ def _files_in(directory: Path) -> list[Path]:
     return [path for path in directory.iterdir() if path.is_file() and not path.is_symlink()]
 
 
+# The files of ours at the top of the home (the home may hold the user's own too).
+_OUR_FILES = ("procclaw.yaml", "jobs.yaml", "procclaw.pid", ".secrets")
+
+
 def _make_private(path: Path) -> list[Path]:
-    """[path] if group or others had any access to it and now have none, else []."""
-    mode = path.stat().st_mode & 0o7777
-    if not mode & 0o077:
+    """[path] if group or others had any access to it and now have none, else []; a
+    file gone meanwhile, or not the user's (left by `sudo procclaw`), is left alone."""
+    try:
+        status = path.lstat()
+        if status.st_uid != os.getuid() or not status.st_mode & 0o077 or path.is_symlink():
+            return []
+        os.chmod(path, status.st_mode & 0o700)
+    except (FileNotFoundError, PermissionError):
         return []
-    os.chmod(path, mode & 0o700)
     return [path]
 
 
@@ -121,9 +129,16 @@ class Home(NamedTuple):
         tightened = []
         for directory in (self.root, self.logs_dir, self.run_dir):
             directory.mkdir(mode=0o700, parents=True, exist_ok=True)
-        for directory in (self.root, self.logs_dir, self.run_dir):
-            tightened += _make_private(directory)
-            tightened += [path for file in _files_in(directory) for path in _make_private(file)]
+        ours = [
+            self.root,
+            self.logs_dir,
+            self.run_dir,
+            *(self.root / name for name in _OUR_FILES),
+            *self.root.glob("procclaw.db*"),
+            *_files_in(self.logs_dir),
+        ]
+        for path in ours:
+            tightened += _make_private(path)
         return tightened
 
     def describe_tightened(self, paths: list[Path]) -> str:

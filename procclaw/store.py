@@ -4,9 +4,12 @@ The schema only moves forward through MIGRATIONS, applied in one transaction eac
 recorded in `schema_version`, so a database from any earlier release opens in this one.
 A database from a newer release is refused rather than misread.
 
-Once open, the database is a record, never what keeps a job running: a write or read
-that fails at run time (a full disk, an I/O error) is logged and kept in `problem` for
-`status` and `daemon status` to show, and the controller carries on from its memory.
+Once open, the database is a record, never what keeps a job running: a write, or a read
+of run history, that fails at run time (a full disk, an I/O error) is logged and kept in
+`problem` for `status` and `daemon status` to show, and the controller carries on from
+its memory. The reads a controller starts from stay strict: one that fails restarts
+the controller rather than start it from empty state that its next write would make
+permanent (a lost pause, a schedule fired twice).
 """
 
 from __future__ import annotations
@@ -174,7 +177,6 @@ class Store:
                 (snapshot.daemon_id, snapshot.settings_text, snapshot.jobs_text, time.time()),
             )
 
-    @_tolerant(None)
     def load_config(self) -> ConfigSnapshot | None:
         row = self.db.execute(
             "SELECT daemon_id, settings_text, jobs_text FROM applied_config WHERE id = 1"
@@ -189,7 +191,6 @@ class Store:
                 (job, json.dumps(facts), time.time()),
             )
 
-    @_tolerant({})
     def job_states(self) -> dict[str, dict[str, Any]]:
         rows = self.db.execute("SELECT job, facts FROM job_state").fetchall()
         return {job: json.loads(facts) for job, facts in rows}
@@ -229,7 +230,6 @@ class Store:
                 (job, mark.last_due, mark.daemon_id, int(mark.paused), mark.skipped),
             )
 
-    @_tolerant({})
     def schedule_marks(self) -> dict[str, ScheduleMark]:
         rows = self.db.execute(
             "SELECT job, last_due, daemon_id, paused, skipped FROM schedules"

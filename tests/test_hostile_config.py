@@ -99,6 +99,18 @@ HOSTILE = [
         ":4: invalid YAML: aliases expand this file past 4 MiB of values",
     ),
     (
+        "anchors in keys chained deep enough to recurse",
+        (
+            "x:\n"
+            + "".join(
+                f"  ? &a{n} {'[' * 60}{'x' if n == 0 else f'*a{n - 1}'}{']' * 60}\n  : 1\n"
+                for n in range(14)
+            )
+            + "y: *a13\n"
+        ).encode(),
+        ": invalid YAML: nested more than 64 levels deep",
+    ),
+    (
         "a file over the size limit",
         JOB.encode() + b"#" * MAX_CONFIG_BYTES,
         ": larger than 1 MiB, the most a config file may be",

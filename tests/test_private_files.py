@@ -53,6 +53,20 @@ def test_a_home_left_readable_is_made_private_at_daemon_start_and_the_user_is_to
     assert _modes_open_to_others(sandbox.home.root) == []
 
 
+def test_only_our_own_files_are_tightened_and_not_those_of_another_user(sandbox):
+    sandbox.cli("init", check=True)
+    notes = sandbox.home.root / "notes.txt"  # the user's own, in a home they chose
+    notes.write_text("mine\n")
+    os.chmod(notes, 0o644)
+    os.chmod(sandbox.home.jobs_file, 0o644)
+    os.chown(sandbox.home.jobs_file, 12345, -1)  # left by another user: not ours to change
+    os.chmod(sandbox.home.config_file, 0o644)
+    sandbox.start_daemon()
+    assert stat.S_IMODE(notes.stat().st_mode) == 0o644
+    assert stat.S_IMODE(sandbox.home.jobs_file.stat().st_mode) == 0o644
+    assert stat.S_IMODE(sandbox.home.config_file.stat().st_mode) == 0o600
+
+
 def test_validate_warns_of_a_literal_token_that_others_can_read(sandbox):
     sandbox.write("procclaw.yaml", "api:\n  auth: {enabled: true, token: abc123}\n")
     os.chmod(sandbox.home.config_file, 0o644)

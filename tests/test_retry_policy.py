@@ -48,3 +48,10 @@ def test_a_run_that_lasted_reset_after_starts_the_count_over(uptime):
 
 def test_none_never_restarts():
     assert _policy("{preset: none}").delay(1) is None
+
+
+def test_exponential_backoff_stays_at_its_cap_after_days_of_failures():
+    """The exponent would overflow a float after about 1,000 attempts (155 with a
+    factor of 100): the delay stays at max_delay instead."""
+    policy = _policy("{preset: exponential, initial: 1, factor: 100, max_delay: 300, jitter: 0}")
+    assert [policy.delay(attempt) for attempt in (2, 155, 5000)] == [100, 300, 300]

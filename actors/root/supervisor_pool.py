@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 import socket
-from collections.abc import Callable
 from typing import Any, Protocol
 
 import zmq
@@ -31,7 +30,7 @@ from actors.runtime.supervisor_channel import (
 from procclaw.home import Home
 from procclaw.job_facts import HeldFacts
 from procclaw.placement import Placement
-from procclaw.protocol import ProtocolError
+from procclaw.protocol import ErrorCode, ProtocolError
 from procclaw.stop_order import next_to_stop
 
 log = logging.getLogger("procclaw.root")
@@ -92,14 +91,25 @@ class SupervisorPool:
         return {"placed": placed}
 
     def hand_key(self, name: str) -> None:
-        """Give a supervisor adopted from the daemon before us this daemon's bus key."""
+        """Give a supervisor adopted from the daemon before us this daemon's bus key;
+        until it takes it, its events are dropped, so ask again while it lives."""
+
+        def not_taken(code: str, message: str) -> None:
+            if name not in self._keeper.slots:
+                return  # it is gone
+            if code == ErrorCode.CONFLICT:  # someone set its key first: asking is futile
+                log.error("adopted supervisor %s refused the bus key: %s", name, message)
+                return
+            log.error(
+                "adopted supervisor %s did not take the bus key (%s): its events are dropped"
+                " until it does; asking again",
+                name,
+                message,
+            )
+            self._keeper.loop.call_later(1.0, lambda: self.hand_key(name))
+
         self._calls.call(
-            name,
-            "bus_key",
-            {"key": self._keeper.bus_key},
-            lambda _reply: None,
-            _key_not_taken(name),
-            5.0,
+            name, "bus_key", {"key": self._keeper.bus_key}, lambda _reply: None, not_taken, 5.0
         )
 
     def holds(self) -> dict[str, dict[str, int]]:
@@ -228,13 +238,6 @@ class SupervisorPool:
         for name, slot in list(self._keeper.slots.items()):
             if slot.kind == "supervisor" and name not in live_jobs.values():
                 self._keeper.terminate(slot)
-
-
-def _key_not_taken(name: str) -> Callable[[str, str], None]:
-    def failed(_code: str, message: str) -> None:
-        log.error("adopted supervisor %s did not take the bus key: %s", name, message)
-
-    return failed
 
 
 def _without_placement(job_facts: Any) -> Any:

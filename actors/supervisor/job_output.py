@@ -11,6 +11,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import time
 from collections.abc import Callable
 
 from actors.runtime.loop import EventLoop
@@ -18,6 +19,8 @@ from actors.supervisor.log_writer import LogWriter, OutputTail
 from procclaw.config import JobConfig
 from procclaw.home import Home
 
+# While a log drops output, how often `status` hears the count grow (seconds).
+TROUBLE_RETELL = 1.0
 READS_PER_WAKEUP = 16  # then let the rest of the loop have a turn
 MAX_DRAIN_READS = 4096  # what a pipe can hold, many times over
 CHUNK = 65536
@@ -71,10 +74,17 @@ class JobOutput:
     def watch(self, loop: EventLoop, on_trouble: Callable[[], None]) -> None:
         """Move output as it comes; `on_trouble` when a log starts or stops dropping it."""
 
+        told = [0.0]  # when on_trouble last told of a count still growing
+
         def drain(stream: _Stream) -> None:
             before = stream.writer.trouble is None
             stream.drain(READS_PER_WAKEUP)
+            now = time.monotonic()
             if (stream.writer.trouble is None) != before:
+                told[0] = now
+                on_trouble()
+            elif stream.writer.trouble is not None and now - told[0] >= TROUBLE_RETELL:
+                told[0] = now  # the count dropped grows: status must not show the first
                 on_trouble()
 
         for stream in self._streams:

@@ -90,6 +90,8 @@ def read_yaml(text: str) -> Document:
         if node is not None:
             document.root = _Converter(loader, document.issues).value(node, ())
         return document
+    except RecursionError:  # anchors in keys that are never converted can still nest deep
+        raise YamlSyntaxError(None, _TOO_DEEP) from None
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None

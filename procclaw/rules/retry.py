@@ -31,7 +31,13 @@ class RetryPolicy:
         elif config.kind == "fixed":
             base = config.delay
         else:
-            base = min(config.max_delay, config.initial * config.factor ** (attempt - 1))
+            # Past the cap the exponent no longer matters; unbounded, a float overflows
+            # after a few days of failures.
+            exponent = min(attempt - 1, 1000)
+            try:
+                base = min(config.max_delay, config.initial * config.factor**exponent)
+            except OverflowError:
+                base = config.max_delay
         if config.jitter and base > 0:
             base *= 1 + self.rng.uniform(-config.jitter, config.jitter)
         return max(0.0, base)
