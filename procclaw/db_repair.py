@@ -64,37 +64,75 @@ class RepairReport:
         return lines
 
 
-def repair(path: Path) -> RepairReport:
-    """Move the database at `path` aside, start a new one, and copy what can be read.
+class RepairFailed(Exception):
+    """The new database could not be written; the damaged one is where it was."""
 
-    The daemon must not be running. Its -wal and -shm files move with it: the WAL may
-    hold the latest writes.
+
+def repair(path: Path) -> RepairReport:
+    """Build a new database beside the one at `path` from what can be read of it, then
+    move the damaged one aside and the new one into its place.
+
+    The daemon must not be running. The -wal and -shm files move with the damaged file:
+    the WAL may hold the latest writes. Until the new database is whole, nothing at
+    `path` changes: a repair that fails (a full disk) leaves it as it was.
     """
     damaged = path.with_name(f"{path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}")
-    for suffix in ("", "-wal", "-shm"):
-        source = path.with_name(path.name + suffix)
-        if source.exists():
-            os.replace(source, damaged.with_name(damaged.name + suffix))
+    building = path.with_name(f"{path.name}.repairing")
+    _remove(building)
     report = RepairReport(damaged)
-    store = Store(path)
-    reading = _padded_copy(damaged)
+    reading = _padded_copy(path)
+    try:
+        _copy_readable(reading, building, report)
+    except (sqlite3.Error, OSError) as exc:
+        _remove(building)
+        raise RepairFailed(
+            f"the new database could not be written ({exc}); {path} is as it was"
+        ) from None
+    finally:
+        reading.unlink(missing_ok=True)
+    _move(path, damaged)
+    _move(building, path)
+    return report
+
+
+def _copy_readable(reading: Path, building: Path, report: RepairReport) -> None:
+    store = Store(building)
     old = sqlite3.connect(reading, timeout=2.0)
     try:
         for table in TABLES:
             rows, problem = _readable_rows(old, table)
+            kept = 0
             with store.transaction():
                 for row in rows:
                     marks = ", ".join("?" * len(row))
-                    store.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", row)
-            if rows:
-                report.kept[table] = len(rows)
+                    try:
+                        store.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", row)
+                    except sqlite3.IntegrityError:
+                        continue  # a row the damage left without what it must have
+                    kept += 1
+            if store.failures:
+                raise sqlite3.OperationalError(store.problem)
+            if kept:
+                report.kept[table] = kept
+            if kept < len(rows):
+                problem = "; ".join(filter(None, [problem, f"{len(rows) - kept} damaged rows"]))
             if problem:
                 report.lost[table] = problem
     finally:
         old.close()
         store.close()
-        reading.unlink()
-    return report
+
+
+def _move(path: Path, to: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        source = path.with_name(path.name + suffix)
+        if source.exists():
+            os.replace(source, to.with_name(to.name + suffix))
+
+
+def _remove(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        path.with_name(path.name + suffix).unlink(missing_ok=True)
 
 
 def _readable_rows(db: sqlite3.Connection, table: str) -> tuple[list[tuple], str | None]:
@@ -133,6 +171,9 @@ def _padded_copy(damaged: Path) -> Path:
             page_size = struct.unpack(">H", header[16:18])[0]
             pages = struct.unpack(">I", header[28:32])[0]
             size = (65536 if page_size == 1 else page_size) * pages
-            if size > os.fstat(file.fileno()).st_size:
+            actual = os.fstat(file.fileno()).st_size
+            # A damaged header may claim terabytes: grow no further than real loss could.
+            size = min(size, max(16 * actual, actual + 64 * 1024**2))
+            if size > actual:
                 file.truncate(size)
     return copy

@@ -108,3 +108,22 @@ def test_the_database_on_a_full_disk_notes_the_failure_and_recovers(small_home):
     assert store.problem is None
     assert "after" in [recorded.run_id for recorded in store.runs("job", limit=1000)]
     store.close()
+
+
+def test_a_repair_that_cannot_write_leaves_the_damaged_database_as_it_was(small_home):
+    store = Store(small_home.home.db_file)
+    output = ("x" * 1000,) * 20
+    for number in range(100):
+        store.record_run(Run(f"r{number}", "job", 1.0, 2.0, 0, None, "completed", output))
+    store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    store.close()
+    path = small_home.home.db_file
+    os.truncate(path, path.stat().st_size // 2)
+    damaged = path.read_bytes()
+    _fill(small_home.home.root / "filler")
+    result = small_home.cli("db", "repair")
+    assert result.returncode == 1
+    assert result.stderr.startswith("procclaw: not repaired: the new database could not be")
+    assert result.stderr.endswith(f"; {path} is as it was\n")
+    assert path.read_bytes() == damaged
+    assert sorted(p.name for p in path.parent.glob("procclaw.db*")) == ["procclaw.db"]

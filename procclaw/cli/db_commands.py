@@ -21,7 +21,7 @@ USAGE = __doc__
 
 
 def run(argv: list[str]) -> int:
-    from procclaw.db_repair import database_problem, repair
+    from procclaw.db_repair import RepairFailed, database_problem, repair
     from procclaw.pidfile import PidFile
 
     args = docopt(USAGE, argv=argv)
@@ -38,7 +38,10 @@ def run(argv: list[str]) -> int:
     if problem is None:
         print(f"{path}: ok; nothing to repair" if path.exists() else f"{path} does not exist yet")
         return 0
-    report = repair(path)
+    try:
+        report = repair(path)
+    except RepairFailed as exc:
+        raise CliFailure(f"not repaired: {exc}") from None
     print(f"repaired {path} ({problem})")
     for line in report.lines():
         print(f"  {line}")
