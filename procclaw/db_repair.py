@@ -80,8 +80,9 @@ def repair(path: Path) -> RepairReport:
     building = path.with_name(f"{path.name}.repairing")
     _remove(building)
     report = RepairReport(damaged)
-    reading = _padded_copy(path)
+    reading = path.with_name(f"{path.name}.reading")
     try:
+        _padded_copy(path, reading)
         _copy_readable(reading, building, report)
     except (sqlite3.Error, OSError) as exc:
         _remove(building)
@@ -159,11 +160,10 @@ def _readable_rows(db: sqlite3.Connection, table: str) -> tuple[list[tuple], str
     return rows, f"the rows in its damaged part ({why})"
 
 
-def _padded_copy(damaged: Path) -> Path:
-    """A copy of the damaged file, grown back to the size its header gives: SQLite reads
+def _padded_copy(damaged: Path, copy: Path) -> None:
+    """Copy the damaged file, grown back to the size its header gives: SQLite reads
     nothing at all of a file shorter than its header says, and zeroed pages only cost
     the rows that were on them."""
-    copy = damaged.with_name(damaged.name + ".reading")
     shutil.copyfile(damaged, copy)
     with open(copy, "r+b") as file:
         header = file.read(100)
@@ -176,4 +176,3 @@ def _padded_copy(damaged: Path) -> Path:
             size = min(size, max(16 * actual, actual + 64 * 1024**2))
             if size > actual:
                 file.truncate(size)
-    return copy
