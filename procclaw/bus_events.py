@@ -51,11 +51,12 @@ class ScheduleMissed(WireRecord):
 
 
 @dataclass(frozen=True, slots=True)
-class SchedulePause(WireRecord):
-    """`schedule.<id>.paused|resumed`."""
+class JobPause(WireRecord):
+    """`job.<id>.paused|resumed`: held down by `pause` (since when), or let go."""
 
     job: str
     paused: bool
+    since: float | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,8 +77,8 @@ class Probe(WireRecord):
     """`bus.probe.<token>`: tells a subscriber its subscription is live."""
 
 
-_JOB = {"exited": JobExited, "health": HealthReport}
-_SCHEDULE = {"missed": ScheduleMissed, "paused": SchedulePause, "resumed": SchedulePause}
+_JOB = {"exited": JobExited, "health": HealthReport, "paused": JobPause, "resumed": JobPause}
+_SCHEDULE = {"missed": ScheduleMissed}
 
 
 def record_for(topic: str) -> type[WireRecord]:

@@ -25,7 +25,8 @@ TABLES = {
     "applied_config": "the config last applied",
     "job_state": "the last known state of each job",
     "runs": "the run history",
-    "schedules": "the schedule marks (last due time handled, pause, skip count)",
+    "schedules": "the schedule marks (last due time handled, skip count)",
+    "pauses": "the paused jobs",
 }
 
 

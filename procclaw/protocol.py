@@ -36,6 +36,7 @@ class ErrorCode:
     UNKNOWN_COMMAND = "unknown_command"
     NO_SUCH_JOB = "no_such_job"
     CONFLICT = "conflict"
+    PAUSED = "paused"  # refused: the job is paused until `resume`
     INVALID_CONFIG = "invalid_config"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
@@ -208,9 +209,10 @@ JOB_EVENTS = frozenset(
     {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
     | {"waiting", "ready", "health"}  # dependencies and health checks
     | {"log"}  # its log dropping output, or written again
+    | {"paused", "resumed"}  # held down by `pause`, or let go
 )
 ACTOR_EVENTS = frozenset({"up", "down"})
-SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed", "paused", "resumed"})
+SCHEDULE_EVENTS = frozenset({"fired", "skipped", "missed"})
 CONFIG_RELOADED = "config.reloaded"
 # What `events --type` and `/api/v1/events?type=` may ask for: the topic's last part.
 EVENT_TYPES = JOB_EVENTS | ACTOR_EVENTS | SCHEDULE_EVENTS | {"reloaded"}

@@ -60,7 +60,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     (
         # Each scheduled job's latest due time already handled (fired, skipped or missed)
         # and which daemon's scheduler handled it, so no due time is ever fired twice;
-        # whether it is paused, and how many runs were skipped.
+        # and how many runs were skipped (its pause moved to `pauses`, below).
         """CREATE TABLE schedules (
                job TEXT PRIMARY KEY,
                last_due REAL,
@@ -68,6 +68,15 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                paused INTEGER NOT NULL DEFAULT 0,
                skipped INTEGER NOT NULL DEFAULT 0
            )""",
+    ),
+    (
+        # Every job's pause (not only a scheduled job's): since when `pause` holds it down.
+        """CREATE TABLE pauses (
+               job TEXT PRIMARY KEY,
+               since REAL NOT NULL
+           )""",
+        "INSERT INTO pauses SELECT job, strftime('%s', 'now') FROM schedules WHERE paused = 1",
+        "ALTER TABLE schedules DROP COLUMN paused",
     ),
 )
 
@@ -103,11 +112,10 @@ def _tolerant(default: Any) -> Callable[[Callable[..., T]], Callable[..., T]]:
 
 @dataclass(frozen=True)
 class ScheduleMark:
-    """Where a scheduled job stands: the last due time handled, paused, runs skipped."""
+    """Where a scheduled job stands: the last due time handled, and runs skipped."""
 
     last_due: float | None = None
     daemon_id: str | None = None
-    paused: bool = False
     skipped: int = 0
 
 
@@ -226,18 +234,35 @@ class Store:
     def save_schedule_mark(self, job: str, mark: ScheduleMark) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?)",
-                (job, mark.last_due, mark.daemon_id, int(mark.paused), mark.skipped),
+                "INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?)",
+                (job, mark.last_due, mark.daemon_id, mark.skipped),
             )
 
     def schedule_marks(self) -> dict[str, ScheduleMark]:
-        rows = self.db.execute(
-            "SELECT job, last_due, daemon_id, paused, skipped FROM schedules"
-        ).fetchall()
-        return {
-            job: ScheduleMark(due, daemon, bool(paused), skipped)
-            for job, due, daemon, paused, skipped in rows
-        }
+        rows = self.db.execute("SELECT job, last_due, daemon_id, skipped FROM schedules").fetchall()
+        return {job: ScheduleMark(due, daemon, skipped) for job, due, daemon, skipped in rows}
+
+    def save_pause(self, job: str, since: float | None) -> bool:
+        """Hold `job` down since `since`, or let it go (None); False if it was not
+        written (see `problem`): a pause answered as done but lost would be undone by
+        the next daemon start."""
+        failures = self.failures
+        try:
+            with self.transaction():
+                if since is None:
+                    self.db.execute("DELETE FROM pauses WHERE job = ?", (job,))
+                else:
+                    self.db.execute("INSERT OR REPLACE INTO pauses VALUES (?, ?)", (job, since))
+        except sqlite3.Error as exc:
+            self.failed("save_pause", exc)
+        if self.failures != failures:
+            return False
+        self.worked()
+        return True
+
+    def pauses(self) -> dict[str, float]:
+        """Each paused job, and since when."""
+        return dict(self.db.execute("SELECT job, since FROM pauses").fetchall())
 
     def close(self) -> None:
         self.db.close()

@@ -9,7 +9,7 @@ import pytest
 from conftest import wait_until
 
 from procclaw.client import ClientError
-from procclaw.store import MIGRATIONS, Store, StoreError
+from procclaw.store import MIGRATIONS, ScheduleMark, Store, StoreError
 
 
 def _job_ids(box):
@@ -86,6 +86,24 @@ def test_the_database_is_wal_and_versioned(tmp_path):
     again = Store(tmp_path / "procclaw.db")  # reopening migrates nothing twice
     assert again.schema_version == len(MIGRATIONS)
     again.close()
+
+
+def test_a_scheduled_jobs_pause_from_the_release_before_is_kept(tmp_path):
+    path = tmp_path / "procclaw.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    before = len(MIGRATIONS) - 1
+    db.execute("INSERT INTO schema_version VALUES (?)", (before,))
+    for statements in MIGRATIONS[:before]:
+        for statement in statements:
+            db.execute(statement)
+    db.execute("INSERT INTO schedules VALUES ('report', 1.5, 'old daemon', 1, 4)")
+    db.execute("INSERT INTO schedules VALUES ('backup', NULL, NULL, 0, 0)")
+    db.close()
+    store = Store(path)
+    assert list(store.pauses()) == ["report"]
+    assert store.schedule_marks()["report"] == ScheduleMark(1.5, "old daemon", 4)
+    store.close()
 
 
 def test_a_database_from_a_newer_release_is_refused(tmp_path):

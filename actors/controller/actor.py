@@ -6,15 +6,16 @@ reported, asking none), `config`, `reload`, `start`, `stop`, `restart` (and
 `start_many`, `stop_many`, `restart_many`: one request per supervisor),
 `runs_summary`, `api_settings` (for the gateway), and `report` (batches from
 supervisors, recorded in one transaction before they are acknowledged; and from the
-health actor, `kind: health`, each job's health verdicts); for scheduled jobs `scheduled` and `fire`
-(from the scheduler) and `pause`, `resume` (actors/controller/schedule_book.py). A reload applies
-only the difference (actors/controller/config_reload.py). Owns `procclaw.db` and writes
+health actor, `kind: health`, each job's health verdicts); for scheduled jobs
+`scheduled` and `fire` (from the scheduler); `pause`, `resume` of any job
+(actors/controller/job_pauses.py). A reload applies only the difference
+(actors/controller/config_reload.py). Owns `procclaw.db` and writes
 `logs/daemon.audit.log`. Publishes `config.reloaded`, and `job.<id>.waiting|failed` for
 jobs held back by their dependencies (actors/controller/dependency_gate.py). An unhealthy
 continuous job is handed back to its supervisor to be restarted through its retry
 policy.
 At daemon start it re-adopts the jobs the last daemon left running and starts the
-enabled continuous jobs.
+enabled continuous jobs that are not paused.
 
 The config it runs with is the one last applied, kept in the database: a controller
 restarted after a crash picks up that one, not whatever the files say now, so editing
@@ -34,6 +35,7 @@ from actors.controller.config_reload import ConfigReload, refuse_emptying, refus
 from actors.controller.dependency_gate import DependencyGate
 from actors.controller.job_control import JobControl
 from actors.controller.job_health import JobHealth
+from actors.controller.job_pauses import JobPauses
 from actors.controller.job_placer import JobPlacer
 from actors.controller.job_registry import JobRegistry
 from actors.controller.run_stats import runs_summary
@@ -43,7 +45,6 @@ from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
-from procclaw.bus_events import SchedulePause
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config, read_config_texts
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
@@ -79,9 +80,11 @@ class Controller(Actor):
         self.jobs.gate = self.gate
         self.reloads = ConfigReload(self.jobs)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
+        self.pauses = JobPauses(self.store, self.jobs, self.publish)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         self._share_config()
+        self.pauses.forget_removed(self.config)
         if daemon_start:
             # Before serving anyone: nobody may see the last daemon's stale job states.
             with self.store.transaction():
@@ -116,8 +119,8 @@ class Controller(Actor):
                 "api_settings": self._api_settings,
                 "scheduled": lambda _req: self.schedules.scheduled(self.config),
                 "fire": lambda req: self.schedules.fire(self.config, req.args.fires),
-                "pause": self._audited(lambda req: self._set_paused(req, paused=True)),
-                "resume": self._audited(lambda req: self._set_paused(req, paused=False)),
+                "pause": self._audited(lambda req: self.pauses.pause(self._job(req))),
+                "resume": self._audited(lambda req: self.pauses.resume(self._job(req))),
             },
             commands.CONTROLLER_ARGS,
         )
@@ -216,14 +219,6 @@ class Controller(Actor):
 
         return audited
 
-    def _set_paused(self, request: Request, paused: bool) -> dict[str, Any]:
-        """Pause or resume, announced so that whoever caches a job's summary hears of it."""
-        job = self._job(request)
-        self.schedules.set_paused(job, paused)
-        event = SchedulePause(job.id, paused)
-        self.publish(protocol.schedule_topic(job.id, "paused" if paused else "resumed"), event)
-        return event.to_wire()
-
     def _share_config(self) -> None:
         """Hand the applied config to the parts that start jobs in dependency order."""
         self.jobs.config = self.gate.config = self.config
@@ -242,7 +237,11 @@ class Controller(Actor):
             jobs = [job for job in jobs if job.id in wanted_ids]
         return [
             self._with_health(
-                {**self.registry.summary(job), **self.schedules.summary(job, count=1)}
+                {
+                    **self.registry.summary(job),
+                    **self.schedules.summary(job, count=1),
+                    **self.pauses.summary(job),
+                }
             )
             for job in jobs
         ]
@@ -260,6 +259,7 @@ class Controller(Actor):
             "health_detail": self.health.details(job.id),
             "status_text": facts.status_text,
             **self.schedules.summary(job),
+            **self.pauses.summary(job),
             "config": job.to_dict(),
             "last_run": last_run,
             "logs": {stream: str(path) for stream, path in logs.items()},
@@ -368,6 +368,7 @@ class Controller(Actor):
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
         previous, self.config = self.config, config
         self._share_config()
+        self.pauses.forget_removed(config)
         change = self.reloads.apply(previous, config)
         self.publish(protocol.CONFIG_RELOADED, change)
         return change.to_wire()

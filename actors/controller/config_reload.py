@@ -1,6 +1,7 @@
 """Applying a reloaded config to the jobs: only what changed is touched.
 
-A job that is new is started if it is an enabled continuous job (as at daemon start);
+A job that is new is started if it is an enabled continuous job, not paused (as at
+daemon start);
 a job gone from the config is stopped; a job whose config changed is restarted with
 the new config if it was live (stopped by its supervisor, then started afresh once at
 rest, since a supervisor runs the config it was born with); every other job is left
@@ -18,7 +19,7 @@ from actors.controller.job_control import JobControl
 from actors.runtime.command_server import log_failure
 from procclaw.api_token import TokenUnreadable, read_token
 from procclaw.bus_events import ConfigReloaded
-from procclaw.config import Config, ConfigError, JobConfig, Problem
+from procclaw.config import Config, ConfigError, Problem
 from procclaw.home import Home
 from procclaw.protocol import CommandError
 from procclaw.states import RESTING_STATES
@@ -105,13 +106,13 @@ class ConfigReload:
                 self._try(job_id, lambda j=old_job: self._jobs.stop(j, force=False), errors)
                 actions[job_id] = "restarted"
                 self.job_reported(job_id, new)  # it may have been at rest already
-            elif _starts_by_itself(new_job):
+            elif self._jobs.starts_by_itself(new_job):
                 self._try(job_id, lambda j=new_job: self._jobs.start(j), errors)
                 actions[job_id] = "started"
         for job_id in change["added"]:
             job = new.job(job_id)
             live = self._jobs.registry.is_live(job_id)
-            if job is not None and _starts_by_itself(job) and not live:
+            if job is not None and self._jobs.starts_by_itself(job) and not live:
                 self._try(job_id, lambda j=job: self._jobs.start(j), errors)
                 actions[job_id] = "started"
         return ConfigReloaded(**change, actions=actions, errors=errors)
@@ -124,8 +125,8 @@ class ConfigReload:
             return
         self._restart_when_at_rest.discard(job_id)
         job = config.job(job_id)
-        if job is None:
-            return
+        if job is None or self._jobs.paused(job_id):
+            return  # a paused job stays down: `resume` starts it with its new config
         try:
             log_failure(self._jobs.start(job), f"job {job_id} not restarted with its new config")
         except CommandError as exc:
@@ -138,8 +139,3 @@ class ConfigReload:
         except CommandError as exc:
             errors[job_id] = exc.message
             log.error("reload: job %s: %s", job_id, exc.message)
-
-
-def _starts_by_itself(job: JobConfig) -> bool:
-    """What daemon start starts: an enabled continuous job."""
-    return job.type == "continuous" and job.enabled

@@ -68,10 +68,25 @@ class JobControl:
         self._calls = calls
         self.gate: Gate | None = None  # the DependencyGate, set by the controller
         self.config = Config()  # the applied config, kept current by the controller
+        # Whether `pause` holds a job down (actors/controller/job_pauses.py sets it).
+        self.paused: Callable[[str], bool] = lambda _job_id: False
+
+    def starts_by_itself(self, job: JobConfig) -> bool:
+        """What daemon start, a reload and `resume` start: an enabled continuous job
+        that is not paused."""
+        return job.type == "continuous" and job.enabled and not self.paused(job.id)
+
+    def refuse_if_paused(self, job: JobConfig) -> None:
+        if self.paused(job.id):
+            raise CommandError(
+                ErrorCode.PAUSED, f"job '{job.id}' is paused: procclaw resume {job.id}"
+            )
 
     def start(self, job: JobConfig) -> Reply:
         facts = self.registry.facts(job.id)
         state = facts.state
+        if state not in LIVE_STATES:
+            self.refuse_if_paused(job)
         if state == JobState.BACKOFF:
             return self._ask_supervisor(job.id, "start")
         if state in (JobState.WAITING, JobState.STARTING, JobState.RUNNING):
@@ -137,10 +152,12 @@ class JobControl:
         for job in jobs:
             facts = self.registry.facts(job.id)
             state = facts.state
-            if state in LIVE_STATES and state != JobState.WAITING:
-                by_supervisor.setdefault(str(facts.supervisor), []).append(job.id)
-                continue
             try:
+                if cmd == "restart":
+                    self.refuse_if_paused(job)
+                if state in LIVE_STATES and state != JobState.WAITING:
+                    by_supervisor.setdefault(str(facts.supervisor), []).append(job.id)
+                    continue
                 results[job.id] = at_rest(job, state)
             except CommandError as exc:
                 results[job.id] = {"error": exc.message}
@@ -171,6 +188,7 @@ class JobControl:
         return mine
 
     def restart(self, job: JobConfig) -> Reply:
+        self.refuse_if_paused(job)
         state = self.registry.state(job.id)
         if state == JobState.WAITING:
             return self.registry.facts(job.id).to_wire()  # it starts when its dependencies allow
@@ -289,7 +307,7 @@ class JobControl:
             else:
                 self.registry.set_state(job_id, JobState.STOPPED, "lost while the daemon was down")
         for job in config.jobs:
-            if job.type == "continuous" and job.enabled and not self.registry.is_live(job.id):
+            if self.starts_by_itself(job) and not self.registry.is_live(job.id):
                 try:
                     self.start(job)
                 except CommandError as exc:

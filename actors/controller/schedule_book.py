@@ -4,8 +4,9 @@ The scheduler actor owns the timers; the controller owns the database, so every 
 time the scheduler reaches comes here (`fire`) and is written down before anything
 runs. A due time at or before the last one written is refused as a duplicate: a
 scheduler that crashed and re-sent, or was restarted and recomputed, can never run a
-job twice for one due time. Here too a due time meets the job's pause and its
-`on_overlap` policy, since only the controller knows whether the job is running.
+job twice for one due time. Here too a due time meets the job's pause
+(actors/controller/job_pauses.py) and its `on_overlap` policy, since only the
+controller knows whether the job is running.
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class ScheduleBook:
     def _run(self, job: JobConfig, action: str) -> dict[str, Any] | Deferred:
         if action == "mark":
             return {"outcome": "marked"}
-        if self.mark(job.id).paused:
+        if self._jobs.paused(job.id):
             return self._skipped(job, "paused")
         state = self._jobs.registry.state(job.id)
         try:
@@ -138,24 +139,15 @@ class ScheduleBook:
 
     # ---- for people --------------------------------------------------------------------
 
-    def set_paused(self, job: JobConfig, paused: bool) -> None:
-        if job.type != "scheduled":
-            raise CommandError(
-                ErrorCode.BAD_REQUEST,
-                f"job '{job.id}' is {job.type}: only scheduled jobs can be paused",
-            )
-        self._save(job.id, replace(self.mark(job.id), paused=paused))
-
     def summary(self, job: JobConfig, count: int = NEXT_RUNS_SHOWN) -> dict[str, Any]:
-        """What `list` and `status` add for a scheduled job: paused, skips, next runs."""
+        """What `list` and `status` add for a scheduled job: skips and next runs."""
         if job.type != "scheduled" or not job.schedule:
-            return {"paused": False, "next_runs": []}
+            return {"next_runs": []}
         mark = self.mark(job.id)
         schedule = CronSchedule(job.schedule, job.timezone)
         after = max(time.time(), mark.last_due or 0.0)
         fires = schedule.upcoming(datetime.fromtimestamp(after, schedule.zone), count)
         return {
-            "paused": mark.paused,
             "skipped": mark.skipped,
             "timezone": schedule.zone_name,
             "next_runs": [fire.isoformat() for fire in fires] if job.enabled else [],

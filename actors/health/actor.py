@@ -44,7 +44,11 @@ log = logging.getLogger("procclaw.health")
 CHECK_THREADS = 4
 SYNC_TIMEOUT = 1.0
 SYNC_RETRY = 0.5
-_ENDED = frozenset(protocol.JOB_EVENTS - {"running", "ready", "health", "waiting"})
+# The events that end a run's checks: its state changed (a pause does not stop a
+# scheduled run under way; a paused job that runs is stopped, and says so).
+_ENDED = frozenset(
+    protocol.JOB_EVENTS - {"running", "ready", "health", "waiting", "log", "paused", "resumed"}
+)
 _SEEDED = {"healthy": True, "unhealthy": False}
 
 

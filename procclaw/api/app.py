@@ -39,7 +39,7 @@ class ApiApp:
             "/api/v1/reload": Reload(client),
             "/api/v1/openapi.json": OpenApi(),
         }
-        for action in ("start", "stop", "restart"):
+        for action in ("start", "stop", "restart", "pause", "resume"):
             routes[f"/api/v1/jobs/{{job_id}}/{action}"] = JobAction(client, action)
         for path, resource in routes.items():
             self.wsgi.add_route(path, resource)

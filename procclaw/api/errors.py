@@ -18,6 +18,7 @@ from procclaw.protocol import ErrorCode
 _STATUS_OF_CODE = {
     ErrorCode.NO_SUCH_JOB: falcon.HTTP_404,
     ErrorCode.CONFLICT: falcon.HTTP_409,
+    ErrorCode.PAUSED: falcon.HTTP_409,
     ErrorCode.BAD_REQUEST: falcon.HTTP_400,
     ErrorCode.INVALID_CONFIG: falcon.HTTP_400,
     ErrorCode.UNAVAILABLE: falcon.HTTP_503,

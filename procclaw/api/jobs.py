@@ -1,4 +1,4 @@
-"""`/api/v1/jobs`: list jobs, show one, and start, stop or restart it."""
+"""`/api/v1/jobs`: list jobs, show one, and start, stop, restart, pause or resume it."""
 
 from __future__ import annotations
 
@@ -58,11 +58,12 @@ class JobDetail:
 
 
 # What an action's answer tells a client: not the supervisor's bookkeeping.
-ACTION_KEYS = ("state", "pid", "reason", "note")
+ACTION_KEYS = ("state", "pid", "reason", "note", "paused", "paused_since")
 
 
 class JobAction:
-    """POST: `start`, `stop` (`force=true` kills at once) or `restart` one job.
+    """POST: `start`, `stop` (`force=true` kills at once), `restart`, `pause` or `resume`
+    one job.
 
     Answers as soon as the daemon took the command, with the job's state then; the
     event stream tells when it got there.

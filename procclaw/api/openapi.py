@@ -29,7 +29,7 @@ _ERRORS = {
     "401": "Missing or wrong token",
     "403": "Host header not this API's address",
     "404": "No such job",
-    "409": "Not allowed in the job's current state",
+    "409": "Not allowed in the job's current state (`conflict`), or paused (`paused`)",
     "503": "The daemon is not answering",
 }
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -94,6 +94,10 @@ SPEC: dict[str, Any] = {
             "Stop", [_query("force", {"type": "boolean"}, "SIGKILL at once, no grace period")]
         ),
         "/api/v1/jobs/{id}/restart": _job_action("Restart"),
+        # Pause holds a job down until resume: stopped if it runs (a scheduled run under
+        # way finishes), and not started by daemon start, reload or start (409 paused).
+        "/api/v1/jobs/{id}/pause": _job_action("Pause"),
+        "/api/v1/jobs/{id}/resume": _job_action("Resume"),
         "/api/v1/jobs/{id}/logs": {
             "get": _operation(
                 "The last lines of the job's output, secrets masked",

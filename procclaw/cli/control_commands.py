@@ -1,9 +1,12 @@
-"""`procclaw start|stop|restart`: change what jobs are doing, and wait until they have.
+"""`procclaw start|stop|restart|pause|resume`: change what jobs are doing, and wait
+until they have.
 
 Usage:
   procclaw start (<job>... | --all) [--timeout=SECONDS]
   procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS]
   procclaw restart (<job>... | --all) [--timeout=SECONDS]
+  procclaw pause <job>... [--timeout=SECONDS]
+  procclaw resume <job>... [--timeout=SECONDS]
 
 Options:
   --all               start: every enabled continuous job that is not running;
@@ -13,6 +16,11 @@ Options:
 
 `start` waits until each job runs (or failed to), `stop` until it has stopped, `restart`
 until the new process runs. Exit status 0 when every job got there, 1 otherwise.
+
+`pause` holds a job down until `resume`, across daemon restarts and reloads: a running
+continuous or manual job is stopped gracefully (and waited for), a scheduled job's run
+under way finishes and its later runs are skipped, and `start` of it is refused.
+`resume` lets it go, and starts it again if it is an enabled continuous job.
 """
 
 from __future__ import annotations
@@ -42,6 +50,8 @@ _OUTCOMES = {
     "stop": {"stopped": True, "failed": True, "completed": True},
     "restart": {"running": True, "failed": False, "backoff": False},
 }
+_OUTCOMES["pause"] = _OUTCOMES["stop"]
+_OUTCOMES["resume"] = _OUTCOMES["start"]
 
 
 def run(argv: list[str]) -> int:
@@ -70,6 +80,8 @@ def run(argv: list[str]) -> int:
                     raise CliFailure(reply["error"])
                 print(f"procclaw: {job_id}: {reply['error']}", file=sys.stderr)
                 ok = False
+            elif command in ("pause", "resume") and _pause_done(job_id, command, reply):
+                continue
             elif reply.get("note") == "not running":
                 print(f"{job_id}: not running ({reply['state']})")
             elif reply.get("note") == "already started":
@@ -85,6 +97,22 @@ def run(argv: list[str]) -> int:
         events.close()
 
 
+def _pause_done(job_id: str, command: str, reply: dict) -> bool:
+    """Say what a pause or resume did; False if the job is on its way (wait for it)."""
+    state = reply.get("state")
+    if reply.get("note") in ("already paused", "not paused"):
+        print(f"{job_id}: {reply['note']}")
+        return True
+    if state in ("stopping", "starting", "waiting"):
+        print(f"{job_id}: {command}d; {state}")
+        return False
+    if command == "pause" and state in LIVE_STATES:
+        print(f"{job_id}: paused; the run under way finishes")
+    else:
+        print(f"{job_id}: {command}d")
+    return True
+
+
 def _already(reply: dict) -> str:
     if reply["state"] == "waiting":
         return reply.get("reason") or "waiting"
@@ -95,7 +123,7 @@ def _ask(client, command: str, job_ids: list[str], force: bool):
     """Each job's reply to the command (or its `error`): many jobs in one call."""
     from procclaw.client import ClientError
 
-    if len(job_ids) > 1:
+    if len(job_ids) > 1 and command in ("start", "stop", "restart"):
         args = {"jobs": job_ids, "force": force} if command == "stop" else {"jobs": job_ids}
         try:
             yield from client.call(f"{command}_many", args).items()
@@ -116,7 +144,10 @@ def _every_job_for(command: str, client) -> list[str]:
         return [
             job["id"]
             for job in jobs
-            if job["type"] == "continuous" and job["enabled"] and job["state"] not in LIVE_STATES
+            if job["type"] == "continuous"
+            and job["enabled"]
+            and not job.get("paused")
+            and job["state"] not in LIVE_STATES
         ]
     return [job["id"] for job in jobs if job["state"] in LIVE_STATES]
 

@@ -72,7 +72,7 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
 
 
 def _state(job: dict) -> str:
-    """The state, or `paused` for a paused scheduled job at rest."""
+    """The state, or `paused` for a paused job at rest."""
     if job.get("paused") and job["pid"] is None and job["state"] not in ("starting", "stopping"):
         return "paused"
     return job["state"]
@@ -111,6 +111,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         *([("log", job["log_trouble"])] if job.get("log_trouble") else []),
         ("last exit", job.get("last_exit") or "-"),
         ("last run", _describe_run(job.get("last_run"))),
+        *([("paused", _describe_pause(job))] if job.get("paused") else []),
         *_schedule_fields(job),
         ("cmd", cmd),
         ("cwd", config.get("cwd") or "-"),
@@ -127,6 +128,12 @@ def show_status(client, job_id: str, as_json: bool) -> int:
             for line in job[key]:
                 print(f"  {line}")
     return 0
+
+
+def _describe_pause(job: dict) -> str:
+    since = job.get("paused_since")
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if since else "?"
+    return f"since {when}; `procclaw resume {job['id']}` lets it run"
 
 
 def _describe_supervisor(job: dict) -> str:
@@ -160,7 +167,6 @@ def _schedule_fields(job: dict) -> list[tuple[str, object]]:
     return [
         ("schedule", timing),
         ("next runs", ("\n" + " " * 11).join(runs)),
-        ("paused", "yes" if job.get("paused") else "no"),
         ("skipped", job.get("skipped", 0)),
     ]
 

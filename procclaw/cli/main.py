@@ -17,8 +17,8 @@ Commands:
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed
   schedule    List when a cron expression fires (DST included)
-  pause       Skip a scheduled job's runs until `resume`
-  resume      Let a paused scheduled job run on schedule again
+  pause       Hold jobs down (stopped, not started, runs skipped) until `resume`
+  resume      Let paused jobs run again
   secret      Keep the secrets jobs use (set, get, list, delete)
   service     Run the daemon as a systemd user service or a launchd agent
   db          Check procclaw.db, or repair a damaged one (check, repair)
@@ -57,8 +57,8 @@ COMMANDS = {
     "events": "event_commands",
     "reload": "reload_commands",
     "schedule": "schedule_commands",
-    "pause": "schedule_commands",
-    "resume": "schedule_commands",
+    "pause": "control_commands",
+    "resume": "control_commands",
     "secret": "secret_commands",
     "service": "service_commands",
     "db": "db_commands",

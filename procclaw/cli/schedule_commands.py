@@ -1,9 +1,7 @@
-"""`procclaw schedule`, `pause` and `resume`: scheduled jobs from the command line.
+"""`procclaw schedule`: when a cron expression fires, from the command line.
 
 Usage:
   procclaw schedule <cron> [--tz=ZONE] [--from=TIME] [-n N]
-  procclaw pause <job>
-  procclaw resume <job>
 
 Options:
   --tz=ZONE     Read the expression in this time zone (default: the system's)
@@ -12,7 +10,7 @@ Options:
   -n N          How many fires to list, 1 to 1000 [default: 10]
 
 `schedule` computes the fires exactly as the scheduler does, DST included, and needs no
-daemon. While a job is paused its scheduled runs are skipped; `start` still runs it.
+daemon.
 """
 
 from __future__ import annotations
@@ -30,9 +28,7 @@ MAX_FIRES = 1000  # a year of hourly fires is plenty to read; more is a typo
 
 def run(argv: list[str]) -> int:
     args = docopt(USAGE, argv=argv)
-    if args["schedule"]:
-        return show_schedule(args["<cron>"], args["--tz"], args["--from"], args["-n"])
-    return set_paused(args["<job>"], bool(args["pause"]))
+    return show_schedule(args["<cron>"], args["--tz"], args["--from"], args["-n"])
 
 
 def show_schedule(expression: str, zone: str | None, start: str | None, count: str) -> int:
@@ -72,15 +68,3 @@ def _start_time(text: str, zone) -> datetime:
 
 def _describe(moment: datetime) -> str:
     return moment.strftime("%a %Y-%m-%d %H:%M:%S %Z (UTC%z)")
-
-
-def set_paused(job_id: str, paused: bool) -> int:
-    from procclaw.client import Client, ClientError
-    from procclaw.home import Home
-
-    try:
-        result = Client(Home.from_env()).call("pause" if paused else "resume", {"job": job_id})
-    except ClientError as exc:
-        raise CliFailure(exc.message) from None
-    print(f"{job_id}: {'paused' if result['paused'] else 'resumed'}")
-    return 0
