@@ -39,6 +39,10 @@ class JobFacts(WireRecord):
     ready: bool = False
     status_text: str | None = None
     watchdog_at: float | None = None
+    # The last line matching an output check's pattern (wall clock), and whether it is
+    # older than the check's max_age.
+    heartbeat_at: float | None = None
+    heartbeat_late: bool = False
     waiting_since: float | None = None  # waiting for a dependency since (wall clock)
     # Output its logs cannot take, dropped: `stdout: disk full since 12:03:04, 1.2 MB dropped`.
     log_trouble: str | None = None

@@ -207,7 +207,7 @@ class CommandError(Exception):
 
 JOB_EVENTS = frozenset(
     {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
-    | {"waiting", "ready", "health"}  # dependencies and health checks
+    | {"waiting", "ready", "health", "heartbeat"}  # dependencies and health checks
     | {"log"}  # its log dropping output, or written again
     | {"paused", "resumed"}  # held down by `pause`, or let go
 )

@@ -16,7 +16,7 @@ from procclaw.states import JobState
 
 # Health checks that say more than "the process is alive": a job having one of these
 # is ready for its dependents only once it passed it.
-READINESS_CHECKS = frozenset({"http", "file", "watchdog"})
+READINESS_CHECKS = frozenset({"http", "file", "watchdog", "output"})
 
 
 @dataclass

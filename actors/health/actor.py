@@ -8,6 +8,10 @@ themselves (actors/health/health_checks.py) run on a few worker threads
 (actors/runtime/blocking_calls.py), so a slow HTTP service never holds up the loop or the
 other checks.
 
+An output check is not run here: the job's supervisor, which sees the job's output go
+by, publishes `job.<id>.heartbeat` when the run is first heard, when it falls silent
+past `max_age` and when it is heard again, and each of those is a check result.
+
 A verdict (procclaw/rules/health_verdict.py) that changes is published as `job.<id>.health`
 `{healthy, reason, run_id}` and reported to the controller (`report`, kind `health`,
 re-sent until acknowledged), which restarts an unhealthy continuous job. When a new
@@ -26,7 +30,7 @@ from dataclasses import dataclass
 
 import zmq
 
-from actors.health.health_checks import Result, Target, run_check
+from actors.health.health_checks import Result, Target, heartbeat_result, run_check
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import Timer
@@ -47,7 +51,8 @@ SYNC_RETRY = 0.5
 # The events that end a run's checks: its state changed (a pause does not stop a
 # scheduled run under way; a paused job that runs is stopped, and says so).
 _ENDED = frozenset(
-    protocol.JOB_EVENTS - {"running", "ready", "health", "waiting", "log", "paused", "resumed"}
+    protocol.JOB_EVENTS
+    - {"running", "ready", "health", "heartbeat", "waiting", "log", "paused", "resumed"}
 )
 _SEEDED = {"healthy": True, "unhealthy": False}
 
@@ -154,6 +159,8 @@ class HealthActor(Actor):
             started_at = facts.started_at or time.time()
             target = Target(job_id, facts.pid, facts.job_start, started_at, facts.supervisor)
             self._watch(str(facts.run_id), target, None)
+        elif what == "heartbeat":
+            self._heard_from_supervisor(job_id, event)
         elif what in _ENDED:
             self._unwatch(job_id)
 
@@ -164,12 +171,30 @@ class HealthActor(Actor):
         self._unwatch(target.job)
         watch = Watch(run_id, target, HealthVerdict(check, target.started_at, healthy))
         self.watches[target.job] = watch
-        self._schedule(watch, 0.0)
+        if check.type != "output":  # its supervisor tells, by `heartbeat` events
+            self._schedule(watch, 0.0)
 
     def _unwatch(self, job_id: str) -> None:
         watch = self.watches.pop(job_id, None)
         if watch is not None and watch.timer is not None:
             watch.timer.cancel()
+
+    def _heard_from_supervisor(self, job_id: str, event: protocol.Event) -> None:
+        """An output check's news from the job's supervisor: heard, or silent too long."""
+        watch = self.watches.get(job_id)
+        if watch is None or watch.verdict.check.type != "output":
+            return
+        try:
+            facts = JobFacts.from_wire(event.data)
+        except protocol.ProtocolError as exc:
+            log.error("job %s: its heartbeat event is unreadable: %s", job_id, exc.message)
+            return
+        if facts.run_id is not None and str(facts.run_id) != watch.run_id:
+            return  # about a run that is over
+        check, now = watch.verdict.check, time.time()
+        passed, reason = heartbeat_result(check, facts.heartbeat_at, facts.heartbeat_late, now)
+        if watch.verdict.observe(passed, reason, now=now):
+            self._report(watch)
 
     # ---- checking ----------------------------------------------------------------------
 

@@ -94,6 +94,19 @@ def _file(check: HealthCheckConfig) -> Result:
     return True, None
 
 
+def heartbeat_result(
+    check: HealthCheckConfig, heard_at: float | None, late: bool, now: float
+) -> Result:
+    """An output check's result, as the job's supervisor found it (`late`: nothing
+    matched for `max_age`), with the reason told in the time since the last match."""
+    if not late:
+        return True, None
+    where = f"no line matching {check.pattern!r} on {check.stream}"
+    if heard_at is None:
+        return False, f"{where} since it started (max_age {check.max_age:g} s)"
+    return False, f"{where} for {now - heard_at:.0f} s (max_age {check.max_age:g} s)"
+
+
 def _watchdog(check: HealthCheckConfig, target: Target, client: Client) -> Result:
     """Asks the job's supervisor, which reads the job's NOTIFY_SOCKET, for the last beat."""
     if target.supervisor is None:

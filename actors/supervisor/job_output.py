@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from actors.runtime.loop import EventLoop
 from actors.supervisor.log_writer import LogWriter, OutputTail
+from actors.supervisor.output_heartbeat import LineMatcher
 from procclaw.config import JobConfig
 from procclaw.home import Home
 
@@ -33,24 +34,30 @@ class _Stream:
         self.fd = fd
         self.writer = writer
         self.tail = OutputTail()
+        self.matcher: LineMatcher | None = None  # an output heartbeat's, on its stream
 
-    def drain(self, limit: int) -> None:
+    def drain(self, limit: int) -> bool:
+        """Move what is waiting (up to `limit` reads); True if a line matched."""
+        matched = False
         for _ in range(limit):
             data = self.writer.splice_from(self.fd, CHUNK)
             if data is None:  # timestamps on, or no splice: copy through memory
                 try:
                     data = os.read(self.fd, CHUNK)
                 except BlockingIOError:
-                    return
+                    return matched
                 except OSError as exc:
                     if exc.errno == errno.EINTR:
                         continue
                     log.error("%s: reading the job's output failed: %s", self.writer.path, exc)
-                    return
+                    return matched
                 self.writer.write(data)
             if not data:
-                return
+                return matched
             self.tail.feed(data)
+            if self.matcher is not None and self.matcher.feed(data):
+                matched = True
+        return matched
 
 
 class JobOutput:
@@ -71,14 +78,25 @@ class JobOutput:
         for fd in (stdout_r, stderr_r):
             os.set_blocking(fd, False)  # never the write ends: those are the job's stdout
 
-    def watch(self, loop: EventLoop, on_trouble: Callable[[], None]) -> None:
-        """Move output as it comes; `on_trouble` when a log starts or stops dropping it."""
+    def match_lines(self, stream: str, matcher: LineMatcher) -> None:
+        """Look for `matcher`'s lines in `stream` (stdout or stderr) as it goes by."""
+        self._streams[("stdout", "stderr").index(stream)].matcher = matcher
+
+    def watch(
+        self,
+        loop: EventLoop,
+        on_trouble: Callable[[], None],
+        on_match: Callable[[], None] = lambda: None,
+    ) -> None:
+        """Move output as it comes; `on_trouble` when a log starts or stops dropping it,
+        `on_match` when a line matched (see match_lines)."""
 
         told = [0.0]  # when on_trouble last told of a count still growing
 
         def drain(stream: _Stream) -> None:
             before = stream.writer.trouble is None
-            stream.drain(READS_PER_WAKEUP)
+            if stream.drain(READS_PER_WAKEUP):
+                on_match()
             now = time.monotonic()
             if (stream.writer.trouble is None) != before:
                 told[0] = now

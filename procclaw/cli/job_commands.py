@@ -108,6 +108,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("held by", _describe_supervisor(job)),
         ("health", _describe_health(job)),
         ("says", job.get("status_text") or "-"),
+        *([("heartbeat", _describe_heartbeat(job))] if _has_output_check(job) else []),
         *([("log", job["log_trouble"])] if job.get("log_trouble") else []),
         ("last exit", job.get("last_exit") or "-"),
         ("last run", _describe_run(job.get("last_run"))),
@@ -128,6 +129,19 @@ def show_status(client, job_id: str, as_json: bool) -> int:
             for line in job[key]:
                 print(f"  {line}")
     return 0
+
+
+def _has_output_check(job: dict) -> bool:
+    return job["config"]["health_check"]["type"] == "output"
+
+
+def _describe_heartbeat(job: dict) -> str:
+    """`3 s ago`, `none yet`, or `late: 45 s ago (max_age 30 s)`, for a running job."""
+    if job["state"] != "running":
+        return "-"
+    heard_at, max_age = job.get("heartbeat_at"), job["config"]["health_check"]["max_age"]
+    text = f"{format_duration(time.time() - heard_at)} ago" if heard_at else "none yet"
+    return f"late: {text} (max_age {max_age:g} s)" if job.get("heartbeat_late") else text
 
 
 def _describe_pause(job: dict) -> str:

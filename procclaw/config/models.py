@@ -13,7 +13,8 @@ JOB_TYPES = ("manual", "continuous", "scheduled")
 OVERLAP_POLICIES = ("skip", "queue", "kill_restart")
 CATCHUP_POLICIES = ("skip", "once")
 DEPENDENCY_CONDITIONS = ("after_start", "after_complete", "before_complete")
-HEALTH_CHECK_TYPES = ("process", "http", "file", "watchdog")
+HEALTH_CHECK_TYPES = ("process", "http", "file", "watchdog", "output")
+OUTPUT_STREAMS = ("stdout", "stderr")
 READY_PROTOCOLS = ("notify",)
 DEPENDENCY_FAILURE_POLICIES = ("keep_running", "stop")
 # When a continuous job that exited is restarted, as systemd's Restart=.
@@ -120,7 +121,8 @@ class ShutdownConfig(_Model):
 class HealthCheckConfig(_Model):
     """How to tell a running job is healthy; url/expected_* are http's, path/max_age file's.
 
-    watchdog expects `WATCHDOG=1` on the job's NOTIFY_SOCKET at least every `interval`.
+    watchdog expects `WATCHDOG=1` on the job's NOTIFY_SOCKET at least every `interval`;
+    output expects a line matching `pattern` on `stream` at least every `max_age`.
     """
 
     type: str = "process"
@@ -133,6 +135,8 @@ class HealthCheckConfig(_Model):
     expected_body: str | None = None
     path: str | None = None
     max_age: float | None = None
+    pattern: str | None = None
+    stream: str = "stdout"
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,12 +9,14 @@ rules live here once for both files.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import replace
 from typing import Any
 
 from procclaw.config.fields import Fields
 from procclaw.config.models import (
     HEALTH_CHECK_TYPES,
+    OUTPUT_STREAMS,
     RETRY_PRESETS,
     HealthCheckConfig,
     LogConfig,
@@ -85,13 +87,17 @@ HEALTH_CHECK_KEYS = (
     "expected_body",
     "path",
     "max_age",
+    "pattern",
+    "stream",
 )
-_HEALTH_CHECK_TYPE_OF_KEY = {
-    "url": "http",
-    "expected_status": "http",
-    "expected_body": "http",
-    "path": "file",
-    "max_age": "file",
+_HEALTH_CHECK_TYPES_OF_KEY = {
+    "url": ("http",),
+    "expected_status": ("http",),
+    "expected_body": ("http",),
+    "path": ("file",),
+    "max_age": ("file", "output"),
+    "pattern": ("output",),
+    "stream": ("output",),
 }
 
 
@@ -178,13 +184,13 @@ def read_health_check(
     type_is_known = kind is not None or "type" not in fields
     kind = kind or base.type
     for key in fields.given():
-        owner = _HEALTH_CHECK_TYPE_OF_KEY.get(key)
-        if owner is None:
+        owners = _HEALTH_CHECK_TYPES_OF_KEY.get(key)
+        if owners is None:
             continue
         if in_defaults:
             fields.reject(key, "cannot be a default: set it in each job's health_check")
-        elif type_is_known and owner != kind:
-            fields.reject(key, f"is only used by type: {owner}")
+        elif type_is_known and kind not in owners:
+            fields.reject(key, f"is only used by type: {' or '.join(owners)}")
     common = HealthCheckConfig(
         type=kind,
         interval=fields.get("interval", positive_duration, base.interval),
@@ -202,12 +208,31 @@ def read_health_check(
             expected_status=fields.get("expected_status", integer(100, 599), 200),
             expected_body=fields.get("expected_body", optional(string), None),
         )
+    if kind == "output":
+        return replace(
+            common,
+            pattern=fields.require("pattern", _regular_expression, condition),
+            max_age=fields.require("max_age", positive_duration, condition),
+            stream=fields.get("stream", choice(OUTPUT_STREAMS), "stdout"),
+        )
     path = fields.require("path", _absolute_path, condition)
     return replace(
         common,
         path=path,
         max_age=fields.require("max_age", positive_duration, condition),
     )
+
+
+def _regular_expression(value: Any) -> str:
+    """A Python regular expression, matched against each line's bytes."""
+    pattern = string(value)
+    try:
+        re.compile(pattern.encode())
+    except re.error as exc:
+        raise Invalid(f"not a regular expression: {exc}") from None
+    if not pattern:
+        raise Invalid("an empty pattern matches every line: say what a heartbeat line says")
+    return pattern
 
 
 def _absolute_path(value: Any) -> str:

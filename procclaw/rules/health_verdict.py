@@ -7,7 +7,9 @@ Pure bookkeeping with the clock passed in, so the rules are tested without waiti
 - until its first pass a run is checked every STARTUP_PROBE seconds (or `interval`, if
   shorter), so a dependent waiting for it starts soon after it is up; those early
   failures still count only once per `interval`, so a slow starter is not condemned
-  by the quick probing.
+  by the quick probing;
+- an output check's failure is its job's silence for `max_age`, already a verdict: one
+  is enough.
 """
 
 from __future__ import annotations
@@ -46,6 +48,10 @@ class HealthVerdict:
             self.healthy, self.reason = True, None
             return changed
         self.reason = reason
+        if self.check.type == "output":
+            changed = self.healthy is not False
+            self.healthy, self.failures = False, self.check.retries
+            return changed
         if now < self.started_at + self.check.start_period:
             return False
         if (
