@@ -17,6 +17,7 @@ from pathlib import Path
 import psutil
 import pytest
 from api_port import free_port, use_port
+from openclaw_helpers import FakeOpenClawCli
 
 from procclaw.client import Client, Subscription
 from procclaw.home import Home
@@ -209,3 +210,19 @@ def disk_keyring(sandbox: Sandbox) -> Path:
     sandbox.env["PYTHON_KEYRING_BACKEND"] = "disk_keyring.DiskKeyring"
     sandbox.env["TEST_KEYRING_FILE"] = str(path)
     return path
+
+
+@pytest.fixture
+def workspace(sandbox: Sandbox) -> Path:
+    """An OpenClaw workspace that exists, for the alerter's memory notes."""
+    path = sandbox.home.root / "agent-workspace"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def cli(sandbox: Sandbox) -> FakeOpenClawCli:
+    """A fake `openclaw` first on the daemon's PATH: alerts go through it."""
+    fake = FakeOpenClawCli(sandbox.home.root / "bin")
+    sandbox.env["PATH"] = f"{fake.bin_dir}:{sandbox.env['PATH']}"
+    return fake

@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import sys
 import threading
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import zmq
 
@@ -19,6 +21,31 @@ from procclaw.bus_events import checked
 from procclaw.bus_seal import seal
 from procclaw.home import Home
 from procclaw.wire_record import WireRecord
+
+if TYPE_CHECKING:
+    from conftest import Sandbox
+
+
+def openclaw_settings(workspace: Path, alerts: str = "", gateway: str = "") -> str:
+    """procclaw.yaml alerting to one WhatsApp number; `alerts` and `gateway` add lines."""
+    return (
+        "openclaw:\n"
+        f"  workspace: {workspace}\n"
+        "  alerts:\n"
+        "    channels: [whatsapp]\n"
+        '    targets: {whatsapp: "+15555550123"}\n'
+        f"{alerts}"
+        f"{gateway}"
+    )
+
+
+def alerter_status(sandbox: Sandbox) -> dict:
+    return sandbox.client().call_endpoint("alerter", "status")
+
+
+def today_memory(workspace: Path) -> Path:
+    return workspace / "memory" / f"{datetime.now():%Y-%m-%d}.md"
+
 
 _FAKE_CLI = """\
 #!{python}

@@ -4,13 +4,17 @@ gateway, notes in the OpenClaw memory, folding, retries, and `procclaw openclaw 
 from __future__ import annotations
 
 import json
-from datetime import datetime
-from pathlib import Path
 
 import pytest
 import zmq
 from conftest import Sandbox, is_gone, wait_until
-from openclaw_helpers import BusPublisher, FakeGateway, FakeOpenClawCli
+from openclaw_helpers import (
+    BusPublisher,
+    FakeGateway,
+    alerter_status,
+    openclaw_settings,
+    today_memory,
+)
 
 from procclaw import protocol
 from procclaw.bus_events import ScheduleMissed
@@ -23,32 +27,6 @@ jobs:
   backup:
     cmd: sh -c "echo disk full >&2; exit 3"
 """
-
-
-def openclaw_settings(workspace: Path, alerts: str = "", gateway: str = "") -> str:
-    return (
-        "openclaw:\n"
-        f"  workspace: {workspace}\n"
-        "  alerts:\n"
-        "    channels: [whatsapp]\n"
-        '    targets: {whatsapp: "+15555550123"}\n'
-        f"{alerts}"
-        f"{gateway}"
-    )
-
-
-@pytest.fixture
-def workspace(sandbox: Sandbox) -> Path:
-    path = sandbox.home.root / "agent-workspace"
-    path.mkdir()
-    return path
-
-
-@pytest.fixture
-def cli(sandbox: Sandbox) -> FakeOpenClawCli:
-    fake = FakeOpenClawCli(sandbox.home.root / "bin")
-    sandbox.env["PATH"] = f"{fake.bin_dir}:{sandbox.env['PATH']}"
-    return fake
 
 
 @pytest.fixture
@@ -66,14 +44,6 @@ def bus(sandbox: Sandbox):
     yield open_publisher
     for publisher in publishers:
         publisher.close()
-
-
-def alerter_status(sandbox: Sandbox) -> dict:
-    return sandbox.client().call_endpoint("alerter", "status")
-
-
-def today_memory(workspace: Path) -> Path:
-    return workspace / "memory" / f"{datetime.now():%Y-%m-%d}.md"
 
 
 def test_a_failed_job_alerts_through_the_openclaw_cli_and_is_noted_in_memory(

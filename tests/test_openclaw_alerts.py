@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import pytest
+
 from procclaw.bus_events import ActorEvent, ConfigReloaded, Probe, ScheduleMissed, ScheduleRun
+from procclaw.config import JobConfig
 from procclaw.job_facts import JobExited, JobFacts
 from procclaw.openclaw.alerts import Alert, alert_for
 from procclaw.openclaw.folding import AlertFolder
 from procclaw.reports import HealthReport
 
+NO_JOBS: dict = {}
+SERVICE = JobConfig(id="api", cmd="serve", type="continuous")
+ON_FAILURE = JobConfig(id="api", cmd="serve", type="continuous", restart="on-failure")
+
 
 def test_a_failed_job_alerts_with_its_reason_and_restarts():
     facts = JobFacts("backup", "failed", last_exit="exit code 2", restarts=5)
-    alert = alert_for("job.backup.failed", facts, 1.0)
+    alert = alert_for("job.backup.failed", facts, 1.0, NO_JOBS)
     assert alert == Alert("backup", "failed", 1.0, "exit code 2", 5)
     assert alert.message(host="box") == (
         "ProcClaw (box): job backup failed\n"
@@ -23,14 +30,14 @@ def test_a_failed_job_alerts_with_its_reason_and_restarts():
 
 def test_a_failure_for_a_dependency_is_a_dependency_timeout():
     reason = "dependency 'db' not ready after 60 s"
-    alert = alert_for("job.web.failed", JobFacts("web", "failed", reason=reason), 1.0)
+    alert = alert_for("job.web.failed", JobFacts("web", "failed", reason=reason), 1.0, NO_JOBS)
     assert (alert.kind, alert.reason) == ("dependency_timeout", reason)
     assert alert.heading == "job web gave up waiting for a dependency"
 
 
 def test_health_events_alert_going_unhealthy_and_recovering():
-    down = alert_for("job.api.health", HealthReport("api", "r1", False, "HTTP 503"), 1.0)
-    up = alert_for("job.api.health", HealthReport("api", "r1", True), 2.0)
+    down = alert_for("job.api.health", HealthReport("api", "r1", False, "HTTP 503"), 1.0, NO_JOBS)
+    up = alert_for("job.api.health", HealthReport("api", "r1", True), 2.0, NO_JOBS)
     assert (down.kind, down.reason, up.kind) == ("unhealthy", "HTTP 503", "recovered")
     assert up.heading == "job api is healthy again"
 
@@ -38,26 +45,52 @@ def test_health_events_alert_going_unhealthy_and_recovering():
 def test_a_missed_scheduled_run_alerts():
     due_at = "2026-03-08T02:30:00-05:00"
     missed = ScheduleMissed("report", 1.0, due_at, 1, "")
-    alert = alert_for("schedule.report.missed", missed, 1.0)
+    alert = alert_for("schedule.report.missed", missed, 1.0, NO_JOBS)
     assert alert.kind == "missed" and alert.reason == f"run due at {due_at}"
     missed = ScheduleMissed("report", 1.0, due_at, 3, "the scheduler was not running")
-    assert alert_for("schedule.report.missed", missed, 1.0).reason == missed.reason
+    assert alert_for("schedule.report.missed", missed, 1.0, NO_JOBS).reason == missed.reason
 
 
 def test_other_events_raise_nothing():
     for topic, data in [
         ("job.api.running", JobFacts("api", "running")),
-        ("job.api.exited", JobExited("api", "running", exit_code=1)),
+        ("job.api.exited", JobExited("api", "stopping", exit_code=1)),  # asked for
+        ("job.api.exited", JobExited("api", "running", exit_code=0)),  # a run that ended
+        ("job.api.running", JobFacts("api", "running")),  # started by hand
         ("schedule.report.fired", ScheduleRun("report", 1.0, "", "fired", "due")),
         ("actor.controller.down", ActorEvent("controller", "controller", 7, 1, "killed")),
         ("config.reloaded", ConfigReloaded([], [], [], [], {}, {})),
         ("bus.probe.abc", Probe()),
     ]:
-        assert alert_for(topic, data, 1.0) is None, topic
+        assert alert_for(topic, data, 1.0, NO_JOBS) is None, topic
+
+
+@pytest.mark.parametrize(
+    ("topic", "record", "kind", "heading"),
+    [
+        ("job.api.exited", JobExited("api", "running"), "crash", "job api crashed"),
+        ("job.api.running", JobFacts("api", "running"), "restart", "job api was restarted"),
+    ],
+)
+def test_a_crash_and_the_restart_after_it_alert_with_how_the_run_ended(
+    topic, record, kind, heading
+):
+    record = record.but(last_exit="killed by SIGSEGV", restarts=2)
+    alert = alert_for(topic, record, 1.0, {"api": SERVICE})
+    assert alert == Alert("api", kind, 1.0, "killed by SIGSEGV", 2)
+    assert alert.heading == heading
+
+
+def test_a_crash_is_judged_by_the_jobs_type_and_restart_policy():
+    done = JobExited("api", "running", exit_code=0, last_exit="exit code 0")
+    assert alert_for("job.api.exited", done, 1.0, {"api": SERVICE}).kind == "crash"
+    assert alert_for("job.api.exited", done, 1.0, {"api": ON_FAILURE}) is None
+    failed_run = JobExited("api", "running", exit_code=3, last_exit="exit code 3")
+    assert alert_for("job.api.exited", failed_run, 1.0, NO_JOBS).kind == "crash"
 
 
 def test_job_ids_with_dots_are_kept_whole():
-    assert alert_for("job.db.backup.failed", JobFacts("db.backup"), 1.0).job == "db.backup"
+    assert alert_for("job.db.backup.failed", JobFacts("db.backup"), 1.0, NO_JOBS).job == "db.backup"
 
 
 def test_an_alert_storm_folds_into_one_summary_per_window():

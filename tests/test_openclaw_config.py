@@ -8,7 +8,7 @@ from textwrap import dedent
 import pytest
 
 from procclaw.config import ConfigError, parse_config
-from procclaw.config.models import ALERT_EVENTS
+from procclaw.config.models import ALERT_EVENTS, DEFAULT_ALERT_EVENTS
 
 
 def openclaw(text: str):
@@ -21,10 +21,11 @@ def problems(text: str) -> list[str]:
     return [str(problem) for problem in caught.value.problems]
 
 
-def test_defaults_alert_on_every_event_through_the_local_gateway():
+def test_defaults_alert_on_every_event_but_crashes_through_the_local_gateway():
     settings = parse_config(None, None).settings.openclaw
     assert settings.enabled and settings.memory_logging and settings.workspace is None
-    assert settings.alerts.on == ALERT_EVENTS
+    assert settings.alerts.on == DEFAULT_ALERT_EVENTS
+    assert set(ALERT_EVENTS) - set(DEFAULT_ALERT_EVENTS) == {"crash", "restart"}
     assert settings.alerts.window == 300 and settings.alerts.wake is False
     assert settings.gateway.url == "http://127.0.0.1:18789" and settings.gateway.token is None
 
@@ -118,7 +119,8 @@ def test_the_nested_alerts_block_is_checked_key_by_key():
         "procclaw.yaml:3: openclaw.alerts.enabled: expected true or false, got 'sure'",
         "procclaw.yaml:4: openclaw.alerts: unknown key 'chanels' (did you mean 'channels'?)",
         "procclaw.yaml:5: openclaw.alerts.on[1]: expected one of failed, unhealthy,"
-        " recovered, dependency_timeout, missed, got 'crashed'",
+        " recovered, dependency_timeout, missed, crash, restart, got 'crashed'"
+        " (did you mean 'crash'?)",
         "procclaw.yaml:6: openclaw.alerts.window: expected a duration of at most 365d,"
         " like 30 or '5m', got 'soon'",
         "procclaw.yaml:7: openclaw.alerts.retry_delays: expected a list of durations, got 5",

@@ -1,22 +1,30 @@
 """The alerter actor: alerts through OpenClaw, and notes in the agent's memory.
 
 Subscribes (SUB on `run/bus.sock`, live before it says hello) to `job.` and
-`schedule.` events and acts on those that raise an alert (procclaw/openclaw/alerts.py):
-a job failed, went unhealthy or recovered (from an unhealthy state it saw: a job's
-first passing check is no news), timed out waiting for a dependency, or missed a
-scheduled run. Each one:
+`schedule.` events and `config.reloaded`, and acts on the events that raise an alert
+(procclaw/openclaw/alerts.py): a job failed, went unhealthy or recovered (from an
+unhealthy state it saw: a job's first passing check is no news), timed out waiting for
+a dependency, missed a scheduled run, crashed, or was restarted after a crash. Each one
+its job's `on` lets through (the job's own `alerts:`, else `openclaw.alerts`):
 - is folded if its job already alerted within `openclaw.alerts.window`
   (procclaw/openclaw/folding.py), the folded ones going out as one summary later;
 - is appended to the OpenClaw workspace's `memory/YYYY-MM-DD.md` when
   `openclaw.memory_logging` is on;
-- is sent to every channel in `openclaw.alerts.channels`, through the `openclaw` CLI
-  or the gateway's HTTP API, on worker threads, retried with backoff
-  (actors/alerter/alert_delivery.py).
+- is sent to every channel of its job (`openclaw.alerts.channels`, or the job's own),
+  through the `openclaw` CLI or the gateway's HTTP API, on worker threads, retried
+  with backoff (actors/alerter/alert_delivery.py).
+
+Which exits are crashes depends on the job's type and restart policy, and a job may
+have alerts of its own: the alerter asks the controller (`config`) for every job's
+config once its subscription is live, and again at each `config.reloaded`. Events
+that arrive while it waits for the answer wait too, so each is judged by the config
+it happened under and none slips by.
 
 Binds ROUTER `run/alerter.sock` for ALERTER_COMMANDS: `ping`, and `status` (the counts
-of sent, failed, retried and folded alerts, per channel, and the latest alerts).
-Publishes nothing. Reads the applied config from `procclaw.db` (read-only) whenever an
-event needs it, so a reload applies to the next alert without any message.
+of sent, failed, retried and folded alerts, per channel, the latest alerts, and the
+jobs' own alert settings). Publishes nothing. Reads the `openclaw:` settings from
+`procclaw.db` (read-only) whenever an event needs them: they hold the gateway's token,
+which the controller's `config` masks.
 """
 
 from __future__ import annotations
@@ -25,32 +33,36 @@ import logging
 import os
 import time
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from actors.alerter.alert_delivery import AlertDelivery
 from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import Timer
 from actors.runtime.messages import pending_events
-from procclaw import commands
+from procclaw import commands, protocol
 from procclaw.bus_events import event_record
 from procclaw.client import Client, ClientError, Subscription
-from procclaw.config import ConfigError, OpenClawSettings, parse_config
+from procclaw.config import ConfigError, JobConfig, OpenClawSettings, parse_config
+from procclaw.config.job_wire import WireError, job_from_wire
 from procclaw.openclaw.alerts import Alert, alert_for
 from procclaw.openclaw.folding import AlertFolder
 from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
 from procclaw.openclaw.senders import current_transport, stop_senders
 from procclaw.openclaw.workspace import openclaw_workspace
-from procclaw.protocol import ProtocolError, Request
+from procclaw.protocol import Event, ProtocolError, Request
 from procclaw.store import read_applied_config
 
 log = logging.getLogger("procclaw.alerter")
 
-SUBSCRIPTIONS = ("job.", "schedule.")
+SUBSCRIPTIONS = ("job.", "schedule.", protocol.CONFIG_RELOADED)
 # One: a chat must get "unhealthy" before "healthy again". Each send is bounded by
 # its timeout, so a hung one delays the others, never stops them.
 SEND_WORKERS = 1
 SYNC_TIMEOUT = 2.0
+SYNC_RETRY = 0.5
 
 
 class Alerter(Actor):
@@ -61,6 +73,12 @@ class Alerter(Actor):
         self.folder = AlertFolder(self._settings.alerts.window)
         self._fold_timer: Timer | None = None
         self._unhealthy: set[str] = set()  # jobs seen going unhealthy, not yet recovered
+        # Manual or scheduled jobs whose crash alerted: the `failed` that follows it is
+        # the same news.
+        self._crash_told: set[str] = set()
+        self._jobs: dict[str, JobConfig] = {}
+        self._held: list[Event] | None = []  # events waiting for the jobs' configs
+        self._asks = 0  # the latest question for them: only its answer counts
         self.memory: Counter[str] = Counter()
         self._memory_file: str | None = None
 
@@ -68,6 +86,7 @@ class Alerter(Actor):
         self.calls = BlockingCalls(self.loop, SEND_WORKERS, "alert-send")
         self.delivery = AlertDelivery(self.home, self.calls.submit, self.loop.call_later)
         self.bus = Subscription(self.home, SUBSCRIPTIONS, self.zmq)
+        self.controller = AsyncCalls(self.zmq, self.loop, self.home)
         root = Client(self.home, timeout=SYNC_TIMEOUT, caller="actor", context=self.zmq)
         try:
             # Live before our hello: once `daemon start` returns, no failure is missed.
@@ -75,6 +94,7 @@ class Alerter(Actor):
         except ClientError as exc:
             log.warning("carrying on without knowing the bus is live: %s", exc.message)
         self.loop.add_reader(self.bus.socket, self._on_events)
+        self._learn_jobs()
         self.serve(
             self.home.endpoint("alerter"),
             {"ping": lambda _req: {"pid": os.getpid()}, "status": self._status},
@@ -84,35 +104,51 @@ class Alerter(Actor):
     def teardown(self) -> None:
         stop_senders()  # an `openclaw` under way, and the child it runs, end with us
         self.calls.close()
+        self.controller.close()
         self.bus.close()
 
     # ---- events ------------------------------------------------------------------------
 
     def _on_events(self) -> None:
         for event in pending_events(self.bus.socket):
-            try:
-                record = event_record(event)
-            except ProtocolError as exc:
-                log.error("event %s unreadable: %s", event.topic, exc.message)
-                continue
-            alert = alert_for(event.topic, record, event.ts)
-            if alert is not None and self._news(alert):
-                self._raise(alert)
+            if event.topic == protocol.CONFIG_RELOADED:
+                self._learn_jobs()
+            elif self._held is not None:
+                self._held.append(event)
+            else:
+                self._on_event(event)
+
+    def _on_event(self, event: Event) -> None:
+        try:
+            record = event_record(event)
+        except ProtocolError as exc:
+            log.error("event %s unreadable: %s", event.topic, exc.message)
+            return
+        alert = alert_for(event.topic, record, event.ts, self._jobs)
+        if alert is not None and self._news(alert):
+            self._raise(alert)
 
     def _news(self, alert: Alert) -> bool:
-        """False for a job's first passing health check: only a recovery is news."""
+        """False for a job's first passing health check (only a recovery is news), and
+        for the failure of a manual or scheduled run whose crash was told."""
         if alert.kind == "unhealthy":
             self._unhealthy.add(alert.job)
         elif alert.kind == "recovered":
             if alert.job not in self._unhealthy:
                 return False
             self._unhealthy.discard(alert.job)
+        elif alert.kind == "failed" and alert.job in self._crash_told:
+            self._crash_told.discard(alert.job)
+            return False
         return True
 
     def _raise(self, alert: Alert) -> None:
-        settings = self.settings()
+        settings = self.settings_for(alert.job)
         if not settings.enabled or alert.kind not in settings.alerts.on:
             return
+        job = self._jobs.get(alert.job)
+        if alert.kind == "crash" and (job is None or job.type != "continuous"):
+            self._crash_told.add(alert.job)
         self.folder.resize(settings.alerts.window)
         if self.folder.offer(alert, time.time()) is not None:
             self._emit(alert, settings)
@@ -120,9 +156,8 @@ class Alerter(Actor):
 
     def _fold_window_ended(self) -> None:
         self._fold_timer = None
-        settings = self.settings()
         for summary in self.folder.due(time.time()):
-            self._emit(summary, settings)
+            self._emit(summary, self.settings_for(summary.job))
         self._arm_fold_timer()
 
     def _arm_fold_timer(self) -> None:
@@ -154,6 +189,51 @@ class Alerter(Actor):
             self.memory["failed"] += 1
 
     # ---- settings ----------------------------------------------------------------------
+
+    def _learn_jobs(self) -> None:
+        """Ask the controller for every job's config; events wait for the answer."""
+        self._asks += 1
+        ask = self._asks
+        if self._held is None:
+            self._held = []
+        self.controller.call(
+            "controller",
+            "config",
+            {},
+            lambda result: self._jobs_learnt(ask, result),
+            lambda _code, message: self._jobs_not_learnt(ask, message),
+            SYNC_TIMEOUT,
+        )
+
+    def _jobs_learnt(self, ask: int, result: dict[str, Any]) -> None:
+        if ask != self._asks:
+            return  # asked again since (a reload): that answer is the one to go by
+        jobs = {}
+        for data in result["jobs"]:
+            try:
+                job = job_from_wire(data)
+            except WireError as exc:  # the controller is of another release
+                log.error("a job's config from the controller is unreadable: %s", exc)
+                continue
+            jobs[job.id] = job
+        self._jobs = jobs
+        held, self._held = self._held or [], None
+        for event in held:
+            self._on_event(event)
+
+    def _jobs_not_learnt(self, ask: int, message: str) -> None:
+        if ask != self._asks:
+            return
+        log.info("controller not answering yet (%s); asking again", message)
+        self.loop.call_later(SYNC_RETRY, lambda: ask == self._asks and self._learn_jobs())
+
+    def settings_for(self, job_id: str) -> OpenClawSettings:
+        """The `openclaw:` settings as they apply to one job: its own alerts over them."""
+        settings = self.settings()
+        job = self._jobs.get(job_id)
+        if job is None or job.alerts is None:
+            return settings
+        return replace(settings, alerts=settings.alerts.for_job(job.alerts))
 
     def settings(self) -> OpenClawSettings:
         """The `openclaw:` settings of the config the controller applied last."""
@@ -195,4 +275,9 @@ class Alerter(Actor):
                 **{key: self.memory[key] for key in ("written", "skipped", "failed")},
             },
             "recent": list(self.delivery.recent),
+            "jobs": {
+                job.id: job.alerts.to_dict()
+                for job in self._jobs.values()
+                if job.alerts is not None
+            },
         }

@@ -15,6 +15,7 @@ from typing import Any
 from procclaw.config.models import (
     Dependency,
     HealthCheckConfig,
+    JobAlerts,
     JobConfig,
     LogConfig,
     RetryConfig,
@@ -34,10 +35,16 @@ class WireError(ValueError):
     """Data that is not a job's config as `job_to_wire` writes it."""
 
 
-@functools.lru_cache(maxsize=4096)
 def job_to_wire(job: JobConfig) -> dict[str, Any]:
     """The job's config as plain data; kept per config (a frozen model), since every
     start of a job sends it. Not to be changed by whoever gets it."""
+    return _wire(job, job.alerts)
+
+
+@functools.lru_cache(maxsize=4096)
+def _wire(job: JobConfig, _alerts: JobAlerts | None) -> dict[str, Any]:
+    # A job's alerts are not part of its equality (a change of them restarts nothing),
+    # so they are part of the key: a job that differs in them alone gets its own data.
     return job.to_dict()
 
 
@@ -57,6 +64,8 @@ def job_from_wire(data: Any) -> JobConfig:
             values["cmd"] = tuple(values["cmd"])
         if "env" in values:
             values["env"] = tuple((str(k), str(v)) for k, v in dict(values["env"]).items())
+        if values.get("alerts") is not None:
+            values["alerts"] = _alerts(values["alerts"])
         if "depends_on" in values:
             values["depends_on"] = tuple(Dependency(**dep) for dep in values["depends_on"])
         for key in _TUPLES:
@@ -65,6 +74,15 @@ def job_from_wire(data: Any) -> JobConfig:
         return JobConfig(**values)
     except (TypeError, ValueError) as exc:
         raise WireError(f"malformed job config: {exc}") from None
+
+
+def _alerts(data: Any) -> JobAlerts:
+    values = dict(data)
+    return JobAlerts(
+        on=None if values.get("on") is None else tuple(values["on"]),
+        channels=None if values.get("channels") is None else tuple(values["channels"]),
+        targets=tuple((str(k), str(v)) for k, v in dict(values.get("targets") or {}).items()),
+    )
 
 
 def _section(model: type, data: Any) -> Any:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from procclaw.config.fields import Fields
+from procclaw.config.job_alerts import read_job_alerts
 from procclaw.config.models import (
     CATCHUP_POLICIES,
     DEPENDENCY_CONDITIONS,
@@ -23,6 +24,7 @@ from procclaw.config.models import (
     OVERLAP_POLICIES,
     READY_PROTOCOLS,
     RESTART_POLICIES,
+    AlertSettings,
     Defaults,
     Dependency,
     JobConfig,
@@ -68,6 +70,7 @@ JOB_KEYS = (
     "on_dependency_failure",
     "isolate",
     "restart",
+    "alerts",
 )
 DEPENDENCY_KEYS = ("job", "condition", "timeout")
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -89,8 +92,11 @@ def job_scope(log: ProblemLog, path: tuple[PathSegment, ...]) -> Scope:
     return Scope(log, "", path)
 
 
-def read_jobs(root: Any, log: ProblemLog, defaults: Defaults) -> list[ReadJob]:
-    """The jobs in `root` (the parsed file, None when empty), in file order."""
+def read_jobs(
+    root: Any, log: ProblemLog, defaults: Defaults, alerts: AlertSettings
+) -> list[ReadJob]:
+    """The jobs in `root` (the parsed file, None when empty), in file order; `alerts`
+    (openclaw.alerts) is what a job's own alerts are checked against."""
     top = Fields(Scope(log), root, 1, ("jobs",), " (jobs go under the top-level key 'jobs')")
     entries = list(top.pairs("jobs", "a mapping of job ids to jobs"))
     ids = [job_id for job_id, *_ in entries]
@@ -105,11 +111,13 @@ def read_jobs(root: Any, log: ProblemLog, defaults: Defaults) -> list[ReadJob]:
             )
         fields = Fields(job_scope(log, ("jobs", job_id)), value, key_line, JOB_KEYS)
         if fields.valid:
-            jobs.append(_read_job(job_id, fields, defaults, ids))
+            jobs.append(_read_job(job_id, fields, defaults, alerts, ids))
     return jobs
 
 
-def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str]) -> ReadJob:
+def _read_job(
+    job_id: str, fields: Fields, defaults: Defaults, alerts: AlertSettings, ids: Sequence[str]
+) -> ReadJob:
     shell = fields.get("shell", boolean, False)
     kind = fields.get("type", choice(JOB_TYPES), None)
     dependencies = _read_dependencies(job_id, fields, ids)
@@ -140,6 +148,7 @@ def _read_job(job_id: str, fields: Fields, defaults: Defaults, ids: Sequence[str
         ),
         isolate=fields.get("isolate", boolean, False),
         restart=_read_restart(fields, kind),
+        alerts=read_job_alerts(fields, alerts),
     )
     return ReadJob(config, tuple(line for _, line in dependencies))
 

@@ -73,7 +73,12 @@ def parse_config(
     """
     settings_log, jobs_log = ProblemLog(settings_name), ProblemLog(jobs_name)
     settings = read_settings(_parse(settings_text, settings_log, settings_scope), settings_log)
-    jobs = read_jobs(_parse(jobs_text, jobs_log, job_scope), jobs_log, settings.defaults)
+    jobs = read_jobs(
+        _parse(jobs_text, jobs_log, job_scope),
+        jobs_log,
+        settings.defaults,
+        settings.openclaw.alerts,
+    )
     check_cycles(jobs, jobs_log)
     problems = settings_log.sorted() + jobs_log.sorted()
     if problems:

@@ -6,7 +6,7 @@ are known to be good. `to_dict()` gives plain data for the wire and for `status`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 JOB_TYPES = ("manual", "continuous", "scheduled")
@@ -179,9 +179,42 @@ class Defaults(_Model):
 
 
 # What can raise an alert: a job failed (retries exhausted), its health check went bad
-# or came back, it waited too long for a dependency, or a scheduled run was missed.
-ALERT_EVENTS = ("failed", "unhealthy", "recovered", "dependency_timeout", "missed")
+# or came back, it waited too long for a dependency, a scheduled run was missed, it
+# crashed (exited when nobody asked it to), or it was started again after a crash.
+ALERT_EVENTS = (
+    "failed",
+    "unhealthy",
+    "recovered",
+    "dependency_timeout",
+    "missed",
+    "crash",
+    "restart",
+)
+# What alerts unless `on` says otherwise. A crash that its restart mends is no news to
+# most (systemd and supervisord say nothing of one either), so crash and restart are
+# asked for, and a config written before they existed sends what it always sent.
+DEFAULT_ALERT_EVENTS = ALERT_EVENTS[:5]
 OPENCLAW_GATEWAY_URL = "http://127.0.0.1:18789"
+
+
+def _with_targets_as_map(model: AlertSettings | JobAlerts) -> dict[str, Any]:
+    data = _Model.to_dict(model)
+    data["targets"] = dict(model.targets)
+    return data
+
+
+@dataclass(frozen=True, slots=True)
+class JobAlerts(_Model):
+    """A job's own `alerts:`: `on` and `channels`, when given (not None), replace those
+    of openclaw.alerts for this job; `targets` change or add recipients channel by
+    channel."""
+
+    on: tuple[str, ...] | None = None
+    channels: tuple[str, ...] | None = None
+    targets: tuple[tuple[str, str], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_targets_as_map(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +228,7 @@ class AlertSettings(_Model):
     enabled: bool = True
     channels: tuple[str, ...] = ()
     targets: tuple[tuple[str, str], ...] = ()
-    on: tuple[str, ...] = ALERT_EVENTS
+    on: tuple[str, ...] = DEFAULT_ALERT_EVENTS
     window: float = 300.0
     retry_delays: tuple[float, ...] = (2.0, 10.0, 60.0)
     wake: bool = False
@@ -203,10 +236,19 @@ class AlertSettings(_Model):
     def target(self, channel: str) -> str | None:
         return dict(self.targets).get(channel)
 
+    def for_job(self, own: JobAlerts | None) -> AlertSettings:
+        """The settings that apply to a job with `own` alerts (None: it has none)."""
+        if own is None:
+            return self
+        return replace(
+            self,
+            on=self.on if own.on is None else own.on,
+            channels=self.channels if own.channels is None else own.channels,
+            targets=tuple({**dict(self.targets), **dict(own.targets)}.items()),
+        )
+
     def to_dict(self) -> dict[str, Any]:
-        data = _Model.to_dict(self)
-        data["targets"] = dict(self.targets)
-        return data
+        return _with_targets_as_map(self)
 
 
 @dataclass(frozen=True, slots=True)
@@ -260,7 +302,8 @@ class JobConfig(_Model):
     `on_dependency_failure: stop` stops it when a job it depends on fails.
     `catchup` says what a scheduled job does about runs missed while the daemon was down;
     `max_runtime` (seconds) stops a run that goes on longer. `isolate` gives the job a
-    supervisor of its own instead of a place in the shared pool.
+    supervisor of its own instead of a place in the shared pool. `alerts` is the
+    job's own choice of alerts (procclaw/config/job_alerts.py).
     """
 
     id: str
@@ -286,6 +329,9 @@ class JobConfig(_Model):
     on_dependency_failure: str = "keep_running"
     isolate: bool = False
     restart: str = "always"  # continuous jobs: always | on-failure | never
+    # Its own `alerts:` (None: openclaw.alerts as it is). Not compared: a reload that
+    # changes only who hears of a job must not restart it.
+    alerts: JobAlerts | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:

@@ -1,7 +1,7 @@
 """Read the `openclaw:` section of procclaw.yaml: alerts, memory logging, the gateway.
 
-Every alert channel needs a target: a channel that names nobody to send to would
-otherwise be counted as alerted while nothing reached anyone.
+The alert keys a job may also give (`on`, `channels`, `targets`) are read by
+procclaw/config/alert_fields.py, the same way here and in jobs.yaml.
 """
 
 from __future__ import annotations
@@ -10,15 +10,19 @@ import os
 from typing import Any
 from urllib.parse import urlsplit
 
+from procclaw.config.alert_fields import (
+    NOT_IN_CHANNELS,
+    read_channels,
+    read_events,
+    read_targets,
+    report_untargeted,
+)
 from procclaw.config.fields import Fields
-from procclaw.config.models import ALERT_EVENTS, AlertSettings, GatewaySettings, OpenClawSettings
+from procclaw.config.models import AlertSettings, GatewaySettings, OpenClawSettings
 from procclaw.config.values import (
-    Invalid,
     boolean,
-    choice,
     duration,
     expected,
-    is_number,
     optional,
     positive_duration,
     secret_text,
@@ -52,59 +56,21 @@ def read_openclaw(fields: Fields) -> OpenClawSettings:
 
 def _read_alerts(fields: Fields) -> AlertSettings:
     default = AlertSettings()
-    channels = tuple(dict.fromkeys(fields.list("channels", text, "a list of channel names")))
-    targets = _read_targets(fields, channels)
-    given = fields.raw("targets") if isinstance(fields.raw("targets"), dict) else {}
-    for index, channel in enumerate(fields.raw("channels") or ()):
-        if channel in channels and channel not in given:
-            fields.scope.at("channels", index).error(
-                _item_line(fields, "channels", index),
-                f"channel '{channel}' has no target: add alerts.targets.{channel}"
-                " (the number, chat or channel id to send to)",
-            )
-    on = fields.list("on", choice(ALERT_EVENTS), "a list of events") if "on" in fields else None
+    channels = read_channels(fields) or ()
+    targets = read_targets(fields, channels, NOT_IN_CHANNELS)
+    report_untargeted(fields)
+    on = read_events(fields)
     return AlertSettings(
         enabled=fields.get("enabled", boolean, default.enabled),
         channels=channels,
         targets=targets,
-        on=default.on if on is None else tuple(dict.fromkeys(on)),
+        on=default.on if on is None else on,
         window=fields.get("window", duration, default.window),
         retry_delays=fields.list("retry_delays", positive_duration, "a list of durations")
         if "retry_delays" in fields
         else default.retry_delays,
         wake=fields.get("wake", boolean, default.wake),
     )
-
-
-def _read_targets(fields: Fields, channels: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """`targets: {channel: recipient}`; a target for a channel not listed is a mistake."""
-    targets = []
-    scope = fields.scope.at("targets")
-    for channel, value, name_line, value_line in fields.pairs("targets", "a mapping"):
-        if channel not in channels:
-            scope.error(
-                name_line,
-                f"'{channel}' is not in alerts.channels: add it there, or remove this target",
-            )
-            continue
-        if is_number(value):
-            scope.at(channel).error(
-                value_line,
-                f'write the target in quotes, like "+15555550123": YAML reads {value}'
-                " as a number, which loses a leading + or 0",
-            )
-            continue
-        try:
-            targets.append((channel, text(value)))
-        except Invalid as err:
-            scope.at(channel).error(value_line, str(err))
-    return tuple(targets)
-
-
-def _item_line(fields: Fields, key: str, index: int) -> int | None:
-    items = fields.raw(key)
-    lines = getattr(items, "item_lines", None)
-    return lines[index] if lines else fields.value_line(key)
 
 
 def _read_gateway(fields: Fields) -> GatewaySettings:

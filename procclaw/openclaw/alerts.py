@@ -4,20 +4,25 @@ The bus events that raise one:
 - `job.<id>.failed`: retries exhausted (or a manual run failed); a `reason` starting
   with "dependency" is a dependency that did not become ready in time;
 - `job.<id>.health` with `healthy: false` (went unhealthy) or `true` (recovered);
-- `schedule.<id>.missed`: a scheduled run that did not happen.
+- `schedule.<id>.missed`: a scheduled run that did not happen;
+- `job.<id>.exited` of a run that crashed, and `job.<id>.running` of a job started again
+  by its retry policy (procclaw/rules/crash_notice.py says which ones).
 """
 
 from __future__ import annotations
 
 import socket
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from procclaw import protocol
 from procclaw.bus_events import ScheduleMissed
 from procclaw.cli.render import format_duration
-from procclaw.job_facts import JobFacts
+from procclaw.config import JobConfig
+from procclaw.job_facts import JobExited, JobFacts
 from procclaw.reports import HealthReport
+from procclaw.rules.crash_notice import is_crash, is_restart
 from procclaw.wire_record import WireRecord
 
 _HEADINGS = {
@@ -26,6 +31,8 @@ _HEADINGS = {
     "unhealthy": "is unhealthy",
     "recovered": "is healthy again",
     "missed": "missed a scheduled run",
+    "crash": "crashed",
+    "restart": "was restarted",
 }
 
 
@@ -68,14 +75,28 @@ class Alert:
         return "\n".join([first, *self.details(), f"see: procclaw status {self.job}"])
 
 
-def alert_for(topic: str, record: WireRecord, at: float) -> Alert | None:
+def alert_for(
+    topic: str, record: WireRecord, at: float, jobs: Mapping[str, JobConfig]
+) -> Alert | None:
     """The alert a bus event (its topic and its data, procclaw/bus_events.py) raises, or
-    None when it raises none."""
+    None when it raises none. `jobs` are the configs known: a job missing from them
+    (just added, or gone) is judged as a manual job."""
     if isinstance(record, HealthReport):
         return Alert(record.job, "recovered" if record.healthy else "unhealthy", at, record.reason)
     if isinstance(record, ScheduleMissed):
         return Alert(record.job, "missed", at, record.reason or f"run due at {record.due_at}")
-    if isinstance(record, JobFacts) and protocol.event_type(topic) == "failed":
+    if isinstance(record, JobExited):
+        job = jobs.get(record.job)
+        kind, restart = (job.type, job.restart) if job else ("manual", "always")
+        if not is_crash(record, kind, restart):
+            return None
+        return Alert(record.job, "crash", at, record.last_exit, record.restarts)
+    if not isinstance(record, JobFacts):
+        return None
+    event = protocol.event_type(topic)
+    if event == "running" and is_restart(record):
+        return Alert(record.job, "restart", at, record.last_exit, record.restarts)
+    if event == "failed":
         reason = record.reason
         kind = "dependency_timeout" if (reason or "").startswith("dependency") else "failed"
         return Alert(record.job, kind, at, reason or record.last_exit, record.restarts)
