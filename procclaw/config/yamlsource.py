@@ -95,7 +95,10 @@ def read_yaml(text: str) -> Document:
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
         line = mark.line + 1 if mark is not None else None
-        raise YamlSyntaxError(line, err.problem or err.context or str(err)) from None
+        problem = err.problem or err.context or str(err)
+        if "maximum nesting depth" in problem:  # libyaml 0.2.6 has a limit of its own
+            problem = _TOO_DEEP
+        raise YamlSyntaxError(line, problem) from None
     except yaml.YAMLError as err:
         raise YamlSyntaxError(None, str(err)) from None
     finally:
