@@ -7,6 +7,7 @@ import json
 
 from conftest import is_gone, wait_until
 from http_helpers import post
+from openclaw_helpers import openclaw_settings, today_memory
 
 SERVICES = """jobs:
   web:
@@ -116,3 +117,16 @@ def test_a_job_removed_from_the_config_forgets_its_pause(sandbox):
     sandbox.cli("reload", check=True)
     wait_until(lambda: sandbox.job("web")["state"] == "running")
     assert sandbox.job("web")["paused"] is False
+
+
+def test_pause_and_resume_are_noted_in_the_agents_memory_and_sent_nowhere(
+    sandbox, cli, workspace
+):
+    sandbox.write("procclaw.yaml", openclaw_settings(workspace))
+    sandbox.run_jobs(SERVICES)
+    sandbox.cli("pause", "web", check=True)
+    sandbox.cli("resume", "web", check=True)
+    memory = today_memory(workspace)
+    wait_until(lambda: memory.exists() and "job web was resumed" in memory.read_text())
+    assert "ProcClaw: job web was paused (held down until `procclaw resume`)" in memory.read_text()
+    assert cli.calls() == []

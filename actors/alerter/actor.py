@@ -13,6 +13,7 @@ its job's `on` lets through (the job's own `alerts:`, else `openclaw.alerts`):
 - is sent to every channel of its job (`openclaw.alerts.channels`, or the job's own),
   through the `openclaw` CLI or the gateway's HTTP API, on worker threads, retried
   with backoff (actors/alerter/alert_delivery.py).
+A job paused or resumed (`job.<id>.paused|resumed`) is noted in the memory only.
 
 Which exits are crashes depends on the job's type and restart policy, and a job may
 have alerts of its own: the alerter asks the controller (`config`) for every job's
@@ -47,7 +48,7 @@ from procclaw.bus_events import event_record
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.config import ConfigError, JobConfig, OpenClawSettings, parse_config
 from procclaw.config.job_wire import WireError, job_from_wire
-from procclaw.openclaw.alerts import Alert, alert_for
+from procclaw.openclaw.alerts import NOTED_EVENTS, Alert, alert_for
 from procclaw.openclaw.folding import AlertFolder
 from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
 from procclaw.openclaw.senders import current_transport, stop_senders
@@ -124,6 +125,9 @@ class Alerter(Actor):
         except ProtocolError as exc:
             log.error("event %s unreadable: %s", event.topic, exc.message)
             return
+        if event.topic.startswith("job.") and protocol.event_type(event.topic) in NOTED_EVENTS:
+            self._note(record.job, protocol.event_type(event.topic), event.ts)
+            return
         alert = alert_for(event.topic, record, event.ts, self._jobs)
         if alert is not None and self._news(alert):
             self._raise(alert)
@@ -174,6 +178,12 @@ class Alerter(Actor):
             self._remember(alert, settings)
         if settings.alerts.enabled:
             self.delivery.deliver(alert, settings)
+
+    def _note(self, job_id: str, kind: str, at: float) -> None:
+        """A pause or resume: in the agent's memory, so it knows why a job is down."""
+        settings = self.settings_for(job_id)
+        if settings.memory_logging:
+            self._remember(Alert(job_id, kind, at), settings)
 
     def _remember(self, alert: Alert, settings: OpenClawSettings) -> None:
         workspace = openclaw_workspace(settings.workspace)

@@ -33,7 +33,12 @@ _HEADINGS = {
     "missed": "missed a scheduled run",
     "crash": "crashed",
     "restart": "was restarted",
+    # Noted in the agent's memory, never sent: a person did it, and knows.
+    "paused": "was paused (held down until `procclaw resume`)",
+    "resumed": "was resumed",
 }
+# The events the memory notes but no channel is sent.
+NOTED_EVENTS = ("paused", "resumed")
 
 
 @dataclass(frozen=True)
