@@ -119,9 +119,7 @@ def test_a_job_removed_from_the_config_forgets_its_pause(sandbox):
     assert sandbox.job("web")["paused"] is False
 
 
-def test_pause_and_resume_are_noted_in_the_agents_memory_and_sent_nowhere(
-    sandbox, cli, workspace
-):
+def test_pause_and_resume_are_noted_in_the_agents_memory_and_sent_nowhere(sandbox, cli, workspace):
     sandbox.write("procclaw.yaml", openclaw_settings(workspace))
     sandbox.run_jobs(SERVICES)
     sandbox.cli("pause", "web", check=True)
