@@ -145,7 +145,7 @@ def test_a_watchdog_check_takes_only_the_common_keys():
         ),
         (
             "health_check: {type: watchdg}",
-            "health_check.type: expected one of process, http, file, watchdog, "
+            "health_check.type: expected one of process, http, file, watchdog, output, "
             "got 'watchdg' (did you mean 'watchdog'?)",
         ),
     ],
