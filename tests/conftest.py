@@ -61,6 +61,9 @@ class Sandbox:
             "OPENCLAW_WORKSPACE_DIR": str(root / "openclaw-workspace"),
             "OPENCLAW_STATE_DIR": str(root / "openclaw-state"),
         }
+        # Nor their OpenClaw config file, profile or port, which would move the state dir's.
+        for name in ("OPENCLAW_CONFIG_PATH", "OPENCLAW_PROFILE", "OPENCLAW_GATEWAY_PORT"):
+            self.env.pop(name, None)
         self._known_pids: set[int] = set()
         self.last_start: subprocess.CompletedProcess | None = None  # of start_daemon
         self.api_port = free_port()

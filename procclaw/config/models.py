@@ -177,7 +177,15 @@ class Defaults(_Model):
 # What can raise an alert: a job failed (retries exhausted), its health check went bad
 # or came back, it waited too long for a dependency, or a scheduled run was missed.
 ALERT_EVENTS = ("failed", "unhealthy", "recovered", "dependency_timeout", "missed")
-OPENCLAW_GATEWAY_URL = "http://127.0.0.1:18789"
+OPENCLAW_GATEWAY_PORT = 18789  # OpenClaw's default; see procclaw/openclaw/gateway_port.py
+
+
+def local_gateway_url(port: int) -> str:
+    """The base URL of an OpenClaw gateway on this machine."""
+    return f"http://127.0.0.1:{port}"
+
+
+OPENCLAW_GATEWAY_URL = local_gateway_url(OPENCLAW_GATEWAY_PORT)
 
 
 @dataclass(frozen=True, slots=True)
