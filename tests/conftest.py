@@ -170,6 +170,30 @@ class Sandbox:
                 os.kill(pid, signal.SIGKILL)
 
 
+REAL_OPENCLAW_OPTION = "--real-openclaw"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        REAL_OPENCLAW_OPTION,
+        action="store_true",
+        help="also run the tests marked real_openclaw, against the openclaw on PATH",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The real OpenClaw gateway takes minutes and a Node install: only when asked."""
+    if config.getoption(REAL_OPENCLAW_OPTION):
+        return
+    skip = pytest.mark.skip(
+        reason=f"runs the real OpenClaw gateway: opt in with {REAL_OPENCLAW_OPTION},"
+        " with openclaw on PATH (see README, OpenClaw)"
+    )
+    for item in items:
+        if "real_openclaw" in item.keywords:
+            item.add_marker(skip)
+
+
 def _descendants(pid: int) -> list[psutil.Process]:
     try:
         return psutil.Process(pid).children(recursive=True)

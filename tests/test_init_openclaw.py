@@ -55,7 +55,7 @@ def test_init_openclaw_writes_a_valid_config_with_the_gateway_job(sandbox):
     assert (job.restart, job.shutdown.grace_period, dict(job.env)) == (
         "on-failure",
         330.0,
-        {"NO_COLOR": "1"},
+        {"NO_COLOR": "1", "OPENCLAW_NO_RESPAWN": "1"},
     )
 
 

@@ -183,6 +183,10 @@ _GATEWAY_JOB = """\
     tags: [openclaw]
     env:
       NO_COLOR: "1"              # plain text in its log, no colour codes
+      # Restart in place, keeping its pid, instead of exiting for systemd to restart it
+      # (as it would when ProcClaw runs as a service): here that exit ends the job. So
+      # stop the job before `openclaw update`, and start it after.
+      OPENCLAW_NO_RESPAWN: "1"
     health_check:
       type: http
       url: {gateway_url}/healthz   # liveness; `/` is the Control UI
