@@ -62,6 +62,9 @@ class Sandbox:
             "OPENCLAW_WORKSPACE_DIR": str(root / "openclaw-workspace"),
             "OPENCLAW_STATE_DIR": str(root / "openclaw-state"),
         }
+        # Nor their OpenClaw config file, profile or port, which would move the state dir's.
+        for name in ("OPENCLAW_CONFIG_PATH", "OPENCLAW_PROFILE", "OPENCLAW_GATEWAY_PORT"):
+            self.env.pop(name, None)
         self._known_pids: set[int] = set()
         self.last_start: subprocess.CompletedProcess | None = None  # of start_daemon
         self.api_port = free_port()
@@ -166,6 +169,30 @@ class Sandbox:
         for pid in self._known_pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+
+
+REAL_OPENCLAW_OPTION = "--real-openclaw"
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        REAL_OPENCLAW_OPTION,
+        action="store_true",
+        help="also run the tests marked real_openclaw, against the openclaw on PATH",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The real OpenClaw gateway takes minutes and a Node install: only when asked."""
+    if config.getoption(REAL_OPENCLAW_OPTION):
+        return
+    skip = pytest.mark.skip(
+        reason=f"runs the real OpenClaw gateway: opt in with {REAL_OPENCLAW_OPTION},"
+        " with openclaw on PATH (see README, OpenClaw)"
+    )
+    for item in items:
+        if "real_openclaw" in item.keywords:
+            item.add_marker(skip)
 
 
 def _descendants(pid: int) -> list[psutil.Process]:

@@ -68,8 +68,15 @@ def test_the_workspace_in_openclaw_json_comes_before_the_environment(tmp_path):
     env = {"OPENCLAW_STATE_DIR": str(state), "OPENCLAW_WORKSPACE_DIR": "/elsewhere"}
     assert openclaw_workspace(None, env, HOME) == HOME / "agent"
     assert openclaw_workspace("/srv/agent", env, HOME) == Path("/srv/agent")
-    (state / "openclaw.json").write_text("{ // JSON5, which we do not read\n}")
+    (state / "openclaw.json").write_text(
+        "{ // JSON5, as OpenClaw reads it\n agents: {defaults: {workspace: '~/edited',},},}"
+    )
+    assert openclaw_workspace(None, env, HOME) == HOME / "edited"
+    (state / "openclaw.json").write_text('{"agents": {"defaults": {"workspace": ')  # cut short
     assert openclaw_workspace(None, env, HOME) == Path("/elsewhere")
+    moved = {**env, "OPENCLAW_CONFIG_PATH": str(tmp_path / "moved.json")}
+    (tmp_path / "moved.json").write_text('{"agents": {"defaults": {"workspace": "/moved"}}}')
+    assert openclaw_workspace(None, moved, HOME) == Path("/moved")
 
 
 def test_an_entry_is_a_timed_heading_and_bullets_in_the_days_file(tmp_path):

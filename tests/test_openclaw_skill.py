@@ -1,4 +1,4 @@
-"""The procclaw skill for OpenClaw agents, its installation, and `init --openclaw`."""
+"""The procclaw skill for OpenClaw agents, and its installation."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import json
 
 import yaml
 
-from procclaw.config import OPENCLAW_GATEWAY_JOB_ID, load_config
 from procclaw.openclaw.skill import skill_text
 
 
@@ -102,51 +101,3 @@ def test_install_skill_with_a_broken_config_names_the_problem(sandbox):
         result.stdout
     )
     assert "fix the config first" in result.stderr
-
-
-def test_init_openclaw_writes_a_valid_config_with_the_gateway_job(sandbox):
-    sandbox.cli("init", "--openclaw", check=True)
-    assert "config is valid: 3 jobs" in sandbox.cli("config", "--validate", check=True).stdout
-    job = load_config(sandbox.home).job(OPENCLAW_GATEWAY_JOB_ID)
-    assert job.cmd == "openclaw gateway" and job.type == "continuous"
-    assert (job.health_check.type, job.health_check.url) == (
-        "http",
-        "http://127.0.0.1:18789/healthz",
-    )
-    assert (job.retry.delays, job.retry.max_attempts) == ((1, 2, 5, 10), 4)
-    assert (job.restart, job.shutdown.grace_period, dict(job.env)) == (
-        "on-failure",
-        330.0,
-        {"NO_COLOR": "1"},
-    )
-
-
-def test_init_openclaw_warns_when_openclaw_is_not_set_up_here(sandbox):
-    config = sandbox.home.root / "openclaw-state" / "openclaw.json"
-    result = sandbox.cli("init", "--openclaw", check=True)
-    assert result.stderr == (
-        f"warning: OpenClaw is not set up here ({config} does not exist): run `openclaw"
-        " onboard` before the daemon starts the gateway, or it fails at once with exit code 78\n"
-    )
-    config.parent.mkdir()
-    config.write_text("{}")
-    assert sandbox.cli("init", "--openclaw", "--force", check=True).stderr == ""
-
-
-def test_init_openclaw_opens_an_empty_jobs_mapping_to_add_the_job(sandbox):
-    sandbox.write("jobs.yaml", "# nothing yet\njobs: {}  # none\n")
-    sandbox.cli("init", "--openclaw", check=True)
-    assert sandbox.home.jobs_file.read_text().startswith("# nothing yet\njobs:  # none\n")
-    assert load_config(sandbox.home).job_ids == (OPENCLAW_GATEWAY_JOB_ID,)
-
-
-def test_init_openclaw_adds_the_job_to_existing_jobs_once(sandbox):
-    sandbox.write("jobs.yaml", "# my jobs\njobs:\n  web:\n    cmd: python -m http.server\n")
-    result = sandbox.cli("init", "--openclaw", check=True)
-    assert f"added the job '{OPENCLAW_GATEWAY_JOB_ID}'" in result.stdout
-    text = sandbox.home.jobs_file.read_text()
-    assert text.startswith("# my jobs\njobs:\n  web:\n    cmd: python -m http.server\n\n")
-    assert load_config(sandbox.home).job_ids == ("web", OPENCLAW_GATEWAY_JOB_ID)
-    again = sandbox.cli("init", "--openclaw", check=True)
-    assert "already has the job" in again.stdout
-    assert sandbox.home.jobs_file.read_text() == text

@@ -15,8 +15,9 @@ memory log, and the latest alerts. `install-skill` copies the procclaw skill
 (SKILL.md) to <workspace>/skills/procclaw/, where the agent finds it. Found as
 OpenClaw finds them: the state dir is $OPENCLAW_STATE_DIR, else ~/.openclaw-<profile>
 with $OPENCLAW_PROFILE, else ~/.openclaw (~ is $OPENCLAW_HOME when set); the workspace
-is openclaw.workspace, else agents.defaults.workspace in <state dir>/openclaw.json,
-else $OPENCLAW_WORKSPACE_DIR, else <state dir>/workspace.
+is openclaw.workspace, else agents.defaults.workspace in OpenClaw's config file
+($OPENCLAW_CONFIG_PATH, else <state dir>/openclaw.json), else $OPENCLAW_WORKSPACE_DIR,
+else <state dir>/workspace.
 """
 
 from __future__ import annotations

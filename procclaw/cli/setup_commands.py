@@ -7,7 +7,8 @@ Usage:
 
 Options:
   --force      Overwrite existing config files
-  --openclaw   Add a job that runs the OpenClaw gateway (`openclaw gateway`); with
+  --openclaw   Add a job that runs the OpenClaw gateway (`openclaw gateway`) on the
+               port in OpenClaw's openclaw.json (gateway.port, else 18789); with
                existing config files, it is added to jobs.yaml
   --validate   Check procclaw.yaml and jobs.yaml; exit 0 if valid, 1 with the errors if not
 """
@@ -43,22 +44,23 @@ def run(argv: list[str]) -> int:
 
 
 def init(home: Home, force: bool, openclaw: bool = False) -> int:
-    from procclaw.config import JOBS_TEMPLATE, OPENCLAW_GATEWAY_JOB, SETTINGS_TEMPLATE
+    from procclaw.config import JOBS_TEMPLATE, SETTINGS_TEMPLATE
 
-    jobs = f"{JOBS_TEMPLATE}\n{OPENCLAW_GATEWAY_JOB}" if openclaw else JOBS_TEMPLATE
-    files = ((home.config_file, SETTINGS_TEMPLATE), (home.jobs_file, jobs))
-    existing = [str(path) for path, _ in files if path.exists()]
+    existing = [str(path) for path in (home.config_file, home.jobs_file) if path.exists()]
     if existing and not force:
         verb = "exists" if len(existing) == 1 else "exist"
         raise CliFailure(f"{', '.join(existing)} already {verb}: use --force to overwrite")
+    settings, jobs = SETTINGS_TEMPLATE, JOBS_TEMPLATE
+    if openclaw:
+        from procclaw.cli.openclaw_job import gateway_port_for_job
+        from procclaw.config import openclaw_gateway_job, settings_template
+
+        port = gateway_port_for_job()
+        settings, jobs = settings_template(port), f"{jobs}\n{openclaw_gateway_job(port)}"
     home.prepare()
-    for path, text in files:
+    for path, text in ((home.config_file, settings), (home.jobs_file, jobs)):
         write_atomically(path, text, private=True)
         print(f"wrote {path}")
-    if openclaw:
-        from procclaw.cli.openclaw_job import warn_if_openclaw_is_not_set_up
-
-        warn_if_openclaw_is_not_set_up()
     print("next: edit the jobs, then `procclaw daemon start`")
     return 0
 

@@ -22,15 +22,15 @@ from procclaw.config.models import (
 from procclaw.config.problems import ConfigError, Problem
 from procclaw.config.templates import (
     JOBS_TEMPLATE,
-    OPENCLAW_GATEWAY_JOB,
     OPENCLAW_GATEWAY_JOB_ID,
     SETTINGS_TEMPLATE,
+    openclaw_gateway_job,
+    settings_template,
 )
 
 __all__ = [
     "JOBS_TEMPLATE",
     "MAX_CONFIG_BYTES",
-    "OPENCLAW_GATEWAY_JOB",
     "OPENCLAW_GATEWAY_JOB_ID",
     "SETTINGS_TEMPLATE",
     "AlertSettings",
@@ -51,6 +51,8 @@ __all__ = [
     "Settings",
     "ShutdownConfig",
     "load_config",
+    "openclaw_gateway_job",
     "parse_config",
     "read_config_texts",
+    "settings_template",
 ]

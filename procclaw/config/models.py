@@ -194,7 +194,15 @@ ALERT_EVENTS = (
 # most (systemd and supervisord say nothing of one either), so crash and restart are
 # asked for, and a config written before they existed sends what it always sent.
 DEFAULT_ALERT_EVENTS = ALERT_EVENTS[:5]
-OPENCLAW_GATEWAY_URL = "http://127.0.0.1:18789"
+OPENCLAW_GATEWAY_PORT = 18789  # OpenClaw's default; see procclaw/openclaw/gateway_port.py
+
+
+def local_gateway_url(port: int) -> str:
+    """The base URL of an OpenClaw gateway on this machine."""
+    return f"http://127.0.0.1:{port}"
+
+
+OPENCLAW_GATEWAY_URL = local_gateway_url(OPENCLAW_GATEWAY_PORT)
 
 
 def _with_targets_as_map(model: AlertSettings | JobAlerts) -> dict[str, Any]:

@@ -4,7 +4,9 @@ They double as the reference a user reads first, so every option appears, live w
 the value shown is the default and commented out where it is only an example.
 """
 
-SETTINGS_TEMPLATE = """\
+from procclaw.config.models import OPENCLAW_GATEWAY_PORT, local_gateway_url
+
+_SETTINGS = """\
 # ProcClaw settings: the daemon, the HTTP API, what jobs inherit, OpenClaw.
 # Every key is optional and the values shown are the defaults.
 # The jobs themselves live in jobs.yaml, next to this file.
@@ -70,10 +72,18 @@ openclaw:
     wake: false                # also wake the agent (POST /hooks/wake; needs hooks_token)
   # Used when the openclaw CLI is not on PATH (and for wake).
   gateway:
-    url: http://127.0.0.1:18789
+    url: {gateway_url}
     # token: ${secret:OPENCLAW_GATEWAY_TOKEN}   # else $OPENCLAW_GATEWAY_TOKEN
     # hooks_token: ${secret:OPENCLAW_HOOKS_TOKEN}   # OpenClaw's hooks.token
 """
+
+
+def settings_template(gateway_port: int = OPENCLAW_GATEWAY_PORT) -> str:
+    """procclaw.yaml, its `openclaw.gateway.url` on the gateway's port."""
+    return _SETTINGS.replace("{gateway_url}", local_gateway_url(gateway_port))
+
+
+SETTINGS_TEMPLATE = settings_template()
 
 JOBS_TEMPLATE = """\
 # ProcClaw jobs, keyed by id. An id uses letters, digits, '-' and '_'; it names the
@@ -157,7 +167,7 @@ jobs:
 
 OPENCLAW_GATEWAY_JOB_ID = "openclaw-gateway"
 
-OPENCLAW_GATEWAY_JOB = """\
+_GATEWAY_JOB = """\
   # The OpenClaw gateway, kept running by ProcClaw (`procclaw init --openclaw`).
   # `openclaw` must be on the daemon's PATH. When the gateway stops answering its
   # health check it is restarted; after 1 s, 2 s, 5 s and 10 s it is `failed`, and
@@ -166,16 +176,20 @@ OPENCLAW_GATEWAY_JOB = """\
   # exits 0 was told to stop, and stays stopped.
   openclaw-gateway:
     name: OpenClaw Gateway
-    cmd: openclaw gateway
+    cmd: openclaw gateway --port {port}   # openclaw.json's gateway.port at init
     type: continuous
     restart: on-failure
     isolate: true
     tags: [openclaw]
     env:
       NO_COLOR: "1"              # plain text in its log, no colour codes
+      # Restart in place, keeping its pid, instead of exiting for systemd to restart it
+      # (as it would when ProcClaw runs as a service): here that exit ends the job. So
+      # stop the job before `openclaw update`, and start it after.
+      OPENCLAW_NO_RESPAWN: "1"
     health_check:
       type: http
-      url: http://127.0.0.1:18789/healthz   # liveness; `/` is the Control UI
+      url: {gateway_url}/healthz   # liveness; `/` is the Control UI
       interval: 30s
       timeout: 5s
       retries: 3
@@ -185,3 +199,10 @@ OPENCLAW_GATEWAY_JOB = """\
     shutdown:
       grace_period: 330          # the gateway drains for up to 315 s, as OpenClaw allows
 """
+
+
+def openclaw_gateway_job(port: int) -> str:
+    """The gateway job's entry in jobs.yaml, listening on `port`."""
+    return _GATEWAY_JOB.replace("{port}", str(port)).replace(
+        "{gateway_url}", local_gateway_url(port)
+    )

@@ -3,19 +3,21 @@
 - `~` is $OPENCLAW_HOME when that is set, else the user's home.
 - The state directory is $OPENCLAW_STATE_DIR, else `~/.openclaw-<profile>` for
   $OPENCLAW_PROFILE (other than `default`), else `~/.openclaw`.
+- OpenClaw's config file is $OPENCLAW_CONFIG_PATH, else `<state dir>/openclaw.json`.
 - The workspace (the agent's memory files and skills) is `openclaw.workspace` in
-  procclaw.yaml when set; else `agents.defaults.workspace` in the state directory's
-  openclaw.json; else $OPENCLAW_WORKSPACE_DIR; else `<state dir>/workspace`.
+  procclaw.yaml when set; else `agents.defaults.workspace` in OpenClaw's config file;
+  else $OPENCLAW_WORKSPACE_DIR; else `<state dir>/workspace`.
 - Skills for every agent live in `<state dir>/skills`.
 """
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+
+from procclaw.openclaw.openclaw_config import UnreadableOpenClawConfig, read_openclaw_config
 
 
 def openclaw_workspace(
@@ -28,7 +30,7 @@ def openclaw_workspace(
     home = _home(env, user_home)
     if configured:
         return _expand(configured, home)
-    chosen = _agents_default_workspace(openclaw_state_dir(env, user_home))
+    chosen = _agents_default_workspace(openclaw_config_file(env, user_home))
     if chosen:
         return _expand(chosen, home)
     if env.get("OPENCLAW_WORKSPACE_DIR"):
@@ -46,6 +48,17 @@ def openclaw_state_dir(
         return _expand(env["OPENCLAW_STATE_DIR"], home)
     profile = env.get("OPENCLAW_PROFILE", "").strip()
     return home / (".openclaw" if profile in ("", "default") else f".openclaw-{profile}")
+
+
+def openclaw_config_file(
+    environ: Mapping[str, str] | None = None, user_home: Path | None = None
+) -> Path:
+    """$OPENCLAW_CONFIG_PATH, else `<state dir>/openclaw.json`."""
+    env = os.environ if environ is None else environ
+    given = env.get("OPENCLAW_CONFIG_PATH", "").strip()
+    if given:
+        return _expand(given, _home(env, user_home))
+    return openclaw_state_dir(env, user_home) / "openclaw.json"
 
 
 def global_skills_dir(
@@ -68,12 +81,12 @@ def _expand(path: str, home: Path) -> Path:
     return Path(path)
 
 
-def _agents_default_workspace(state_dir: Path) -> str | None:
+def _agents_default_workspace(config_file: Path) -> str | None:
     """`agents.defaults.workspace` from openclaw.json; None when the file is missing or
-    is not plain JSON (OpenClaw accepts JSON5, with comments, which we do not read)."""
+    cannot be read."""
     try:
-        config: Any = json.loads((state_dir / "openclaw.json").read_text())
-    except (OSError, ValueError):
+        config: Any = read_openclaw_config(config_file)
+    except (OSError, UnreadableOpenClawConfig):
         return None
     for key in ("agents", "defaults", "workspace"):
         config = config.get(key) if isinstance(config, dict) else None
