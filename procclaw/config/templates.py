@@ -141,6 +141,7 @@ jobs:
   #   on_dependency_failure: stop    # keep_running (default) | stop
   #   health_check:
   #     type: http                   # process | http | file (path, max_age) | watchdog
+  #                                  # | output (pattern, max_age: a line that says alive)
   #     url: http://localhost:8000/health
   #     expected_status: 200
   #     expected_body: ok
@@ -171,7 +172,7 @@ _GATEWAY_JOB = """\
   # The OpenClaw gateway, kept running by ProcClaw (`procclaw init --openclaw`).
   # `openclaw` must be on the daemon's PATH. When the gateway stops answering its
   # health check it is restarted; after 1 s, 2 s, 5 s and 10 s it is `failed`, and
-  # you get an alert. It has a supervisor of its own (`isolate`): no other job can
+  # you get an alert (and one for every crash before). It has a supervisor of its own (`isolate`): no other job can
   # slow its restarts or its logs. It is restarted only when it fails: a gateway that
   # exits 0 was told to stop, and stays stopped.
   openclaw-gateway:
@@ -196,6 +197,10 @@ _GATEWAY_JOB = """\
       start_period: 30s
     retry:
       delays: [1s, 2s, 5s, 10s]
+    alerts:
+      # Every crash, not only the last: a gateway down is an agent gone deaf. Sent to
+      # openclaw.alerts' channels in procclaw.yaml.
+      on: [crash, failed, unhealthy, recovered]
     shutdown:
       grace_period: 330          # the gateway drains for up to 315 s, as OpenClaw allows
 """
