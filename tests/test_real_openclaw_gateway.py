@@ -3,8 +3,9 @@
 OpenClaw is onboarded into the sandbox's own state dir, on a free port with a token
 of its own; `procclaw init --openclaw` and `daemon start` must then keep that gateway
 running, healthy and on that port, let it restart itself in place, bring it back after
-a kill -9, stop it whole, and the skill must be ready for OpenClaw's agent. Needs
-`openclaw` (2026.9 or later, on Node 24) on PATH; the gateway listens on 127.0.0.1 only.
+a kill -9, stop it whole, hold it paused across a daemon restart, and the skill must be
+ready for OpenClaw's agent. Needs `openclaw` (2026.9 or later, on Node 24) on PATH; the
+gateway listens on 127.0.0.1 only.
 """
 
 from __future__ import annotations
@@ -196,6 +197,29 @@ def test_the_real_gateway_is_kept_running_on_its_onboarded_port(onboarded):
     assert sandbox.job(JOB)["state"] == "stopped"
     assert [pid for pid in tree if not is_gone(pid)] == []
     assert openclaw_processes(sandbox.env["OPENCLAW_STATE_DIR"]) == []
+
+    # Paused, it stays down across a daemon restart, and start is refused until resume.
+    sandbox.cli("start", JOB, check=True, timeout=GATEWAY_START)
+    third = running_and_healthy(sandbox)
+    sandbox.remember_tree()
+    tree = gateway_tree(third["pid"])
+    paused = sandbox.cli("pause", JOB, timeout=360)
+    assert paused.stdout == f"{JOB}: paused; stopping\n{JOB}: stopped\n", paused.stderr
+    assert [pid for pid in tree if not is_gone(pid)] == []
+    sandbox.cli("daemon", "stop", check=True, timeout=120)
+    sandbox.start_daemon()
+    job = sandbox.job(JOB)
+    assert (job["state"], job["paused"], openclaw_processes(sandbox.env["OPENCLAW_STATE_DIR"])) == (
+        "stopped",
+        True,
+        [],
+    )
+    refused = sandbox.cli("start", JOB)
+    assert refused.stderr == f"procclaw: job '{JOB}' is paused: procclaw resume {JOB}\n"
+    sandbox.cli("resume", JOB, check=True, timeout=GATEWAY_START)
+    running_and_healthy(sandbox)
+    sandbox.remember_tree()
+    assert healthz(port) == {"ok": True, "status": "live"}
 
     # The skill, installed where this OpenClaw looks, is ready for its agent.
     sandbox.cli("openclaw", "install-skill", check=True)

@@ -172,9 +172,9 @@ _GATEWAY_JOB = """\
   # The OpenClaw gateway, kept running by ProcClaw (`procclaw init --openclaw`).
   # `openclaw` must be on the daemon's PATH. When the gateway stops answering its
   # health check it is restarted; after 1 s, 2 s, 5 s and 10 s it is `failed`, and
-  # you get an alert (and one for every crash before). It has a supervisor of its own (`isolate`): no other job can
-  # slow its restarts or its logs. It is restarted only when it fails: a gateway that
-  # exits 0 was told to stop, and stays stopped.
+  # you get an alert (and one for every crash before). It has a supervisor of its own
+  # (`isolate`): no other job can slow its restarts or its logs. It is restarted only
+  # when it fails: a gateway that exits 0 was told to stop, and stays stopped.
   openclaw-gateway:
     name: OpenClaw Gateway
     cmd: openclaw gateway --port {port}   # openclaw.json's gateway.port at init
