@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 
 import pytest
@@ -161,6 +162,97 @@ def test_bad_sizes_are_refused():
     assert problems(jobs="jobs:\n  a:\n    cmd: x\n    log: {max_bytes: 10 parsecs}\n") == [
         "jobs.yaml:4: job 'a': log.max_bytes: expected a size from 1KiB to 1TiB, like 1048576 "
         "or '10MB', got '10 parsecs'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "problem"),
+    [
+        (
+            "memory: lots",
+            "memory: expected a size from 1MiB to 1TiB, like '512M' or '2G', got 'lots'",
+        ),
+        (
+            "memory: -512",
+            "memory: expected a size from 1MiB to 1TiB, like '512M' or '2G', got -512",
+        ),
+        ("memory: 512", "memory: expected a size from 1MiB to 1TiB, like '512M' or '2G', got 512"),
+        ("memory: 2T", "memory: expected a size from 1MiB to 1TiB, like '512M' or '2G', got '2T'"),
+        ("nofile: -1", "nofile: expected an integer from 16 to 1073741824, got -1"),
+        ("nofile: 8", "nofile: expected an integer from 16 to 1073741824, got 8"),
+        ("nofile: unlimited", "nofile: expected an integer from 16 to 1073741824, got 'unlimited'"),
+        ("nproc: 0", "nproc: expected an integer from 1 to 4194304, or 'unlimited', got 0"),
+        ("nproc: 2.5", "nproc: expected an integer from 1 to 4194304, or 'unlimited', got 2.5"),
+        (
+            "core: -1",
+            "core: expected a size from 0 to 1TiB, like 0 or '1G', or 'unlimited', got -1",
+        ),
+        (
+            "core: infinity",
+            "core: expected a size from 0 to 1TiB, like 0 or '1G', or 'unlimited', got 'infinity'",
+        ),
+    ],
+)
+def test_bad_limits_are_refused_with_their_field(written, problem):
+    assert problems(jobs=f"jobs:\n  a:\n    cmd: x\n    limits:\n      {written}\n") == [
+        f"jobs.yaml:5: job 'a': limits.{problem}"
+    ]
+
+
+def _cpu_range() -> str:
+    cores = os.cpu_count() or 1
+    plural = "s" if cores != 1 else ""
+    return (
+        f"a percentage of one core from 1% to {cores * 100}% "
+        f"(this machine has {cores} core{plural}), like '50%'"
+    )
+
+
+def test_a_cpu_share_beyond_the_machines_cores_names_the_core_count():
+    too_much = f"{((os.cpu_count() or 1) + 1) * 100}%"
+    assert problems(jobs=f"jobs:\n  a:\n    cmd: x\n    limits: {{cpu: {too_much}}}\n") == [
+        f"jobs.yaml:4: job 'a': limits.cpu: expected {_cpu_range()}, got '{too_much}'"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("written", "got"),
+    [
+        ("50", "50 (write 50%)"),
+        ("0.5", "0.5"),
+        ("0%", "'0%'"),
+        ("-50%", "'-50%'"),
+        ("half", "'half'"),
+    ],
+)
+def test_cpu_is_a_percentage_of_one_core_and_nothing_else(written, got):
+    assert problems(jobs=f"jobs:\n  a:\n    cmd: x\n    limits: {{cpu: {written}}}\n") == [
+        f"jobs.yaml:4: job 'a': limits.cpu: expected {_cpu_range()}, got {got}"
+    ]
+
+
+def test_unknown_limits_and_a_limits_that_is_not_a_mapping_are_refused():
+    jobs = """\
+        jobs:
+          a:
+            cmd: x
+            limits:
+              nofiles: 64
+          b:
+            cmd: x
+            limits: 4096
+        """
+    assert problems(jobs=jobs) == [
+        "jobs.yaml:5: job 'a': limits: unknown key 'nofiles' (did you mean 'nofile'?)",
+        "jobs.yaml:8: job 'b': limits: expected a mapping, got 4096",
+    ]
+
+
+def test_bad_default_limits_are_refused_in_procclaw_yaml():
+    assert problems("defaults:\n  limits:\n    memory: lots\n    open_files: 10\n") == [
+        "procclaw.yaml:3: defaults.limits.memory: expected a size from 1MiB to 1TiB, like '512M'"
+        " or '2G', got 'lots'",
+        "procclaw.yaml:4: defaults.limits: unknown key 'open_files' (did you mean 'nofile'?)",
     ]
 
 

@@ -15,6 +15,7 @@ from procclaw.config import (
     SETTINGS_TEMPLATE,
     ConfigError,
     JobConfig,
+    LimitsConfig,
     RetryConfig,
     load_config,
     parse_config,
@@ -224,6 +225,52 @@ def test_job_sections_merge_key_by_key_over_the_defaults():
     assert (job.log.max_bytes, job.log.backups, job.log.timestamps) == (1024 * 1024, 2, True)
 
 
+def test_a_job_has_no_limits_unless_it_or_the_defaults_set_them():
+    assert one_job("cmd: x").limits == LimitsConfig()
+    assert parse_config(None, None).settings.defaults.limits == LimitsConfig()
+    assert LimitsConfig().rlimits() == ()
+
+
+def test_limits_are_read_in_their_units():
+    cores = os.cpu_count() or 1
+    limits = one_job(
+        f"cmd: x\nlimits: {{memory: 512M, cpu: {cores * 100}%, nofile: 4096, nproc: 256, core: 0}}"
+    ).limits
+    assert limits == LimitsConfig(
+        memory=512 * 1024**2, cpu=cores * 100.0, nofile=4096, nproc=256, core=0
+    )
+    assert limits.rlimits() == (("nofile", 4096), ("nproc", 256), ("core", 0))
+    other = one_job("cmd: x\nlimits: {memory: 1073741824, cpu: '12.5%', core: 1G}").limits
+    assert (other.memory, other.cpu, other.core) == (1024**3, 12.5, 1024**3)
+    unlimited = one_job("cmd: x\nlimits: {nproc: unlimited, core: unlimited}").limits
+    assert unlimited.rlimits() == (("nproc", "unlimited"), ("core", "unlimited"))
+
+
+def test_limits_merge_key_by_key_over_the_defaults_and_null_lifts_one():
+    settings = "defaults:\n  limits: {memory: 1G, nofile: 1024, core: 0}\n"
+    config = parse(
+        settings,
+        """\
+        jobs:
+          inherits: {cmd: x}
+          overrides:
+            cmd: x
+            limits: {nofile: 256, nproc: 64, memory: null}
+        """,
+    )
+    inherits, overrides = config.jobs
+    assert inherits.limits == LimitsConfig(memory=1024**3, nofile=1024, core=0)
+    assert overrides.limits == LimitsConfig(nofile=256, nproc=64, core=0)
+    assert config.settings.defaults.to_dict()["limits"] == {
+        "memory": 1024**3,
+        "cpu": None,
+        "nofile": 1024,
+        "nproc": None,
+        "core": 0,
+    }
+    assert overrides.to_dict()["limits"]["nofile"] == 256
+
+
 def test_a_job_retry_preset_replaces_the_default_retry_entirely():
     settings = "defaults: {retry: {preset: fixed, delay: 7, max_attempts: 9}}\n"
     retry = one_job("cmd: x\nretry: {preset: webhook}", settings).retry
@@ -290,6 +337,7 @@ def test_the_commented_examples_in_the_jobs_template_are_valid_when_uncommented(
     assert config.job("report").schedule == "0 */12 * * *"
     assert ("API_KEY", "${secret:NOTIFY_API_KEY}") in config.job("notifier").env
     assert config.job("api").health_check.type == "http"
+    assert config.job("api").limits.nofile == 4096
 
 
 def test_load_config_with_missing_files_gives_the_defaults(tmp_path):

@@ -19,6 +19,7 @@ jobs:
     shutdown: {signal: SIGINT, grace_period: 5}
     health_check: {type: http, url: "http://127.0.0.1:8000/", interval: 5}
     log: {max_bytes: 1MB, backups: 2, timestamps: true}
+    limits: {memory: 512M, cpu: 100%, nofile: 4096, nproc: unlimited, core: 0}
     tags: [web, edge]
   db:
     cmd: sleep 300
@@ -48,3 +49,11 @@ def test_an_unknown_key_is_refused_rather_than_dropped():
 def test_malformed_data_is_a_wire_error(data):
     with pytest.raises(WireError):
         job_from_wire(data)
+
+
+def test_the_limits_reach_the_supervisor_as_they_were_configured():
+    job = parse_config(None, JOBS).job("api")
+    assert job is not None
+    copy = job_from_wire(msgpack.unpackb(msgpack.packb(job_to_wire(job))))
+    assert copy.limits.rlimits() == (("nofile", 4096), ("nproc", "unlimited"), ("core", 0))
+    assert (copy.limits.memory, copy.limits.cpu) == (512 * 1024**2, 100.0)

@@ -17,6 +17,7 @@ from procclaw.config.models import (
     HealthCheckConfig,
     JobAlerts,
     JobConfig,
+    LimitsConfig,
     LogConfig,
     RetryConfig,
     ShutdownConfig,
@@ -27,6 +28,7 @@ _SECTIONS = {
     "retry": RetryConfig,
     "shutdown": ShutdownConfig,
     "log": LogConfig,
+    "limits": LimitsConfig,
 }
 _TUPLES = ("tags",)
 

@@ -16,6 +16,7 @@ from typing import Any
 
 from procclaw.config.fields import Fields
 from procclaw.config.job_alerts import read_job_alerts
+from procclaw.config.limits import read_limits
 from procclaw.config.models import (
     CATCHUP_POLICIES,
     DEPENDENCY_CONDITIONS,
@@ -64,6 +65,7 @@ JOB_KEYS = (
     "retry",
     "shutdown",
     "log",
+    "limits",
     "tags",
     "enabled",
     "ready",
@@ -140,6 +142,7 @@ def _read_job(
         retry=read_retry(fields, defaults.retry),
         shutdown=read_shutdown(fields, defaults.shutdown),
         log=read_log(fields, defaults.log),
+        limits=read_limits(fields, defaults.limits),
         tags=fields.list("tags", text, "a list of strings"),
         enabled=fields.get("enabled", boolean, True),
         ready=fields.get("ready", optional(choice(READY_PROTOCOLS)), None),

@@ -21,6 +21,9 @@ DEPENDENCY_FAILURE_POLICIES = ("keep_running", "stop")
 RESTART_POLICIES = ("always", "on-failure", "never")
 RETRY_PRESETS = ("webhook", "fixed", "exponential", "none")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# The limits set with setrlimit(2) before a job's program runs; memory and cpu are not.
+RLIMIT_KEYS = ("nofile", "nproc", "core")
+UNLIMITED = "unlimited"  # nproc and core: no limit, even where the default has one
 
 # 0s, 30s, 5m, 15m, 1h: retry at once, then back off towards an hour.
 WEBHOOK_DELAYS = (0.0, 30.0, 300.0, 900.0, 3600.0)
@@ -149,6 +152,28 @@ class LogConfig(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class LimitsConfig(_Model):
+    """What a job may use; None is no limit.
+
+    `memory` is bytes and `cpu` a percentage of one core (150.0: one and a half cores).
+    `nofile` (open files), `nproc` (processes of the user) and `core` (bytes of a core
+    dump) are rlimits, set soft and hard before the job's program runs; nproc and core
+    may be UNLIMITED.
+    """
+
+    memory: int | None = None
+    cpu: float | None = None
+    nofile: int | None = None
+    nproc: int | str | None = None
+    core: int | str | None = None
+
+    def rlimits(self) -> tuple[tuple[str, int | str], ...]:
+        """The rlimits that are set, as (name, value) in RLIMIT_KEYS order."""
+        given = ((name, getattr(self, name)) for name in RLIMIT_KEYS)
+        return tuple((name, value) for name, value in given if value is not None)
+
+
+@dataclass(frozen=True, slots=True)
 class Dependency(_Model):
     """`job` must reach `condition` within `timeout` seconds before this job starts.
 
@@ -175,6 +200,7 @@ class Defaults(_Model):
     shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
     health_check: HealthCheckConfig = field(default_factory=HealthCheckConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     timezone: str | None = None
 
 
@@ -310,8 +336,9 @@ class JobConfig(_Model):
     `on_dependency_failure: stop` stops it when a job it depends on fails.
     `catchup` says what a scheduled job does about runs missed while the daemon was down;
     `max_runtime` (seconds) stops a run that goes on longer. `isolate` gives the job a
-    supervisor of its own instead of a place in the shared pool. `alerts` is the
-    job's own choice of alerts (procclaw/config/job_alerts.py).
+    supervisor of its own instead of a place in the shared pool. `limits` are what it
+    may use (rlimits, memory, cpu). `alerts` is the job's own choice of alerts
+    (procclaw/config/job_alerts.py).
     """
 
     id: str
@@ -331,6 +358,7 @@ class JobConfig(_Model):
     retry: RetryConfig = field(default_factory=RetryConfig)
     shutdown: ShutdownConfig = field(default_factory=ShutdownConfig)
     log: LogConfig = field(default_factory=LogConfig)
+    limits: LimitsConfig = field(default_factory=LimitsConfig)
     tags: tuple[str, ...] = ()
     enabled: bool = True
     ready: str | None = None

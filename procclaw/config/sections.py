@@ -1,5 +1,5 @@
 """Readers for the sections that both `defaults:` and a job may hold: retry, shutdown,
-health_check and log.
+health_check and log (and limits, in procclaw/config/limits.py).
 
 Each reader starts from a base (the defaults, or the built-in defaults when reading
 `defaults:` itself) and lets the keys given override it one by one, so the merge

@@ -7,6 +7,7 @@ import os
 from typing import Any
 
 from procclaw.config.fields import Fields
+from procclaw.config.limits import read_limits
 from procclaw.config.models import (
     LOG_LEVELS,
     ApiSettings,
@@ -14,6 +15,7 @@ from procclaw.config.models import (
     DaemonSettings,
     Defaults,
     HealthCheckConfig,
+    LimitsConfig,
     LogConfig,
     RetryConfig,
     Settings,
@@ -27,7 +29,7 @@ from procclaw.config.values import boolean, choice, integer, optional, secret_te
 
 SETTINGS_KEYS = ("daemon", "api", "defaults", "openclaw")
 DAEMON_KEYS = ("host", "port", "log_level", "supervisors")
-DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "timezone")
+DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "limits", "timezone")
 AUTH_KEYS = ("enabled", "token", "token_file", "metrics")
 
 
@@ -92,6 +94,7 @@ def _read_defaults(fields: Fields) -> Defaults:
         shutdown=read_shutdown(fields, ShutdownConfig()),
         health_check=read_health_check(fields, HealthCheckConfig(), in_defaults=True),
         log=read_log(fields, LogConfig()),
+        limits=read_limits(fields, LimitsConfig()),
         timezone=fields.get("timezone", optional(time_zone), None),
     )
 

@@ -50,6 +50,9 @@ defaults:
     max_bytes: 10MB          # rotate a job's log at this size
     backups: 5               # rotated files to keep
     timestamps: false        # prefix each line with the time it was written
+  # What a job may use (none by default; a job's own limits override these key by key).
+  # limits:
+  #   nofile: 4096           # open files; nproc: processes; core: core dump size (0: none)
   # Time zone for schedules; without one, the system's zone is used.
   # timezone: Europe/Berlin
 
@@ -88,7 +91,8 @@ SETTINGS_TEMPLATE = settings_template()
 JOBS_TEMPLATE = """\
 # ProcClaw jobs, keyed by id. An id uses letters, digits, '-' and '_'; it names the
 # job in the CLI and its log files. Check your edits with: procclaw config --validate
-# Jobs inherit retry, shutdown, health_check and log from defaults in procclaw.yaml.
+# Jobs inherit retry, shutdown, health_check, log and limits from defaults in
+# procclaw.yaml.
 
 jobs:
   # Runs when you ask for it: procclaw start hello
@@ -164,6 +168,12 @@ jobs:
   #     max_bytes: 50MB
   #     backups: 3
   #     timestamps: true
+  #   limits:                        # none by default; null lifts one from defaults
+  #     memory: 512M
+  #     cpu: 50%                     # of one core: 150% is one and a half
+  #     nofile: 4096                 # open files, soft and hard
+  #     nproc: 256                   # processes of your user, or unlimited
+  #     core: 0                      # core dump size: 0 (none), a size, or unlimited
 """
 
 OPENCLAW_GATEWAY_JOB_ID = "openclaw-gateway"

@@ -188,19 +188,38 @@ MIN_LOG_BYTES = 1024
 MAX_LOG_BYTES = 1024**4
 
 
-def log_size(value: Any) -> int:
-    """Bytes, from an integer or a string like '10MB', '512KiB', '1G'; 1 KiB to 1 TiB."""
-    what = "a size from 1KiB to 1TiB, like 1048576 or '10MB'"
-    if isinstance(value, int) and not isinstance(value, bool):
-        size: float = value
-    elif isinstance(value, str) and (match := _SIZE.fullmatch(value.strip())):
-        unit = (match.group(2) or "").lower()
-        size = float(match.group(1)) * _BYTES_PER_UNIT[unit]  # inf beyond float's range
-    else:
-        raise expected(what, value)
-    if not MIN_LOG_BYTES <= size <= MAX_LOG_BYTES:
-        raise expected(what, value)
-    return int(size)
+def size(low: int, high: int, example: str) -> Reader[int]:
+    """Bytes from `low` to `high`: an integer, or a string like '10MB', '512KiB', '1G'.
+
+    `example` ends the message about a bad value: `like 1048576 or '10MB'`.
+    """
+    what = f"a size from {size_text(low)} to {size_text(high)}, like {example}"
+
+    def read_size(value: Any) -> int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            bytes_: float = value
+        elif isinstance(value, str) and (match := _SIZE.fullmatch(value.strip())):
+            unit = (match.group(2) or "").lower()
+            bytes_ = float(match.group(1)) * _BYTES_PER_UNIT[unit]  # inf beyond float's range
+        else:
+            raise expected(what, value)
+        if not low <= bytes_ <= high:
+            raise expected(what, value)
+        return int(bytes_)
+
+    return read_size
+
+
+def size_text(bytes_: int) -> str:
+    """A size as a person writes it: '1KiB', '512MiB', '1TiB', or bytes when uneven."""
+    for unit in "tgmk":
+        per_unit = _BYTES_PER_UNIT[unit]
+        if bytes_ and bytes_ % per_unit == 0:
+            return f"{bytes_ // per_unit}{unit.upper()}iB"
+    return str(bytes_)
+
+
+log_size = size(MIN_LOG_BYTES, MAX_LOG_BYTES, "1048576 or '10MB'")
 
 
 _UNCATCHABLE = ("SIGKILL", "SIGSTOP")
