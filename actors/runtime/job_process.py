@@ -3,7 +3,9 @@
 A job runs in a session (and process group) of its own, with stdin from /dev/null,
 stdout and stderr on the pipes root keeps, and no signal ignored or blocked. Its
 environment carries PROCCLAW_JOB and PROCCLAW_RUN, which is how a grandchild that left
-the group (setsid, double fork) is still found and killed when the job stops.
+the group (setsid, double fork) is still found and killed when the job stops. A job
+with rlimits gets them set in its own process before its program runs
+(actors/runtime/rlimit_exec.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 
 import psutil
 
+from actors.runtime import rlimit_exec
 from procclaw.config import JobConfig
 from procclaw.job_facts import JobFacts
 from procclaw.platform import current
@@ -113,26 +116,68 @@ def spawn(
     run_id = uuid.uuid4().hex
     env = environment(job, run_id, dict(os.environ), secrets)
     env.update(extra_env or {})
+    limits = job.limits.rlimits()
+    if not limits:
+        popen = _popen(job, argv, env, (stdout_fd, stderr_fd), umask)
+    else:
+        report_r, report_w = os.pipe()
+        try:
+            command = rlimit_exec.command(argv, limits, report_w)
+            popen = _popen(job, command, env, (stdout_fd, stderr_fd), umask, report_w)
+        except SpawnError:
+            os.close(report_r)
+            raise
+        finally:
+            os.close(report_w)
+        _wait_for_exec(popen, report_r, argv[0])
+    return JobProcess(popen.pid, process_start_time(popen.pid) or "", time.time(), run_id, popen)
+
+
+def _popen(
+    job: JobConfig,
+    command: list[str],
+    env: dict[str, str],
+    output: tuple[int, int],
+    umask: int,
+    report_fd: int | None = None,
+) -> subprocess.Popen:
     try:
-        popen = subprocess.Popen(
-            argv,
+        return subprocess.Popen(
+            command,
             cwd=job.cwd or None,
             env=env,
             stdin=subprocess.DEVNULL,
-            stdout=stdout_fd,
-            stderr=stderr_fd,
+            stdout=output[0],
+            stderr=output[1],
             start_new_session=True,
             close_fds=True,
+            pass_fds=() if report_fd is None else (report_fd,),
             restore_signals=True,
             umask=umask,
         )
-    except FileNotFoundError:
-        raise SpawnError(f"cannot start: command not found: {argv[0]}") from None
-    except PermissionError:
-        raise SpawnError(f"cannot start: permission denied: {argv[0]}") from None
     except OSError as exc:
-        raise SpawnError(f"cannot start: {argv[0]}: {exc.strerror or exc}") from None
-    return JobProcess(popen.pid, process_start_time(popen.pid) or "", time.time(), run_id, popen)
+        raise _cannot_run(command[0], exc) from None
+
+
+def _cannot_run(program: str, exc: OSError) -> SpawnError:
+    if isinstance(exc, FileNotFoundError):
+        return SpawnError(f"cannot start: command not found: {program}")
+    if isinstance(exc, PermissionError):
+        return SpawnError(f"cannot start: permission denied: {program}")
+    return SpawnError(f"cannot start: {program}: {exc.strerror or exc}")
+
+
+def _wait_for_exec(popen: subprocess.Popen, report_fd: int, program: str) -> None:
+    """Until the job's own program runs, with its rlimits set (or a SpawnError saying
+    why it does not): rlimit_exec sets them in the job's process, then execs."""
+    report = rlimit_exec.read_report(report_fd)
+    if report is None:
+        return
+    popen.wait()  # it exits at once after its report
+    kind, detail = report
+    if kind == "exec" and detail.isdigit():
+        raise _cannot_run(program, OSError(int(detail), os.strerror(int(detail))))
+    raise SpawnError(detail if kind == "limit" else f"cannot start: {detail}")
 
 
 def process_start_time(pid: int) -> str | None:
