@@ -28,7 +28,7 @@ LIMITS = {
     "nproc": resource.RLIMIT_NPROC,
     "core": resource.RLIMIT_CORE,
 }
-UNLIMITED = "unlimited"
+UNLIMITED = "unlimited"  # procclaw.config.models.UNLIMITED: this script imports no procclaw
 FAILED = 127  # the exit status when the program was never run, as the shell's
 
 
