@@ -169,6 +169,7 @@ CONTROLLER_ARGS: CommandArgs = {
     "fire": FireArgs,
     "pause": JobArgs,
     "resume": JobArgs,
+    "usage": ListArgs,
 }
 ROOT_ARGS: CommandArgs = {
     "ping": NoArgs,
@@ -188,6 +189,7 @@ SUPERVISOR_ARGS: CommandArgs = {
     "queue": JobArgs,
     "retire": RetireArgs,
     "bus_key": BusKeyArgs,
+    "usage": ManyArgs,
 }
 ALERTER_ARGS: CommandArgs = {"ping": NoArgs, "status": NoArgs}
 # Root to a supervisor on their private channel (actors/runtime/supervisor_channel.py).

@@ -62,8 +62,9 @@ CONTROLLER_COMMANDS = frozenset(
         "api_settings",  # for the gateway: where to listen, and its auth (token unresolved)
         "scheduled",  # from the scheduler: the scheduled jobs and the last due time of each
         "fire",  # from the scheduler: due times reached; each is run, skipped or queued once
-        "pause",  # a scheduled job's runs are skipped until `resume`
+        "pause",  # a job is held down (stopped, not started) until `resume`
         "resume",
+        "usage",  # CPU and memory of the running jobs, from their supervisors
     }
 )
 ROOT_COMMANDS = frozenset(
@@ -88,6 +89,7 @@ SUPERVISOR_COMMANDS = frozenset(
         "unhealthy",
         "queue",  # run once more after this run
         "retire",  # from root at daemon stop: stop these jobs for good
+        "usage",  # CPU and memory of the running jobs asked for
     }
 )
 # The alerter: `status` answers its counts (sent, failed, folded; per channel) and the
@@ -209,6 +211,7 @@ JOB_EVENTS = frozenset(
     {"starting", "running", "exited", "backoff", "failed", "stopping", "stopped", "completed"}
     | {"waiting", "ready", "health", "heartbeat"}  # dependencies and health checks
     | {"log"}  # its log dropping output, or written again
+    | {"limit"}  # over its memory limit: restarted
     | {"paused", "resumed"}  # held down by `pause`, or let go
 )
 ACTOR_EVENTS = frozenset({"up", "down"})

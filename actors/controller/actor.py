@@ -40,6 +40,7 @@ from actors.controller.job_placer import JobPlacer
 from actors.controller.job_registry import JobRegistry
 from actors.controller.run_stats import runs_summary
 from actors.controller.schedule_book import ScheduleBook
+from actors.controller.usage_gathering import gather_usage
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
@@ -121,6 +122,7 @@ class Controller(Actor):
                 "fire": lambda req: self.schedules.fire(self.config, req.args.fires),
                 "pause": self._audited(lambda req: self.pauses.pause(self._job(req))),
                 "resume": self._audited(lambda req: self.pauses.resume(self._job(req))),
+                "usage": lambda req: gather_usage(self.calls, self.registry, self._listed(req)),
             },
             commands.CONTROLLER_ARGS,
         )
@@ -228,13 +230,17 @@ class Controller(Actor):
         health = self.health.label(summary["id"], summary["state"], summary.get("run_id"))
         return {**summary, "health": health}
 
+    def _listed(self, request: Request) -> list[JobConfig]:
+        """Every job, or those `jobs` (ids) names, in config order."""
+        wanted = request.args.jobs
+        if wanted is None:
+            return list(self.config.jobs)
+        wanted_ids = set(wanted)
+        return [job for job in self.config.jobs if job.id in wanted_ids]
+
     def _list(self, request: Request) -> list[dict[str, Any]]:
         """Every job's summary; `jobs` (ids) narrows it to those, in config order."""
-        wanted = request.args.jobs
-        jobs = self.config.jobs
-        if wanted is not None:
-            wanted_ids = set(wanted)
-            jobs = [job for job in jobs if job.id in wanted_ids]
+        jobs = self._listed(request)
         return [
             self._with_health(
                 {

@@ -52,7 +52,7 @@ SYNC_RETRY = 0.5
 # scheduled run under way; a paused job that runs is stopped, and says so).
 _ENDED = frozenset(
     protocol.JOB_EVENTS
-    - {"running", "ready", "health", "heartbeat", "waiting", "log", "paused", "resumed"}
+    - {"running", "ready", "health", "heartbeat", "waiting", "log", "limit", "paused", "resumed"}
 )
 _SEEDED = {"healthy": True, "unhealthy": False}
 

@@ -30,12 +30,14 @@ from typing import Any
 from actors.runtime import supervisor_channel
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.command_server import Deferred
 from actors.runtime.job_process import process_start_time
 from actors.runtime.loop import close_quietly
 from actors.runtime.report_queue import ReportQueue
 from actors.supervisor.job_supervision import JobSupervision
 from actors.supervisor.run_exits import ChildReaper
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
+from actors.supervisor.usage_sampler import UsageSampler
 from procclaw import commands
 from procclaw.commands import RetireArgs, TakeArgs
 from procclaw.config.job_wire import WireError, job_from_wire
@@ -76,6 +78,7 @@ class Supervisor(Actor):
         os.set_inheritable(self._channel.fileno(), False)
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)
+        self.usage = UsageSampler(self.loop)
         self.blocking = BlockingCalls(self.loop, SECRET_READERS, "secrets")
         self.reports = ReportQueue(
             self.zmq, self.loop, self.home.endpoint("controller"), self.publish
@@ -105,6 +108,7 @@ class Supervisor(Actor):
                 "queue": self._for_job(JobSupervision.queue_command),
                 "retire": self._retire_command,
                 "bus_key": self._bus_key_command,
+                "usage": self._usage_command,
             },
             commands.SUPERVISOR_ARGS,
         )
@@ -138,6 +142,20 @@ class Supervisor(Actor):
         # Checking in the moment a new daemon listens, not at the next heartbeat, 30 s
         # away, gives that daemon back control of our jobs at once.
         self.when_root_listens(self._check_in)
+
+    def _usage_command(self, request: Request) -> Deferred:
+        """CPU and memory of the running jobs asked for (`jobs`), each job's whole tree."""
+        self.usage.forget(set(self.jobs))
+        roots = {
+            job_id: held.process.pid
+            for job_id in request.args.jobs
+            if (held := self.jobs.get(job_id)) is not None and held.process is not None
+        }
+        reply = Deferred()
+        self.usage.usage(
+            roots, lambda usage: reply.resolve({job: u.to_wire() for job, u in usage.items()})
+        )
+        return reply
 
     def _bus_key_command(self, request: Request) -> dict[str, Any]:
         """The key of the daemon that adopts us: taken once, and only while orphaned, so

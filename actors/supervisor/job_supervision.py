@@ -14,8 +14,9 @@ result `timeout`. For a job with `ready: notify` or a watchdog check it binds th
 NOTIFY_SOCKET (actors/supervisor/job_notices.py) and keeps what the job said there among its
 facts: `ready` (READY=1 in this run), `status_text` (STATUS=...) and `watchdog_at`
 (the last WATCHDOG=1, wall clock). For a job with an output check it matches the
-job's lines as they go by (actors/supervisor/output_heartbeat.py) and keeps
-`heartbeat_at` and `heartbeat_late` among its facts.
+job's lines as they go by, and a job with a memory limit it measures while it runs
+(actors/supervisor/run_watches.py); `heartbeat_at` and `heartbeat_late` are among its
+facts, and a job over its limit is restarted (`job.<id>.limit`).
 Publishes `job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed`,
 each carrying the job's facts; sends the same facts, and one record per finished run,
 to the controller through the supervisor's ReportQueue (acknowledged, re-sent until
@@ -42,8 +43,8 @@ from actors.runtime.job_process import JobProcess, SpawnError, resumed_process, 
 from actors.runtime.loop import Timer
 from actors.supervisor.job_notices import JobNotices
 from actors.supervisor.job_output import JobOutput
-from actors.supervisor.output_heartbeat import OutputHeartbeat
 from actors.supervisor.run_exits import RunExits
+from actors.supervisor.run_watches import RunWatches
 from actors.supervisor.stop_sequence import StopSequence
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
@@ -99,12 +100,9 @@ class JobSupervision:
         self._last_run: Run | None = resume.last_run
         self.notices = JobNotices(host.home, job, resume)
         self.output = JobOutput(job, host.home, pipes.out_r, pipes.err_r)
-        self.heartbeat: OutputHeartbeat | None = None
-        if job.health_check.type == "output":
-            self.heartbeat = OutputHeartbeat(
-                host.loop, job.health_check, self._report_facts, resume.heartbeat_at
-            )
-            self.output.match_lines(job.health_check.stream, self.heartbeat.matcher)
+        self.watches = RunWatches(
+            host.loop, job, self.output, resume, self._report_facts, self._over_limit
+        )
         self.secrets = JobSecrets(host.home, job)
         self.exits = RunExits(host.loop, host.home, host.context, host.reaper, self._exited)
 
@@ -117,7 +115,7 @@ class JobSupervision:
         self.output.watch(
             self.host.loop,
             on_trouble=lambda: self._report_facts(event="log"),
-            on_match=self._heartbeat_heard,
+            on_match=lambda: self.state == JobState.RUNNING and self.watches.heard(),
         )
         self.notices.listen(
             self.host.loop,
@@ -147,7 +145,7 @@ class JobSupervision:
     def close(self) -> None:
         """Let go: the job is at rest and recorded (or the supervisor is exiting)."""
         self._cancel_retry()
-        self._heartbeat_ends()
+        self.watches.end()
         self.exits.close()
         for fd in (self.pipes.out_r, self.pipes.err_r):
             self.host.loop.remove_reader(fd)
@@ -222,8 +220,7 @@ class JobSupervision:
             generation=self.generation,
             log_trouble=self.output.trouble(),
             **self.notices.facts(),
-            heartbeat_at=self.heartbeat.heard_at if self.heartbeat else None,
-            heartbeat_late=self.heartbeat.late if self.heartbeat else False,
+            **self.watches.facts(),
         )
 
     def _topic(self, event: str) -> str:
@@ -236,8 +233,7 @@ class JobSupervision:
         self._retry_at = None
         self.done = False
         self.notices.new_run()
-        if self.heartbeat is not None:
-            self.heartbeat.new_run()
+        self.watches.new_run()
         self._set_state(JobState.STARTING)
         if not self.secrets.needed:
             self._spawn({}, None)
@@ -275,7 +271,7 @@ class JobSupervision:
         self.host.tell_root(self.job.id)  # root learns the pid before anything can go wrong
         self._set_state(JobState.RUNNING)
         self.stopping.watch_runtime(self.process)
-        self._heartbeat_begins()
+        self.watches.begin(self.process)
 
     def _adopt(self, state: JobState) -> None:
         """Take over a job left running (or stopping) by a supervisor that died."""
@@ -288,7 +284,7 @@ class JobSupervision:
         log.info("job %s: adopted pid %d (%s)", self.job.id, process.pid, state)
         if state == JobState.RUNNING:
             self.stopping.watch_runtime(process)
-            self._heartbeat_begins()
+            self.watches.begin(process)
         if state == JobState.STOPPING:
             self.stopping.resume(process, self._resume.kill_at)
 
@@ -298,7 +294,7 @@ class JobSupervision:
         process = self.process
         assert process is not None
         self.process = None
-        self._heartbeat_ends()
+        self.watches.end()
         self.stopping.ended(process)
         self.output.drain()
         ended = time.time()
@@ -365,7 +361,7 @@ class JobSupervision:
         if process is None:
             return
         if self.state == JobState.RUNNING:
-            self._heartbeat_ends()  # a stopping job owes no heartbeat
+            self.watches.end()  # a stopping job owes no heartbeat
             self.stopping.fix_kill_at(force)  # before the state: a replacement keeps it
             self._set_state(JobState.STOPPING)
             self.stopping.begin(process, force)
@@ -380,19 +376,15 @@ class JobSupervision:
         log.info("job %s: %s; stopping it", self.job.id, self.reason)
         self._stop(force=False)
 
-    # ---- the output heartbeat ----------------------------------------------------------
-
-    def _heartbeat_begins(self) -> None:
-        if self.heartbeat is not None and self.process is not None:
-            self.heartbeat.watch(self.process.started_at)
-
-    def _heartbeat_heard(self) -> None:
-        if self.heartbeat is not None and self.state == JobState.RUNNING:
-            self.heartbeat.heard()
-
-    def _heartbeat_ends(self) -> None:
-        if self.heartbeat is not None:
-            self.heartbeat.stop()
+    def _over_limit(self, reason: str) -> None:
+        """Over its memory limit: stopped gracefully, and restarted by its retry policy."""
+        if self.state != JobState.RUNNING:
+            return
+        log.warning("job %s: %s; restarting it", self.job.id, reason)
+        self.reason = reason
+        self._report_facts(event="limit")
+        self.after_exit.retry_as_unhealthy(reason)
+        self._stop(force=False)
 
     def _cancel_retry(self) -> None:
         if self._retry is not None:

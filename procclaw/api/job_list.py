@@ -8,9 +8,11 @@ that call wait for it rather than asking too. Uptimes are advanced by the time s
 each answer, and a list older than MAX_AGE is asked for whole, for facts that change
 without an event.
 
-Each job's JSON is encoded once per answer, all but its uptime, which is filled in
-when a body is built; a body (per filter) is then reused for UPTIME_STEP seconds, so
-the uptimes it shows are at most that much behind.
+Each job's JSON is encoded once per answer, all but its uptime and usage, which are
+filled in when a body is built; a body (per filter) is then reused for UPTIME_STEP
+seconds, so the uptimes it shows are at most that much behind. The running jobs' CPU
+and memory are asked for (`usage`) at most every USAGE_STEP seconds, and only while
+someone asks for the list.
 """
 
 from __future__ import annotations
@@ -26,9 +28,11 @@ import zmq
 from procclaw import protocol
 from procclaw.client import Client, ClientError, Subscription
 from procclaw.home import Home
+from procclaw.job_usage import with_usage
 
 MAX_AGE = 2.0
 UPTIME_STEP = 0.1
+USAGE_STEP = 1.0
 # Bodies kept per filter; past this many filters, the oldest are forgotten.
 MAX_BODIES = 64
 _PER_JOB_TOPICS = ("job.", "schedule.")
@@ -47,11 +51,12 @@ class Summary(NamedTuple):
         rest = {key: value for key, value in facts.items() if key != "uptime"}
         return cls(facts, json.dumps(rest)[:-1] + ', "uptime": ', asked_at)
 
-    def json(self, now: float) -> str:
+    def json(self, now: float, usage: dict[str, Any]) -> str:
         uptime = self.facts.get("uptime")
         if uptime is not None:
             uptime += now - self.asked_at
-        return self.json_head + ("null" if uptime is None else repr(uptime)) + "}"
+        measured = json.dumps(with_usage({"id": self.facts["id"]}, usage))[1:-1]
+        return f"{self.json_head}{'null' if uptime is None else repr(uptime)}, {measured}}}"
 
 
 class JobSummaries:
@@ -63,6 +68,8 @@ class JobSummaries:
         self._whole_at: float | None = None  # when the whole list was last asked for
         self._listening = False
         self._bodies: dict[Any, tuple[float, str]] = {}
+        self._usage: dict[str, Any] = {}
+        self._usage_at = float("-inf")
 
     def json(self, key: Any, wanted: Callable[[dict[str, Any]], bool]) -> str:
         """`{"jobs": [...]}` with the `wanted` jobs, as the controller's `list` gives them now.
@@ -83,9 +90,13 @@ class JobSummaries:
             elif changed:
                 self._ask(changed)
             now = time.monotonic()
+            if now - self._usage_at > USAGE_STEP:
+                self._measure(now)
             built_at, body = self._bodies.get(key, (0.0, ""))
             if now - built_at > UPTIME_STEP:
-                chosen = (job.json(now) for job in self._jobs.values() if wanted(job.facts))
+                chosen = (
+                    job.json(now, self._usage) for job in self._jobs.values() if wanted(job.facts)
+                )
                 body = '{"jobs": [' + ", ".join(chosen) + "]}"
                 if len(self._bodies) >= MAX_BODIES:
                     del self._bodies[next(iter(self._bodies))]
@@ -110,6 +121,16 @@ class JobSummaries:
         else:  # one went away since: a reload, whose event is on its way
             self._ask(None)
             return
+        self._bodies.clear()
+
+    def _measure(self, now: float) -> None:
+        """The running jobs' CPU and memory; none shown if they cannot be had now."""
+        running = [job_id for job_id, job in self._jobs.items() if job.facts.get("pid")]
+        try:
+            self._usage = self._client.call("usage", {"jobs": running}) if running else {}
+        except ClientError:
+            self._usage = {}
+        self._usage_at = now
         self._bodies.clear()
 
     def _changed_jobs(self) -> set[str] | None:

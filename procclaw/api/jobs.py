@@ -9,6 +9,7 @@ import falcon
 from procclaw.api.errors import bad_request, from_client_error
 from procclaw.api.job_list import JobSummaries
 from procclaw.client import Client, ClientError
+from procclaw.job_usage import with_usage
 from procclaw.states import STATUS_FILTERS, matches_status
 
 
@@ -54,7 +55,9 @@ class JobDetail:
         self.client = client
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
-        resp.media = call(self.client, "status", {"job": job_id})
+        job = call(self.client, "status", {"job": job_id})
+        usage = call(self.client, "usage", {"jobs": [job_id]}) if job.get("pid") else {}
+        resp.media = with_usage(job, usage)
 
 
 # What an action's answer tells a client: not the supervisor's bookkeeping.

@@ -6,6 +6,7 @@ adding metrics (alerts, schedules) means adding a function to SOURCES.
 
 - `procclaw_jobs_total`, `procclaw_job_status{job}` (1 running, 0 not),
   `procclaw_job_uptime_seconds{job}`, `procclaw_job_restart_count_total{job}`,
+  `procclaw_job_cpu_seconds_total{job}`, `procclaw_job_memory_bytes{job}` (running jobs),
   `procclaw_job_health{job}` (1 healthy, 0 unhealthy; absent without a check or while
   its first checks are pending): the controller's job list.
 - `procclaw_job_runs_total{job,result}` and the histogram
@@ -54,6 +55,16 @@ def job_metrics(client: Client) -> Iterator[Metric]:
     health = GaugeMetricFamily(
         "procclaw_job_health", "1 healthy, 0 unhealthy (jobs with a health check)", labels=["job"]
     )
+    cpu = CounterMetricFamily(
+        "procclaw_job_cpu_seconds",
+        "CPU time of the running job's process tree, since its run started",
+        labels=["job"],
+    )
+    memory = GaugeMetricFamily(
+        "procclaw_job_memory_bytes", "RSS of the running job's process tree", labels=["job"]
+    )
+    running = [job["id"] for job in jobs if job.get("pid")]
+    usage = call(client, "usage", {"jobs": running}) if running else {}
     for job in jobs:
         labels = [job["id"]]
         status.add_metric(labels, 1 if job["state"] == "running" else 0)
@@ -61,7 +72,10 @@ def job_metrics(client: Client) -> Iterator[Metric]:
         restarts.add_metric(labels, job.get("restarts") or 0)
         if job.get("health") in ("healthy", "unhealthy"):
             health.add_metric(labels, 1 if job["health"] == "healthy" else 0)
-    yield from (status, uptime, restarts, health)
+        if measured := usage.get(job["id"]):
+            cpu.add_metric(labels, measured["cpu_seconds"])
+            memory.add_metric(labels, measured["memory"])
+    yield from (status, uptime, restarts, health, cpu, memory)
 
 
 def run_metrics(client: Client) -> Iterator[Metric]:

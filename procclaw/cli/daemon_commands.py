@@ -181,7 +181,16 @@ def status(home: Home, as_json: bool) -> int:
     except ClientError as exc:
         jobs = f"unknown: {exc.message}"  # root's own report still stands
     if as_json:
-        extra = {"jobs": jobs, "database": database, "log_troubles": log_troubles}
+        extra = {
+            "jobs": jobs,
+            "database": database,
+            "log_troubles": log_troubles,
+            "footprint": {
+                key: value
+                for key, value in vars(_own_processes(daemon)).items()
+                if key != "at"  # a monotonic time: nothing to anyone outside
+            },
+        }
         print(json.dumps({"running": True, **daemon, **extra}, indent=2))
         return 0
     uptime = format_duration(time.time() - daemon["started_at"])
@@ -189,6 +198,7 @@ def status(home: Home, as_json: bool) -> int:
     print(f"home     {daemon['home']}")
     print(f"jobs     {jobs}")
     print(f"platform {daemon['platform']}")
+    print(f"costs    {_footprint(daemon)}")
     if database:
         print(f"database {database} (jobs run on; this is not recorded)")
     for job_id, trouble in log_troubles.items():
@@ -202,3 +212,21 @@ def status(home: Home, as_json: bool) -> int:
             + (f"  {note}" if note else "")
         )
     return 0
+
+
+def _own_processes(daemon: dict):
+    """What ProcClaw's own processes (root and its actors, not the jobs) cost."""
+    from procclaw.process_usage import footprint
+
+    pids = [daemon["pid"], *(actor["pid"] for actor in daemon["actors"] if actor["pid"])]
+    return footprint(pids)
+
+
+def _footprint(daemon: dict) -> str:
+    """`97.3M PSS (121M RSS), 4.2 s of CPU, 9 processes`."""
+    from procclaw.cli.render import format_memory
+
+    own = _own_processes(daemon)
+    pss = f"{format_memory(own.memory_pss)} PSS ({format_memory(own.memory)} RSS)"
+    memory = pss if own.memory_pss is not None else f"{format_memory(own.memory)} RSS"
+    return f"{memory}, {own.cpu_seconds:.1f} s of CPU, {own.processes} processes"

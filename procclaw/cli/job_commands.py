@@ -18,7 +18,7 @@ import time
 
 from docopt import docopt
 
-from procclaw.cli.render import format_duration, table
+from procclaw.cli.render import format_cpu, format_duration, format_memory, table
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -40,7 +40,7 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
 
     if state and state not in STATUS_FILTERS:
         raise CliFailure(f"--status must be one of {', '.join(STATUS_FILTERS)}, not '{state}'", 2)
-    jobs = client.call("list")
+    jobs = with_measures(client, client.call("list"))
     if state:
         jobs = [job for job in jobs if matches_status(job, state)]
     if tag:
@@ -59,6 +59,8 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
             _state(job),
             job["pid"],
             format_duration(job["uptime"]) if job["uptime"] is not None else None,
+            format_cpu(job["cpu"]),
+            format_memory(job["memory"]),
             job["restarts"],
             job.get("health"),
             ",".join(job["tags"]),
@@ -66,9 +68,18 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
         )
         for job in jobs
     ]
-    headers = ("job", "type", "state", "pid", "uptime", "restarts", "health", "tags")
+    headers = ("job", "type", "state", "pid", "uptime", "cpu", "mem", "restarts", "health", "tags")
     print(table(headers + (("next run",) if timed else ()), rows))
     return 0
+
+
+def with_measures(client, jobs: list[dict]) -> list[dict]:
+    """The jobs with the CPU and memory of those running (asked for only if one runs)."""
+    from procclaw.job_usage import with_usage
+
+    running = [job["id"] for job in jobs if job.get("pid")]
+    usage = client.call("usage", {"jobs": running}) if running else {}
+    return [with_usage(job, usage) for job in jobs]
 
 
 def _state(job: dict) -> str:
@@ -90,7 +101,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
     from procclaw.client import ClientError
 
     try:
-        job = client.call("status", {"job": job_id})
+        job = with_measures(client, [client.call("status", {"job": job_id})])[0]
     except ClientError as exc:
         raise CliFailure(exc.message) from None
     if as_json:
@@ -104,6 +115,8 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("state", _state(job) + (f": {job['reason']}" if job.get("reason") else "")),
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
+        ("cpu", _describe_cpu(job)),
+        ("memory", _describe_memory(job)),
         ("restarts", job["restarts"]),
         ("held by", _describe_supervisor(job)),
         ("health", _describe_health(job)),
@@ -142,6 +155,22 @@ def _describe_heartbeat(job: dict) -> str:
     heard_at, max_age = job.get("heartbeat_at"), job["config"]["health_check"]["max_age"]
     text = f"{format_duration(time.time() - heard_at)} ago" if heard_at else "none yet"
     return f"late: {text} (max_age {max_age:g} s)" if job.get("heartbeat_late") else text
+
+
+def _describe_cpu(job: dict) -> str:
+    """`12.5% (3m 10s in all)`: now, and since the run started."""
+    if job["cpu_seconds"] is None:
+        return "-"
+    return f"{format_cpu(job['cpu'])} ({format_duration(job['cpu_seconds'])} in all)"
+
+
+def _describe_memory(job: dict) -> str:
+    """`45.2M RSS, 30.1M PSS, 3 processes`: the job's whole process tree."""
+    if job["memory"] is None:
+        return "-"
+    pss = f", {format_memory(job['memory_pss'])} PSS" if job["memory_pss"] is not None else ""
+    count = job["processes"]
+    return f"{format_memory(job['memory'])} RSS{pss}, {count} process{'es' if count != 1 else ''}"
 
 
 def _describe_pause(job: dict) -> str:

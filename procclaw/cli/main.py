@@ -10,6 +10,7 @@ Commands:
   daemon      Start, stop and inspect the daemon (start, stop, status, logs)
   list        List all jobs
   status      Show one job in detail
+  top         Watch the jobs' CPU and memory, live (q quits)
   start       Start jobs (or --all), and wait until each runs
   stop        Stop jobs (or --all) gracefully: signal, grace period, then SIGKILL
   restart     Restart jobs (or --all)
@@ -50,6 +51,7 @@ COMMANDS = {
     "daemon": "daemon_commands",
     "list": "job_commands",
     "status": "job_commands",
+    "top": "top_command",
     "start": "control_commands",
     "stop": "control_commands",
     "restart": "control_commands",

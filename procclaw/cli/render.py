@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from procclaw.job_usage import memory_text
+
 
 def format_duration(seconds: float | None) -> str:
     """`3d 4h`, `2h 5m`, `4m 10s`, `12s`: the two largest units, as `ps` users expect."""
@@ -17,6 +19,15 @@ def format_duration(seconds: float | None) -> str:
     while len(parts) > 1 and parts[0][0] == 0:
         parts.pop(0)
     return " ".join(f"{value}{unit}" for value, unit in parts[:2])
+
+
+def format_memory(count: int | None) -> str:
+    """`812K`, `45.2M`, `1.3G`, or `-` for none: memory as `top` shows it."""
+    return "-" if count is None else memory_text(count)
+
+
+def format_cpu(percent: float | None) -> str:
+    return "-" if percent is None else f"{percent:.1f}%"
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -94,5 +94,12 @@ def validate(home: Home) -> int:
     auth = config.settings.api.auth
     if warning := exposure(home, auth.token, auth.token_file):
         print(warning, file=sys.stderr)
+    for job in config.jobs:
+        if job.limits.cpu is not None:
+            print(
+                f"procclaw: warning: job '{job.id}': limits.cpu is not enforced yet (it needs"
+                " the cgroup support still to come); memory, nofile, nproc and core are",
+                file=sys.stderr,
+            )
     print(f"config is valid: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     return 0

@@ -206,20 +206,22 @@ class Defaults(_Model):
 
 # What can raise an alert: a job failed (retries exhausted), its health check went bad
 # or came back, it waited too long for a dependency, a scheduled run was missed, it
-# crashed (exited when nobody asked it to), or it was started again after a crash.
+# crashed (exited when nobody asked it to), it was started again after a crash, or it
+# went over its memory limit.
 ALERT_EVENTS = (
     "failed",
     "unhealthy",
     "recovered",
     "dependency_timeout",
     "missed",
+    "limit",
     "crash",
     "restart",
 )
 # What alerts unless `on` says otherwise. A crash that its restart mends is no news to
 # most (systemd and supervisord say nothing of one either), so crash and restart are
 # asked for, and a config written before they existed sends what it always sent.
-DEFAULT_ALERT_EVENTS = ALERT_EVENTS[:5]
+DEFAULT_ALERT_EVENTS = ALERT_EVENTS[:6]
 OPENCLAW_GATEWAY_PORT = 18789  # OpenClaw's default; see procclaw/openclaw/gateway_port.py
 
 

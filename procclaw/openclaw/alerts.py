@@ -33,6 +33,7 @@ _HEADINGS = {
     "missed": "missed a scheduled run",
     "crash": "crashed",
     "restart": "was restarted",
+    "limit": "went over its memory limit and is being restarted",
     # Noted in the agent's memory, never sent: a person did it, and knows.
     "paused": "was paused (held down until `procclaw resume`)",
     "resumed": "was resumed",
@@ -101,6 +102,8 @@ def alert_for(
     event = protocol.event_type(topic)
     if event == "running" and is_restart(record):
         return Alert(record.job, "restart", at, record.last_exit, record.restarts)
+    if event == "limit":
+        return Alert(record.job, "limit", at, record.reason, record.restarts)
     if event == "failed":
         reason = record.reason
         kind = "dependency_timeout" if (reason or "").startswith("dependency") else "failed"
