@@ -106,7 +106,7 @@ def test_unknown_keys_and_wrong_types_are_named_with_their_line():
 def test_an_event_that_does_not_exist_is_refused_with_a_suggestion():
     assert problems(SETTINGS, jobs("{on: [crashed]}")) == [
         "jobs.yaml:5: job 'api': alerts.on[0]: expected one of failed, unhealthy, recovered,"
-        " dependency_timeout, missed, crash, restart, got 'crashed' (did you mean 'crash'?)"
+        " dependency_timeout, missed, limit, crash, restart, got 'crashed' (did you mean 'crash'?)"
     ]
 
 

@@ -119,7 +119,7 @@ def test_the_nested_alerts_block_is_checked_key_by_key():
         "procclaw.yaml:3: openclaw.alerts.enabled: expected true or false, got 'sure'",
         "procclaw.yaml:4: openclaw.alerts: unknown key 'chanels' (did you mean 'channels'?)",
         "procclaw.yaml:5: openclaw.alerts.on[1]: expected one of failed, unhealthy,"
-        " recovered, dependency_timeout, missed, crash, restart, got 'crashed'"
+        " recovered, dependency_timeout, missed, limit, crash, restart, got 'crashed'"
         " (did you mean 'crash'?)",
         "procclaw.yaml:6: openclaw.alerts.window: expected a duration of at most 365d,"
         " like 30 or '5m', got 'soon'",

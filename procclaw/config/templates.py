@@ -69,7 +69,7 @@ openclaw:
     # targets:                 # who gets them, per channel; quote phone numbers
     #   whatsapp: "+15555550123"
     #   telegram: "@my_ops_chat"
-    on: [failed, unhealthy, recovered, dependency_timeout, missed]
+    on: [failed, unhealthy, recovered, dependency_timeout, missed, limit]
     window: 5m                 # one alert per job per window; the rest fold into one
     retry_delays: [2s, 10s, 1m]
     wake: false                # also wake the agent (POST /hooks/wake; needs hooks_token)
