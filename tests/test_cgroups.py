@@ -152,3 +152,13 @@ def test_after_its_supervisor_is_killed_a_stop_still_kills_what_escaped(sandbox)
     assert sandbox.cli("stop", "orphan", check=True).stdout.strip() == "orphan: stopped"
     wait_until(lambda: is_gone(escaped), timeout=5)
     assert not Path(leaf).exists()
+
+
+def test_validate_says_whether_cpu_limits_are_enforced_by_the_daemons_cgroups(sandbox):
+    sandbox.run_jobs("jobs:\n  capped:\n    cmd: sleep 300\n    limits:\n      cpu: 50%\n")
+    result = sandbox.cli("config", "--validate", check=True)
+    base = sandbox.cgroup_subtree()
+    if "cpu" in current().job_cgroups(sandbox.home.root, create=False).controllers:
+        assert "limits.cpu" not in result.stderr
+    else:
+        assert f"limits.cpu is not enforced (the daemon's cgroup {base} has no cpu" in result.stderr
