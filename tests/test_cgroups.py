@@ -162,3 +162,20 @@ def test_validate_says_whether_cpu_limits_are_enforced_by_the_daemons_cgroups(sa
         assert "limits.cpu" not in result.stderr
     else:
         assert f"limits.cpu is not enforced (the daemon's cgroup {base} has no cpu" in result.stderr
+
+
+def test_after_root_and_supervisor_both_died_a_stop_still_kills_what_escaped(sandbox):
+    escaped = _escaped(_escaper_job(sandbox, "survivor", "sleep", "300"))
+    before = sandbox.job("survivor")
+    sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    os.kill(before["sup_pid"], signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    wait_until(lambda: is_gone(before["sup_pid"]))
+
+    sandbox.start_daemon()
+    after = sandbox.wait_state("survivor", "running")
+    assert after["pid"] == before["pid"] and after["cgroup"] == before["cgroup"]
+    assert sandbox.cli("stop", "survivor", check=True).stdout.strip() == "survivor: stopped"
+    wait_until(lambda: is_gone(escaped), timeout=5)
+    assert not Path(before["cgroup"]).exists()
