@@ -81,14 +81,22 @@ def show_paths(home: Home) -> int:
 
 
 def _why_cpu_limits_are_not_enforced(home: Home) -> str | None:
-    """None where the daemon's cgroups have the cpu controller (cpu.max holds each run)."""
+    """None where the daemon's cgroups have the cpu controller (cpu.max holds each run).
+
+    The running daemon says what it found (it may sit in another cgroup than this
+    shell, as a systemd service does); without one, this process looks for itself."""
+    from procclaw.client import Client, ClientError
     from procclaw.platform import current
 
-    found = current().job_cgroups(home.root, create=False)
-    if isinstance(found, str):
-        return f"it needs a cgroup with the cpu controller, and {found}"
-    if "cpu" not in found.controllers:
-        return f"the daemon's cgroup {found.base} has no cpu controller"
+    try:
+        found = Client(home, timeout=2.0).call_endpoint("daemon", "status")["cgroups"]
+    except (ClientError, KeyError):
+        tree = current().job_cgroups(home.root, create=False)
+        found = {"why": tree} if isinstance(tree, str) else tree.describe()
+    if not found.get("version"):
+        return f"it needs a cgroup with the cpu controller, and {found.get('why')}"
+    if "cpu" not in found["controllers"]:
+        return f"the daemon's cgroup {found['path']} has no cpu controller"
     return None
 
 
