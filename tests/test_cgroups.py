@@ -5,12 +5,14 @@ environment), its CPU time is the cgroup's, and the cgroup is gone once the run 
 import json
 import os
 import signal
+import subprocess
 from pathlib import Path
 
 import psutil
 import pytest
 from conftest import is_gone, wait_until
 
+from actors.runtime import child_setup
 from procclaw.platform import current
 from procclaw.platform.linux_cgroups import subtree_name
 
@@ -179,3 +181,14 @@ def test_after_root_and_supervisor_both_died_a_stop_still_kills_what_escaped(san
     assert sandbox.cli("stop", "survivor", check=True).stdout.strip() == "survivor: stopped"
     wait_until(lambda: is_gone(escaped), timeout=5)
     assert not Path(before["cgroup"]).exists()
+
+
+def test_a_cgroup_the_job_cannot_join_fails_its_start_with_the_reason(tmp_path):
+    report_r, report_w = os.pipe()
+    missing = tmp_path / "no-such-cgroup"
+    command = child_setup.command(["true"], (), report_w, str(missing))
+    child = subprocess.Popen(command, pass_fds=(report_w,))
+    os.close(report_w)
+    kind, detail = child_setup.read_report(report_r)
+    assert child.wait(timeout=10) == child_setup.FAILED
+    assert (kind, detail) == ("cgroup", f"cannot join {missing}: No such file or directory")

@@ -28,8 +28,9 @@ the running job instead of starting a second one.
 This module owns the job's state (`_set_state` is the one place it changes) and its
 commands; its parts own the rest: what follows a run's exit
 (procclaw/rules/after_exit.py), the stop signal, grace period and max_runtime
-(stop_sequence.py), learning that a run ended (run_exits.py), and the job's output
-(job_output.py).
+(stop_sequence.py), learning that a run ended (run_exits.py), the job's output
+(job_output.py), and each run's cgroup, made before it starts and emptied and removed
+before its end counts (run_cgroups.py).
 """
 
 from __future__ import annotations
