@@ -25,6 +25,10 @@ class JobFacts(WireRecord):
     job_start: str | None = None  # the kernel's start time of pid (job_process.py)
     run_id: str | None = None
     started_at: float | None = None  # wall clock
+    # What ends the run at a stop: "cgroup" (its own, `cgroup`, killed whole by
+    # cgroup.kill) or "process group + run marker" (where the daemon has no cgroups).
+    stops_by: str | None = None
+    cgroup: str | None = None
     restarts: int = 0
     attempt: int = 0  # of the retry policy, since the job last ran long enough
     last_exit: str | None = None

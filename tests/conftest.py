@@ -21,6 +21,7 @@ from openclaw_helpers import FakeOpenClawCli
 
 from procclaw.client import Client, Subscription
 from procclaw.home import Home
+from procclaw.platform import current
 
 CLI = shutil.which("procclaw")
 PROGRAMS = Path(__file__).parent / "programs"  # small jobs with exact behaviour
@@ -169,6 +170,23 @@ class Sandbox:
         for pid in self._known_pids:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
+        self.remove_cgroups()
+
+    def cgroup_subtree(self) -> Path | None:
+        """The daemon's cgroup subtree for this home, if it made one."""
+        found = current().job_cgroups(self.home.root, create=False)
+        return None if isinstance(found, str) else found.base
+
+    def remove_cgroups(self) -> None:
+        """Leave the cgroup hierarchy as found: kill what is left in this home's subtree
+        (only ours: it is named for this home) and remove it, deepest first."""
+        base = self.cgroup_subtree()
+        if base is None:
+            return
+        (base / "cgroup.kill").write_text("1")
+        wait_until(lambda: "populated 0" in (base / "cgroup.events").read_text(), timeout=10)
+        for directory, _subdirs, _files in sorted(os.walk(base), reverse=True):
+            Path(directory).rmdir()
 
 
 REAL_OPENCLAW_OPTION = "--real-openclaw"

@@ -101,6 +101,7 @@ def test_install_writes_the_unit_and_enables_it(linux):
     assert unit["ExecStart"] == [f"{linux.sandbox.cli_path()} daemon start -f"]
     assert unit["Restart"] == ["on-failure"]
     assert unit["KillMode"] == ["process"]
+    assert unit["Delegate"] == ["yes"]  # the daemon makes a cgroup per job run below it
     assert unit["WantedBy"] == ["default.target"]
     assert f'"PROCCLAW_HOME={home.root}"' in unit["Environment"]
     assert f'"PATH={linux.bin}"' in unit["Environment"]

@@ -192,3 +192,21 @@ def test_the_configured_stop_signal_is_the_one_sent(sandbox):
     sandbox.cli("start", "polite", check=True)
     sandbox.cli("stop", "polite", check=True)
     assert sandbox.home.job_log("polite").read_text() == "got INT\n"
+
+
+def test_status_names_what_stops_a_running_job(sandbox):
+    """Its cgroup where the daemon made one (linux, a writable cgroup v2), else the
+    group and the run marker."""
+    sandbox.run_jobs("jobs:\n  named:\n    cmd: sleep 300\n")
+    sandbox.cli("start", "named", check=True)
+    sandbox.remember_tree()
+    job = sandbox.job("named")
+    text = sandbox.cli("status", "named", check=True).stdout
+    subtree = sandbox.cgroup_subtree()
+    if subtree is None:
+        assert (job["stops_by"], job["cgroup"]) == ("process group + run marker", None)
+        assert "stops by   process group + run marker" in text
+    else:
+        assert job["stops_by"] == "cgroup"
+        assert job["cgroup"].startswith(f"{subtree}/jobs/named/run-")
+        assert f"stops by   cgroup ({job['cgroup']})" in text

@@ -4,6 +4,9 @@
 `procclaw daemon start`. Root:
 - holds the single-instance lock (`procclaw.pid`) and is the child subreaper, so every
   orphaned descendant (an actor, or a job whose supervisor died) re-parents to it;
+- makes the daemon's cgroup subtree, where the machine offers a writable cgroup v2
+  (procclaw/platform/linux_cgroups.py), before anything else is forked, and says in `status`
+  what it found; supervisors make each run's cgroup in it;
 - starts the zygote and, through it, the core actors (actors/runtime/registry.py);
 - runs the bus: PULL `run/bus-in.sock` -> XPUB `run/bus.sock`;
 - reads `hello` / `heartbeat` / `bye` from actors on PULL `run/actors.sock`, restarts
@@ -43,6 +46,7 @@ from procclaw import bus_events, bus_seal, commands, protocol
 from procclaw.home import Home
 from procclaw.pidfile import AlreadyRunning, PidFile
 from procclaw.platform import current
+from procclaw.platform.linux_cgroups import CgroupTree
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.wire_record import WireRecord
 
@@ -65,6 +69,7 @@ class Root:
     ):
         self.home = home
         self.started_at = time.time()
+        self.cgroups: CgroupTree | str = "not looked for"  # main() sets what it found
         self.loop = EventLoop()
         self.zmq = zmq.Context()
         self.events = protocol.EventSource("root")
@@ -161,6 +166,11 @@ class Root:
             "stopping": self.actors.stopping,
             "zygote_pid": self.actors.zygote.pid,
             "platform": current().name,
+            "cgroups": (
+                {"version": None, "why": self.cgroups}
+                if isinstance(self.cgroups, str)
+                else self.cgroups.describe()
+            ),
             "actors": self.actors.describe(),
         }
 
@@ -279,9 +289,17 @@ def main(argv: list[str]) -> int:
             return 1
         # Only root holds the write end; every actor watches the read end for EOF.
         lifeline = os.pipe()
+        # Before the zygote: where the daemon must move into a cgroup leaf of its own,
+        # every actor is born there.
+        cgroups = current().job_cgroups(home.root, create=True)
         zygote_image.preload()
         forked = zygote_image.fork_from_root(lifeline[0])  # before any thread or socket of ours
-        return Root(home, log_level, notify_fd, lifeline, forked, job_umask, bus_key).run()
+        root = Root(home, log_level, notify_fd, lifeline, forked, job_umask, bus_key)
+        root.cgroups = cgroups
+        status = root.run()
+        if not isinstance(cgroups, str):
+            cgroups.release()  # what jobs left running keep stays, for the next daemon
+        return status
     finally:
         pidfile.release()
 

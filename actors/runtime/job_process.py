@@ -3,9 +3,9 @@
 A job runs in a session (and process group) of its own, with stdin from /dev/null,
 stdout and stderr on the pipes root keeps, and no signal ignored or blocked. Its
 environment carries PROCCLAW_JOB and PROCCLAW_RUN, which is how a grandchild that left
-the group (setsid, double fork) is still found and killed when the job stops. A job
-with rlimits gets them set in its own process before its program runs
-(actors/runtime/rlimit_exec.py).
+the group (setsid, double fork) is still found and killed when the job stops, where no
+cgroup holds the run. A run with a cgroup joins it, and a job with rlimits gets them
+set, in its own process before its program runs (actors/runtime/child_setup.py).
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from typing import Any
 
 import psutil
 
-from actors.runtime import rlimit_exec
+from actors.runtime import child_setup
 from procclaw.config import JobConfig
 from procclaw.job_facts import JobFacts
 from procclaw.platform import current
@@ -30,6 +30,8 @@ from procclaw.secrets.references import MissingSecret, expand
 
 RUN_MARKER = "PROCCLAW_RUN"
 JOB_MARKER = "PROCCLAW_JOB"
+STOPS_BY_CGROUP = "cgroup"
+STOPS_BY_MARKER = "process group + run marker"
 
 
 class SpawnError(Exception):
@@ -45,6 +47,7 @@ class JobProcess:
     started_at: float  # wall clock
     run_id: str
     popen: subprocess.Popen | None = field(default=None, repr=False)  # None when adopted
+    cgroup: str | None = None  # the run's own cgroup, where the daemon has a subtree
 
     @property
     def adopted(self) -> bool:
@@ -58,6 +61,8 @@ def run_facts(process: JobProcess | None) -> dict[str, Any]:
         "job_start": process.start_time if process else None,
         "run_id": process.run_id if process else None,
         "started_at": process.started_at if process else None,
+        "stops_by": (STOPS_BY_CGROUP if process.cgroup else STOPS_BY_MARKER) if process else None,
+        "cgroup": process.cgroup if process else None,
     }
 
 
@@ -65,7 +70,12 @@ def resumed_process(facts: JobFacts) -> JobProcess | None:
     """The run a dead supervisor's last facts (its `run_facts`) name, if any."""
     if not facts.pid or not facts.job_start or facts.run_id is None:
         return None
-    return JobProcess(facts.pid, facts.job_start, facts.started_at or 0.0, facts.run_id)
+    started_at = facts.started_at or 0.0
+    return JobProcess(facts.pid, facts.job_start, started_at, facts.run_id, None, facts.cgroup)
+
+
+def new_run_id() -> str:
+    return uuid.uuid4().hex
 
 
 def command_line(job: JobConfig) -> list[str]:
@@ -99,11 +109,14 @@ def spawn(
     secrets: Mapping[str, str],
     extra_env: Mapping[str, str] | None = None,
     umask: int = 0o022,
+    cgroup: str | None = None,
+    run_id: str | None = None,
 ) -> JobProcess:
     """Start the job; `secrets` are the values its env refers to, used here and dropped.
 
     `extra_env` is what ProcClaw itself tells the job, such as NOTIFY_SOCKET. `umask` is
-    the job's: the one the daemon was started with, not the daemon's own 077.
+    the job's: the one the daemon was started with, not the daemon's own 077. `cgroup`
+    is the run's cgroup, made for `run_id`, which the job joins before its program runs.
     """
     try:
         argv = command_line(job)
@@ -113,16 +126,16 @@ def spawn(
         raise SpawnError("cmd is empty")
     if job.cwd and not os.path.isdir(job.cwd):
         raise SpawnError(f"cannot start: cwd {job.cwd} is not a directory")
-    run_id = uuid.uuid4().hex
+    run_id = run_id or new_run_id()
     env = environment(job, run_id, dict(os.environ), secrets)
     env.update(extra_env or {})
     limits = job.limits.rlimits()
-    if not limits:
+    if not limits and cgroup is None:
         popen = _popen(job, argv, env, (stdout_fd, stderr_fd), umask)
     else:
         report_r, report_w = os.pipe()
         try:
-            command = rlimit_exec.command(argv, limits, report_w)
+            command = child_setup.command(argv, limits, report_w, cgroup)
             popen = _popen(job, command, env, (stdout_fd, stderr_fd), umask, report_w)
         except SpawnError:
             os.close(report_r)
@@ -130,7 +143,8 @@ def spawn(
         finally:
             os.close(report_w)
         _wait_for_exec(popen, report_r, argv[0])
-    return JobProcess(popen.pid, process_start_time(popen.pid) or "", time.time(), run_id, popen)
+    start_time = process_start_time(popen.pid) or ""
+    return JobProcess(popen.pid, start_time, time.time(), run_id, popen, cgroup)
 
 
 def _popen(
@@ -168,9 +182,9 @@ def _cannot_run(program: str, exc: OSError) -> SpawnError:
 
 
 def _wait_for_exec(popen: subprocess.Popen, report_fd: int, program: str) -> None:
-    """Until the job's own program runs, with its rlimits set (or a SpawnError saying
-    why it does not): rlimit_exec sets them in the job's process, then execs."""
-    report = rlimit_exec.read_report(report_fd)
+    """Until the job's own program runs, in its cgroup with its rlimits set (or a SpawnError saying
+    why it does not): child_setup sets them in the job's process, then execs."""
+    report = child_setup.read_report(report_fd)
     if report is None:
         return
     popen.wait()  # it exits at once after its report

@@ -35,6 +35,7 @@ from actors.runtime.job_process import process_start_time
 from actors.runtime.loop import close_quietly
 from actors.runtime.report_queue import ReportQueue
 from actors.supervisor.job_supervision import JobSupervision
+from actors.supervisor.run_cgroups import RunCgroups
 from actors.supervisor.run_exits import ChildReaper
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from actors.supervisor.usage_sampler import UsageSampler
@@ -78,7 +79,8 @@ class Supervisor(Actor):
         os.set_inheritable(self._channel.fileno(), False)
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)
-        self.usage = UsageSampler(self.loop)
+        cgroups = RunCgroups(self.home.root)
+        self.usage = UsageSampler(self.loop, cgroups.usage)
         self.blocking = BlockingCalls(self.loop, SECRET_READERS, "secrets")
         self.reports = ReportQueue(
             self.zmq, self.loop, self.home.endpoint("controller"), self.publish
@@ -96,6 +98,7 @@ class Supervisor(Actor):
             tell_root=self._tell_root_about,
             blocking=self.blocking,
             finished=self._finished,
+            cgroups=cgroups,
         )
         self.serve(
             self.home.endpoint(self.name),
@@ -144,16 +147,21 @@ class Supervisor(Actor):
         self.when_root_listens(self._check_in)
 
     def _usage_command(self, request: Request) -> Deferred:
-        """CPU and memory of the running jobs asked for (`jobs`), each job's whole tree."""
+        """CPU and memory of the running jobs asked for (`jobs`), each job's whole tree
+        (or its cgroup)."""
         self.usage.forget(set(self.jobs))
-        roots = {
-            job_id: held.process.pid
+        runs = [
+            (job_id, held.process)
             for job_id in request.args.jobs
             if (held := self.jobs.get(job_id)) is not None and held.process is not None
-        }
+        ]
+        roots = {job_id: process.pid for job_id, process in runs}
+        cgroups = {job_id: process.cgroup for job_id, process in runs if process.cgroup}
         reply = Deferred()
         self.usage.usage(
-            roots, lambda usage: reply.resolve({job: u.to_wire() for job, u in usage.items()})
+            roots,
+            lambda usage: reply.resolve({job: u.to_wire() for job, u in usage.items()}),
+            cgroups,
         )
         return reply
 

@@ -28,8 +28,9 @@ the running job instead of starting a second one.
 This module owns the job's state (`_set_state` is the one place it changes) and its
 commands; its parts own the rest: what follows a run's exit
 (procclaw/rules/after_exit.py), the stop signal, grace period and max_runtime
-(stop_sequence.py), learning that a run ended (run_exits.py), and the job's output
-(job_output.py).
+(stop_sequence.py), learning that a run ended (run_exits.py), the job's output
+(job_output.py), and each run's cgroup, made before it starts and emptied and removed
+before its end counts (run_cgroups.py).
 """
 
 from __future__ import annotations
@@ -39,7 +40,14 @@ import os
 import time
 from typing import Any
 
-from actors.runtime.job_process import JobProcess, SpawnError, resumed_process, run_facts, spawn
+from actors.runtime.job_process import (
+    JobProcess,
+    SpawnError,
+    new_run_id,
+    resumed_process,
+    run_facts,
+    spawn,
+)
 from actors.runtime.loop import Timer
 from actors.supervisor.job_notices import JobNotices
 from actors.supervisor.job_output import JobOutput
@@ -94,14 +102,22 @@ class JobSupervision:
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
         self._spawn_token: object | None = None  # a start waiting for its secrets
-        self.stopping = StopSequence(host.loop, job, f"job {job.id}", self._runtime_exceeded)
+        self.stopping = StopSequence(
+            host.loop, job, f"job {job.id}", self._runtime_exceeded, host.cgroups
+        )
         self.done = False  # at rest: nothing more happens until it is let go
         self.final = False  # the daemon is stopping: once at rest, it stays down
         self._last_run: Run | None = resume.last_run
         self.notices = JobNotices(host.home, job, resume)
         self.output = JobOutput(job, host.home, pipes.out_r, pipes.err_r)
         self.watches = RunWatches(
-            host.loop, job, self.output, resume, self._report_facts, self._over_limit
+            host.loop,
+            job,
+            self.output,
+            resume,
+            self._report_facts,
+            self._over_limit,
+            sample_memory=not host.cgroups.limits_memory(),
         )
         self.secrets = JobSecrets(host.home, job)
         self.exits = RunExits(host.loop, host.home, host.context, host.reaper, self._exited)
@@ -249,10 +265,12 @@ class JobSupervision:
     def _spawn(self, values: dict[str, str], error: BaseException | None) -> None:
         self._spawn_token = None
         extra_env = self.notices.run_env()
+        run_id, cgroup = new_run_id(), None
         try:
             if error is not None:
                 raise error
             secrets = self.secrets.use(values)
+            cgroup = self.host.cgroups.make(self.job, run_id)
             self.process = spawn(
                 self.job,
                 self.pipes.out_w,
@@ -260,8 +278,11 @@ class JobSupervision:
                 secrets,
                 extra_env,
                 umask=self.host.job_umask,
+                cgroup=cgroup,
+                run_id=run_id,
             )
         except (SpawnError, SecretError) as exc:
+            self.host.cgroups.end(self.job.id, cgroup)
             self.reason = str(exc)
             self._set_state(JobState.FAILED)
             self._finish()
@@ -296,6 +317,8 @@ class JobSupervision:
         self.process = None
         self.watches.end()
         self.stopping.ended(process)
+        # Nothing of the run outlives it, and it is not stopped while any of it runs.
+        self.host.cgroups.end(self.job.id, process.cgroup)
         self.output.drain()
         ended = time.time()
         code, signame, text = describe_status(status) if status is not None else (None, None, "")

@@ -27,13 +27,15 @@ class RunWatches:
         resume: JobFacts,
         report: Callable[[str | None], None],
         over_limit: Callable[[str], None],
+        sample_memory: bool = True,
     ) -> None:
         self.heartbeat: OutputHeartbeat | None = None
         if job.health_check.type == "output":
             self.heartbeat = OutputHeartbeat(loop, job.health_check, report, resume.heartbeat_at)
             output.match_lines(job.health_check.stream, self.heartbeat.matcher)
         self.memory: MemoryLimit | None = None
-        if job.limits.memory is not None:
+        # Where the run's cgroup has memory.max, the kernel holds it to the limit.
+        if job.limits.memory is not None and sample_memory:
             self.memory = MemoryLimit(loop, job.id, job.limits.memory, over_limit)
 
     def new_run(self) -> None:

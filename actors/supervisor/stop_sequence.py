@@ -1,6 +1,9 @@
 """How a supervisor ends its job's run: the stop signal, the grace period, the kill;
 the watch on `max_runtime`, after which the run is to be stopped; and, once the run
-exited, the killing of whatever it left behind.
+exited, the killing of whatever it left behind. Where the run has a cgroup, the kill
+after the grace period is also its `cgroup.kill`, and the run's end empties and removes
+the cgroup (run_cgroups.py); the group, snapshot and run-marker kills stay, for
+machines without one.
 
 `kill_at` (wall clock: when the grace period ends) is among the facts handed to a
 replacement supervisor, which resumes the grace period where it was. The supervisor
@@ -24,6 +27,7 @@ from actors.runtime.job_process import (
     signal_group,
 )
 from actors.runtime.loop import EventLoop, Timer
+from actors.supervisor.run_cgroups import RunCgroups
 from procclaw.config import JobConfig
 
 log = logging.getLogger("procclaw.supervisor")
@@ -32,8 +36,16 @@ log = logging.getLogger("procclaw.supervisor")
 class StopSequence:
     """One job's stops; `on_overrun` is called when a run has lasted max_runtime."""
 
-    def __init__(self, loop: EventLoop, job: JobConfig, name: str, on_overrun: Callable[[], None]):
+    def __init__(
+        self,
+        loop: EventLoop,
+        job: JobConfig,
+        name: str,
+        on_overrun: Callable[[], None],
+        cgroups: RunCgroups,
+    ):
         self._loop = loop
+        self._cgroups = cgroups
         self._job = job
         self._name = name
         self._on_overrun = on_overrun
@@ -75,6 +87,7 @@ class StopSequence:
 
     def kill(self, process: JobProcess) -> None:
         kill_everything(process.pid, process.run_id)
+        self._cgroups.kill(process.cgroup)
 
     def _kill_later(self, process: JobProcess, delay: float) -> None:
         def grace_expired() -> None:

@@ -13,6 +13,7 @@ import zmq
 
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import EventLoop
+from actors.supervisor.run_cgroups import RunCgroups
 from actors.supervisor.run_exits import ChildReaper
 from procclaw.home import Home
 from procclaw.wire_record import WireRecord
@@ -34,6 +35,7 @@ class SupervisionHost:
     tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
     blocking: BlockingCalls  # for what may block (the keyring), off the loop
     finished: Callable[[str], None]  # at rest: let it go once its reports are in
+    cgroups: RunCgroups  # where its runs' cgroups go, if the daemon has any
 
 
 @dataclass(frozen=True)

@@ -198,6 +198,7 @@ def status(home: Home, as_json: bool) -> int:
     print(f"home     {daemon['home']}")
     print(f"jobs     {jobs}")
     print(f"platform {daemon['platform']}")
+    print(f"cgroups  {_describe_cgroups(daemon.get('cgroups'))}")
     print(f"costs    {_footprint(daemon)}")
     if database:
         print(f"database {database} (jobs run on; this is not recorded)")
@@ -212,6 +213,19 @@ def status(home: Home, as_json: bool) -> int:
             + (f"  {note}" if note else "")
         )
     return 0
+
+
+def _describe_cgroups(found: dict | None) -> str:
+    """`v2 at /sys/fs/cgroup/..., controllers: none (...)` or `none (why)`."""
+    if not found or not found.get("version"):
+        return f"none ({(found or {}).get('why', 'the daemon did not say')})"
+    controllers = found["controllers"]
+    memory = "enforced" if "memory" in controllers else "by sampling"
+    cpu = "enforced" if "cpu" in controllers else "not enforced"
+    return (
+        f"v2 at {found['path']}, controllers: {', '.join(controllers) or 'none'}"
+        f" (memory limits {memory}, cpu limits {cpu})"
+    )
 
 
 def _own_processes(daemon: dict):

@@ -119,6 +119,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("memory", _describe_memory(job)),
         ("restarts", job["restarts"]),
         ("held by", _describe_supervisor(job)),
+        *([("stops by", _describe_stop(job))] if job.get("stops_by") else []),
         ("health", _describe_health(job)),
         ("says", job.get("status_text") or "-"),
         *([("heartbeat", _describe_heartbeat(job))] if _has_output_check(job) else []),
@@ -177,6 +178,11 @@ def _describe_pause(job: dict) -> str:
     since = job.get("paused_since")
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since)) if since else "?"
     return f"since {when}; `procclaw resume {job['id']}` lets it run"
+
+
+def _describe_stop(job: dict) -> str:
+    """`cgroup (/sys/fs/cgroup/...)` or `process group + run marker`."""
+    return f"cgroup ({job['cgroup']})" if job.get("cgroup") else job["stops_by"]
 
 
 def _describe_supervisor(job: dict) -> str:

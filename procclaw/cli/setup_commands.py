@@ -80,6 +80,26 @@ def show_paths(home: Home) -> int:
     return 0
 
 
+def _why_cpu_limits_are_not_enforced(home: Home) -> str | None:
+    """None where the daemon's cgroups have the cpu controller (cpu.max holds each run).
+
+    The running daemon says what it found (it may sit in another cgroup than this
+    shell, as a systemd service does); without one, this process looks for itself."""
+    from procclaw.client import Client, ClientError
+    from procclaw.platform import current
+
+    try:
+        found = Client(home, timeout=2.0).call_endpoint("daemon", "status")["cgroups"]
+    except (ClientError, KeyError):
+        tree = current().job_cgroups(home.root, create=False)
+        found = {"why": tree} if isinstance(tree, str) else tree.describe()
+    if not found.get("version"):
+        return f"it needs a cgroup with the cpu controller, and {found.get('why')}"
+    if "cpu" not in found["controllers"]:
+        return f"the daemon's cgroup {found['path']} has no cpu controller"
+    return None
+
+
 def validate(home: Home) -> int:
     from procclaw.api_token import exposure
     from procclaw.config import ConfigError, load_config
@@ -94,11 +114,12 @@ def validate(home: Home) -> int:
     auth = config.settings.api.auth
     if warning := exposure(home, auth.token, auth.token_file):
         print(warning, file=sys.stderr)
+    cpu_unenforced = _why_cpu_limits_are_not_enforced(home)
     for job in config.jobs:
-        if job.limits.cpu is not None:
+        if job.limits.cpu is not None and cpu_unenforced:
             print(
-                f"procclaw: warning: job '{job.id}': limits.cpu is not enforced yet (it needs"
-                " the cgroup support still to come); memory, nofile, nproc and core are",
+                f"procclaw: warning: job '{job.id}': limits.cpu is not enforced"
+                f" ({cpu_unenforced}); memory, nofile, nproc and core are",
                 file=sys.stderr,
             )
     print(f"config is valid: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")

@@ -5,7 +5,7 @@ A job's keys override the defaults' key by key, and `null` lifts an inherited li
 CPUQuota= (a bare number is refused: 0.5 and 50 would both be guesses). `nofile`,
 `nproc` and `core` are rlimits; nproc and core may be `unlimited`. The ranges are
 checked here; whether the daemon's own hard limits allow a value is known only when
-the job starts (actors/runtime/rlimit_exec.py).
+the job starts (actors/runtime/child_setup.py).
 """
 
 from __future__ import annotations

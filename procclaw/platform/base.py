@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from procclaw.platform.linux_cgroups import CgroupTree
 
 
 class PlatformError(Exception):
@@ -74,3 +78,7 @@ class Platform(Protocol):
         BlockingIOError when the pipe is empty. Only when `can_splice`."""
 
     def wall_clock_alarm(self) -> WallClockAlarm: ...
+
+    def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
+        """The daemon's cgroup subtree for `home` (made first, if `create`: root alone
+        does), or why jobs run without one."""

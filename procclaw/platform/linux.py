@@ -11,6 +11,9 @@ import os
 import select
 import signal
 from collections.abc import Callable
+from pathlib import Path
+
+from procclaw.platform import linux_cgroups as cgroups
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _PR_SET_NAME = 15
@@ -113,6 +116,9 @@ class LinuxPlatform:
 
     def wall_clock_alarm(self) -> TimerFd:
         return TimerFd()
+
+    def job_cgroups(self, home: Path, create: bool) -> cgroups.CgroupTree | str:
+        return cgroups.prepare(home) if create else cgroups.find(home)
 
 
 class PidWatch:

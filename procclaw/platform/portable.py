@@ -6,6 +6,8 @@ What it gives up, against `linux`:
 - a job's output is copied through the supervisor (read, then write), not spliced;
 - a process that is not our child is watched by a thread: blocked in kqueue where it
   exists, else looking at it every POLL seconds (Linux with this layer forced);
+- no cgroups: a stop kills the process group and what carries the run marker, CPU
+  and memory are the live tree's, and limits.cpu is not enforced;
 - the wall-clock alarm re-checks the clock at least once a minute, so a clock step or a
   wake from sleep is noticed within that minute, not at once.
 """
@@ -16,6 +18,7 @@ import os
 import select
 import threading
 import time
+from pathlib import Path
 
 import psutil
 import setproctitle
@@ -113,6 +116,9 @@ class PortablePlatform:
 
     def wall_clock_alarm(self) -> ThreadAlarm:
         return ThreadAlarm()
+
+    def job_cgroups(self, home: Path, create: bool) -> str:
+        return "the portable platform uses no cgroups"
 
 
 def _carries(process: psutil.Process, marker: bytes) -> bool:

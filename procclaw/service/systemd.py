@@ -7,6 +7,10 @@ supervisors) running and restarts the daemon, which re-adopts them: the default
 KillMode=control-group would kill them all, and mixed would SIGKILL them once the
 daemon is gone. TimeoutStopSec covers the longest graceful stop; a job still running
 after it is left to the next daemon rather than killed.
+
+Delegate=yes hands the service's cgroup to the daemon: it makes a cgroup per job run
+below it (procclaw/platform/linux_cgroups.py), so a stop ends every process of a job,
+and CPU and memory limits are the kernel's where those controllers are delegated.
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ class SystemdUserService:
             "# SIGTERM to the daemon alone: it stops the jobs gracefully itself, and jobs",
             "# that outlive a crashed daemon are re-adopted by the next one, not killed.",
             "KillMode=process",
+            "# The service's cgroup is the daemon's to divide: a cgroup per job run.",
+            "Delegate=yes",
             f"TimeoutStopSec={STOP_TIMEOUT}",
             "",
             "[Install]",

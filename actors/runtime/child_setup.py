@@ -1,16 +1,20 @@
-"""Set a job's rlimits in its own process, then exec the job's program.
+"""Set up a job's own process, then exec the job's program: join its cgroup, set its
+rlimits.
 
 A supervisor has threads, so nothing may run between its fork and the exec (no
-`preexec_fn`), and `prlimit` on the new pid would race the program's start. So a job
-with rlimits is started through this script, run as `python -I -S`: it sets each
-limit (soft and hard, as systemd's LimitNOFILE= does), puts back the signals Python
-ignores, and execs the program with the same pid, session and environment.
+`preexec_fn`), and `prlimit` on the new pid, or moving it into a cgroup, would race
+the program's start (it could fork first). So a job with a cgroup or rlimits is started
+through this script, run as `python -I -S`: it writes its own pid to the cgroup's
+`cgroup.procs` (whatever it forks later is born inside), sets each limit (soft and
+hard, as systemd's LimitNOFILE= does), puts back the signals Python ignores, and execs
+the program with the same pid, session and environment.
 
-    python -I -S rlimit_exec.py REPORT_FD NAME=VALUE... -- PROGRAM ARG...
+    python -I -S child_setup.py REPORT_FD [cgroup=PATH] NAME=VALUE... -- PROGRAM ARG...
 
 REPORT_FD is a pipe to the supervisor. When all goes well the exec closes it (it is
 close-on-exec) and the supervisor reads nothing. Otherwise one report goes to it and
-the script exits 127: `limit <message>` when a limit cannot be set, `exec <errno>`
+the script exits 127: `cgroup <message>` when it cannot join its cgroup,
+`limit <message>` when a limit cannot be set, `exec <errno>`
 when the program cannot be run, `error <message>` for anything else. The script
 imports the standard library only, since it runs without site-packages; `command`
 and `read_report` are the supervisor's half.
@@ -35,9 +39,11 @@ FAILED = 127  # the exit status when the program was never run, as the shell's
 Limits = tuple[tuple[str, int | str], ...]
 
 
-def command(argv: list[str], limits: Limits, report_fd: int) -> list[str]:
-    """The command line that runs `argv` with `limits` ((name, value) pairs)."""
+def command(argv: list[str], limits: Limits, report_fd: int, cgroup: str | None) -> list[str]:
+    """The command line that runs `argv` in `cgroup` with `limits` ((name, value) pairs)."""
     settings = [f"{name}={value}" for name, value in limits]
+    if cgroup is not None:
+        settings.insert(0, f"cgroup={cgroup}")
     return [sys.executable, "-I", "-S", __file__, str(report_fd), *settings, "--", *argv]
 
 
@@ -68,6 +74,14 @@ def _set(name: str, value: str) -> str | None:
     return None
 
 
+def _join(report_fd: int, cgroup: str) -> None:
+    try:
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+            procs.write("0")  # this process: the program it becomes stays inside
+    except OSError as exc:
+        _fail(report_fd, f"cgroup cannot join {cgroup}: {exc.strerror or exc}")
+
+
 def _restore_signals() -> None:
     """Python ignores SIGPIPE and SIGXFSZ, and an ignored signal stays ignored across exec."""
     for name in ("SIGPIPE", "SIGXFSZ", "SIGXFZ"):
@@ -81,7 +95,9 @@ def main(args: list[str]) -> None:
     try:
         for setting in args[1:split]:
             name, _, value = setting.partition("=")
-            if problem := _set(name, value):
+            if name == "cgroup":
+                _join(report_fd, value)
+            elif problem := _set(name, value):
                 _fail(report_fd, f"limit {problem}")
         argv = args[split + 1 :]
         _restore_signals()

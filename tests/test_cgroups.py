@@ -1,0 +1,194 @@
+"""Jobs in cgroups: where the machine offers a writable cgroup v2, each run has a cgroup
+of its own, a stop ends everything in it (whatever left the group, the session and the
+environment), its CPU time is the cgroup's, and the cgroup is gone once the run is."""
+
+import json
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import is_gone, wait_until
+
+from actors.runtime import child_setup
+from procclaw.platform import current
+from procclaw.platform.linux_cgroups import subtree_name
+
+
+def _writable_cgroup_v2() -> str | None:
+    """Why the daemon would find no cgroup to use here, or None if it would."""
+    if current().name != "linux":
+        return "the portable platform uses no cgroups"
+    probe = Path("/tmp") / f"pc-cgroup-probe-{os.getpid()}"
+    found = current().job_cgroups(probe, create=True)
+    if isinstance(found, str):
+        return found
+    found.release()
+    return None
+
+
+NO_CGROUP = _writable_cgroup_v2()
+pytestmark = [
+    pytest.mark.skipif(NO_CGROUP is not None, reason=f"no writable cgroup v2: {NO_CGROUP}"),
+    pytest.mark.timeout(60),
+]
+
+# The job's program: a child that forks again, and that grandchild starts a session of
+# its own and runs `sleep` (or a busy loop) with an empty environment: no process group,
+# session or run marker of the job's leads to it. Its pid goes to the file named.
+ESCAPER = """\
+import os, sys, time
+if os.fork() == 0:
+    if os.fork() == 0:
+        os.setsid()
+        with open(sys.argv[1] + ".tmp", "w") as f:
+            f.write(str(os.getpid()))
+        os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+        os.execvp("env", ["env", "-i", *sys.argv[2:]])
+    os._exit(0)
+time.sleep(300)
+"""
+
+
+def _escaper_job(sandbox, job_id: str, *program: str) -> Path:
+    """Run a job whose double-forked grandchild runs `program`; its pid file."""
+    (sandbox.home.root / "escaper.py").write_text(ESCAPER)
+    pid_file = sandbox.home.root / f"{job_id}.pid"
+    argv = ["python3", str(sandbox.home.root / "escaper.py"), str(pid_file), *program]
+    sandbox.run_jobs(f"jobs:\n  {job_id}:\n    cmd: {json.dumps(argv)}\n")
+    sandbox.cli("start", job_id, check=True)
+    return pid_file
+
+
+def _escaped(pid_file: Path) -> int:
+    pid = int(wait_until(lambda: pid_file.exists() and pid_file.read_text()))
+    wait_until(lambda: psutil.Process(pid).environ() == {})  # exec'd: env -i, then the program
+    assert os.getsid(pid) == pid
+    return pid
+
+
+def _status(sandbox, job_id: str) -> dict:
+    return json.loads(sandbox.cli("status", job_id, "--json", check=True).stdout)
+
+
+def test_stop_kills_a_double_forked_daemon_that_called_setsid_and_cleared_its_environment(
+    sandbox,
+):
+    pid_file = _escaper_job(sandbox, "runaway", "sleep", "300")
+    escaped = _escaped(pid_file)
+    sandbox.remember_tree()
+    status = _status(sandbox, "runaway")
+    leaf = Path(status["cgroup"])
+    assert status["stops_by"] == "cgroup"
+    assert leaf.parent == sandbox.cgroup_subtree() / "jobs" / "runaway"
+    assert escaped in map(int, (leaf / "cgroup.procs").read_text().split())
+    text = sandbox.cli("status", "runaway", check=True).stdout
+    assert f"stops by   cgroup ({leaf})" in text
+
+    assert sandbox.cli("stop", "runaway", check=True).stdout.strip() == "runaway: stopped"
+    wait_until(lambda: is_gone(escaped), timeout=5)
+    assert not leaf.exists()  # gone by the time the job counts as stopped
+    assert not leaf.parent.exists()
+
+
+def test_daemon_status_names_the_cgroup_subtree_it_made(sandbox):
+    sandbox.run_jobs("jobs: {}\n")
+    base = sandbox.cgroup_subtree()
+    assert base is not None and base.name == subtree_name(sandbox.home.root)
+    assert (base / "jobs").is_dir()
+    text = sandbox.cli("daemon", "status", check=True).stdout
+    assert f"cgroups  v2 at {base}, controllers: " in text
+    found = json.loads(sandbox.cli("daemon", "status", "--json", check=True).stdout)["cgroups"]
+    assert found["version"] == "v2" and found["path"] == str(base)
+
+    sandbox.cli("daemon", "stop", check=True)
+    assert not base.exists()  # a clean stop leaves the hierarchy as it found it
+
+
+def test_a_run_that_ends_by_itself_has_its_cgroup_removed(sandbox):
+    sandbox.run_jobs("jobs:\n  brief:\n    cmd: sh -c 'sleep 0.2'\n")
+    events = sandbox.subscribe("job.brief.")
+    sandbox.cli("start", "brief", check=True)
+    assert events.wait_for(lambda e: e.topic == "job.brief.completed", timeout=10)
+    events.close()
+    assert [path for path in (sandbox.cgroup_subtree() / "jobs").iterdir() if path.is_dir()] == []
+
+
+def test_cpu_seconds_come_from_the_cgroup_and_count_an_escaped_busy_process(sandbox):
+    busy = ["python3", "-c", "while True: pass"]
+    escaped = _escaped(_escaper_job(sandbox, "burner", *busy))
+    sandbox.remember_tree()
+    # The job's own tree (a sleeping leader) spends nothing: only the cgroup sees the
+    # grandchild's CPU time.
+    wait_until(lambda: _status(sandbox, "burner")["cpu_seconds"] > 0.5, timeout=15)
+    leaf = Path(_status(sandbox, "burner")["cgroup"])
+    first = _status(sandbox, "burner")["cpu_seconds"]
+    wait_until(lambda: _status(sandbox, "burner")["cpu_seconds"] > first + 0.3, timeout=15)
+    usec = int(
+        dict(line.split() for line in (leaf / "cpu.stat").read_text().splitlines())["usage_usec"]
+    )
+    assert _status(sandbox, "burner")["cpu_seconds"] <= usec / 1e6 + 5
+    sandbox.cli("stop", "burner", check=True)
+    wait_until(lambda: is_gone(escaped), timeout=5)
+
+
+def test_after_its_supervisor_is_killed_a_stop_still_kills_what_escaped(sandbox):
+    escaped = _escaped(_escaper_job(sandbox, "orphan", "sleep", "300"))
+    sandbox.remember_tree()
+    before = sandbox.job("orphan")
+    leaf = before["cgroup"]
+    os.kill(before["sup_pid"], signal.SIGKILL)
+    after = wait_until(
+        lambda: (
+            (job := sandbox.job("orphan"))["sup_pid"] not in (None, before["sup_pid"])
+            and job["state"] == "running"
+            and job
+        ),
+        timeout=10,
+    )
+    assert after["pid"] == before["pid"] and after["cgroup"] == leaf  # adopted, same cgroup
+    sandbox.remember_tree()
+
+    assert sandbox.cli("stop", "orphan", check=True).stdout.strip() == "orphan: stopped"
+    wait_until(lambda: is_gone(escaped), timeout=5)
+    assert not Path(leaf).exists()
+
+
+def test_validate_says_whether_cpu_limits_are_enforced_by_the_daemons_cgroups(sandbox):
+    sandbox.run_jobs("jobs:\n  capped:\n    cmd: sleep 300\n    limits:\n      cpu: 50%\n")
+    result = sandbox.cli("config", "--validate", check=True)
+    base = sandbox.cgroup_subtree()
+    if "cpu" in current().job_cgroups(sandbox.home.root, create=False).controllers:
+        assert "limits.cpu" not in result.stderr
+    else:
+        assert f"limits.cpu is not enforced (the daemon's cgroup {base} has no cpu" in result.stderr
+
+
+def test_after_root_and_supervisor_both_died_a_stop_still_kills_what_escaped(sandbox):
+    escaped = _escaped(_escaper_job(sandbox, "survivor", "sleep", "300"))
+    before = sandbox.job("survivor")
+    sandbox.remember_tree()
+    os.kill(sandbox.client().daemon_pid(), signal.SIGKILL)
+    os.kill(before["sup_pid"], signal.SIGKILL)
+    wait_until(lambda: sandbox.client().daemon_pid() is None)
+    wait_until(lambda: is_gone(before["sup_pid"]))
+
+    sandbox.start_daemon()
+    after = sandbox.wait_state("survivor", "running")
+    assert after["pid"] == before["pid"] and after["cgroup"] == before["cgroup"]
+    assert sandbox.cli("stop", "survivor", check=True).stdout.strip() == "survivor: stopped"
+    wait_until(lambda: is_gone(escaped), timeout=5)
+    assert not Path(before["cgroup"]).exists()
+
+
+def test_a_cgroup_the_job_cannot_join_fails_its_start_with_the_reason(tmp_path):
+    report_r, report_w = os.pipe()
+    missing = tmp_path / "no-such-cgroup"
+    command = child_setup.command(["true"], (), report_w, str(missing))
+    child = subprocess.Popen(command, pass_fds=(report_w,))
+    os.close(report_w)
+    kind, detail = child_setup.read_report(report_r)
+    assert child.wait(timeout=10) == child_setup.FAILED
+    assert (kind, detail) == ("cgroup", f"cannot join {missing}: No such file or directory")
