@@ -12,6 +12,8 @@ import select
 import signal
 from collections.abc import Callable
 
+import setproctitle
+
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36
@@ -23,7 +25,9 @@ class LinuxPlatform:
     name = "linux"
     can_splice = hasattr(os, "splice")
 
-    def set_process_name(self, name: str) -> None:
+    def set_process_name(self, name: str, title: str) -> None:
+        setproctitle.setproctitle(title)
+        # After setproctitle, which puts the title's first 15 bytes there too.
         _libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
     def become_subreaper(self) -> bool:
