@@ -26,8 +26,12 @@ Commands:
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
   version     Show the version
 
+Options (every command, before or after it):
+  --no-color      No colour, as when NO_COLOR is set or the output is not a terminal
+
 Environment:
   PROCCLAW_HOME   where config, state and logs live (default ~/.procclaw)
+  NO_COLOR        when set and not empty, no colour (no-color.org)
 
 Run `procclaw <command> --help` for the options of a command.
 """
@@ -41,6 +45,7 @@ import sys
 
 from docopt import DocoptExit, docopt
 
+from procclaw.cli.colours import take_no_color_option
 from procclaw.cli.errors import CliFailure, fail
 
 # command -> module in procclaw.cli; each module has USAGE and run(argv) -> int.
@@ -69,7 +74,7 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = take_no_color_option(sys.argv[1:] if argv is None else argv)
     from procclaw import __version__
 
     args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")
