@@ -25,6 +25,7 @@ Commands:
   db          Check procclaw.db, or repair a damaged one (check, repair)
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
   version     Show the version
+  completion  Print tab completion for bash, zsh or fish
 
 Options (every command, before or after it):
   --no-color      No colour, as when NO_COLOR is set or the output is not a terminal
@@ -70,6 +71,7 @@ COMMANDS = {
     "service": "service_commands",
     "db": "db_commands",
     "openclaw": "openclaw_commands",
+    "completion": "completion_commands",
 }
 
 
