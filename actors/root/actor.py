@@ -36,7 +36,7 @@ from actors.root.actor_keeper import STOP_TIMEOUT, ActorKeeper
 from actors.root.actor_table import ActorSlot
 from actors.root.bus import Bus
 from actors.root.reload_signal import ReloadSignal
-from actors.runtime import registry
+from actors.runtime import process_title, registry
 from actors.runtime import zygote as zygote_image
 from actors.runtime.actor import configure_logging
 from actors.runtime.command_server import CommandServer
@@ -277,7 +277,7 @@ def main(argv: list[str]) -> int:
         print(f"procclaw: {exc}", file=sys.stderr)
         return 1
     try:
-        current().set_process_name("procclaw-root")
+        process_title.name_root(home.root)
         allow_every_descriptor()
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:

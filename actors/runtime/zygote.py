@@ -28,8 +28,8 @@ import sys
 
 import msgpack
 
+from actors.runtime import process_title
 from procclaw.commands import Spawn, Spawned
-from procclaw.platform import current
 
 MAX_FDS = 16
 MAX_REQUEST = 65536
@@ -71,7 +71,7 @@ def main(argv: list[str]) -> int:
 
 def serve(channel: socket.socket, lifeline: int) -> int:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # root decides when actors stop
-    current().set_process_name("procclaw-zygote")
+    process_title.name_zygote()
     while True:
         readable, _, _ = select.select([channel, lifeline], [], [])
         if lifeline in readable:
@@ -150,7 +150,7 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
         # ignored dispositions would pass on to the jobs.
         os.setsid()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
-        current().set_process_name(f"pc-{spec.name}")
+        process_title.name_actor(spec.kind, spec.name)
         configure_logging(spec.name, spec.log_level)
         ctx = ActorContext(
             kind=spec.kind,

@@ -27,7 +27,7 @@ import os
 import socket
 from typing import Any
 
-from actors.runtime import supervisor_channel
+from actors.runtime import process_title, supervisor_channel
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.command_server import Deferred
@@ -226,6 +226,7 @@ class Supervisor(Actor):
             held.close()  # at rest, its last reports on their way: the new one takes over
         self.jobs[job_id] = JobSupervision(self.host, job, pipes, placement)
         self.jobs[job_id].begin()
+        process_title.name_actor("supervisor", self.name, self.jobs)
 
     # ---- telling root and the controller -----------------------------------------------
 
@@ -253,6 +254,7 @@ class Supervisor(Actor):
     def _let_go(self, job_id: str) -> None:
         held = self.jobs.pop(job_id)
         held.close()
+        process_title.name_actor("supervisor", self.name, self.jobs)
         gone = {job_id: held.generation}
         self._tell_root("heartbeat", {"jobs": {}, "gone": gone, "partial": True})
         self._exit_if_done()

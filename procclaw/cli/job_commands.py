@@ -18,6 +18,7 @@ import time
 
 from docopt import docopt
 
+from procclaw.cli.colours import Palette
 from procclaw.cli.render import format_cpu, format_duration, format_memory, table
 from procclaw.home import Home
 
@@ -52,17 +53,18 @@ def list_jobs(client, state: str | None, tag: str | None, as_json: bool) -> int:
         print("no jobs" + (" match" if state or tag else " configured"))
         return 0
     timed = any(job.get("next_runs") for job in jobs)
+    paint = Palette.for_stdout()
     rows = [
         (
             job["id"],
             job["type"],
-            _state(job),
+            paint.state(_state(job)),
             job["pid"],
             format_duration(job["uptime"]) if job["uptime"] is not None else None,
             format_cpu(job["cpu"]),
             format_memory(job["memory"]),
             job["restarts"],
-            job.get("health"),
+            paint.health(job.get("health")),
             ",".join(job["tags"]),
             *([_moment(job["next_runs"][0]) if job.get("next_runs") else None] if timed else []),
         )
@@ -109,10 +111,11 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         return 0
     config = job["config"]
     cmd = config["cmd"] if isinstance(config["cmd"], str) else shlex.join(config["cmd"])
+    paint = Palette.for_stdout()
     fields = [
         ("job", f"{job['id']} ({job['name']})"),
         ("type", job["type"]),
-        ("state", _state(job) + (f": {job['reason']}" if job.get("reason") else "")),
+        ("state", paint.state(_state(job)) + (f": {job['reason']}" if job.get("reason") else "")),
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
         ("cpu", _describe_cpu(job)),
@@ -120,7 +123,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("restarts", job["restarts"]),
         ("held by", _describe_supervisor(job)),
         *([("stops by", _describe_stop(job))] if job.get("stops_by") else []),
-        ("health", _describe_health(job)),
+        ("health", paint.health(_describe_health(job))),
         ("says", job.get("status_text") or "-"),
         *([("heartbeat", _describe_heartbeat(job))] if _has_output_check(job) else []),
         *([("log", job["log_trouble"])] if job.get("log_trouble") else []),

@@ -25,9 +25,14 @@ Commands:
   db          Check procclaw.db, or repair a damaged one (check, repair)
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
   version     Show the version
+  completion  Print tab completion for bash, zsh or fish
+
+Options (every command, before or after it):
+  --no-color      No colour, as when NO_COLOR is set or the output is not a terminal
 
 Environment:
   PROCCLAW_HOME   where config, state and logs live (default ~/.procclaw)
+  NO_COLOR        when set and not empty, no colour (no-color.org)
 
 Run `procclaw <command> --help` for the options of a command.
 """
@@ -41,6 +46,7 @@ import sys
 
 from docopt import DocoptExit, docopt
 
+from procclaw.cli.colours import take_no_color_option
 from procclaw.cli.errors import CliFailure, fail
 
 # command -> module in procclaw.cli; each module has USAGE and run(argv) -> int.
@@ -65,11 +71,12 @@ COMMANDS = {
     "service": "service_commands",
     "db": "db_commands",
     "openclaw": "openclaw_commands",
+    "completion": "completion_commands",
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
+    argv = take_no_color_option(sys.argv[1:] if argv is None else argv)
     from procclaw import __version__
 
     args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")

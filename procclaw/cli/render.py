@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from procclaw.cli.colours import visible_len
 from procclaw.job_usage import memory_text
 
 
@@ -31,14 +32,18 @@ def format_cpu(percent: float | None) -> str:
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
-    """Left-aligned columns separated by two spaces; `-` for a missing value."""
+    """Left-aligned columns separated by two spaces; `-` for a missing value. A cell
+    may be coloured: its width is what shows."""
     cells = [[str(h).upper() for h in headers]]
     cells += [
         ["-" if value is None or value == "" else str(value) for value in row] for row in rows
     ]
-    widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
+    widths = [max(visible_len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        "  ".join(
+            cell + " " * (width - visible_len(cell))
+            for cell, width in zip(row, widths, strict=True)
+        )
         for row in cells
     ]
     return "\n".join(line.rstrip() for line in lines)

@@ -24,6 +24,7 @@ import tty
 from docopt import docopt
 
 from procclaw.cli.arguments import seconds
+from procclaw.cli.colours import Palette, clip
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import format_cpu, format_duration, format_memory, table
 from procclaw.home import Home
@@ -84,11 +85,12 @@ def screen(client, sort: str) -> str:
         f" {format_cpu(cpu)} cpu, {format_memory(memory)}  (sorted by {sort};"
         " q quit, c cpu, m mem)"
     )
+    paint = Palette.for_stdout()
     rows = [
         (
             job["id"],
-            job["state"],
-            job.get("health"),
+            paint.state(job["state"]),
+            paint.health(job.get("health")),
             job["pid"],
             format_cpu(job["cpu"]),
             format_memory(job["memory"]),
@@ -99,7 +101,7 @@ def screen(client, sort: str) -> str:
     ]
     size = shutil.get_terminal_size()
     lines = [heading, "", *table(HEADERS, rows).splitlines()][: max(3, size.lines - 1)]
-    return "\n".join(line[: size.columns] for line in lines)
+    return "\n".join(clip(line, size.columns) for line in lines)
 
 
 def _key_within(fd: int, timeout: float) -> str | None:

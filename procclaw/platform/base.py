@@ -40,8 +40,9 @@ class Platform(Protocol):
     # Whether splice() moves a job's output into its log without passing through us.
     can_splice: bool
 
-    def set_process_name(self, name: str) -> None:
-        """Name this process for `ps` and psutil."""
+    def set_process_name(self, name: str, title: str) -> None:
+        """Name this process: `name` (15 bytes at most) for `ps -e`, `top` and pkill,
+        `title` for `ps aux` and `ps -o args`, in place of its command line."""
 
     def become_subreaper(self) -> bool:
         """Make orphaned descendants re-parent to this process; False where none can."""

@@ -13,6 +13,8 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+import setproctitle
+
 from procclaw.platform import linux_cgroups as cgroups
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -26,7 +28,9 @@ class LinuxPlatform:
     name = "linux"
     can_splice = hasattr(os, "splice")
 
-    def set_process_name(self, name: str) -> None:
+    def set_process_name(self, name: str, title: str) -> None:
+        setproctitle.setproctitle(title)
+        # After setproctitle, which puts the title's first 15 bytes there too.
         _libc.prctl(_PR_SET_NAME, name.encode()[:15], 0, 0, 0)
 
     def become_subreaper(self) -> bool:

@@ -35,8 +35,8 @@ class PortablePlatform:
     name = "portable"
     can_splice = False
 
-    def set_process_name(self, name: str) -> None:
-        setproctitle.setproctitle(name)
+    def set_process_name(self, name: str, title: str) -> None:
+        setproctitle.setproctitle(title)  # macOS has no short name apart from it
 
     def become_subreaper(self) -> bool:
         return False
