@@ -28,10 +28,9 @@ from __future__ import annotations
 import sys
 import time
 
-from docopt import docopt
-
 from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.states import LIVE_STATES
 
@@ -57,7 +56,7 @@ _OUTCOMES["resume"] = _OUTCOMES["start"]
 def run(argv: list[str]) -> int:
     from procclaw.client import Client, Subscription
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     command = argv[0]
     timeout = seconds(args["--timeout"], "--timeout")
     home = Home.from_env()

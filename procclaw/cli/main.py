@@ -72,7 +72,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     from procclaw import __version__
 
-    args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")
+    try:
+        args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")
+    except DocoptExit:
+        problem = f"unknown option {argv[0]}" if argv else "a command is needed"
+        return fail(f"{problem}; see `procclaw --help`", 2)
     command = args["<command>"]
     if command == "help":
         print(__doc__.strip())

@@ -13,9 +13,8 @@ from __future__ import annotations
 
 import sys
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -24,7 +23,7 @@ USAGE = __doc__
 def run(argv: list[str]) -> int:
     from procclaw.client import Client, ClientError
 
-    docopt(USAGE, argv=argv)
+    parse_args(USAGE, argv)
     try:
         change = Client(Home.from_env()).call("reload")
     except ClientError as exc:

@@ -17,9 +17,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.whole_numbers import whole_number
 
 USAGE = __doc__
@@ -27,7 +26,7 @@ MAX_FIRES = 1000  # a year of hourly fires is plenty to read; more is a typo
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     return show_schedule(args["<cron>"], args["--tz"], args["--from"], args["-n"])
 
 

@@ -20,10 +20,9 @@ from __future__ import annotations
 import getpass
 import sys
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import table
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.secrets import MASK, SecretError, SecretStore
 
@@ -33,7 +32,7 @@ KEYRING_TIMEOUT = 30.0
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     store = SecretStore(Home.from_env(), KEYRING_TIMEOUT)
     name = args["<name>"]
     try:

@@ -17,9 +17,8 @@ if it fails. `service status` exits 0 when the service runs and 3 when it does n
 
 from __future__ import annotations
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.service.installer import install, service_for, status, uninstall
 from procclaw.service.launch import ServiceError
@@ -29,7 +28,7 @@ NOT_RUNNING = 3
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     try:
         service = service_for(home)

@@ -17,17 +17,16 @@ from __future__ import annotations
 
 import sys
 
-from docopt import docopt
-
 from procclaw.atomic_file import write_atomically
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     if args["init"]:
         if args["--openclaw"] and home.jobs_file.exists() and not args["--force"]:
