@@ -25,6 +25,7 @@ class JobFacts(WireRecord):
     job_start: str | None = None  # the kernel's start time of pid (job_process.py)
     run_id: str | None = None
     started_at: float | None = None  # wall clock
+    cause: str | None = None  # how the current (or last) run was started (procclaw/run.py)
     restarts: int = 0
     attempt: int = 0  # of the retry policy, since the job last ran long enough
     last_exit: str | None = None

@@ -15,6 +15,7 @@ Commands:
   stop        Stop jobs (or --all) gracefully: signal, grace period, then SIGKILL
   restart     Restart jobs (or --all)
   logs        Show (or follow) a job's output
+  runs        List a job's past runs: when, how long, how they ended, who started them
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed
   schedule    List when a cron expression fires (DST included)
@@ -56,6 +57,7 @@ COMMANDS = {
     "stop": "control_commands",
     "restart": "control_commands",
     "logs": "log_commands",
+    "runs": "run_commands",
     "events": "event_commands",
     "reload": "reload_commands",
     "schedule": "schedule_commands",
