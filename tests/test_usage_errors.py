@@ -2,7 +2,7 @@
 
 import pytest
 
-STOP_USAGE = "Usage:\n  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS]\n"
+STOP_USAGE = "Usage:\n  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS] [--json]\n"
 LOGS_USAGE = "Usage:\n  procclaw logs <job> [-f] [-n N] [--stderr]\n"
 
 
@@ -26,7 +26,7 @@ LOGS_USAGE = "Usage:\n  procclaw logs <job> [-f] [-n N] [--stderr]\n"
         (
             ("start", "web", "--force"),
             "procclaw: start: unknown option --force\n"
-            "Usage:\n  procclaw start (<job>... | --all) [--timeout=SECONDS]\n",
+            "Usage:\n  procclaw start (<job>... | --all) [--timeout=SECONDS] [--json]\n",
         ),
         (
             ("list", "--jsn"),
@@ -45,11 +45,11 @@ LOGS_USAGE = "Usage:\n  procclaw logs <job> [-f] [-n N] [--stderr]\n"
         (
             ("schedule",),
             "procclaw: schedule: a cron expression is needed\n"
-            "Usage:\n  procclaw schedule <cron> [--tz=ZONE] [--from=TIME] [-n N]\n",
+            "Usage:\n  procclaw schedule <cron> [--tz=ZONE] [--from=TIME] [-n N] [--json]\n",
         ),
         (
             ("reload", "now"),
-            "procclaw: reload: unexpected argument 'now'\nUsage:\n  procclaw reload\n",
+            "procclaw: reload: unexpected argument 'now'\nUsage:\n  procclaw reload [--json]\n",
         ),
     ],
 )
