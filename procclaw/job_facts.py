@@ -74,6 +74,7 @@ class HeldFacts(JobFacts):
     kill_at: float | None = None  # stopping: when the grace period ends (wall clock)
     retry_at: float | None = None  # in backoff: when the next start is due (wall clock)
     then_start: bool = False  # start again once the stop under way is done (restart)
+    restart_cause: str = ""  # ... and how that restart was asked for (procclaw/run.py)
     then_retry: str | None = None  # found unhealthy (why): retried as if it had crashed
     queued: bool = False  # run again when this run ends
     timed_out: bool = False  # stopping for max_runtime

@@ -1,10 +1,12 @@
 """`procclaw runs <job>` and `GET /api/v1/jobs/{id}/runs`: past runs, and who started each."""
 
 import json
+import os
+import signal
 import time
 
 import pytest
-from conftest import wait_until
+from conftest import PROGRAMS, wait_until
 from http_helpers import get, post
 
 JOBS = """\
@@ -136,3 +138,25 @@ def test_a_bad_count_is_a_usage_error(sandbox, count):
         f"procclaw: runs: -n expects a number of runs from 1 to 10000, got '{count}'\n"
         "Usage:\n  procclaw runs <job> [-n N] [--json]\n",
     )
+
+
+@pytest.mark.timeout(90)
+def test_a_restart_keeps_its_cause_when_the_supervisor_dies_during_its_stop(sandbox):
+    sandbox.run_jobs(
+        f"""\
+        jobs:
+          stubborn:
+            cmd: python3 {PROGRAMS}/ignore_term.py
+            shutdown: {{grace_period: 2}}
+        """
+    )
+    sandbox.cli("start", "stubborn", check=True)
+    sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
+    events = sandbox.subscribe("job.stubborn.")
+    assert post(sandbox.api_port, "/api/v1/jobs/stubborn/restart").status == 200
+    assert events.wait_for(lambda e: e.topic == "job.stubborn.stopping", timeout=5)
+    os.kill(sandbox.supervisor_of("stubborn")[1], signal.SIGKILL)
+    assert events.wait_for(lambda e: e.topic == "job.stubborn.running", timeout=15)
+    events.close()
+    sandbox.cli("stop", "stubborn", "--force", check=True)
+    assert causes(runs_of(sandbox, "stubborn", 2)) == ["api", "cli"]

@@ -94,7 +94,7 @@ class JobSupervision:
         # How the current run was started (procclaw/run.py CAUSES), and how the run a
         # restart under way starts will be.
         self.cause: str | None = resume.cause
-        self._restart_cause = ""
+        self._restart_cause = resume.restart_cause
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
         self._spawn_token: object | None = None  # a start waiting for its secrets
@@ -176,6 +176,7 @@ class JobSupervision:
             kill_at=self.stopping.kill_at,
             retry_at=self._retry_at,
             **self.after_exit.wishes(),
+            restart_cause=self._restart_cause,
             last_run=self._last_run,
         )
 
@@ -215,6 +216,7 @@ class JobSupervision:
             job=self.job.id,
             state=self.state,
             **run_facts(self.process),
+            cause=self.cause,
             **self.after_exit.counts(),
             last_exit=self.last_exit,
             reason=self.reason,
