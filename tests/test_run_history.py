@@ -9,7 +9,7 @@ import pytest
 from conftest import PROGRAMS, wait_until
 from http_helpers import get, post
 
-JOBS = """\
+JOBS = f"""\
 jobs:
   svc:
     cmd: sleep 300
@@ -24,12 +24,15 @@ jobs:
     cmd: sh -c 'sleep 0.2; exit 3'
     type: continuous
     enabled: false
-    retry: {delays: [0.1], max_attempts: 1}
+    retry: {{delays: [0.1], max_attempts: 1}}
   base:
     cmd: "true"
   top:
     cmd: "true"
-    depends_on: [{job: base, condition: after_complete}]
+    depends_on: [{{job: base, condition: after_complete}}]
+  stubborn:  # only SIGKILL ends it
+    cmd: python3 {PROGRAMS}/ignore_term.py
+    shutdown: {{grace_period: 2}}
 """
 
 
@@ -142,14 +145,7 @@ def test_a_bad_count_is_a_usage_error(sandbox, count):
 
 @pytest.mark.timeout(90)
 def test_a_restart_keeps_its_cause_when_the_supervisor_dies_during_its_stop(sandbox):
-    sandbox.run_jobs(
-        f"""\
-        jobs:
-          stubborn:
-            cmd: python3 {PROGRAMS}/ignore_term.py
-            shutdown: {{grace_period: 2}}
-        """
-    )
+    sandbox.run_jobs(JOBS)
     sandbox.cli("start", "stubborn", check=True)
     sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
     events = sandbox.subscribe("job.stubborn.")
