@@ -27,6 +27,22 @@ class JobArgs(WireRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class StartArgs(WireRecord):
+    """A supervisor's `start` of a job in backoff, and why (procclaw/run.py CAUSES)."""
+
+    job: str
+    cause: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class RunsArgs(WireRecord):
+    """A job's finished runs, the latest first."""
+
+    job: str
+    limit: int = 10
+
+
+@dataclass(frozen=True, slots=True)
 class StopArgs(WireRecord):
     job: str
     force: bool = False  # SIGKILL at once, without the grace period
@@ -86,6 +102,7 @@ class HeldJobsArgs(WireRecord):
     job: str | None = None
     jobs: list[str] | None = None
     force: bool = False
+    cause: str = ""  # restart: why the job starts again (procclaw/run.py CAUSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -164,6 +181,7 @@ CONTROLLER_ARGS: CommandArgs = {
     "restart_many": ManyArgs,
     "report": ReportArgs,
     "runs_summary": NoArgs,
+    "runs": RunsArgs,
     "api_settings": NoArgs,
     "scheduled": NoArgs,
     "fire": FireArgs,
@@ -182,7 +200,7 @@ ROOT_ARGS: CommandArgs = {
 }
 SUPERVISOR_ARGS: CommandArgs = {
     "state": JobArgs,
-    "start": JobArgs,
+    "start": StartArgs,
     "stop": HeldJobsArgs,
     "restart": HeldJobsArgs,
     "unhealthy": UnhealthyArgs,

@@ -103,12 +103,18 @@ def _copy_readable(reading: Path, building: Path, report: RepairReport) -> None:
     try:
         for table in TABLES:
             rows, problem = _readable_rows(old, table)
+            # A database from before a column was added has fewer: the new ones take
+            # their defaults (columns are only ever added at the end).
+            columns = [info[1] for info in store.db.execute(f"PRAGMA table_info({table})")]
             kept = 0
             with store.transaction():
                 for row in rows:
+                    names = ", ".join(columns[: len(row)])
                     marks = ", ".join("?" * len(row))
                     try:
-                        store.db.execute(f"INSERT OR REPLACE INTO {table} VALUES ({marks})", row)
+                        store.db.execute(
+                            f"INSERT OR REPLACE INTO {table} ({names}) VALUES ({marks})", row
+                        )
                     except sqlite3.IntegrityError:
                         continue  # a row the damage left without what it must have
                     kept += 1

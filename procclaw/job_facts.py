@@ -29,6 +29,7 @@ class JobFacts(WireRecord):
     # cgroup.kill) or "process group + run marker" (where the daemon has no cgroups).
     stops_by: str | None = None
     cgroup: str | None = None
+    cause: str | None = None  # how the current (or last) run was started (procclaw/run.py)
     restarts: int = 0
     attempt: int = 0  # of the retry policy, since the job last ran long enough
     last_exit: str | None = None
@@ -77,6 +78,7 @@ class HeldFacts(JobFacts):
     kill_at: float | None = None  # stopping: when the grace period ends (wall clock)
     retry_at: float | None = None  # in backoff: when the next start is due (wall clock)
     then_start: bool = False  # start again once the stop under way is done (restart)
+    restart_cause: str = ""  # ... and how that restart was asked for (procclaw/run.py)
     then_retry: str | None = None  # found unhealthy (why): retried as if it had crashed
     queued: bool = False  # run again when this run ends
     timed_out: bool = False  # stopping for max_runtime

@@ -25,6 +25,7 @@ class Placement(WireRecord):
     stop_after: tuple[str, ...] = ()  # at daemon stop, these jobs stop before this one
     last_exit: str | None = None
     resume: HeldFacts | None = None  # a dead holder's last facts: carry on from these
+    cause: str = ""  # why it is started (procclaw/run.py CAUSES); a resumed run keeps its own
 
     def resumed(self, facts: HeldFacts) -> Placement:
         """The same placement for a replacement that carries on from `facts`."""

@@ -59,6 +59,7 @@ CONTROLLER_COMMANDS = frozenset(
         "config",  # the applied config, secrets unresolved
         "report",  # from a supervisor: a job's new state, or a finished run
         "runs_summary",  # finished runs counted per job and result, and their durations
+        "runs",  # a job's finished runs, the latest first: times, result, exit, cause
         "api_settings",  # for the gateway: where to listen, and its auth (token unresolved)
         "scheduled",  # from the scheduler: the scheduled jobs and the last due time of each
         "fire",  # from the scheduler: due times reached; each is run, skipped or queued once

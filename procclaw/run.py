@@ -6,6 +6,13 @@ from dataclasses import dataclass
 
 from procclaw.wire_record import WireRecord
 
+# How a run came to be started (its `cause`): `daemon` (at daemon start), `cli` or `api`
+# (a request's caller: start, restart, resume), `schedule` (a cron fire, or a run queued
+# behind one), `dependency` (a job being started needs it), `retry` (the retry policy
+# restarted it: after an exit, an unhealthy verdict or a limit), `reload`. Runs recorded
+# before causes were kept have none ("").
+CAUSES = ("daemon", "cli", "api", "schedule", "dependency", "retry", "reload")
+
 
 @dataclass(frozen=True, slots=True)
 class Run(WireRecord):
@@ -19,6 +26,7 @@ class Run(WireRecord):
     signal: str | None
     result: str  # completed | failed | stopped | timeout
     output: tuple[str, ...]  # its last lines
+    cause: str = ""  # how it was started: one of CAUSES
 
     @property
     def duration(self) -> float:

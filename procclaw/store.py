@@ -78,6 +78,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "INSERT INTO pauses SELECT job, strftime('%s', 'now') FROM schedules WHERE paused = 1",
         "ALTER TABLE schedules DROP COLUMN paused",
     ),
+    (
+        # How each run was started (procclaw/run.py CAUSES); '' for runs from before.
+        "ALTER TABLE runs ADD COLUMN cause TEXT NOT NULL DEFAULT ''",
+    ),
 )
 
 
@@ -208,7 +212,9 @@ class Store:
         """Record a finished run; recording the same run twice keeps one row."""
         with self.transaction():
             self.db.execute(
-                "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR REPLACE INTO runs"
+                " (run_id, job, started_at, ended_at, exit_code, signal, result, output, cause)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run.run_id,
                     run.job,
@@ -218,17 +224,18 @@ class Store:
                     run.signal,
                     run.result,
                     "\n".join(run.output),
+                    run.cause,
                 ),
             )
 
     @_tolerant([])
     def runs(self, job: str, limit: int = 10) -> list[Run]:
         rows = self.db.execute(
-            "SELECT run_id, job, started_at, ended_at, exit_code, signal, result, output"
+            "SELECT run_id, job, started_at, ended_at, exit_code, signal, result, output, cause"
             " FROM runs WHERE job = ? ORDER BY ended_at DESC LIMIT ?",
             (job, limit),
         ).fetchall()
-        return [Run(*row[:7], tuple(row[7].split("\n")) if row[7] else ()) for row in rows]
+        return [Run(*row[:7], tuple(row[7].split("\n")) if row[7] else (), row[8]) for row in rows]
 
     @_tolerant(None)
     def save_schedule_mark(self, job: str, mark: ScheduleMark) -> None:

@@ -9,6 +9,7 @@ import pytest
 from conftest import wait_until
 
 from procclaw.client import ClientError
+from procclaw.run import Run
 from procclaw.store import MIGRATIONS, ScheduleMark, Store, StoreError
 
 
@@ -88,21 +89,38 @@ def test_the_database_is_wal_and_versioned(tmp_path):
     again.close()
 
 
-def test_a_scheduled_jobs_pause_from_the_release_before_is_kept(tmp_path):
-    path = tmp_path / "procclaw.db"
+def _database_at(path, version: int) -> sqlite3.Connection:
+    """A database as the release with schema `version` left it."""
     db = sqlite3.connect(path, isolation_level=None)
     db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    before = len(MIGRATIONS) - 1
-    db.execute("INSERT INTO schema_version VALUES (?)", (before,))
-    for statements in MIGRATIONS[:before]:
+    db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    for statements in MIGRATIONS[:version]:
         for statement in statements:
             db.execute(statement)
+    return db
+
+
+def test_a_scheduled_jobs_pause_from_the_release_before_is_kept(tmp_path):
+    path = tmp_path / "procclaw.db"
+    db = _database_at(path, 3)  # the release before pauses had a table of their own
     db.execute("INSERT INTO schedules VALUES ('report', 1.5, 'old daemon', 1, 4)")
     db.execute("INSERT INTO schedules VALUES ('backup', NULL, NULL, 0, 0)")
     db.close()
     store = Store(path)
     assert list(store.pauses()) == ["report"]
     assert store.schedule_marks()["report"] == ScheduleMark(1.5, "old daemon", 4)
+    store.close()
+
+
+def test_runs_from_before_causes_were_recorded_are_kept_with_none(tmp_path):
+    path = tmp_path / "procclaw.db"
+    db = _database_at(path, len(MIGRATIONS) - 1)
+    db.execute("INSERT INTO runs VALUES ('r1', 'web', 1.0, 2.5, 0, NULL, 'completed', 'hi')")
+    db.close()
+    store = Store(path)
+    assert store.runs("web") == [Run("r1", "web", 1.0, 2.5, 0, None, "completed", ("hi",), "")]
+    store.record_run(Run("r2", "web", 3.0, 4.0, None, "SIGTERM", "stopped", (), "cli"))
+    assert [run.cause for run in store.runs("web")] == ["cli", ""]
     store.close()
 
 

@@ -58,7 +58,8 @@ def test_repair_of_a_truncated_database_keeps_the_rows_it_can_read(sandbox):
     db = sqlite3.connect(path)  # enough runs that the table spans many pages
     with db:
         db.executemany(
-            "INSERT INTO runs VALUES (?, 'once', 1, 2, 0, NULL, 'completed', ?)",
+            "INSERT INTO runs (run_id, job, started_at, ended_at, exit_code, signal, result,"
+            " output) VALUES (?, 'once', 1, 2, 0, NULL, 'completed', ?)",
             [(f"r{i}", "x" * 500) for i in range(400)],
         )
     recorded = db.execute("SELECT count(*) FROM runs").fetchone()[0]

@@ -44,11 +44,11 @@ def small_home():
 
 
 def _fill(path: Path) -> None:
-    with open(path, "wb") as filler:
+    # Unbuffered: a buffered file would try again to write what did not fit when closed.
+    with open(path, "wb", buffering=0) as filler:
         try:
             while True:
                 filler.write(b"\0" * 65536)
-                filler.flush()
         except OSError as exc:
             assert exc.errno == errno.ENOSPC
 

@@ -138,6 +138,27 @@ def test_status_reports_the_unit_and_exits_three_when_absent(linux):
     assert present.stdout.splitlines()[2:] == ["enabled   enabled", "state     active"]
 
 
+def test_status_json_says_whether_it_is_installed_and_runs(linux):
+    import json
+
+    linux.add_tool("systemctl")
+    absent = linux.cli("status", "--json")
+    assert absent.returncode == 3
+    assert json.loads(absent.stdout) == {
+        "service": json.loads(absent.stdout)["service"],
+        "file": str(unit_path(linux)),
+        "installed": False,
+        "running": False,
+        "details": {},
+    }
+    linux.cli("install")
+    present = linux.cli("status", "--json")
+    assert present.returncode == 0
+    found = json.loads(present.stdout)
+    assert (found["installed"], found["running"]) == (True, True)
+    assert found["details"] == {"enabled": "enabled", "state": "active"}
+
+
 def test_dry_run_prints_the_plan_and_touches_nothing(linux):
     linux.add_tool("systemctl")
     result = linux.cli("install", "--dry-run")

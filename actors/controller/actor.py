@@ -38,7 +38,7 @@ from actors.controller.job_health import JobHealth
 from actors.controller.job_pauses import JobPauses
 from actors.controller.job_placer import JobPlacer
 from actors.controller.job_registry import JobRegistry
-from actors.controller.run_stats import runs_summary
+from actors.controller.run_stats import run_history, runs_summary
 from actors.controller.schedule_book import ScheduleBook
 from actors.controller.usage_gathering import gather_usage
 from actors.runtime.actor import Actor, ActorContext
@@ -105,23 +105,24 @@ class Controller(Actor):
                 "status": self._status,
                 "config": self._config,
                 "reload": self._audited(self._reload),
-                "start": self._audited(lambda req: self.jobs.start(self._job(req))),
+                "start": self._audited(lambda req: self.jobs.start(self._job(req), req.caller)),
                 "stop": self._audited(lambda req: self.jobs.stop(self._job(req), req.args.force)),
                 "start_many": self._many("start", self._start_many),
                 "stop_many": self._many(
                     "stop", lambda jobs, req: self.jobs.stop_many(jobs, req.args.force)
                 ),
                 "restart_many": self._many(
-                    "restart", lambda jobs, _req: self.jobs.restart_many(jobs)
+                    "restart", lambda jobs, req: self.jobs.restart_many(jobs, req.caller)
                 ),
-                "restart": self._audited(lambda req: self.jobs.restart(self._job(req))),
+                "restart": self._audited(lambda req: self.jobs.restart(self._job(req), req.caller)),
                 "report": self._report,
                 "runs_summary": lambda _req: runs_summary(self.store.db),
+                "runs": lambda req: run_history(self.store, self._job(req).id, req.args.limit),
                 "api_settings": self._api_settings,
                 "scheduled": lambda _req: self.schedules.scheduled(self.config),
                 "fire": lambda req: self.schedules.fire(self.config, req.args.fires),
                 "pause": self._audited(lambda req: self.pauses.pause(self._job(req))),
-                "resume": self._audited(lambda req: self.pauses.resume(self._job(req))),
+                "resume": self._audited(lambda req: self.pauses.resume(self._job(req), req.caller)),
                 "usage": lambda req: gather_usage(self.calls, self.registry, self._listed(req)),
             },
             commands.CONTROLLER_ARGS,
@@ -311,7 +312,7 @@ class Controller(Actor):
 
         return handle
 
-    def _start_many(self, jobs: list[JobConfig], _request: Request) -> Deferred:
+    def _start_many(self, jobs: list[JobConfig], request: Request) -> Deferred:
         """Start each job (those that start now are placed in one batch, and recorded in
         one transaction)."""
         assert self.store is not None
@@ -319,7 +320,7 @@ class Controller(Actor):
         with self.store.transaction():
             for job in jobs:
                 try:
-                    results[job.id] = self.jobs.start(job)
+                    results[job.id] = self.jobs.start(job, request.caller)
                 except CommandError as exc:
                     results[job.id] = {"error": exc.message}
         return each_answer(results, lambda _job_id, answer: answer)

@@ -107,13 +107,13 @@ class ConfigReload:
                 actions[job_id] = "restarted"
                 self.job_reported(job_id, new)  # it may have been at rest already
             elif self._jobs.starts_by_itself(new_job):
-                self._try(job_id, lambda j=new_job: self._jobs.start(j), errors)
+                self._try(job_id, lambda j=new_job: self._jobs.start(j, "reload"), errors)
                 actions[job_id] = "started"
         for job_id in change["added"]:
             job = new.job(job_id)
             live = self._jobs.registry.is_live(job_id)
             if job is not None and self._jobs.starts_by_itself(job) and not live:
-                self._try(job_id, lambda j=job: self._jobs.start(j), errors)
+                self._try(job_id, lambda j=job: self._jobs.start(j, "reload"), errors)
                 actions[job_id] = "started"
         return ConfigReloaded(**change, actions=actions, errors=errors)
 
@@ -128,7 +128,9 @@ class ConfigReload:
         if job is None or self._jobs.paused(job_id):
             return  # a paused job stays down: `resume` starts it with its new config
         try:
-            log_failure(self._jobs.start(job), f"job {job_id} not restarted with its new config")
+            log_failure(
+                self._jobs.start(job, "reload"), f"job {job_id} not restarted with its new config"
+            )
         except CommandError as exc:
             log.error("job %s not restarted with its new config: %s", job_id, exc.message)
 

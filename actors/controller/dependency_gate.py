@@ -73,17 +73,18 @@ class DependencyGate:
 
     # ---- asked by the controller -------------------------------------------------------
 
-    def start(self, job: JobConfig, facts: JobFacts) -> dict[str, Any]:
+    def start(self, job: JobConfig, facts: JobFacts, cause: str) -> dict[str, Any]:
         """Start `job` (at rest, with these current `facts`) now if nothing holds it
         back, else make it wait, and start what it needs that is at rest (a failed job
         too), as systemd's Requires= does."""
         unmet = [check for check in self._checks(job.id) if check.standing is not Standing.HOLDS]
         if not unmet:
-            self._jobs.launch(job, facts)
+            self._jobs.launch(job, cause, facts)
             return {"state": JobState.STARTING.value}
         now = time.time()
         to_come = [Check(check.requirement, Standing.PENDING) for check in unmet]
-        self._carry_out(job, decide(to_come, since=now, now=now), since=now)
+        # The cause waits with the job, in its facts, for when it starts.
+        self._carry_out(job, decide(to_come, since=now, now=now), since=now, cause=cause)
         for check in unmet:
             self._bring_up(check.requirement.target)
         facts = self._registry.facts(job.id)
@@ -156,13 +157,15 @@ class DependencyGate:
         if job is None or self._registry.is_live(job_id):
             return
         try:
-            self._jobs.start(job)
+            self._jobs.start(job, "dependency")
         except CommandError as exc:
             log.error("job %s, needed by another, not started: %s", job_id, exc.message)
 
     # ---- carrying the decision out ------------------------------------------------------
 
-    def _carry_out(self, job: JobConfig, decision: Decision, since: float) -> None:
+    def _carry_out(
+        self, job: JobConfig, decision: Decision, since: float, cause: str | None = None
+    ) -> None:
         match decision:
             case Start():
                 self._launch_waiting(job)
@@ -173,7 +176,8 @@ class DependencyGate:
             case Wait(reason, until):
                 facts = self._registry.facts(job.id)
                 if facts.state != JobState.WAITING or facts.reason != reason:
-                    self._set_state(job.id, JobState.WAITING, reason, waiting_since=since)
+                    extra = {"cause": cause} if cause else {}
+                    self._set_state(job.id, JobState.WAITING, reason, waiting_since=since, **extra)
                 self._timers[job.id] = self._loop.call_later(
                     until - time.time(), lambda: self._on_deadline(job.id)
                 )
@@ -186,7 +190,7 @@ class DependencyGate:
 
     def _launch_waiting(self, job: JobConfig) -> None:
         try:
-            self._jobs.launch(job)
+            self._jobs.launch(job, self._registry.facts(job.id).cause or "dependency")
         except CommandError as exc:
             self._set_state(job.id, JobState.STOPPED, f"not started: {exc.message}")
 

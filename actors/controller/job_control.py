@@ -49,7 +49,7 @@ class Gate(Protocol):
 
     graph: DependencyGraph
 
-    def start(self, job: JobConfig, facts: JobFacts) -> dict[str, Any]: ...
+    def start(self, job: JobConfig, facts: JobFacts, cause: str) -> dict[str, Any]: ...
 
     def cancel(self, job: JobConfig) -> dict[str, Any]: ...
 
@@ -82,13 +82,15 @@ class JobControl:
                 ErrorCode.PAUSED, f"job '{job.id}' is paused: procclaw resume {job.id}"
             )
 
-    def start(self, job: JobConfig) -> Reply:
+    def start(self, job: JobConfig, cause: str) -> Reply:
+        """Start the job; `cause` says who asked (procclaw/run.py CAUSES), and goes with
+        the run into its record."""
         facts = self.registry.facts(job.id)
         state = facts.state
         if state not in LIVE_STATES:
             self.refuse_if_paused(job)
         if state == JobState.BACKOFF:
-            return self._ask_supervisor(job.id, "start")
+            return self._ask_supervisor(job.id, "start", {"cause": cause})
         if state in (JobState.WAITING, JobState.STARTING, JobState.RUNNING):
             # As `systemctl start`: asking for what already is, is not an error.
             return {**facts.to_wire(), "note": "already started"}
@@ -97,13 +99,13 @@ class JobControl:
                 ErrorCode.CONFLICT, f"job '{job.id}' is stopping: start it once it has stopped"
             )
         if self.gate is not None:
-            return self.gate.start(job, facts)
-        self.launch(job)
+            return self.gate.start(job, facts, cause)
+        self.launch(job, cause)
         return {"state": JobState.STARTING.value}
 
-    def launch(self, job: JobConfig, facts: JobFacts | None = None) -> None:
+    def launch(self, job: JobConfig, cause: str, facts: JobFacts | None = None) -> None:
         """Place the job in its supervisor to start now, dependencies or not."""
-        self._supervise(job, facts or self.registry.facts(job.id))
+        self._supervise(job, facts or self.registry.facts(job.id), cause=cause)
 
     def stop(self, job: JobConfig, force: bool) -> Reply:
         state = self.registry.state(job.id)
@@ -126,16 +128,16 @@ class JobControl:
 
         return self._ask_many(jobs, "stop", {"force": force}, at_rest, not_running=True)
 
-    def restart_many(self, jobs: list[JobConfig]) -> Deferred:
+    def restart_many(self, jobs: list[JobConfig], cause: str) -> Deferred:
         """Restart many jobs: one request to each supervisor holding some of them; a job
         at rest is started (all of those placed in one batch)."""
 
         def at_rest(job: JobConfig, state: JobState) -> Reply:
             if state == JobState.WAITING:
                 return self.registry.facts(job.id).to_wire()
-            return self.start(job)
+            return self.start(job, cause)
 
-        return self._ask_many(jobs, "restart", {}, at_rest, not_running=False)
+        return self._ask_many(jobs, "restart", {"cause": cause}, at_rest, not_running=False)
 
     def _ask_many(
         self,
@@ -187,14 +189,14 @@ class JobControl:
             return {"state": state, "note": "not running"}
         return mine
 
-    def restart(self, job: JobConfig) -> Reply:
+    def restart(self, job: JobConfig, cause: str) -> Reply:
         self.refuse_if_paused(job)
         state = self.registry.state(job.id)
         if state == JobState.WAITING:
             return self.registry.facts(job.id).to_wire()  # it starts when its dependencies allow
         if state not in LIVE_STATES:
-            return self.start(job)
-        return self._ask_supervisor(job.id, "restart")
+            return self.start(job, cause)
+        return self._ask_supervisor(job.id, "restart", {"cause": cause})
 
     def restart_unhealthy(self, job: JobConfig, reason: str) -> None:
         """Its health check gave up on the job: the supervisor restarts it by its policy."""
@@ -229,7 +231,9 @@ class JobControl:
 
     # ---- placing -----------------------------------------------------------------------
 
-    def _supervise(self, job: JobConfig, facts: JobFacts, resume: JobFacts | None = None) -> None:
+    def _supervise(
+        self, job: JobConfig, facts: JobFacts, resume: JobFacts | None = None, cause: str = ""
+    ) -> None:
         generation = facts.generation + 1
         supervisor = self.placer.supervisor_for(job)
         placement = Placement(
@@ -242,9 +246,12 @@ class JobControl:
             stop_after=tuple(self.gate.graph.waiters(job.id) if self.gate else ()),
             last_exit=facts.last_exit,
             resume=resume.but(generation=generation).extended(HeldFacts) if resume else None,
+            cause=cause,
         )
         # On record before root hears of it: a controller restarted in between places
-        # it again (`recover`).
+        # it again (`recover`), for the same cause.
+        if not resume:
+            facts = facts.but(cause=cause)
         self.registry.hand_over(facts.but(generation=generation, supervisor=supervisor))
         self.placer.place(placement)
 
@@ -277,7 +284,7 @@ class JobControl:
                 continue
             log.info("job %s: asked for before a restart, never placed; placing it", job_id)
             running = _alive(facts.pid, facts.job_start)
-            self._supervise(job, facts, resume=facts if running else None)
+            self._supervise(job, facts, resume=facts if running else None, cause=facts.cause or "")
 
     def reconcile(self, config: Config) -> None:
         """At daemon start: take back the jobs the last daemon left, start the rest."""
@@ -309,7 +316,7 @@ class JobControl:
         for job in config.jobs:
             if self.starts_by_itself(job) and not self.registry.is_live(job.id):
                 try:
-                    self.start(job)
+                    self.start(job, "daemon")
                 except CommandError as exc:
                     log.error("job %s not started: %s", job.id, exc.message)
 

@@ -62,7 +62,7 @@ class JobPauses:
             return self._answer(job)
         return _with(self._jobs.stop(job, force=False), self.summary(job))
 
-    def resume(self, job: JobConfig) -> Reply:
+    def resume(self, job: JobConfig, cause: str) -> Reply:
         if job.id not in self._since:
             return {**self._answer(job), "note": "not paused"}
         self._save(job.id, None)
@@ -70,7 +70,7 @@ class JobPauses:
         self._announce(job, "resumed")
         if not self._jobs.starts_by_itself(job):
             return self._answer(job)
-        return _with(self._jobs.start(job), self.summary(job))
+        return _with(self._jobs.start(job, cause), self.summary(job))
 
     def _save(self, job_id: str, since: float | None) -> None:
         if not self._store.save_pause(job_id, since):

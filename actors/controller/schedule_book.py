@@ -98,10 +98,10 @@ class ScheduleBook:
         state = self._jobs.registry.state(job.id)
         try:
             if state not in LIVE_STATES:
-                self._jobs.start(job)
+                self._jobs.start(job, "schedule")
                 return {"outcome": "fired"}
             if job.on_overlap == "kill_restart":
-                self._jobs.restart(job)
+                self._jobs.restart(job, "schedule")
                 return {"outcome": "restarted", "reason": f"the run before was still {state}"}
             if job.on_overlap == "queue":
                 return self._queue(job, state)
@@ -116,7 +116,7 @@ class ScheduleBook:
         def answered(result: Any, error: CommandError | None) -> None:
             if error is not None and error.code == ErrorCode.CONFLICT:
                 try:
-                    self._jobs.start(job)  # the run before ended just now: this one starts
+                    self._jobs.start(job, "schedule")  # the run before ended just now
                 except CommandError as exc:
                     outcome.resolve(self._skipped(job, exc.message))
                     return

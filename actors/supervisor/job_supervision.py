@@ -56,7 +56,7 @@ from actors.supervisor.run_watches import RunWatches
 from actors.supervisor.stop_sequence import StopSequence
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
-from procclaw.commands import HeldJobsArgs, JobArgs, UnhealthyArgs
+from procclaw.commands import HeldJobsArgs, JobArgs, StartArgs, UnhealthyArgs
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.job_facts import HeldFacts, JobExited, JobFacts
@@ -99,6 +99,10 @@ class JobSupervision:
         # of an earlier one that arrive after it asked for us.
         self.generation: int = max(resume.generation, placement.generation)
         self._resume = resume
+        # How the current run was started (procclaw/run.py CAUSES), and how the run a
+        # restart under way starts will be.
+        self.cause: str | None = resume.cause
+        self._restart_cause = resume.restart_cause
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
         self._spawn_token: object | None = None  # a start waiting for its secrets
@@ -147,7 +151,7 @@ class JobSupervision:
             self._take_over_state(JobState.BACKOFF)
             self._retry_at = resume.retry_at
             delay = max(0.0, resume.retry_at - time.time())
-            self._retry = self.host.loop.call_later(delay, self._start)
+            self._retry = self.host.loop.call_later(delay, lambda: self._start("retry"))
         elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
             # It ended while our predecessor was recording it: record it again, then go.
             if self._last_run is not None:
@@ -156,7 +160,7 @@ class JobSupervision:
             self._take_over_state(state, announce=True)
             self._finish()
         else:
-            self._start()
+            self._start(self.placement.cause)
 
     def close(self) -> None:
         """Let go: the job is at rest and recorded (or the supervisor is exiting)."""
@@ -188,6 +192,7 @@ class JobSupervision:
             kill_at=self.stopping.kill_at,
             retry_at=self._retry_at,
             **self.after_exit.wishes(),
+            restart_cause=self._restart_cause,
             last_run=self._last_run,
         )
 
@@ -227,6 +232,7 @@ class JobSupervision:
             job=self.job.id,
             state=self.state,
             **run_facts(self.process),
+            cause=self.cause,
             **self.after_exit.counts(),
             last_exit=self.last_exit,
             reason=self.reason,
@@ -244,7 +250,8 @@ class JobSupervision:
 
     # ---- starting ----------------------------------------------------------------------
 
-    def _start(self) -> None:
+    def _start(self, cause: str) -> None:
+        self.cause = cause
         self._retry = None
         self._retry_at = None
         self.done = False
@@ -332,6 +339,7 @@ class JobSupervision:
         self._last_run = Run(
             run_id=process.run_id,
             job=self.job.id,
+            cause=self.cause or "",
             started_at=process.started_at,
             ended_at=ended,
             exit_code=code,
@@ -351,7 +359,15 @@ class JobSupervision:
         stopping = self.state == JobState.STOPPING
         if self.final:
             self.after_exit.forget_wishes()
+        restarting = stopping and self.after_exit.then_start
+        queued = self.after_exit.queued
         step = self.after_exit.decide(stopping, code, uptime, text, self.reason)
+        if restarting:
+            cause = self._restart_cause
+        elif queued and not self.after_exit.queued:  # the queued run is the one starting
+            cause = "schedule"
+        else:
+            cause = "retry"
         self.reason = step.reason
         if self.final and step.start_in is not None:
             self._set_state(JobState.STOPPED)  # the daemon is stopping: nothing restarts
@@ -361,14 +377,15 @@ class JobSupervision:
             assert step.start_in is not None
             self._retry_at = time.time() + step.start_in
             self._set_state(JobState.BACKOFF, retry_in=step.start_in)
+            cause = "retry"
         else:
             self._set_state(step.state)
         if step.start_in is None:
             self._finish()
         elif step.start_in > 0:
-            self._retry = self.host.loop.call_later(step.start_in, self._start)
+            self._retry = self.host.loop.call_later(step.start_in, lambda: self._start(cause))
         else:
-            self._start()
+            self._start(cause)
 
     # ---- stopping ----------------------------------------------------------------------
 
@@ -422,12 +439,12 @@ class JobSupervision:
 
     # ---- commands ----------------------------------------------------------------------
 
-    def start_command(self, _args: JobArgs | HeldJobsArgs) -> dict[str, Any]:
+    def start_command(self, args: StartArgs | HeldJobsArgs) -> dict[str, Any]:
         if self.state != JobState.BACKOFF:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
         self._cancel_retry()
         self.after_exit.reset_counts()
-        self._start()
+        self._start(args.cause)
         return self.facts().to_wire()
 
     def stop_command(self, args: HeldJobsArgs) -> dict[str, Any]:
@@ -456,8 +473,9 @@ class JobSupervision:
             return self.start_command(args)
         if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
             self.after_exit.reset_counts()
-            self._start()
+            self._start(args.cause)
             return self.facts().to_wire()
+        self._restart_cause = args.cause
         self.after_exit.restart_after_stop()
         self._stop(force=False)
         return self.facts().to_wire()

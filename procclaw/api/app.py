@@ -9,7 +9,7 @@ from procclaw.api.daemon import Health, Reload
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
 from procclaw.api.job_list import JobSummaries
-from procclaw.api.jobs import JobAction, JobDetail, JobList
+from procclaw.api.jobs import JobAction, JobDetail, JobList, JobRuns
 from procclaw.api.logs import JobLogs
 from procclaw.api.metrics import Metrics
 from procclaw.api.openapi import OpenApi
@@ -35,6 +35,7 @@ class ApiApp:
             "/api/v1/jobs": JobList(self.summaries),
             "/api/v1/jobs/{job_id}": JobDetail(client),
             "/api/v1/jobs/{job_id}/logs": JobLogs(client, home),
+            "/api/v1/jobs/{job_id}/runs": JobRuns(client),
             "/api/v1/events": self.events,
             "/api/v1/reload": Reload(client),
             "/api/v1/openapi.json": OpenApi(),

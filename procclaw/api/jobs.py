@@ -1,4 +1,5 @@
-"""`/api/v1/jobs`: list jobs, show one, and start, stop, restart, pause or resume it."""
+"""`/api/v1/jobs`: list jobs, show one and its past runs, and start, stop, restart,
+pause or resume it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,10 @@ from procclaw.api.job_list import JobSummaries
 from procclaw.client import Client, ClientError
 from procclaw.job_usage import with_usage
 from procclaw.states import STATUS_FILTERS, matches_status
+from procclaw.whole_numbers import whole_number
+
+DEFAULT_RUNS = 10
+MAX_RUNS = 10_000
 
 
 def call(
@@ -58,6 +63,22 @@ class JobDetail:
         job = call(self.client, "status", {"job": job_id})
         usage = call(self.client, "usage", {"jobs": [job_id]}) if job.get("pid") else {}
         resp.media = with_usage(job, usage)
+
+
+class JobRuns:
+    """GET: the job's last `limit` finished runs, the latest first, as `procclaw runs
+    --json` shows them."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
+        raw = req.get_param("limit")
+        limit = DEFAULT_RUNS if raw is None else whole_number(raw, 1, MAX_RUNS)
+        if limit is None:
+            raise bad_request(f"limit must be a whole number from 1 to {MAX_RUNS}, not {raw!r}")
+        runs = call(self.client, "runs", {"job": job_id, "limit": limit})
+        resp.media = {"job": job_id, "runs": runs}
 
 
 # What an action's answer tells a client: not the supervisor's bookkeeping.

@@ -108,6 +108,16 @@ SPEC: dict[str, Any] = {
                 ],
             )
         },
+        "/api/v1/jobs/{id}/runs": {
+            "get": _operation(
+                "The job's past runs, the latest first: start, duration, result, exit code"
+                " or signal, and how each was started (cause)",
+                parameters=[
+                    _JOB_ID,
+                    _query("limit", {"type": "integer", "minimum": 1}, "how many (10)"),
+                ],
+            )
+        },
         "/api/v1/events": {
             "get": _operation(
                 "Server-Sent Events from the event bus",

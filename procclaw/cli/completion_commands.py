@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import sys
 
-from docopt import docopt
+from procclaw.cli.usage_errors import parse_args
 
 USAGE = __doc__
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     if args["--ids"]:
         for job_id in job_ids():
             print(job_id)

@@ -2,17 +2,20 @@
 until they have.
 
 Usage:
-  procclaw start (<job>... | --all) [--timeout=SECONDS]
-  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS]
-  procclaw restart (<job>... | --all) [--timeout=SECONDS]
-  procclaw pause <job>... [--timeout=SECONDS]
-  procclaw resume <job>... [--timeout=SECONDS]
+  procclaw start (<job>... | --all) [--timeout=SECONDS] [--json]
+  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS] [--json]
+  procclaw restart (<job>... | --all) [--timeout=SECONDS] [--json]
+  procclaw pause <job>... [--timeout=SECONDS] [--json]
+  procclaw resume <job>... [--timeout=SECONDS] [--json]
 
 Options:
   --all               start: every enabled continuous job that is not running;
                       stop and restart: every job that is running (or about to)
   --force             Kill the job's processes at once (SIGKILL), without the grace period
   --timeout=SECONDS   How long to wait for the jobs to get there [default: 90]
+  --json              Print the outcomes as one JSON document once every job has one:
+                      {"ok": ..., "jobs": {"<job>": {"state", "pid", "reason", "note",
+                      "error", ...}}}
 
 `start` waits until each job runs (or failed to), `stop` until it has stopped, `restart`
 until the new process runs. Exit status 0 when every job got there, 1 otherwise.
@@ -25,13 +28,13 @@ under way finishes and its later runs are skipped, and `start` of it is refused.
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 
-from docopt import docopt
-
 from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.states import LIVE_STATES
 
@@ -57,7 +60,7 @@ _OUTCOMES["resume"] = _OUTCOMES["start"]
 def run(argv: list[str]) -> int:
     from procclaw.client import Client, Subscription
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     command = argv[0]
     timeout = seconds(args["--timeout"], "--timeout")
     home = Home.from_env()
@@ -66,9 +69,11 @@ def run(argv: list[str]) -> int:
     job_ids = (
         _every_job_for(command, client) if args["--all"] else list(dict.fromkeys(args["<job>"]))
     )
+    report = Outcomes(args["--json"])
     if not job_ids:
-        print(f"no job to {command}")
-        return 0
+        if not report.as_json:
+            print(f"no job to {command}")
+        return report.done(True)
     events = Subscription(home, ("job.",))
     try:
         events.sync(client)
@@ -76,40 +81,70 @@ def run(argv: list[str]) -> int:
         ok = True
         for job_id, reply in _ask(client, command, job_ids, bool(args["--force"])):
             if "error" in reply:
-                if len(job_ids) == 1:
+                if len(job_ids) == 1 and not report.as_json:
                     raise CliFailure(reply["error"])
-                print(f"procclaw: {job_id}: {reply['error']}", file=sys.stderr)
+                report.error(job_id, reply["error"])
                 ok = False
-            elif command in ("pause", "resume") and _pause_done(job_id, command, reply):
+            elif command in ("pause", "resume") and _pause_done(job_id, command, reply, report):
                 continue
             elif reply.get("note") == "not running":
-                print(f"{job_id}: not running ({reply['state']})")
+                report.say(job_id, f"not running ({reply['state']})", reply)
             elif reply.get("note") == "already started":
-                print(f"{job_id}: already {_already(reply)}")
+                report.say(job_id, f"already {_already(reply)}", reply)
             elif reply.get("state") == "running" and command != "stop":
-                print(_describe(job_id, "running", reply))  # from backoff: started at once
+                report.say(job_id, _describe("running", reply), reply)  # from backoff
             else:
                 if reply.get("state") == "waiting":
-                    print(f"{job_id}: {reply.get('reason')}")
+                    report.say(job_id, str(reply.get("reason")), reply)
                 awaited[job_id] = reply.get("pid") if command == "restart" else None
-        return int(not (_await_outcomes(events, command, awaited, timeout) and ok))
+        return report.done(_await_outcomes(events, command, awaited, timeout, report) and ok)
     finally:
         events.close()
 
 
-def _pause_done(job_id: str, command: str, reply: dict) -> bool:
+class Outcomes:
+    """Each job's outcome: a line as it comes, or with --json, one document at the end
+    holding for each job the facts the line is made of."""
+
+    FACTS = ("state", "pid", "reason", "note", "last_exit", "retry_in", "paused")
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+        self.jobs: dict[str, dict] = {}
+
+    def say(self, job_id: str, text: str, facts: dict, **more: object) -> None:
+        known = {key: facts[key] for key in self.FACTS if facts.get(key) is not None}
+        # A later outcome replaces an earlier one (waiting, then running); what a pause
+        # or resume did stays.
+        kept = {key: value for key, value in self.jobs.get(job_id, {}).items() if key == "note"}
+        self.jobs[job_id] = {**kept, **known, **more}
+        if not self.as_json:
+            print(f"{job_id}: {text}")
+
+    def error(self, job_id: str, message: str) -> None:
+        self.jobs[job_id] = {**self.jobs.get(job_id, {}), "error": message}
+        print(f"procclaw: {job_id}: {message}", file=sys.stderr)
+
+    def done(self, ok: bool) -> int:
+        if self.as_json:
+            print(json.dumps({"ok": ok, "jobs": self.jobs}, indent=2))
+        return int(not ok)
+
+
+def _pause_done(job_id: str, command: str, reply: dict, report: Outcomes) -> bool:
     """Say what a pause or resume did; False if the job is on its way (wait for it)."""
     state = reply.get("state")
     if reply.get("note") in ("already paused", "not paused"):
-        print(f"{job_id}: {reply['note']}")
+        report.say(job_id, reply["note"], reply)
         return True
     if state in ("stopping", "starting", "waiting"):
-        print(f"{job_id}: {command}d; {state}")
+        report.say(job_id, f"{command}d; {state}", reply, note=f"{command}d")
         return False
     if command == "pause" and state in LIVE_STATES:
-        print(f"{job_id}: paused; the run under way finishes")
+        note = "paused; the run under way finishes"
     else:
-        print(f"{job_id}: {command}d")
+        note = f"{command}d"
+    report.say(job_id, note, reply, note=note)
     return True
 
 
@@ -152,7 +187,9 @@ def _every_job_for(command: str, client) -> list[str]:
     return [job["id"] for job in jobs if job["state"] in LIVE_STATES]
 
 
-def _await_outcomes(events, command: str, awaited: dict[str, int | None], timeout: float) -> bool:
+def _await_outcomes(
+    events, command: str, awaited: dict[str, int | None], timeout: float, report: Outcomes
+) -> bool:
     """Print each job's outcome as it comes; True if every one was a success."""
     outcomes = _OUTCOMES[command]
     deadline = time.monotonic() + timeout
@@ -168,25 +205,23 @@ def _await_outcomes(events, command: str, awaited: dict[str, int | None], timeou
         event = events.wait_for(is_outcome, max(0.0, deadline - time.monotonic()))
         if event is None:
             for job_id in awaited:
-                print(
-                    f"procclaw: {job_id}: no outcome after {timeout:g} s;"
-                    f" see `procclaw status {job_id}`",
-                    file=sys.stderr,
+                report.error(
+                    job_id, f"no outcome after {timeout:g} s; see `procclaw status {job_id}`"
                 )
             return False
         _, job_id, state = event.topic.split(".", 2)
         del awaited[job_id]
-        print(_describe(job_id, state, event.data))
+        report.say(job_id, _describe(state, event.data), {**event.data, "state": state})
         ok = ok and outcomes[state]
     return ok
 
 
-def _describe(job_id: str, state: str, facts: dict) -> str:
+def _describe(state: str, facts: dict) -> str:
     if state == "running":
-        return f"{job_id}: running (pid {facts.get('pid')})"
+        return f"running (pid {facts.get('pid')})"
     if state == "backoff":
         delay = facts.get("retry_in") or 0
-        return f"{job_id}: exited ({facts.get('last_exit')}); restarting in {delay:g} s"
+        return f"exited ({facts.get('last_exit')}); restarting in {delay:g} s"
     if state == "failed":
-        return f"{job_id}: failed: {facts.get('reason') or facts.get('last_exit')}"
-    return f"{job_id}: {state}"
+        return f"failed: {facts.get('reason') or facts.get('last_exit')}"
+    return state

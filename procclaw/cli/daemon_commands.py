@@ -26,11 +26,10 @@ import subprocess
 import sys
 import time
 
-from docopt import docopt
-
 from procclaw.cli.arguments import line_count, seconds
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import format_duration
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.platform import current
 
@@ -40,7 +39,7 @@ NOT_RUNNING = 3
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     if args["start"]:
         return start(home, foreground=args["-f"])

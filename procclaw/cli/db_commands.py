@@ -12,9 +12,8 @@ not in the database: a repair costs history, never a job.
 
 from __future__ import annotations
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -24,7 +23,7 @@ def run(argv: list[str]) -> int:
     from procclaw.db_repair import RepairFailed, database_problem, repair
     from procclaw.pidfile import PidFile
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     path = home.db_file
     problem = database_problem(path)

@@ -21,10 +21,9 @@ import json
 import sys
 import time
 
-from docopt import docopt
-
 from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.whole_numbers import whole_number
 
@@ -38,7 +37,7 @@ def run(argv: list[str]) -> int:
     from procclaw import protocol
     from procclaw.client import Client, Subscription
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     count = None if args["-n"] is None else _event_count(args["-n"])
     timeout = None if args["--timeout"] is None else seconds(args["--timeout"], "--timeout")
     types = set(args["--type"])

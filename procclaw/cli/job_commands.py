@@ -2,12 +2,14 @@
 
 Usage:
   procclaw list [--status=STATE] [--tag=TAG] [--json]
-  procclaw status <job> [--json]
+  procclaw status [<job>] [--json]
 
 Options:
   --status=STATE   Only jobs in this state (running, stopped, failed, ..., or paused)
   --tag=TAG        Only jobs carrying this tag
   --json           Print machine-readable JSON
+
+`status` without a job shows them all, as `list` does.
 """
 
 from __future__ import annotations
@@ -16,10 +18,9 @@ import json
 import shlex
 import time
 
-from docopt import docopt
-
 from procclaw.cli.colours import Palette
 from procclaw.cli.render import format_cpu, format_duration, format_memory, table
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -28,9 +29,9 @@ USAGE = __doc__
 def run(argv: list[str]) -> int:
     from procclaw.client import Client
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     client = Client(Home.from_env())
-    if args["list"]:
+    if args["list"] or args["<job>"] is None:
         return list_jobs(client, args["--status"], args["--tag"], args["--json"])
     return show_status(client, args["<job>"], args["--json"])
 

@@ -11,10 +11,9 @@ Options:
 
 from __future__ import annotations
 
-from docopt import docopt
-
 from procclaw.cli.arguments import line_count
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -23,7 +22,7 @@ USAGE = __doc__
 def run(argv: list[str]) -> int:
     from procclaw.logfiles import show_file
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     job_id = args["<job>"]
     _require_known_job(home, job_id)

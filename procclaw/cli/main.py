@@ -15,6 +15,7 @@ Commands:
   stop        Stop jobs (or --all) gracefully: signal, grace period, then SIGKILL
   restart     Restart jobs (or --all)
   logs        Show (or follow) a job's output
+  runs        List a job's past runs: when, how long, how they ended, who started them
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed
   schedule    List when a cron expression fires (DST included)
@@ -62,6 +63,7 @@ COMMANDS = {
     "stop": "control_commands",
     "restart": "control_commands",
     "logs": "log_commands",
+    "runs": "run_commands",
     "events": "event_commands",
     "reload": "reload_commands",
     "schedule": "schedule_commands",
@@ -79,7 +81,11 @@ def main(argv: list[str] | None = None) -> int:
     argv = take_no_color_option(sys.argv[1:] if argv is None else argv)
     from procclaw import __version__
 
-    args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")
+    try:
+        args = docopt(__doc__, argv=argv, options_first=True, version=f"procclaw {__version__}")
+    except DocoptExit:
+        problem = f"unknown option {argv[0]}" if argv else "a command is needed"
+        return fail(f"{problem}; see `procclaw --help`", 2)
     command = args["<command>"]
     if command == "help":
         print(__doc__.strip())

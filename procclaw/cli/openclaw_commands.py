@@ -26,17 +26,16 @@ import json
 import time
 from typing import Any
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import table
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     if args["install-skill"]:
         return install(home, args["--global"])

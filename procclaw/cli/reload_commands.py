@@ -1,7 +1,12 @@
 """`procclaw reload`: re-read the config files and apply what changed.
 
 Usage:
-  procclaw reload
+  procclaw reload [--json]
+
+Options:
+  --json   Print what changed as JSON: {"reloaded", "added", "removed", "changed",
+           "unchanged", "actions", "errors"}; a config with errors gives
+           {"reloaded": false, "error": ...}
 
 New jobs are added (enabled continuous ones started), removed jobs stopped, changed
 jobs restarted if they were running, and every other job left alone. A config with
@@ -11,11 +16,11 @@ errors changes nothing: the errors are printed and the exit status is 1.
 
 from __future__ import annotations
 
+import json
 import sys
 
-from docopt import docopt
-
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -24,15 +29,20 @@ USAGE = __doc__
 def run(argv: list[str]) -> int:
     from procclaw.client import Client, ClientError
 
-    docopt(USAGE, argv=argv)
+    as_json = parse_args(USAGE, argv)["--json"]
     try:
         change = Client(Home.from_env()).call("reload")
     except ClientError as exc:
         if exc.code != "invalid_config":
             raise
+        if as_json:
+            print(json.dumps({"reloaded": False, "error": exc.message}, indent=2))
         print(exc.message, file=sys.stderr)
         raise CliFailure("config not reloaded; nothing changed") from None
-    print(describe(change))
+    if as_json:
+        print(json.dumps({"reloaded": True, **change}, indent=2))
+    else:
+        print(describe(change))
     for job_id, error in change.get("errors", {}).items():
         print(f"procclaw: {job_id}: {error}", file=sys.stderr)
     return 1 if change.get("errors") else 0

@@ -2,8 +2,8 @@
 
 Usage:
   procclaw init [--force] [--openclaw]
-  procclaw config [--validate]
-  procclaw version
+  procclaw config [--validate] [--json]
+  procclaw version [--json]
 
 Options:
   --force      Overwrite existing config files
@@ -11,23 +11,25 @@ Options:
                port in OpenClaw's openclaw.json (gateway.port, else 18789); with
                existing config files, it is added to jobs.yaml
   --validate   Check procclaw.yaml and jobs.yaml; exit 0 if valid, 1 with the errors if not
+  --json       config: the paths, {"<name>": {"path", "exists"}}; with --validate,
+               {"valid", "jobs", "problems", "warnings"}; version: {"version"}
 """
 
 from __future__ import annotations
 
+import json
 import sys
-
-from docopt import docopt
 
 from procclaw.atomic_file import write_atomically
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
 
 
 def run(argv: list[str]) -> int:
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     home = Home.from_env()
     if args["init"]:
         if args["--openclaw"] and home.jobs_file.exists() and not args["--force"]:
@@ -36,10 +38,12 @@ def run(argv: list[str]) -> int:
             return add_gateway_job(home)
         return init(home, force=args["--force"], openclaw=args["--openclaw"])
     if args["config"]:
-        return validate(home) if args["--validate"] else show_paths(home)
+        if args["--validate"]:
+            return validate(home, args["--json"])
+        return show_paths(home, args["--json"])
     from procclaw import __version__
 
-    print(f"procclaw {__version__}")
+    print(json.dumps({"version": __version__}) if args["--json"] else f"procclaw {__version__}")
     return 0
 
 
@@ -65,7 +69,7 @@ def init(home: Home, force: bool, openclaw: bool = False) -> int:
     return 0
 
 
-def show_paths(home: Home) -> int:
+def show_paths(home: Home, as_json: bool = False) -> int:
     rows = [
         ("home", home.root),
         ("config", home.config_file),
@@ -74,6 +78,10 @@ def show_paths(home: Home) -> int:
         ("logs", home.logs_dir),
         ("pid file", home.pid_file),
     ]
+    if as_json:
+        paths = {label: {"path": str(path), "exists": path.exists()} for label, path in rows}
+        print(json.dumps(paths, indent=2))
+        return 0
     for label, path in rows:
         note = "" if path.exists() else "  (missing)"
         print(f"{label:<9} {path}{note}")
@@ -100,27 +108,35 @@ def _why_cpu_limits_are_not_enforced(home: Home) -> str | None:
     return None
 
 
-def validate(home: Home) -> int:
+def validate(home: Home, as_json: bool = False) -> int:
     from procclaw.api_token import exposure
     from procclaw.config import ConfigError, load_config
 
     try:
         config = load_config(home)
     except ConfigError as exc:
-        print(exc)
+        if as_json:
+            problems = [str(problem) for problem in exc.problems]
+            print(json.dumps({"valid": False, "problems": problems}, indent=2))
+        else:
+            print(exc)
         count = len(exc.problems)
         plural = "s" if count != 1 else ""
         raise CliFailure(f"config is invalid ({count} problem{plural})") from None
     auth = config.settings.api.auth
-    if warning := exposure(home, auth.token, auth.token_file):
-        print(warning, file=sys.stderr)
+    warnings = [warning] if (warning := exposure(home, auth.token, auth.token_file)) else []
     cpu_unenforced = _why_cpu_limits_are_not_enforced(home)
     for job in config.jobs:
         if job.limits.cpu is not None and cpu_unenforced:
-            print(
+            warnings.append(
                 f"procclaw: warning: job '{job.id}': limits.cpu is not enforced"
-                f" ({cpu_unenforced}); memory, nofile, nproc and core are",
-                file=sys.stderr,
+                f" ({cpu_unenforced}); memory, nofile, nproc and core are"
             )
+    for text in warnings:
+        print(text, file=sys.stderr)
+    if as_json:
+        found = {"valid": True, "jobs": len(config.jobs), "warnings": warnings}
+        print(json.dumps({**found, "problems": []}, indent=2))
+        return 0
     print(f"config is valid: {len(config.jobs)} job{'s' if len(config.jobs) != 1 else ''}")
     return 0

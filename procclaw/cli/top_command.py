@@ -21,12 +21,11 @@ import termios
 import time
 import tty
 
-from docopt import docopt
-
 from procclaw.cli.arguments import seconds
 from procclaw.cli.colours import Palette, clip
 from procclaw.cli.errors import CliFailure
 from procclaw.cli.render import format_cpu, format_duration, format_memory, table
+from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
 USAGE = __doc__
@@ -39,7 +38,7 @@ _CLEAR = "\x1b[H\x1b[2J"
 def run(argv: list[str]) -> int:
     from procclaw.client import Client
 
-    args = docopt(USAGE, argv=argv)
+    args = parse_args(USAGE, argv)
     sort = args["--sort"]
     if sort not in SORTS:
         raise CliFailure(f"--sort must be cpu or mem, not '{sort}'", 2)
