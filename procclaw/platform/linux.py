@@ -15,7 +15,9 @@ from pathlib import Path
 
 import setproctitle
 
-from procclaw.platform import linux_cgroups as cgroups
+from procclaw.platform.linux_cgroups import CgroupTree
+from procclaw.platform.linux_cgroups import find as find_cgroups
+from procclaw.platform.linux_cgroups import prepare as prepare_cgroups
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
 _PR_SET_NAME = 15
@@ -121,8 +123,8 @@ class LinuxPlatform:
     def wall_clock_alarm(self) -> TimerFd:
         return TimerFd()
 
-    def job_cgroups(self, home: Path, create: bool) -> cgroups.CgroupTree | str:
-        return cgroups.prepare(home) if create else cgroups.find(home)
+    def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
+        return prepare_cgroups(home) if create else find_cgroups(home)
 
 
 class PidWatch:
