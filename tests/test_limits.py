@@ -147,12 +147,12 @@ def test_the_limits_show_with_the_jobs_config(sandbox):
         jobs:
           shown:
             cmd: 'true'
-            limits: {memory: 512M, cpu: 100%, nofile: 4096, core: 0}
+            limits: {memory: 512M, nofile: 4096, core: 0}
         """)
     job = json.loads(sandbox.cli("status", "shown", "--json", check=True).stdout)
     assert job["config"]["limits"] == {
         "memory": 512 * 1024**2,
-        "cpu": 100.0,
+        "cpu": None,
         "nofile": 4096,
         "nproc": None,
         "core": 0,

@@ -48,6 +48,7 @@ from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config, read_config_texts
+from procclaw.cpu_limits import local_refusal
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
@@ -82,6 +83,8 @@ class Controller(Actor):
         self.reloads = ConfigReload(self.jobs)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         self.pauses = JobPauses(self.store, self.jobs, self.publish)
+        # Root made the cgroups before this actor started; they do not change after.
+        self.cpu_refusal = local_refusal(self.home.root, daemon_started=True)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         self._share_config()
@@ -187,7 +190,11 @@ class Controller(Actor):
         assert self.store is not None
         settings_text, jobs_text = read_config_texts(self.home)
         config = parse_config(
-            settings_text, jobs_text, str(self.home.config_file), str(self.home.jobs_file)
+            settings_text,
+            jobs_text,
+            str(self.home.config_file),
+            str(self.home.jobs_file),
+            self.cpu_refusal,
         )
         if before is not None:
             refuse_emptying(jobs_text, str(self.home.jobs_file), before, config)

@@ -55,6 +55,7 @@ def run(argv: list[str]) -> int:
 def _check_can_start(home: Home) -> str:
     """Refuse early, with the reason, anything that would make the daemon fail; the log level."""
     from procclaw.config import ConfigError, load_config
+    from procclaw.cpu_limits import local_refusal
     from procclaw.pidfile import PidFile
 
     pid = PidFile(home.pid_file).running_pid()
@@ -62,7 +63,7 @@ def _check_can_start(home: Home) -> str:
         raise CliFailure(f"already running (pid {pid})")
     current()  # PlatformError: the platform asked for cannot run here
     try:
-        config = load_config(home)
+        config = load_config(home, local_refusal(home.root, daemon_started=False))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         raise CliFailure(
@@ -220,7 +221,7 @@ def _describe_cgroups(found: dict | None) -> str:
         return f"none ({(found or {}).get('why', 'the daemon did not say')})"
     controllers = found["controllers"]
     memory = "enforced" if "memory" in controllers else "by sampling"
-    cpu = "enforced" if "cpu" in controllers else "not enforced"
+    cpu = "enforced" if "cpu" in controllers else "refused"
     return (
         f"v2 at {found['path']}, controllers: {', '.join(controllers) or 'none'}"
         f" (memory limits {memory}, cpu limits {cpu})"

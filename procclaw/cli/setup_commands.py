@@ -88,24 +88,20 @@ def show_paths(home: Home, as_json: bool = False) -> int:
     return 0
 
 
-def _why_cpu_limits_are_not_enforced(home: Home) -> str | None:
+def _why_cpu_limits_cannot_hold(home: Home) -> str | None:
     """None where the daemon's cgroups have the cpu controller (cpu.max holds each run).
 
     The running daemon says what it found (it may sit in another cgroup than this
-    shell, as a systemd service does); without one, this process looks for itself."""
+    shell, as a systemd service does); without one, what a daemon started from here
+    would find."""
+    from procclaw import cpu_limits
     from procclaw.client import Client, ClientError
-    from procclaw.platform import current
 
     try:
         found = Client(home, timeout=2.0).call_endpoint("daemon", "status")["cgroups"]
     except (ClientError, KeyError):
-        tree = current().job_cgroups(home.root, create=False)
-        found = {"why": tree} if isinstance(tree, str) else tree.describe()
-    if not found.get("version"):
-        return f"it needs a cgroup with the cpu controller, and {found.get('why')}"
-    if "cpu" not in found["controllers"]:
-        return f"the daemon's cgroup {found['path']} has no cpu controller"
-    return None
+        return cpu_limits.local_refusal(home.root, daemon_started=False)
+    return cpu_limits.refusal(found)
 
 
 def validate(home: Home, as_json: bool = False) -> int:
@@ -113,7 +109,7 @@ def validate(home: Home, as_json: bool = False) -> int:
     from procclaw.config import ConfigError, load_config
 
     try:
-        config = load_config(home)
+        config = load_config(home, _why_cpu_limits_cannot_hold(home))
     except ConfigError as exc:
         if as_json:
             problems = [str(problem) for problem in exc.problems]
@@ -125,13 +121,6 @@ def validate(home: Home, as_json: bool = False) -> int:
         raise CliFailure(f"config is invalid ({count} problem{plural})") from None
     auth = config.settings.api.auth
     warnings = [warning] if (warning := exposure(home, auth.token, auth.token_file)) else []
-    cpu_unenforced = _why_cpu_limits_are_not_enforced(home)
-    for job in config.jobs:
-        if job.limits.cpu is not None and cpu_unenforced:
-            warnings.append(
-                f"procclaw: warning: job '{job.id}': limits.cpu is not enforced"
-                f" ({cpu_unenforced}); memory, nofile, nproc and core are"
-            )
     for text in warnings:
         print(text, file=sys.stderr)
     if as_json:

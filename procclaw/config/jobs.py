@@ -95,10 +95,15 @@ def job_scope(log: ProblemLog, path: tuple[PathSegment, ...]) -> Scope:
 
 
 def read_jobs(
-    root: Any, log: ProblemLog, defaults: Defaults, alerts: AlertSettings
+    root: Any,
+    log: ProblemLog,
+    defaults: Defaults,
+    alerts: AlertSettings,
+    cpu_refusal: str | None = None,
 ) -> list[ReadJob]:
     """The jobs in `root` (the parsed file, None when empty), in file order; `alerts`
-    (openclaw.alerts) is what a job's own alerts are checked against."""
+    (openclaw.alerts) is what a job's own alerts are checked against, `cpu_refusal` as
+    in `read_limits`."""
     top = Fields(Scope(log), root, 1, ("jobs",), " (jobs go under the top-level key 'jobs')")
     entries = list(top.pairs("jobs", "a mapping of job ids to jobs"))
     ids = [job_id for job_id, *_ in entries]
@@ -113,12 +118,17 @@ def read_jobs(
             )
         fields = Fields(job_scope(log, ("jobs", job_id)), value, key_line, JOB_KEYS)
         if fields.valid:
-            jobs.append(_read_job(job_id, fields, defaults, alerts, ids))
+            jobs.append(_read_job(job_id, fields, defaults, alerts, ids, cpu_refusal))
     return jobs
 
 
 def _read_job(
-    job_id: str, fields: Fields, defaults: Defaults, alerts: AlertSettings, ids: Sequence[str]
+    job_id: str,
+    fields: Fields,
+    defaults: Defaults,
+    alerts: AlertSettings,
+    ids: Sequence[str],
+    cpu_refusal: str | None,
 ) -> ReadJob:
     shell = fields.get("shell", boolean, False)
     kind = fields.get("type", choice(JOB_TYPES), None)
@@ -142,7 +152,7 @@ def _read_job(
         retry=read_retry(fields, defaults.retry),
         shutdown=read_shutdown(fields, defaults.shutdown),
         log=read_log(fields, defaults.log),
-        limits=read_limits(fields, defaults.limits),
+        limits=read_limits(fields, defaults.limits, cpu_refusal),
         tags=fields.list("tags", text, "a list of strings"),
         enabled=fields.get("enabled", boolean, True),
         ready=fields.get("ready", optional(choice(READY_PROTOCOLS)), None),

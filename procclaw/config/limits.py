@@ -32,8 +32,17 @@ MAX_CORE = 1024**4
 _PERCENT = re.compile(r"(\d+(?:\.\d+)?)\s*%")
 
 
-def read_limits(parent: Fields, base: LimitsConfig) -> LimitsConfig:
+def read_limits(parent: Fields, base: LimitsConfig, cpu_refusal: str | None) -> LimitsConfig:
+    """The limits under `parent`; `cpu_refusal` is why this machine cannot hold a cpu
+    limit (None where it can), and refuses a valid one written here."""
     fields = parent.nested("limits", LIMITS_KEYS)
+    if cpu_refusal and "cpu" in fields and _is_cpu_percent(fields.raw("cpu")):
+        fields.reject(
+            "cpu",
+            f"cannot be held here: {cpu_refusal}; remove it, or run the daemon where its"
+            " cgroup has the cpu controller (`procclaw service install` asks systemd for"
+            " Delegate=yes). memory, nofile, nproc and core need no cgroup",
+        )
     return LimitsConfig(
         memory=fields.get("memory", optional(_memory), base.memory),
         cpu=fields.get("cpu", optional(cpu_percent), base.cpu),
@@ -64,6 +73,14 @@ def cpu_percent(value: Any) -> float:
     if not 1 <= percent <= most:
         raise expected(what, value)
     return percent
+
+
+def _is_cpu_percent(value: Any) -> bool:
+    """A cpu limit that is well written (a bad one is reported as that, not twice)."""
+    try:
+        return value is not None and bool(cpu_percent(value))
+    except Invalid:
+        return False
 
 
 def _or_unlimited(read: Reader[T], what: str) -> Reader[T | str]:

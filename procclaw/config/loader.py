@@ -25,8 +25,11 @@ MAX_CONFIG_BYTES = 1024**2
 ScopeForPath = Callable[[ProblemLog, tuple[PathSegment, ...]], Scope]
 
 
-def load_config(home: Home) -> Config:
-    """Read and validate the config files under `home`; a missing file means defaults."""
+def load_config(home: Home, cpu_refusal: str | None = None) -> Config:
+    """Read and validate the config files under `home`; a missing file means defaults.
+
+    `cpu_refusal` is why this machine cannot hold `limits.cpu` (None where it can, or
+    where the question does not matter, as for a config only read)."""
     problems: list[Problem] = []
     try:
         settings_text, jobs_text = read_config_texts(home)
@@ -34,7 +37,9 @@ def load_config(home: Home) -> Config:
         problems.extend(err.problems)
         settings_text = jobs_text = None
     try:
-        config = parse_config(settings_text, jobs_text, str(home.config_file), str(home.jobs_file))
+        config = parse_config(
+            settings_text, jobs_text, str(home.config_file), str(home.jobs_file), cpu_refusal
+        )
     except ConfigError as err:
         problems.extend(err.problems)
     if problems:
@@ -66,18 +71,23 @@ def parse_config(
     jobs_text: str | None,
     settings_name: str = "procclaw.yaml",
     jobs_name: str = "jobs.yaml",
+    cpu_refusal: str | None = None,
 ) -> Config:
     """Validate the two files' texts (None for a file that does not exist).
 
-    Raises ConfigError listing every problem; `*_name` is how problems name the files.
+    Raises ConfigError listing every problem; `*_name` is how problems name the files,
+    `cpu_refusal` why a `limits.cpu` cannot be held here (None: it can).
     """
     settings_log, jobs_log = ProblemLog(settings_name), ProblemLog(jobs_name)
-    settings = read_settings(_parse(settings_text, settings_log, settings_scope), settings_log)
+    settings = read_settings(
+        _parse(settings_text, settings_log, settings_scope), settings_log, cpu_refusal
+    )
     jobs = read_jobs(
         _parse(jobs_text, jobs_log, job_scope),
         jobs_log,
         settings.defaults,
         settings.openclaw.alerts,
+        cpu_refusal,
     )
     check_cycles(jobs, jobs_log)
     problems = settings_log.sorted() + jobs_log.sorted()

@@ -38,8 +38,9 @@ def settings_scope(log: ProblemLog, path: tuple[PathSegment, ...] = ()) -> Scope
     return Scope(log, "", path)
 
 
-def read_settings(root: Any, log: ProblemLog) -> Settings:
-    """The settings in `root` (the parsed file, None when empty), reporting into `log`."""
+def read_settings(root: Any, log: ProblemLog, cpu_refusal: str | None = None) -> Settings:
+    """The settings in `root` (the parsed file, None when empty), reporting into `log`;
+    `cpu_refusal` as in `read_limits`."""
     top = Fields(settings_scope(log), root, 1, SETTINGS_KEYS)
     daemon_fields = top.nested("daemon", DAEMON_KEYS)
     daemon = _read_daemon(daemon_fields)
@@ -53,7 +54,7 @@ def read_settings(root: Any, log: ProblemLog) -> Settings:
     return Settings(
         daemon=daemon,
         api=ApiSettings(auth=auth),
-        defaults=_read_defaults(top.nested("defaults", DEFAULTS_KEYS)),
+        defaults=_read_defaults(top.nested("defaults", DEFAULTS_KEYS), cpu_refusal),
         openclaw=read_openclaw(top.nested("openclaw", OPENCLAW_KEYS)),
     )
 
@@ -88,13 +89,13 @@ def _read_auth(api: Fields) -> AuthSettings:
     )
 
 
-def _read_defaults(fields: Fields) -> Defaults:
+def _read_defaults(fields: Fields, cpu_refusal: str | None) -> Defaults:
     return Defaults(
         retry=read_retry(fields, RetryConfig()),
         shutdown=read_shutdown(fields, ShutdownConfig()),
         health_check=read_health_check(fields, HealthCheckConfig(), in_defaults=True),
         log=read_log(fields, LogConfig()),
-        limits=read_limits(fields, LimitsConfig()),
+        limits=read_limits(fields, LimitsConfig(), cpu_refusal),
         timezone=fields.get("timezone", optional(time_zone), None),
     )
 

@@ -83,3 +83,7 @@ class Platform(Protocol):
     def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
         """The daemon's cgroup subtree for `home` (made first, if `create`: root alone
         does), or why jobs run without one."""
+
+    def job_cgroups_offered(self, home: Path) -> CgroupTree | str:
+        """What `job_cgroups(home, create=True)` would give a daemon started from this
+        process, making nothing; or why it would have none."""

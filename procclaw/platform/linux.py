@@ -17,6 +17,7 @@ import setproctitle
 
 from procclaw.platform.linux_cgroups import CgroupTree
 from procclaw.platform.linux_cgroups import find as find_cgroups
+from procclaw.platform.linux_cgroups import offered as offered_cgroups
 from procclaw.platform.linux_cgroups import prepare as prepare_cgroups
 
 _libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
@@ -125,6 +126,9 @@ class LinuxPlatform:
 
     def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
         return prepare_cgroups(home) if create else find_cgroups(home)
+
+    def job_cgroups_offered(self, home: Path) -> CgroupTree | str:
+        return offered_cgroups(home)
 
 
 class PidWatch:

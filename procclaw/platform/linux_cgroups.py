@@ -144,6 +144,15 @@ def find(home: Path) -> CgroupTree | str:
     return CgroupTree(base, _enabled(base / "jobs"))
 
 
+def offered(home: Path) -> CgroupTree | str:
+    """The subtree `prepare` would make for `home` and the limits our cgroup offers it,
+    making nothing: what a daemon started from here could hold."""
+    ours = _our_cgroup(home)
+    if isinstance(ours, str):
+        return ours
+    return CgroupTree(ours / subtree_name(home), _offered(ours))
+
+
 def prepare(home: Path) -> CgroupTree | str:
     """Create the daemon's subtree (root, once at start), or say why there is none.
 
@@ -158,7 +167,7 @@ def prepare(home: Path) -> CgroupTree | str:
         (base / "jobs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return f"cannot create {base}: {exc.strerror or exc}"
-    offered = tuple(c for c in WANTED if c in _read(ours / "cgroup.controllers").split())
+    offered = _offered(ours)
     if offered:
         try:
             if not _is_mount_root(ours):
@@ -206,6 +215,10 @@ def _cgroup2_mount() -> tuple[str, Path] | None:
 
 def _is_mount_root(path: Path) -> bool:
     return not (path / "cgroup.type").exists()  # the root cgroup alone has no type
+
+
+def _offered(ours: Path) -> tuple[str, ...]:
+    return tuple(c for c in WANTED if c in _read(ours / "cgroup.controllers").split())
 
 
 def _enabled(level: Path) -> tuple[str, ...]:

@@ -7,7 +7,7 @@ What it gives up, against `linux`:
 - a process that is not our child is watched by a thread: blocked in kqueue where it
   exists, else looking at it every POLL seconds (Linux with this layer forced);
 - no cgroups: a stop kills the process group and what carries the run marker, CPU
-  and memory are the live tree's, and limits.cpu is not enforced;
+  and memory are the live tree's, and a limits.cpu is refused (nothing could hold it);
 - the wall-clock alarm re-checks the clock at least once a minute, so a clock step or a
   wake from sleep is noticed within that minute, not at once.
 """
@@ -119,6 +119,9 @@ class PortablePlatform:
 
     def job_cgroups(self, home: Path, create: bool) -> str:
         return "the portable platform uses no cgroups"
+
+    def job_cgroups_offered(self, home: Path) -> str:
+        return self.job_cgroups(home, create=False)
 
 
 def _carries(process: psutil.Process, marker: bytes) -> bool:
