@@ -4,33 +4,25 @@ A supervisor actor (actors/supervisor/actor.py) holds many of these, one per liv
 inherits, through root, its job's stdout and stderr pipes (read and write ends); root
 keeps its own copies, so when the supervisor dies the pipes stay open, the job's output
 waits in the kernel, and the next supervisor reads on from where the last one stopped.
+Root learns the job's facts at every change, so a replacement supervisor adopts the
+running job instead of starting a second one.
 
 Commands (through the supervisor's socket): `start` (from backoff), `stop {force}`,
 `restart`, `unhealthy {reason}` (from the controller: stop the job and restart it
 through its retry policy, as if it had crashed), and `queue` (a scheduled run that
-found this one still going: run once more after it). A run longer than the job's
-`max_runtime` is stopped gracefully and ends `failed`, its run recorded with the
-result `timeout`. For a job with `ready: notify` or a watchdog check it binds the job's
-NOTIFY_SOCKET (actors/supervisor/job_notices.py) and keeps what the job said there among its
-facts: `ready` (READY=1 in this run), `status_text` (STATUS=...) and `watchdog_at`
-(the last WATCHDOG=1, wall clock). For a job with an output check it matches the
-job's lines as they go by, and a job with a memory limit it measures while it runs
-(actors/supervisor/run_watches.py); `heartbeat_at` and `heartbeat_late` are among its
-facts, and a job over its limit is restarted (`job.<id>.limit`).
-Publishes `job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed`,
-each carrying the job's facts; sends the same facts, and one record per finished run,
-to the controller through the supervisor's ReportQueue (acknowledged, re-sent until
-recorded). The job's `${secret:NAME}` values are read at each spawn into its
-environment alone (procclaw/secrets/job_secrets.py), and masked in the last lines a run record
-keeps. Root learns the job's facts at every change, so a replacement supervisor adopts
-the running job instead of starting a second one.
+found this one still going: run once more after it). Publishes
+`job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed|limit`,
+each carrying the job's facts; sends the same facts, and one record per finished run
+(its last lines with secrets masked), to the controller through the supervisor's
+ReportQueue (acknowledged, re-sent until recorded).
 
 This module owns the job's state (`_set_state` is the one place it changes) and its
-commands; its parts own the rest: what follows a run's exit
-(procclaw/rules/after_exit.py), the stop signal, grace period and max_runtime
-(stop_sequence.py), learning that a run ended (run_exits.py), the job's output
-(job_output.py), and each run's cgroup, made before it starts and emptied and removed
-before its end counts (run_cgroups.py).
+commands; its parts own the rest: starting a run, secrets and cgroup included
+(run_start.py), what follows a run's exit (procclaw/rules/after_exit.py), the stop
+signal, grace period and max_runtime (stop_sequence.py), learning that a run ended
+(run_exits.py), the job's output (job_output.py), NOTIFY_SOCKET (job_notices.py), the
+output check and memory limit (run_watches.py), and emptying each run's cgroup before
+its end counts (run_cgroups.py).
 """
 
 from __future__ import annotations
@@ -40,18 +32,12 @@ import os
 import time
 from typing import Any
 
-from actors.runtime.job_process import (
-    JobProcess,
-    SpawnError,
-    new_run_id,
-    resumed_process,
-    run_facts,
-    spawn,
-)
+from actors.runtime.job_process import JobProcess, resumed_process, run_facts
 from actors.runtime.loop import Timer
 from actors.supervisor.job_notices import JobNotices
 from actors.supervisor.job_output import JobOutput
 from actors.supervisor.run_exits import RunExits
+from actors.supervisor.run_start import RunStart
 from actors.supervisor.run_watches import RunWatches
 from actors.supervisor.stop_sequence import StopSequence
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
@@ -66,8 +52,6 @@ from procclaw.reports import report_to_wire
 from procclaw.rules.after_exit import AfterExit
 from procclaw.rules.retry import RetryPolicy
 from procclaw.run import Run
-from procclaw.secrets import SecretError
-from procclaw.secrets.job_secrets import JobSecrets
 from procclaw.states import RESTING_STATES, JobState, check_transition
 
 log = logging.getLogger("procclaw.supervisor")
@@ -105,7 +89,6 @@ class JobSupervision:
         self._restart_cause = resume.restart_cause
         self._retry_at: float | None = None  # wall clock: when a backoff ends
         self._retry: Timer | None = None  # the end of a backoff
-        self._spawn_token: object | None = None  # a start waiting for its secrets
         self.stopping = StopSequence(
             host.loop, job, f"job {job.id}", self._runtime_exceeded, host.cgroups
         )
@@ -123,7 +106,7 @@ class JobSupervision:
             self._over_limit,
             sample_memory=not host.cgroups.limits_memory(),
         )
-        self.secrets = JobSecrets(host.home, job)
+        self.starts = RunStart(host, job, pipes)
         self.exits = RunExits(host.loop, host.home, host.context, host.reaper, self._exited)
 
     # ---- life in the supervisor --------------------------------------------------------
@@ -258,48 +241,21 @@ class JobSupervision:
         self.notices.new_run()
         self.watches.new_run()
         self._set_state(JobState.STARTING)
-        if not self.secrets.needed:
-            self._spawn({}, None)
-            return
-        # The keyring may take seconds to answer: the other jobs of this supervisor
-        # must not wait for it. A stop meanwhile makes the answer moot.
-        token = self._spawn_token = object()
-        self.host.blocking.submit(
-            self.secrets.fetch,
-            lambda values, error: token is self._spawn_token and self._spawn(values, error),
-        )
+        self.starts.begin(self.notices.run_env(), self._spawned, self._not_started)
 
-    def _spawn(self, values: dict[str, str], error: BaseException | None) -> None:
-        self._spawn_token = None
-        extra_env = self.notices.run_env()
-        run_id, cgroup = new_run_id(), None
-        try:
-            if error is not None:
-                raise error
-            secrets = self.secrets.use(values)
-            cgroup = self.host.cgroups.make(self.job, run_id)
-            self.process = spawn(
-                self.job,
-                self.pipes.out_w,
-                self.pipes.err_w,
-                secrets,
-                extra_env,
-                umask=self.host.job_umask,
-                cgroup=cgroup,
-                run_id=run_id,
-            )
-        except (SpawnError, SecretError) as exc:
-            self.host.cgroups.end(self.job.id, cgroup)
-            self.reason = str(exc)
-            self._set_state(JobState.FAILED)
-            self._finish()
-            return
-        self.exits.spawned(self.process)
+    def _spawned(self, process: JobProcess) -> None:
+        self.process = process
+        self.exits.spawned(process)
         self.reason = None
         self.host.tell_root(self.job.id)  # root learns the pid before anything can go wrong
         self._set_state(JobState.RUNNING)
-        self.stopping.watch_runtime(self.process)
-        self.watches.begin(self.process)
+        self.stopping.watch_runtime(process)
+        self.watches.begin(process)
+
+    def _not_started(self, reason: str) -> None:
+        self.reason = reason
+        self._set_state(JobState.FAILED)
+        self._finish()
 
     def _adopt(self, state: JobState) -> None:
         """Take over a job left running (or stopping) by a supervisor that died."""
@@ -345,7 +301,7 @@ class JobSupervision:
             exit_code=code,
             signal=signame,
             result=result,
-            output=tuple(self.secrets.mask_lines(self.output.last_lines())),
+            output=tuple(self.starts.secrets.mask_lines(self.output.last_lines())),
         )
         exited_event = (self._topic("exited"), exited)
         self.host.report(report_to_wire(self._last_run), [exited_event])
@@ -390,10 +346,10 @@ class JobSupervision:
     # ---- stopping ----------------------------------------------------------------------
 
     def _stop(self, force: bool) -> None:
-        starting = self.state == JobState.STARTING and self._spawn_token is not None
+        starting = self.state == JobState.STARTING and self.starts.waiting
         if self.state == JobState.BACKOFF or starting:  # no process yet: nothing to signal
             self._cancel_retry()
-            self._spawn_token = None
+            self.starts.cancel()
             self._set_state(JobState.STOPPED)
             self._finish()
             return
