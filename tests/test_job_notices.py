@@ -57,3 +57,19 @@ def test_a_job_that_does_not_speak_sd_notify_gets_no_socket(tmp_path):
     assert notices.facts()["status_text"] == "from before"
     notices.close()
     assert not list(home.run_dir.glob("notify-*"))
+
+
+def test_a_closed_socket_leaves_the_loop_that_watched_it(tmp_path):
+    """A job let go closes its socket; a descriptor left in the poller would read as
+    ready on every turn and kill the supervisor (EBADF) until its number was reused."""
+    home = Home(tmp_path)
+    home.prepare()
+    notices = JobNotices(home, _job("    ready: notify\n"), JobFacts("j"))
+    loop = EventLoop()
+    heard: list[str] = []
+    notices.listen(loop, lambda: True, lambda: heard.append("ready"), lambda: None)
+    _send(notices.run_env()["NOTIFY_SOCKET"], b"READY=1")
+    notices.close()
+    for _ in range(3):
+        loop.run_once(max_wait=0.05)
+    assert heard == [] and notices.run_env() == {}

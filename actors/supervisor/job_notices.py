@@ -29,6 +29,7 @@ class JobNotices:
         self.notices = Notices.resumed(resume)
         self._path = notify_socket_path(home, job.id) if uses_notify_socket(job) else None
         self._socket: NotifySocket | None = None
+        self._loop: EventLoop | None = None
 
     def listen(
         self,
@@ -42,6 +43,7 @@ class JobNotices:
         if self._path is None:
             return
         socket = self._socket = NotifySocket(self._path)
+        self._loop = loop
 
         def on_messages() -> None:
             changed = False
@@ -68,5 +70,10 @@ class JobNotices:
         return self.notices.facts()
 
     def close(self) -> None:
+        """Unbind the socket, and stop the loop watching it first: a closed descriptor
+        left in the poller reads as ready on every turn, until its number is reused."""
         if self._socket is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(self._socket.fileno())
             self._socket.close()
+            self._socket = None
