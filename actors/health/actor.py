@@ -10,7 +10,9 @@ other checks.
 
 An output check is not run here: the job's supervisor, which sees the job's output go
 by, publishes `job.<id>.heartbeat` when the run is first heard, when it falls silent
-past `max_age` and when it is heard again, and each of those is a check result.
+past `max_age` and when it is heard again, and each of those is a check result. Nor is
+a process check, the default: a run is alive from its `running` event until the
+event that ends it, which its supervisor publishes the moment the process exits.
 
 A verdict (procclaw/rules/health_verdict.py) that changes is published as `job.<id>.health`
 `{healthy, reason, run_id}` and reported to the controller (`report`, kind `health`,
@@ -171,7 +173,12 @@ class HealthActor(Actor):
         self._unwatch(target.job)
         watch = Watch(run_id, target, HealthVerdict(check, target.started_at, healthy))
         self.watches[target.job] = watch
-        if check.type != "output":  # its supervisor tells, by `heartbeat` events
+        if check.type == "process":
+            # Its supervisor learns of the exit the moment it happens and says so on the
+            # bus: the run is alive until then, and nothing needs to look.
+            if watch.verdict.observe(True, None, now=time.time()):
+                self._report(watch)
+        elif check.type != "output":  # its supervisor tells, by `heartbeat` events
             self._schedule(watch, 0.0)
 
     def _unwatch(self, job_id: str) -> None:
