@@ -92,7 +92,7 @@ def test_bash_completes_commands_subcommands_options_and_job_ids(jobs):
     assert bash_offers(jobs, "procclaw", "daemon", "") == "logs start status stop"
     assert (
         bash_offers(jobs, "procclaw", "stop", "--")
-        == "--all --force --help --json --no-color --timeout"
+        == "--all --force --help --json --no-color --tag --timeout"
     )
     assert bash_offers(jobs, "procclaw", "restart", "w") == "web worker"
     assert bash_offers(jobs, "procclaw", "--no-color", "logs", "d") == "db"
