@@ -40,7 +40,8 @@ LOGS_USAGE = (
         (
             ("start", "web", "--force"),
             "procclaw: start: unknown option --force\n"
-            "Usage:\n  procclaw start ((<job> | --tag=TAG)... | --all) [--timeout=SECONDS] [--json]\n",
+            "Usage:\n  procclaw start ((<job> | --tag=TAG)... | --all)"
+            " [--timeout=SECONDS] [--json]\n",
         ),
         (
             ("list", "--jsn"),

@@ -23,7 +23,7 @@ from procclaw.home import Home
 from procclaw.logfiles import FOLLOW_INTERVAL, FollowedFile, last_lines
 
 # Colours for job names: none of red and green, which say failed and running elsewhere.
-NAME_COLOURS = ("36", "35", "34", "33", "96", "95", "94", "93", "32;1", "37;1")
+NAME_COLOURS = ("36", "35", "34", "33", "96", "95", "94", "93")
 _STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z ")
 
 

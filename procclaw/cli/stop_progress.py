@@ -11,6 +11,7 @@ a terminal that cannot move its cursor (TERM=dumb).
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 import sys
@@ -43,12 +44,13 @@ class StopProgress:
         self.on = shown and self.out.isatty() and os.environ.get("TERM") != "dumb"
         self.jobs: dict[str, _Stopping] = {}
         self.drawn = 0  # lines on the screen now
-        self.drawn_at = 0.0  # monotonic: when they were last drawn (or found not due)
+        self.due = math.inf  # monotonic: when the lines are next drawn
 
     def note(self, job_id: str, state: str | None, facts: dict[str, Any]) -> None:
         """Take in a job's state, from a reply or an event."""
         if state == JobState.STOPPING.value and job_id not in self.jobs:
             self.jobs[job_id] = _Stopping(time.monotonic(), facts.get("kill_at"))
+            self.due = min(self.due, time.monotonic() + SHOW_AFTER)
         elif state in _AT_REST:
             self.jobs.pop(job_id, None)
 
@@ -56,33 +58,33 @@ class StopProgress:
         """How long to wait for an event before the lines are due again."""
         if not (self.on and self.jobs):
             return left
-        return min(left, max(0.0, self.drawn_at + REDRAW_EVERY - time.monotonic()))
+        return min(left, max(0.0, self.due - time.monotonic()))
 
     def tick(self) -> None:
-        """Redraw the lines if a second has passed (or they were erased)."""
+        """Draw the lines again if they are due (a second on, or erased since)."""
         now = time.monotonic()
-        if not self.on or (self.drawn and now < self.drawn_at + REDRAW_EVERY):
+        if not self.on or now < self.due:
             return
         self.clear()
-        self.drawn_at = now
-        lines = [
-            self._line(job_id, stopping)
-            for job_id, stopping in self.jobs.items()
-            if now - stopping.since >= SHOW_AFTER
-        ]
-        if not lines:
+        shown = {job_id: s for job_id, s in self.jobs.items() if now - s.since >= SHOW_AFTER}
+        later = [s.since + SHOW_AFTER for s in self.jobs.values() if now - s.since < SHOW_AFTER]
+        self.due = min([now + REDRAW_EVERY] if shown else later or [math.inf])
+        if not shown:
             return
         width = max(1, shutil.get_terminal_size().columns - 1)  # a wrapped line would stay
-        self.out.write("".join(clip(line, width) + "\n" for line in lines))
+        lines = [clip(self._line(job_id, stopping), width) for job_id, stopping in shown.items()]
+        self.out.write("".join(line + "\n" for line in lines))
         self.out.flush()
         self.drawn = len(lines)
 
     def clear(self) -> None:
-        """Erase the lines drawn, so an outcome line takes their place."""
+        """Erase the lines drawn, so an outcome line takes their place; the next tick
+        draws them again."""
         if self.drawn:
             self.out.write(f"\r\x1b[{self.drawn}A\x1b[J")
             self.out.flush()
             self.drawn = 0
+            self.due = time.monotonic()
 
     def _line(self, job_id: str, stopping: _Stopping) -> str:
         if stopping.how is None:

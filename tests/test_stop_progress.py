@@ -1,0 +1,81 @@
+"""A stop that waits out a grace period says so on a terminal, once a second, and leaves
+only the outcome behind; a pipe and --json get the outcome alone."""
+
+import json
+import re
+
+import pytest
+from conftest import CLI, PROGRAMS
+from test_top import Terminal
+
+pytestmark = pytest.mark.timeout(60)
+
+STUBBORN = f"""\
+    jobs:
+      stubborn:
+        type: continuous
+        cmd: python3 {PROGRAMS}/ignore_term.py
+        shutdown: {{grace_period: 3}}
+      hushed:
+        type: continuous
+        cmd: sh -c "trap '' INT; echo up; while true; do sleep 1; done"
+        shutdown: {{signal: SIGINT, grace_period: 2.5}}
+      quick:
+        type: continuous
+        cmd: sleep 300
+    """
+ERASE = "\r\x1b[1A\x1b[J"
+
+
+@pytest.fixture
+def stubborn(sandbox):
+    sandbox.run_jobs(STUBBORN)
+    for job_id in ("stubborn", "hushed"):
+        sandbox.wait_state(job_id, "running")
+        sandbox.wait_output(job_id, "up")  # its signal handling is in place
+    sandbox.wait_state("quick", "running")
+    return sandbox
+
+
+def test_a_stop_in_its_grace_period_counts_the_seconds_then_leaves_the_outcome(stubborn):
+    terminal = Terminal([CLI, "stop", "stubborn"], stubborn.env)
+    try:
+        terminal.read_until("stubborn: stopping (SIGTERM sent, 1 s of 3 s)")
+        terminal.read_until("stubborn: stopping (SIGTERM sent, 2 s of 3 s)")
+        drawn = terminal.read_until("stubborn: stopped\r\n")
+        assert terminal.process.wait(10) == 0
+    finally:
+        terminal.close()
+    # Each line is erased before the next takes its place, the last before the outcome.
+    assert drawn.replace("\r\n", "\n").endswith(ERASE + "stubborn: stopped\n"), repr(drawn)
+    progress = re.findall(r"stubborn: stopping \(SIGTERM sent, (\d) s of 3 s\)", drawn)
+    assert progress == sorted(progress) and progress[0] == "1", repr(drawn)
+
+
+def test_each_job_still_stopping_has_its_line_with_its_own_signal(stubborn):
+    terminal = Terminal([CLI, "stop", "stubborn", "hushed", "quick"], stubborn.env)
+    try:
+        terminal.read_until("quick: stopped")
+        terminal.read_until("hushed: stopping (SIGINT sent, 1 s of 2.5 s)")
+        terminal.read_until("stubborn: stopping (SIGTERM sent, 1 s of 3 s)")
+        terminal.read_until("hushed: stopped")
+        drawn = terminal.read_until("stubborn: stopped\r\n")
+        assert terminal.process.wait(10) == 0
+    finally:
+        terminal.close()
+    lines = drawn.replace("\r\n", "\n").split("\x1b[J")[-1]
+    assert lines == "stubborn: stopped\n"
+
+
+def test_a_pipe_and_json_get_the_outcome_alone(stubborn):
+    assert stubborn.cli("stop", "stubborn", check=True).stdout == "stubborn: stopped\n"
+    stubborn.cli("start", "stubborn", check=True)
+    stubborn.wait_output("stubborn", "up\nup")  # the second run ignores SIGTERM too
+    terminal = Terminal([CLI, "stop", "stubborn", "--json"], stubborn.env)
+    try:
+        drawn = terminal.read_until("}\r\n}")
+        assert terminal.process.wait(10) == 0
+    finally:
+        terminal.close()
+    assert "stopping" not in drawn and "\x1b[" not in drawn
+    assert json.loads(drawn)["jobs"]["stubborn"]["state"] == "stopped"
