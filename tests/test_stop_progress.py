@@ -37,45 +37,50 @@ def stubborn(sandbox):
     return sandbox
 
 
-def test_a_stop_in_its_grace_period_counts_the_seconds_then_leaves_the_outcome(stubborn):
-    terminal = Terminal([CLI, "stop", "stubborn"], stubborn.env)
+def drawn_by(env: dict[str, str], args: list[str], *texts: str) -> str:
+    """What `procclaw <args>` draws on a terminal, read until each of `texts` came in
+    turn; the command must then end with exit status 0."""
+    terminal = Terminal([CLI, *args], env)
     try:
-        terminal.read_until("stubborn: stopping (SIGTERM sent, 1 s of 3 s)")
-        terminal.read_until("stubborn: stopping (SIGTERM sent, 2 s of 3 s)")
-        drawn = terminal.read_until("stubborn: stopped\r\n")
+        for text in texts:
+            drawn = terminal.read_until(text)
         assert terminal.process.wait(10) == 0
     finally:
         terminal.close()
+    return drawn.replace("\r\n", "\n")
+
+
+def test_a_stop_in_its_grace_period_counts_the_seconds_then_leaves_the_outcome(stubborn):
+    drawn = drawn_by(
+        stubborn.env,
+        ["stop", "stubborn"],
+        "stubborn: stopping (SIGTERM sent, 1 s of 3 s)",
+        "stubborn: stopping (SIGTERM sent, 2 s of 3 s)",
+        "stubborn: stopped\r\n",
+    )
     # Each line is erased before the next takes its place, the last before the outcome.
-    assert drawn.replace("\r\n", "\n").endswith(ERASE + "stubborn: stopped\n"), repr(drawn)
+    assert drawn.endswith(ERASE + "stubborn: stopped\n"), repr(drawn)
     progress = re.findall(r"stubborn: stopping \(SIGTERM sent, (\d) s of 3 s\)", drawn)
     assert progress == sorted(progress) and progress[0] == "1", repr(drawn)
 
 
 def test_each_job_still_stopping_has_its_line_with_its_own_signal(stubborn):
-    terminal = Terminal([CLI, "stop", "stubborn", "hushed", "quick"], stubborn.env)
-    try:
-        terminal.read_until("quick: stopped")
-        terminal.read_until("hushed: stopping (SIGINT sent, 1 s of 2.5 s)")
-        terminal.read_until("stubborn: stopping (SIGTERM sent, 1 s of 3 s)")
-        terminal.read_until("hushed: stopped")
-        drawn = terminal.read_until("stubborn: stopped\r\n")
-        assert terminal.process.wait(10) == 0
-    finally:
-        terminal.close()
-    lines = drawn.replace("\r\n", "\n").split("\x1b[J")[-1]
-    assert lines == "stubborn: stopped\n"
+    drawn = drawn_by(
+        stubborn.env,
+        ["stop", "stubborn", "hushed", "quick"],
+        "quick: stopped",
+        "hushed: stopping (SIGINT sent, 1 s of 2.5 s)",
+        "stubborn: stopping (SIGTERM sent, 1 s of 3 s)",
+        "hushed: stopped",
+        "stubborn: stopped\r\n",
+    )
+    assert drawn.split("\x1b[J")[-1] == "stubborn: stopped\n"
 
 
 def test_a_pipe_and_json_get_the_outcome_alone(stubborn):
     assert stubborn.cli("stop", "stubborn", check=True).stdout == "stubborn: stopped\n"
     stubborn.cli("start", "stubborn", check=True)
     stubborn.wait_output("stubborn", "up\nup")  # the second run ignores SIGTERM too
-    terminal = Terminal([CLI, "stop", "stubborn", "--json"], stubborn.env)
-    try:
-        drawn = terminal.read_until("}\r\n}")
-        assert terminal.process.wait(10) == 0
-    finally:
-        terminal.close()
+    drawn = drawn_by(stubborn.env, ["stop", "stubborn", "--json"], "}\r\n}")
     assert "stopping" not in drawn and "\x1b[" not in drawn
     assert json.loads(drawn)["jobs"]["stubborn"]["state"] == "stopped"
