@@ -4,6 +4,7 @@ jobs named beside it; an unknown tag is one line naming the tags there are."""
 import json
 
 import pytest
+from http_helpers import post
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -109,3 +110,29 @@ def test_json_gives_each_tagged_jobs_outcome(groups):
     assert outcome["ok"] is True
     assert outcome["jobs"]["worker"]["state"] == "stopped"
     assert outcome["jobs"]["batch"] == {"state": "stopped", "note": "not running"}
+
+
+def test_the_api_stops_and_starts_the_jobs_carrying_a_tag(groups):
+    reply = post(groups.api_port, "/api/v1/tags/web/stop")
+    assert reply.status == 200
+    assert (reply.json["tag"], reply.json["action"]) == ("web", "stop")
+    assert set(reply.json["jobs"]) == {"api", "static"}
+    for job_id in ("api", "static"):
+        groups.wait_state(job_id, "stopped")
+    assert states(groups)["worker"] == "running"
+    again = post(groups.api_port, "/api/v1/tags/web/stop").json["jobs"]
+    assert again["api"] == {"state": "stopped", "note": "not running"}
+    assert post(groups.api_port, "/api/v1/tags/front/start").status == 200
+    assert groups.wait_state("static", "running")
+    assert states(groups)["api"] == "stopped"
+
+
+def test_the_api_refuses_an_unknown_tag_naming_the_known_ones(groups):
+    reply = post(groups.api_port, "/api/v1/tags/wbe/restart")
+    assert reply.status == 404
+    assert reply.json["error"] == {
+        "code": "no_such_tag",
+        "message": "no job is tagged 'wbe' (did you mean 'web'?); tags: back, front, web",
+    }
+    assert post(groups.api_port, "/api/v1/tags/web/stop?force=true").status == 400
+    assert states(groups)["api"] == "running"

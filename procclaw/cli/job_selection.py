@@ -16,25 +16,13 @@ from procclaw.cli.errors import CliFailure
 def chosen_jobs(
     jobs: Sequence[dict[str, Any]], names: Iterable[str], tags: Iterable[str]
 ) -> list[str]:
-    """The named jobs, then every job carrying one of `tags` in config order, each once.
+    """The named jobs, then every job carrying one of `tags` in config order, each once."""
+    from procclaw.job_tags import UnknownTag, tagged
 
-    A tag no job carries is refused: a typo must not quietly select nothing.
-    """
-    tags = list(dict.fromkeys(tags))
-    known = sorted({tag for job in jobs for tag in job.get("tags", ())})
-    for tag in tags:
-        if tag not in known:
-            raise CliFailure(_unknown_tag(tag, known))
-    tagged = [job["id"] for job in jobs if set(tags) & set(job.get("tags", ()))]
-    return list(dict.fromkeys([*names, *tagged]))
-
-
-def _unknown_tag(tag: str, known: list[str]) -> str:
-    from procclaw.suggest import did_you_mean
-
-    if not known:
-        return f"no job is tagged '{tag}': no job has tags (add `tags: [{tag}]` to a job)"
-    return f"no job is tagged '{tag}'{did_you_mean(tag, known)}; tags: {', '.join(known)}"
+    try:
+        return list(dict.fromkeys([*names, *tagged(jobs, tags)]))
+    except UnknownTag as exc:
+        raise CliFailure(str(exc)) from None
 
 
 def config_jobs(home) -> list[dict[str, Any]] | None:
