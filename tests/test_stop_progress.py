@@ -1,12 +1,18 @@
 """A stop that waits out a grace period says so on a terminal, once a second, and leaves
 only the outcome behind; a pipe and --json get the outcome alone."""
 
+import io
 import json
+import os
 import re
+import shutil
+import time
 
 import pytest
 from conftest import CLI, PROGRAMS
 from test_top import Terminal
+
+from procclaw.cli.stop_progress import StopProgress
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -84,3 +90,34 @@ def test_a_pipe_and_json_get_the_outcome_alone(stubborn):
     drawn = drawn_by(stubborn.env, ["stop", "stubborn", "--json"], "}\r\n}")
     assert "stopping" not in drawn and "\x1b[" not in drawn
     assert json.loads(drawn)["jobs"]["stubborn"]["state"] == "stopped"
+
+
+class _Screen(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+class _Daemon:
+    def call(self, cmd: str, args: dict) -> dict:
+        return {"config": {"shutdown": {"signal": "SIGTERM", "grace_period": 60}}}
+
+
+def test_more_jobs_than_the_terminal_has_rows_end_in_one_line_for_the_rest(monkeypatch):
+    """A line scrolled off the top could not be erased."""
+    monkeypatch.setattr(shutil, "get_terminal_size", lambda: os.terminal_size((80, 6)))
+    screen = _Screen()
+    progress = StopProgress(_Daemon(), shown=True, out=screen)
+    for n in range(10):
+        progress.note(f"job{n}", "stopping", {"kill_at": time.time() + 55})
+    progress.due = 0.0
+    monkeypatch.setattr(time, "monotonic", lambda real=time.monotonic: real() + 2)
+    progress.tick()
+    assert screen.getvalue().splitlines() == [
+        "job0: stopping (SIGTERM sent, 5 s of 60 s)",
+        "job1: stopping (SIGTERM sent, 5 s of 60 s)",
+        "job2: stopping (SIGTERM sent, 5 s of 60 s)",
+        "... and 7 more stopping",
+    ]
+    progress.note("job0", "stopped", {})
+    progress.clear()
+    assert screen.getvalue().endswith("\r\x1b[4A\x1b[J")

@@ -71,8 +71,14 @@ class StopProgress:
         self.due = min([now + REDRAW_EVERY] if shown else later or [math.inf])
         if not shown:
             return
-        width = max(1, shutil.get_terminal_size().columns - 1)  # a wrapped line would stay
-        lines = [clip(self._line(job_id, stopping), width) for job_id, stopping in shown.items()]
+        size = shutil.get_terminal_size()
+        # Lines that wrapped, or scrolled off the top, could not be erased.
+        width, room = max(1, size.columns - 1), max(1, size.lines - 2)
+        jobs = list(shown.items())
+        lines = [self._line(job_id, stopping) for job_id, stopping in jobs[:room]]
+        if len(jobs) > room:
+            lines[-1] = f"... and {len(jobs) - room + 1} more stopping"
+        lines = [clip(line, width) for line in lines]
         self.out.write("".join(line + "\n" for line in lines))
         self.out.flush()
         self.drawn = len(lines)
