@@ -70,35 +70,58 @@ def show_file(path: Path, lines: int, follow: bool) -> int:
     if not path.exists() and not follow:
         print(f"procclaw: {path} does not exist yet", file=sys.stderr)
         return 1
-    stream = open(path, "rb") if path.exists() else None  # noqa: SIM115 - handed to _follow
+    followed = FollowedFile(path)  # open before the tail is read: nothing falls between
     try:
-        if stream is not None:
+        if followed.opened:
             out.write(last_lines(path, lines))
             out.flush()
-            stream.seek(0, os.SEEK_END)
-        if follow:
-            _follow(path, stream, out)
+        followed.skip_to_end()
+        while follow:
+            chunk = followed.read()
+            if chunk:
+                out.write(chunk)
+                out.flush()
+            else:
+                time.sleep(FOLLOW_INTERVAL)
     finally:
-        if stream is not None:
-            stream.close()
+        followed.close()
     return 0
 
 
-def _follow(path: Path, stream, out) -> None:
-    """Print what is appended to `path`; after rotation (a new inode), go on in the new file."""
-    while True:
-        chunk = stream.read(_BLOCK) if stream is not None else b""
-        if chunk:
-            out.write(chunk)
-            out.flush()
-            continue
-        current = _inode(path)
-        if current is not None and (stream is None or current != os.fstat(stream.fileno()).st_ino):
-            if stream is not None:
-                stream.close()  # everything written before the rotation was read above
-            stream = open(path, "rb")  # noqa: SIM115
-            continue
-        time.sleep(FOLLOW_INTERVAL)
+class FollowedFile:
+    """A log file read as it grows; after rotation (a new inode) the new file, once the
+    old one was read to its end. A file that does not exist yet is read once it does."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self._stream = open(path, "rb") if path.exists() else None  # noqa: SIM115 - kept
+
+    @property
+    def opened(self) -> bool:
+        return self._stream is not None
+
+    def skip_to_end(self) -> None:
+        if self._stream is not None:
+            self._stream.seek(0, os.SEEK_END)
+
+    def read(self) -> bytes:
+        """What was appended since the last read (at most a block); b"" when nothing was."""
+        while True:
+            chunk = self._stream.read(_BLOCK) if self._stream is not None else b""
+            if chunk:
+                return chunk
+            current = _inode(self.path)
+            if current is None or (
+                self._stream is not None and current == os.fstat(self._stream.fileno()).st_ino
+            ):
+                return b""
+            if self._stream is not None:
+                self._stream.close()  # everything written before the rotation was read above
+            self._stream = open(self.path, "rb")  # noqa: SIM115 - kept
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
 
 
 def _inode(path: Path) -> int | None:

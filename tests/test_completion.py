@@ -1,6 +1,6 @@
 """Tab completion in bash, zsh and fish, each run for real: commands, subcommands and
-options as the usage texts give them, and job ids from jobs.yaml with no daemon running;
-a broken jobs.yaml completes no id and prints nothing."""
+options as the usage texts give them, and job ids and tags from jobs.yaml with no daemon
+running; a broken jobs.yaml completes no id and prints nothing."""
 
 from __future__ import annotations
 
@@ -19,9 +19,9 @@ pytestmark = pytest.mark.timeout(60)
 
 JOBS = """\
 jobs:
-  web: {cmd: sleep 300, type: continuous}
-  worker: {cmd: sleep 300, type: continuous}
-  db: {cmd: sleep 300, type: continuous}
+  web: {cmd: sleep 300, type: continuous, tags: [front]}
+  worker: {cmd: sleep 300, type: continuous, tags: [back]}
+  db: {cmd: sleep 300, type: continuous, tags: [back, store]}
 """
 BROKEN = "jobs:\n  web: {cmd: [unclosed\n"
 
@@ -64,6 +64,7 @@ def test_the_words_come_from_every_command_usage_text():
     assert found["daemon start"].options == {"-f"}
     assert found["completion"].words == {"bash", "zsh", "fish"}
     assert found["events"].job_options == {"--job"}
+    assert found["stop"].tag_options == found["logs"].tag_options == {"--tag"}
     assert found["stop"].jobs and not found["list"].jobs
     # Every option a command's Options section describes is offered somewhere.
     for module_name in set(main.COMMANDS.values()):
@@ -73,17 +74,23 @@ def test_the_words_come_from_every_command_usage_text():
         assert described <= offered, module_name
 
 
-def test_ids_come_from_jobs_yaml_without_a_daemon(jobs):
+def test_ids_and_tags_come_from_jobs_yaml_without_a_daemon(jobs):
     result = jobs.cli("completion", "--ids", check=True)
     assert result.stdout.split() == ["web", "worker", "db"]
+    assert jobs.cli("completion", "--tags", check=True).stdout.split() == [
+        "front",
+        "back",
+        "store",
+    ]
 
 
 @pytest.mark.parametrize("config", [BROKEN, "jobs: [a, b]\n", None])
 def test_a_broken_or_missing_config_completes_no_id_and_says_nothing(sandbox, config):
     if config is not None:
         sandbox.write("jobs.yaml", config)
-    result = sandbox.cli("completion", "--ids")
-    assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
+    for kind in ("--ids", "--tags"):
+        result = sandbox.cli("completion", kind)
+        assert (result.returncode, result.stdout, result.stderr) == (0, "", "")
     assert bash_offers(sandbox, "procclaw", "start", "") == ""
 
 
@@ -92,13 +99,15 @@ def test_bash_completes_commands_subcommands_options_and_job_ids(jobs):
     assert bash_offers(jobs, "procclaw", "daemon", "") == "logs start status stop"
     assert (
         bash_offers(jobs, "procclaw", "stop", "--")
-        == "--all --force --help --json --no-color --timeout"
+        == "--all --force --help --json --no-color --tag --timeout"
     )
     assert bash_offers(jobs, "procclaw", "restart", "w") == "web worker"
     assert bash_offers(jobs, "procclaw", "--no-color", "logs", "d") == "db"
     assert bash_offers(jobs, "procclaw", "events", "--job", "w") == "web worker"
     assert bash_offers(jobs, "procclaw", "events", "--job", "=", "d") == "db"
     assert bash_offers(jobs, "procclaw", "completion", "") == "bash fish zsh"
+    assert bash_offers(jobs, "procclaw", "stop", "--tag", "") == "back front store"
+    assert bash_offers(jobs, "procclaw", "logs", "web", "--tag", "=", "s") == "store"
     assert bash_offers(jobs, "procclaw", "list", "") == ""  # list takes no job
 
 
@@ -110,6 +119,8 @@ def test_fish_completes_commands_options_and_job_ids(jobs):
         "procclaw stop --f",
         "procclaw status w",
         "procclaw events --job=d",
+        "procclaw restart --tag=s",
+        "procclaw logs --tag b",
     ]
     script = "procclaw completion fish | source\n" + "".join(
         f"complete -C '{line}' | sort | string join ' '\n" for line in lines
@@ -128,6 +139,8 @@ def test_fish_completes_commands_options_and_job_ids(jobs):
         "--force",
         "web worker",
         "--job=db",
+        "--tag=store",
+        "back",
     ]
 
 
@@ -148,6 +161,8 @@ def test_zsh_completes_commands_options_and_job_ids_at_a_real_prompt(jobs):
             ("procclaw stop --fo\t", "procclaw stop --force"),
             ("procclaw status d\t", "procclaw status db"),
             ("procclaw events --job=wo\t", "procclaw events --job=worker"),
+            ("procclaw stop --tag=fr\t", "procclaw stop --tag=front"),
+            ("procclaw logs --tag st\t", "procclaw logs --tag store"),
         ):
             terminal.press(typed)
             terminal.read_until(shown)

@@ -44,6 +44,8 @@ class Terminal:
             if ready:
                 try:
                     self.seen += os.read(self.master, 65536)
+                except BlockingIOError:  # woken with nothing to read after all
+                    continue
                 except OSError:  # the program ended and closed its side
                     break
         return self.seen.decode(errors="replace")

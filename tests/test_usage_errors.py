@@ -2,8 +2,13 @@
 
 import pytest
 
-STOP_USAGE = "Usage:\n  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS] [--json]\n"
-LOGS_USAGE = "Usage:\n  procclaw logs <job> [-f] [-n N] [--stderr]\n"
+STOP_USAGE = (
+    "Usage:\n  procclaw stop ((<job> | --tag=TAG)... | --all) [--force] [--timeout=SECONDS]"
+    " [--json]\n"
+)
+LOGS_USAGE = (
+    "Usage:\n  procclaw logs ((<job> | --tag=TAG)... | --all) [-f] [-n N] [--stdout | --stderr]\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -13,20 +18,30 @@ LOGS_USAGE = "Usage:\n  procclaw logs <job> [-f] [-n N] [--stderr]\n"
             ("stop", "--forse"),
             "procclaw: stop: unknown option --forse (did you mean --force?)\n" + STOP_USAGE,
         ),
-        (("stop",), "procclaw: stop: a job or --all is needed\n" + STOP_USAGE),
+        (("stop",), "procclaw: stop: a job, --tag or --all is needed\n" + STOP_USAGE),
         (("stop", "web", "--all"), "procclaw: stop: jobs or --all, not both\n" + STOP_USAGE),
+        (("stop", "--tag=web", "--all"), "procclaw: stop: --tag or --all, not both\n" + STOP_USAGE),
+        (("stop", "--tag"), "procclaw: stop: --tag needs a value\n" + STOP_USAGE),
         (
             ("stop", "web", "--timeout=3", "--timeout=4"),
             "procclaw: stop: --timeout given more than once\n" + STOP_USAGE,
         ),
-        (("logs",), "procclaw: logs: a job is needed\n" + LOGS_USAGE),
-        (("logs", "web", "other"), "procclaw: logs: unexpected argument 'other'\n" + LOGS_USAGE),
+        (("logs",), "procclaw: logs: a job, --tag or --all is needed\n" + LOGS_USAGE),
+        (
+            ("logs", "web", "--stdout", "--stderr"),
+            "procclaw: logs: --stdout or --stderr, not both\n" + LOGS_USAGE,
+        ),
+        (
+            ("logs", "web", "-n", "3", "-n", "4"),
+            "procclaw: logs: -n given more than once\n" + LOGS_USAGE,
+        ),
         (("logs", "web", "-n"), "procclaw: logs: -n needs a value\n" + LOGS_USAGE),
         (("logs", "web", "--stderr=yes"), "procclaw: logs: --stderr takes no value\n" + LOGS_USAGE),
         (
             ("start", "web", "--force"),
             "procclaw: start: unknown option --force\n"
-            "Usage:\n  procclaw start (<job>... | --all) [--timeout=SECONDS] [--json]\n",
+            "Usage:\n  procclaw start ((<job> | --tag=TAG)... | --all)"
+            " [--timeout=SECONDS] [--json]\n",
         ),
         (
             ("list", "--jsn"),

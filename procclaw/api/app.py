@@ -13,6 +13,8 @@ from procclaw.api.jobs import JobAction, JobDetail, JobList, JobRuns
 from procclaw.api.logs import JobLogs
 from procclaw.api.metrics import Metrics
 from procclaw.api.openapi import OpenApi
+from procclaw.api.tags import ACTIONS as TAG_ACTIONS
+from procclaw.api.tags import TagAction
 from procclaw.client import Client
 from procclaw.home import Home
 
@@ -42,6 +44,8 @@ class ApiApp:
         }
         for action in ("start", "stop", "restart", "pause", "resume"):
             routes[f"/api/v1/jobs/{{job_id}}/{action}"] = JobAction(client, action)
+        for action in TAG_ACTIONS:
+            routes[f"/api/v1/tags/{{tag}}/{action}"] = TagAction(client, action)
         for path, resource in routes.items():
             self.wsgi.add_route(path, resource)
 

@@ -33,6 +33,7 @@ _ERRORS = {
     "503": "The daemon is not answering",
 }
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
+_TAG = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -127,6 +128,15 @@ SPEC: dict[str, Any] = {
                 ],
                 content={"text/event-stream": {"schema": {"type": "string"}}},
             )
+        },
+        **{
+            f"/api/v1/tags/{{tag}}/{action}": {
+                "post": _operation(
+                    f"{action.capitalize()} every job carrying the tag (404: no job carries it)",
+                    parameters=[_TAG],
+                )
+            }
+            for action in ("start", "stop", "restart")
         },
         "/api/v1/reload": {"post": _operation("Re-read and apply the config files")},
         "/api/v1/openapi.json": {"get": _operation("This document")},

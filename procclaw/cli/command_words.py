@@ -1,5 +1,6 @@
 """The words `procclaw` accepts, read from the commands' own usage texts: what may follow
-`procclaw`, `procclaw daemon` and so on, the options each takes, and where a job id goes.
+`procclaw`, `procclaw daemon` and so on, the options each takes, and where a job id or a
+tag goes.
 Shell completion is built from them, so it cannot drift from what the commands accept.
 """
 
@@ -15,6 +16,7 @@ from procclaw.cli.colours import NO_COLOR_OPTION
 EVERYWHERE = ("-h", "--help", NO_COLOR_OPTION)
 # A placeholder naming a job, as an argument (`<job>`) or an option's value (`--job=JOB`).
 JOB_PLACEHOLDERS = ("<job>", "JOB")
+TAG_PLACEHOLDER = "TAG"  # an option's value that is a job's tag (`--tag=TAG`)
 _TOKEN = re.compile(r"<[^>]+>|--?[A-Za-z][\w-]*(?:=[\w-]+)?|[\w-]+")
 
 
@@ -26,6 +28,7 @@ class Place:
     options: set[str] = field(default_factory=set)
     jobs: bool = False  # job ids may come next
     job_options: set[str] = field(default_factory=set)  # options whose value is a job id
+    tag_options: set[str] = field(default_factory=set)  # options whose value is a tag
 
 
 def places() -> dict[str, Place]:
@@ -68,6 +71,10 @@ def _read_line(tokens: list[str], place: Place) -> None:
             place.options.add(name)
             if value in JOB_PLACEHOLDERS:
                 place.job_options.add(name)
+            elif value == TAG_PLACEHOLDER:
+                place.tag_options.add(name)
+        elif token == TAG_PLACEHOLDER and previous.startswith("-"):
+            place.tag_options.add(previous)
         elif token in JOB_PLACEHOLDERS:
             if previous.startswith("-"):
                 place.job_options.add(previous)  # `-j JOB`, the value apart

@@ -3,9 +3,9 @@ words `procclaw` accepts (procclaw/cli/command_words.py).
 
 Each script walks the words typed so far to the deepest place they name (`procclaw
 daemon`, `procclaw daemon start`), then offers that place's options after a `-`, a job
-id after an option that takes one, else its subcommands and, where a command takes
-jobs, the job ids, which it asks `procclaw completion --ids` for (quietly: an error
-completes nothing).
+id or a tag after an option that takes one, else its subcommands and, where a command
+takes jobs, the job ids. It asks `procclaw completion --ids` (or `--tags`) for those
+(quietly: an error completes nothing).
 """
 
 from __future__ import annotations
@@ -19,13 +19,13 @@ BASH = """\
 
 @TABLE@
 
-__procclaw_ids() {
-    "${COMP_WORDS[0]}" completion --ids 2>/dev/null
+__procclaw_list() {
+    "${COMP_WORDS[0]}" completion "$1" 2>/dev/null
 }
 
 _procclaw() {
     local cur=${COMP_WORDS[COMP_CWORD]} prev=${COMP_WORDS[COMP_CWORD-1]}
-    local _pc_words _pc_options _pc_jobs _pc_job_options
+    local _pc_words _pc_options _pc_jobs _pc_job_options _pc_tag_options kind
     __procclaw_walk "${COMP_WORDS[@]:1:COMP_CWORD-1}"
     # bash splits `--job=web` into three words at the `=`.
     if [[ $cur == = ]]; then
@@ -33,13 +33,14 @@ _procclaw() {
     elif [[ $prev == = ]]; then
         prev=${COMP_WORDS[COMP_CWORD-2]}
     fi
-    if [[ " $_pc_job_options " == *" $prev "* ]]; then
-        COMPREPLY=($(compgen -W "$(__procclaw_ids)" -- "$cur"))
+    kind=$(__procclaw_kind "$prev")
+    if [[ -n $kind ]]; then
+        COMPREPLY=($(compgen -W "$(__procclaw_list "$kind")" -- "$cur"))
     elif [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W "$_pc_options" -- "$cur"))
     else
         local candidates=$_pc_words
-        if [[ -n $_pc_jobs ]]; then candidates+=" $(__procclaw_ids)"; fi
+        if [[ -n $_pc_jobs ]]; then candidates+=" $(__procclaw_list --ids)"; fi
         COMPREPLY=($(compgen -W "$candidates" -- "$cur"))
     fi
 }
@@ -55,24 +56,24 @@ ZSH = """\
 
 @TABLE@
 
-__procclaw_ids() {
-    ${words[1]} completion --ids 2>/dev/null
+__procclaw_list() {
+    ${words[1]} completion "$1" 2>/dev/null
 }
 
 _procclaw() {
     local cur=${words[CURRENT]} prev=${words[CURRENT-1]}
-    local _pc_words _pc_options _pc_jobs _pc_job_options
+    local _pc_words _pc_options _pc_jobs _pc_job_options _pc_tag_options kind
     __procclaw_walk "${(@)words[2,CURRENT-1]}"
-    if [[ $cur == --*=* && " $_pc_job_options " == *" ${cur%%=*} "* ]]; then
+    if [[ $cur == --*=* ]] && kind=$(__procclaw_kind "${cur%%=*}") && [[ -n $kind ]]; then
         compset -P '*='
-        compadd -- $(__procclaw_ids)
-    elif [[ " $_pc_job_options " == *" $prev "* ]]; then
-        compadd -- $(__procclaw_ids)
+        compadd -- $(__procclaw_list $kind)
+    elif kind=$(__procclaw_kind "$prev") && [[ -n $kind ]]; then
+        compadd -- $(__procclaw_list $kind)
     elif [[ $cur == -* ]]; then
         compadd -- ${=_pc_options}
     else
         compadd -- ${=_pc_words}
-        if [[ -n $_pc_jobs ]]; then compadd -- $(__procclaw_ids); fi
+        if [[ -n $_pc_jobs ]]; then compadd -- $(__procclaw_list --ids); fi
     fi
 }
 
@@ -89,9 +90,18 @@ FISH = """\
 
 @TABLE@
 
-function __procclaw_ids
+function __procclaw_list
     set -l program (commandline -opc)[1]
-    command $program completion --ids 2>/dev/null
+    command $program completion $argv[1] 2>/dev/null
+end
+
+# What an option's value is: job ids (--ids), tags (--tags), or nothing to complete.
+function __procclaw_kind
+    if contains -- $argv[1] $__pc_job_options
+        echo --ids
+    else if contains -- $argv[1] $__pc_tag_options
+        echo --tags
+    end
 end
 
 function __procclaw_complete
@@ -105,17 +115,19 @@ function __procclaw_complete
     end
     __procclaw_place $place
     set -l option (string split -m 1 = -- $cur)[1]
-    if string match -q -- '--*=*' $cur; and contains -- $option $__pc_job_options
-        for id in (__procclaw_ids)
-            echo "$option=$id"
+    set -l kind (__procclaw_kind $option)
+    set -l after (__procclaw_kind "$typed[-1]")
+    if string match -q -- '--*=*' $cur; and test -n "$kind"
+        for value in (__procclaw_list $kind)
+            echo "$option=$value"
         end
-    else if contains -- "$typed[-1]" $__pc_job_options
-        __procclaw_ids
+    else if test -n "$after"
+        __procclaw_list $after
     else if string match -q -- '-*' $cur
         printf '%s\\n' $__pc_options
     else
         printf '%s\\n' $__pc_words
-        test -n "$__pc_jobs"; and __procclaw_ids
+        test -n "$__pc_jobs"; and __procclaw_list --ids
     end
 end
 
@@ -131,6 +143,15 @@ __procclaw_walk() {
         if [[ $word != -* ]] && __procclaw_place "$next"; then place=$next; fi
     done
     __procclaw_place "$place"
+}
+
+# What an option's value is: job ids (--ids), tags (--tags), or nothing to complete.
+__procclaw_kind() {
+    if [[ " $_pc_job_options " == *" $1 "* ]]; then
+        echo --ids
+    elif [[ " $_pc_tag_options " == *" $1 "* ]]; then
+        echo --tags
+    fi
 }"""
 
 SHELLS = ("bash", "zsh", "fish")
@@ -143,8 +164,8 @@ def script(shell: str) -> str:
 
 def _table(fish: bool) -> str:
     """A function setting what may follow a place (its words, options, whether job ids,
-    which options take one), and false for no place: a `switch` for fish, a `case` for
-    bash and zsh, which set plain strings that they split."""
+    which options take one, which take a tag), and false for no place: a `switch` for
+    fish, a `case` for bash and zsh, which set plain strings that they split."""
     if fish:
         lines = ["function __procclaw_place", "    switch $argv[1]"]
     else:
@@ -156,6 +177,7 @@ def _table(fish: bool) -> str:
             "options": sorted(place.options | set(EVERYWHERE)),
             "jobs": ["yes"] if place.jobs else [],
             "job_options": sorted(place.job_options),
+            "tag_options": sorted(place.tag_options),
         }
         for name, words in values.items():
             text = " ".join(words)

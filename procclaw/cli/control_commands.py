@@ -2,13 +2,14 @@
 until they have.
 
 Usage:
-  procclaw start (<job>... | --all) [--timeout=SECONDS] [--json]
-  procclaw stop (<job>... | --all) [--force] [--timeout=SECONDS] [--json]
-  procclaw restart (<job>... | --all) [--timeout=SECONDS] [--json]
+  procclaw start ((<job> | --tag=TAG)... | --all) [--timeout=SECONDS] [--json]
+  procclaw stop ((<job> | --tag=TAG)... | --all) [--force] [--timeout=SECONDS] [--json]
+  procclaw restart ((<job> | --tag=TAG)... | --all) [--timeout=SECONDS] [--json]
   procclaw pause <job>... [--timeout=SECONDS] [--json]
   procclaw resume <job>... [--timeout=SECONDS] [--json]
 
 Options:
+  --tag=TAG           Every job carrying this tag, as if named (again for more tags)
   --all               start: every enabled continuous job that is not running;
                       stop and restart: every job that is running (or about to)
   --force             Kill the job's processes at once (SIGKILL), without the grace period
@@ -19,6 +20,8 @@ Options:
 
 `start` waits until each job runs (or failed to), `stop` until it has stopped, `restart`
 until the new process runs. Exit status 0 when every job got there, 1 otherwise.
+On a terminal, a job still in its grace period shows how long it has waited:
+`api: stopping (SIGTERM sent, 12 s of 60 s)`.
 
 `pause` holds a job down until `resume`, across daemon restarts and reloads: a running
 continuous or manual job is stopped gracefully (and waited for), a scheduled job's run
@@ -34,6 +37,8 @@ import time
 
 from procclaw.cli.arguments import seconds
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.job_selection import chosen_jobs
+from procclaw.cli.stop_progress import StopProgress
 from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 from procclaw.states import LIVE_STATES
@@ -66,10 +71,14 @@ def run(argv: list[str]) -> int:
     home = Home.from_env()
     client = Client(home)
     client.require_daemon()
-    job_ids = (
-        _every_job_for(command, client) if args["--all"] else list(dict.fromkeys(args["<job>"]))
-    )
+    if args["--all"]:
+        job_ids = _every_job_for(command, client)
+    elif args["--tag"]:
+        job_ids = chosen_jobs(client.call("list"), args["<job>"], args["--tag"])
+    else:
+        job_ids = list(dict.fromkeys(args["<job>"]))
     report = Outcomes(args["--json"])
+    progress = StopProgress(client, shown=not report.as_json)
     if not job_ids:
         if not report.as_json:
             print(f"no job to {command}")
@@ -97,7 +106,9 @@ def run(argv: list[str]) -> int:
                 if reply.get("state") == "waiting":
                     report.say(job_id, str(reply.get("reason")), reply)
                 awaited[job_id] = reply.get("pid") if command == "restart" else None
-        return report.done(_await_outcomes(events, command, awaited, timeout, report) and ok)
+                progress.note(job_id, reply.get("state"), reply)
+        got_there = _await_outcomes(events, command, awaited, timeout, report, progress)
+        return report.done(got_there and ok)
     finally:
         events.close()
 
@@ -188,32 +199,43 @@ def _every_job_for(command: str, client) -> list[str]:
 
 
 def _await_outcomes(
-    events, command: str, awaited: dict[str, int | None], timeout: float, report: Outcomes
+    events,
+    command: str,
+    awaited: dict[str, int | None],
+    timeout: float,
+    report: Outcomes,
+    progress: StopProgress,
 ) -> bool:
     """Print each job's outcome as it comes; True if every one was a success."""
     outcomes = _OUTCOMES[command]
     deadline = time.monotonic() + timeout
     ok = True
-
-    def is_outcome(event) -> bool:
-        _, job_id, state = event.topic.split(".", 2)
-        if job_id not in awaited or state not in outcomes:
-            return False
-        return not (state == "running" and event.data.get("pid") == awaited[job_id])
-
     while awaited:
-        event = events.wait_for(is_outcome, max(0.0, deadline - time.monotonic()))
-        if event is None:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            progress.clear()
             for job_id in awaited:
                 report.error(
                     job_id, f"no outcome after {timeout:g} s; see `procclaw status {job_id}`"
                 )
             return False
-        _, job_id, state = event.topic.split(".", 2)
-        del awaited[job_id]
-        report.say(job_id, _describe(state, event.data), {**event.data, "state": state})
-        ok = ok and outcomes[state]
+        event = events.wait_for(lambda e: _job_of(e) in awaited, progress.wait(left))
+        if event is not None:
+            _, job_id, state = event.topic.split(".", 2)
+            progress.note(job_id, state, event.data)
+            replaced = state == "running" and event.data.get("pid") == awaited[job_id]
+            if state in outcomes and not replaced:
+                del awaited[job_id]
+                progress.clear()
+                report.say(job_id, _describe(state, event.data), {**event.data, "state": state})
+                ok = ok and outcomes[state]
+        progress.tick()
+    progress.clear()
     return ok
+
+
+def _job_of(event) -> str:
+    return event.topic.split(".", 2)[1]
 
 
 def _describe(state: str, facts: dict) -> str:

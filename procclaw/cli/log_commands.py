@@ -1,18 +1,26 @@
-"""`procclaw logs <job>`: a job's output, as its log files hold it.
+"""`procclaw logs`: jobs' output, as their log files hold it.
 
 Usage:
-  procclaw logs <job> [-f] [-n N] [--stderr]
+  procclaw logs ((<job> | --tag=TAG)... | --all) [-f] [-n N] [--stdout | --stderr]
 
 Options:
-  -f          Follow the log as it grows, across rotations (Ctrl-C to stop)
-  -n N        How many lines to show first [default: 50]
-  --stderr    Show the error log (<job>.error.log) instead of stdout (<job>.log)
+  --tag=TAG   Every job carrying this tag, as if named (again for more tags)
+  --all       Every job
+  -f          Follow the logs as they grow, across rotations (Ctrl-C to stop)
+  -n N        How many lines of each log to show first [default: 50]
+  --stdout    Only the jobs' stdout (<job>.log)
+  --stderr    Only the jobs' stderr (<job>.error.log)
+
+One job shows its stdout as written (or its stderr, with --stderr). Several jobs, a
+tag or --all show stdout and stderr together, each line prefixed by its job (in a
+colour of its own on a terminal), in time order where the jobs log with timestamps.
 """
 
 from __future__ import annotations
 
 from procclaw.cli.arguments import line_count
 from procclaw.cli.errors import CliFailure
+from procclaw.cli.job_selection import chosen_jobs, config_jobs, require_known
 from procclaw.cli.usage_errors import parse_args
 from procclaw.home import Home
 
@@ -20,35 +28,31 @@ USAGE = __doc__
 
 
 def run(argv: list[str]) -> int:
+    from procclaw.cli.colours import wanted
+    from procclaw.cli.merged_logs import show_logs
     from procclaw.logfiles import show_file
 
     args = parse_args(USAGE, argv)
     home = Home.from_env()
-    job_id = args["<job>"]
-    _require_known_job(home, job_id)
     lines = line_count(args["-n"])
-    path = home.job_log(job_id, "stderr" if args["--stderr"] else "stdout")
-    if not path.exists() and not args["-f"]:
-        print(f"{job_id}: no output yet ({path})")
+    names = list(dict.fromkeys(args["<job>"]))
+    jobs = config_jobs(home)
+    if jobs is not None:
+        require_known(names, [job["id"] for job in jobs])
+    elif args["--tag"] or args["--all"]:
+        raise CliFailure("cannot tell which jobs: see `procclaw config --validate`")
+    if len(names) == 1 and not args["--tag"]:
+        path = home.job_log(names[0], "stderr" if args["--stderr"] else "stdout")
+        if not path.exists() and not args["-f"]:
+            print(f"{names[0]}: no output yet ({path})")
+            return 0
+        return show_file(path, lines=lines, follow=args["-f"])
+    if args["--all"]:
+        names = [job["id"] for job in jobs or ()]
+    elif args["--tag"]:
+        names = chosen_jobs(jobs or (), names, args["--tag"])
+    if not names:
+        print("no jobs configured")
         return 0
-    return show_file(path, lines=lines, follow=args["-f"])
-
-
-def _require_known_job(home: Home, job_id: str) -> None:
-    """Refuse a job name the daemon (or, when it is down, the config) does not know."""
-    from procclaw.client import Client, ClientError
-    from procclaw.config import ConfigError, load_config
-    from procclaw.suggest import did_you_mean
-
-    client = Client(home)
-    try:
-        known = [job["id"] for job in client.call("list")] if client.daemon_pid() else None
-    except ClientError:
-        known = None
-    if known is None:
-        try:
-            known = list(load_config(home).job_ids)
-        except ConfigError:
-            return  # cannot tell; the log file decides
-    if job_id not in known:
-        raise CliFailure(f"no job '{job_id}'{did_you_mean(job_id, known)}")
+    streams = ("stdout",) if args["--stdout"] else ("stderr",) if args["--stderr"] else None
+    return show_logs(home, names, streams or ("stdout", "stderr"), lines, args["-f"], wanted())

@@ -119,8 +119,12 @@ def _what_is_wrong(usage: str, argv: list[str]) -> str:
         else:
             positionals.append(token)
     for name in dict.fromkeys(seen):
-        if seen.count(name) > 1 and not re.search(rf"{re.escape(name)}[^\]]*\]\.\.\.", text):
+        repeatable = re.search(rf"{re.escape(name)}[^\])]*[\])]\.\.\.", text)
+        if seen.count(name) > 1 and not repeatable:
             return f"{name} given more than once"
+    for first, second in re.findall(r"\[(--[\w-]+) \| (--[\w-]+)\]", text):
+        if first in seen and second in seen:
+            return f"{first} or {second}, not both"
     return _positional_problem(text, positionals, seen)
 
 
@@ -144,6 +148,15 @@ def _unknown(name: str, candidates: list[str]) -> str:
 def _positional_problem(text: str, given: list[str], options: list[str]) -> str:
     """What is missing or too much among the arguments that are not options."""
     placeholders = re.findall(r"<(\w+)>(\.\.\.)?", text)
+    # `((<job> | --tag=TAG)... | --all)`: jobs, tags or both, or else --all alone.
+    chosen = re.search(r"\(\(<(\w+)> \| (--[\w-]+)=\w+\)\.\.\. \| (--[\w-]+)\)", text)
+    if chosen:
+        name, tag, alone = chosen.groups()
+        if alone in options and (given or tag in options):
+            return f"{name}s or {alone}, not both" if given else f"{tag} or {alone}, not both"
+        if not given and tag not in options and alone not in options:
+            return f"a {name}, {tag} or {alone} is needed"
+        return "these arguments do not go together: see the usage below"
     either = re.search(r"\(<(\w+)>(?:\.\.\.)? \| (--[\w-]+)\)", text)
     if either and given and either[2] in options:
         return f"{either[1]}s or {either[2]}, not both"
