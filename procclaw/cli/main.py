@@ -11,10 +11,10 @@ Commands:
   list        List all jobs
   status      Show one job in detail
   top         Watch the jobs' CPU and memory, live (q quits)
-  start       Start jobs (or --all), and wait until each runs
-  stop        Stop jobs (or --all) gracefully: signal, grace period, then SIGKILL
-  restart     Restart jobs (or --all)
-  logs        Show (or follow) a job's output
+  start       Start jobs (by name, --tag or --all), and wait until each runs
+  stop        Stop jobs (by name, --tag or --all): signal, grace period, SIGKILL
+  restart     Restart jobs (by name, --tag or --all)
+  logs        Show (or follow) jobs' output, several merged with --tag or --all
   runs        List a job's past runs: when, how long, how they ended, who started them
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed
