@@ -112,12 +112,16 @@ def spawn(
     umask: int = 0o022,
     cgroup: str | None = None,
     run_id: str | None = None,
-) -> JobProcess:
+) -> tuple[JobProcess, int | None]:
     """Start the job; `secrets` are the values its env refers to, used here and dropped.
 
     `extra_env` is what ProcClaw itself tells the job, such as NOTIFY_SOCKET. `umask` is
     the job's: the one the daemon was started with, not the daemon's own 077. `cgroup`
     is the run's cgroup, made for `run_id`, which the job joins before its program runs.
+
+    Returns the process and, for a job whose rlimits child_setup sets first, the
+    descriptor its report comes on: readable once the program runs (EOF) or could not
+    (`exec_outcome` tells which), so the caller's loop need not wait for it.
     """
     try:
         argv = command_line(job)
@@ -131,6 +135,7 @@ def spawn(
     env = environment(job, run_id, dict(os.environ), secrets)
     env.update(extra_env or {})
     limits = job.limits.rlimits()
+    report_r = None
     if not limits and cgroup is None:
         popen = _popen(job, argv, env, (stdout_fd, stderr_fd), umask)
     elif not limits:
@@ -148,9 +153,8 @@ def spawn(
             raise
         finally:
             os.close(report_w)
-        _wait_for_exec(popen, report_r, argv[0])
     start_time = process_start_time(popen.pid) or ""
-    return JobProcess(popen.pid, start_time, time.time(), run_id, popen, cgroup)
+    return JobProcess(popen.pid, start_time, time.time(), run_id, popen, cgroup), report_r
 
 
 def _joining(cgroup: str, argv: list[str]) -> list[str]:
@@ -207,17 +211,20 @@ def _cannot_run(program: str, exc: OSError) -> SpawnError:
     return SpawnError(f"cannot start: {program}: {exc.strerror or exc}")
 
 
-def _wait_for_exec(popen: subprocess.Popen, report_fd: int, program: str) -> None:
-    """Until the job's own program runs, in its cgroup with its rlimits set (or a SpawnError saying
-    why it does not): child_setup sets them in the job's process, then execs."""
+def exec_outcome(process: JobProcess, report_fd: int, job: JobConfig) -> SpawnError | None:
+    """Once `report_fd` (from `spawn`) is readable: None if the job's own program runs, in
+    its cgroup with its rlimits set, or the SpawnError saying why it does not (its
+    process, which exits at once after its report, reaped). Closes `report_fd`."""
     report = child_setup.read_report(report_fd)
     if report is None:
-        return
-    popen.wait()  # it exits at once after its report
+        return None
+    assert process.popen is not None
+    process.popen.wait()  # it exits at once after its report
     kind, detail = report
+    program = command_line(job)[0]
     if kind == "exec" and detail.isdigit():
-        raise _cannot_run(program, OSError(int(detail), os.strerror(int(detail))))
-    raise SpawnError(detail if kind == "limit" else f"cannot start: {detail}")
+        return _cannot_run(program, OSError(int(detail), os.strerror(int(detail))))
+    return SpawnError(detail if kind == "limit" else f"cannot start: {detail}")
 
 
 def process_start_time(pid: int) -> str | None:

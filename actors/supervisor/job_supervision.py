@@ -148,6 +148,7 @@ class JobSupervision:
     def close(self) -> None:
         """Let go: the job is at rest and recorded (or the supervisor is exiting)."""
         self._cancel_retry()
+        self.starts.cancel()
         self.watches.end()
         self.exits.close()
         for fd in (self.pipes.out_r, self.pipes.err_r):

@@ -2,15 +2,28 @@
 
 The secrets are read off the supervisor's loop (a keyring may take seconds to answer,
 and the other jobs of the supervisor must not wait for it); then the run's cgroup is
-made and its process spawned with the values in its environment alone. A stop that
-comes while the secrets are read cancels the start: there is nothing yet to signal.
+made and its process spawned with the values in its environment alone. A job with
+rlimits runs child_setup first, which sets them and then execs the program; its
+report (the program runs, or why not) is awaited on the loop, not by blocking it, as
+that interpreter takes some ten milliseconds. A stop that comes while the secrets are
+read cancels the start, and one that comes while child_setup runs kills that process:
+the job's program has not started, or has only just.
 """
 
 from __future__ import annotations
 
+import os
+import signal
 from collections.abc import Callable, Mapping
 
-from actors.runtime.job_process import JobProcess, SpawnError, new_run_id, spawn
+from actors.runtime.job_process import (
+    JobProcess,
+    SpawnError,
+    exec_outcome,
+    new_run_id,
+    signal_group,
+    spawn,
+)
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw.config import JobConfig
 from procclaw.secrets import SecretError
@@ -24,11 +37,12 @@ class RunStart:
         self.pipes = pipes
         self.secrets = JobSecrets(host.home, job)
         self._waiting: object | None = None  # the start whose secrets are being read
+        self._setting_up: tuple[JobProcess, int] | None = None  # child_setup, its report
 
     @property
     def waiting(self) -> bool:
-        """A start is waiting for its secrets: no process runs yet."""
-        return self._waiting is not None
+        """A start is under way (its secrets, or child_setup): the job runs nothing yet."""
+        return self._waiting is not None or self._setting_up is not None
 
     def begin(
         self,
@@ -51,8 +65,19 @@ class RunStart:
         self.host.blocking.submit(self.secrets.fetch, secrets_read)
 
     def cancel(self) -> None:
-        """Forget a start waiting for its secrets: their answer will be ignored."""
+        """End a start under way: secrets still being read are ignored when they come, and
+        a child_setup still running is killed (with what it started) and reaped."""
         self._waiting = None
+        if self._setting_up is None:
+            return
+        process, report_fd = self._setting_up
+        self._setting_up = None
+        self.host.loop.remove_reader(report_fd)
+        os.close(report_fd)
+        signal_group(process.pid, signal.SIGKILL)
+        assert process.popen is not None
+        process.popen.wait()  # SIGKILL: at once
+        self.host.cgroups.end(self.job.id, process.cgroup)
 
     def _spawn(
         self,
@@ -69,7 +94,7 @@ class RunStart:
                 raise error
             secrets = self.secrets.use(values)
             cgroup = self.host.cgroups.make(self.job, run_id)
-            process = spawn(
+            process, report_fd = spawn(
                 self.job,
                 self.pipes.out_w,
                 self.pipes.err_w,
@@ -83,4 +108,19 @@ class RunStart:
             self.host.cgroups.end(self.job.id, cgroup)
             failed(str(exc))
             return
-        spawned(process)
+        if report_fd is None:
+            spawned(process)
+            return
+        self._setting_up = (process, report_fd)
+
+        def reported() -> None:
+            self._setting_up = None
+            self.host.loop.remove_reader(report_fd)
+            error = exec_outcome(process, report_fd, self.job)
+            if error is None:
+                spawned(process)
+            else:
+                self.host.cgroups.end(self.job.id, process.cgroup)
+                failed(str(error))
+
+        self.host.loop.add_reader(report_fd, reported)
