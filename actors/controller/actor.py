@@ -8,7 +8,8 @@ reported, asking none), `config`, `reload`, `start`, `stop`, `restart` (and
 supervisors, recorded in one transaction before they are acknowledged; and from the
 health actor, `kind: health`, each job's health verdicts); for scheduled jobs
 `scheduled` and `fire` (from the scheduler); `pause`, `resume` of any job
-(actors/controller/job_pauses.py). A reload applies only the difference
+(actors/controller/job_pauses.py); `add`, `remove`, `enable`, `disable` of a job
+at run time (actors/controller/job_edits.py). A reload applies only the difference
 (actors/controller/config_reload.py). Owns `procclaw.db` and writes
 `logs/daemon.audit.log`. Publishes `config.reloaded`, and `job.<id>.waiting|failed` for
 jobs held back by their dependencies (actors/controller/dependency_gate.py). An unhealthy
@@ -34,6 +35,7 @@ from typing import Any
 from actors.controller.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
 from actors.controller.dependency_gate import DependencyGate
 from actors.controller.job_control import JobControl
+from actors.controller.job_edits import JobEdits
 from actors.controller.job_health import JobHealth
 from actors.controller.job_pauses import JobPauses
 from actors.controller.job_placer import JobPlacer
@@ -47,7 +49,8 @@ from actors.runtime.command_server import Deferred, each_answer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
-from procclaw.config import Config, ConfigError, JobConfig, parse_config, read_config_texts
+from procclaw.config import Config, ConfigError, JobConfig, parse_config
+from procclaw.job_edits import ConfigTexts
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
@@ -82,6 +85,7 @@ class Controller(Actor):
         self.reloads = ConfigReload(self.jobs)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         self.pauses = JobPauses(self.store, self.jobs, self.publish)
+        self.edits = JobEdits(self.home, self._record, self._take, lambda: self.config)
         daemon_start = self._first_of_this_daemon()
         self.config = self._initial_config()
         self._share_config()
@@ -124,6 +128,12 @@ class Controller(Actor):
                 "pause": self._audited(lambda req: self.pauses.pause(self._job(req))),
                 "resume": self._audited(lambda req: self.pauses.resume(self._job(req), req.caller)),
                 "usage": lambda req: gather_usage(self.calls, self.registry, self._listed(req)),
+                **{
+                    action: self._audited(
+                        lambda req, action=action: self.edits.edit(action, req.args)
+                    )
+                    for action in ("add", "remove", "enable", "disable")
+                },
             },
             commands.CONTROLLER_ARGS,
         )
@@ -171,12 +181,8 @@ class Controller(Actor):
             return self._parse_snapshot(snapshot)
 
     def _parse_snapshot(self, snapshot: ConfigSnapshot) -> Config:
-        return parse_config(
-            snapshot.settings_text,
-            snapshot.jobs_text,
-            str(self.home.config_file),
-            str(self.home.jobs_file),
-        )
+        texts = ConfigTexts(snapshot.settings_text, snapshot.jobs_text, snapshot.dropins)
+        return texts.parse(self.home)
 
     def _apply_files(self, before: Config | None = None) -> Config:
         """Read, validate and record the config files; raises ConfigError if they are bad.
@@ -184,16 +190,19 @@ class Controller(Actor):
         With `before` (a reload), a jobs file gone or emptied that would stop every job
         is refused too: that is far more often a file caught mid-save than a wish.
         """
-        assert self.store is not None
-        settings_text, jobs_text = read_config_texts(self.home)
-        config = parse_config(
-            settings_text, jobs_text, str(self.home.config_file), str(self.home.jobs_file)
-        )
+        texts = ConfigTexts.read(self.home)
+        config = texts.parse(self.home)
         if before is not None:
-            refuse_emptying(jobs_text, str(self.home.jobs_file), before, config)
+            refuse_emptying(texts.jobs, str(self.home.jobs_file), before, config)
             refuse_unreadable_token(self.home, str(self.home.config_file), before, config)
-        self.store.save_config(ConfigSnapshot(self.ctx.daemon_id, settings_text, jobs_text))
+        self._record(texts)
         return config
+
+    def _record(self, texts: ConfigTexts) -> None:
+        """Keep the texts as the applied config, for a restarted controller."""
+        assert self.store is not None
+        snapshot = ConfigSnapshot(self.ctx.daemon_id, texts.settings, texts.jobs, texts.dropins)
+        self.store.save_config(snapshot)
 
     # ---- commands ----------------------------------------------------------------------
 
@@ -375,6 +384,10 @@ class Controller(Actor):
             config = self._apply_files(before=self.config)
         except ConfigError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
+        return self._take(config)
+
+    def _take(self, config: Config) -> dict[str, Any]:
+        """Run with `config` from now on, acting only on what differs (a reload)."""
         previous, self.config = self.config, config
         self._share_config()
         self.pauses.forget_removed(config)
