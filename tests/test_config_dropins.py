@@ -39,7 +39,7 @@ def test_a_dropin_job_comes_after_jobs_yaml_and_may_depend_on_its_jobs():
 def test_a_problem_in_a_dropin_names_the_dropin_and_its_line():
     assert _problems({"api.yaml": "cmd: ./api\ntype: scheduled\nschedule: '61 * * * *'\n"}) == [
         "jobs.d/api.yaml:3: job 'api': schedule: '61 * * * *' is not a valid cron expression"
-        " (minute 61 is out of range 0-59)"
+        " (minute must be 0-59)"
     ]
 
 
