@@ -50,7 +50,7 @@ from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config
-from procclaw.job_edits import ConfigTexts
+from procclaw.job_edits import EDITS, ConfigTexts
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
@@ -128,12 +128,7 @@ class Controller(Actor):
                 "pause": self._audited(lambda req: self.pauses.pause(self._job(req))),
                 "resume": self._audited(lambda req: self.pauses.resume(self._job(req), req.caller)),
                 "usage": lambda req: gather_usage(self.calls, self.registry, self._listed(req)),
-                **{
-                    action: self._audited(
-                        lambda req, action=action: self.edits.edit(action, req.args)
-                    )
-                    for action in ("add", "remove", "enable", "disable")
-                },
+                **{action: self._audited(self.edits.handler(action)) for action in EDITS},
             },
             commands.CONTROLLER_ARGS,
         )

@@ -19,7 +19,7 @@ from procclaw.commands import JobEditArgs
 from procclaw.config import Config, ConfigError
 from procclaw.home import Home
 from procclaw.job_edits import ConfigTexts, EditRefused, carry_out, plan_edit
-from procclaw.protocol import CommandError, ErrorCode
+from procclaw.protocol import CommandError, ErrorCode, Request
 
 
 class JobEdits:
@@ -36,6 +36,10 @@ class JobEdits:
         self._record = record  # keeps the texts as the applied config
         self._take = take
         self._applied = applied
+
+    def handler(self, action: str) -> Callable[[Request], dict[str, Any]]:
+        """The command handler of `action` (add, remove, enable or disable)."""
+        return lambda request: self.edit(action, request.args)
 
     def edit(self, action: str, args: JobEditArgs) -> dict[str, Any]:
         """The reply: the job, what was done to the files, and the reload's difference."""
