@@ -19,6 +19,7 @@ import yaml
 from procclaw.atomic_file import write_atomically
 from procclaw.config import Config, ConfigError, Problem, parse_config, read_config_texts
 from procclaw.config.dropins import OVERRIDES_FILE, dropin_name
+from procclaw.config.jobs import job_id_problem
 from procclaw.config.loader import read_dropin_texts
 from procclaw.config.yamlsource import LocatedMap, YamlSyntaxError, read_yaml
 from procclaw.home import Home
@@ -85,6 +86,10 @@ def plan_edit(home: Home, action: str, job_id: str, text: str = "", source: str 
     Raises EditRefused (the config as it would be is invalid, the id is taken or
     unknown) and ConfigError (a file cannot be read).
     """
+    if problem := job_id_problem(job_id):  # it becomes a file name: nothing else may
+        if action == "add":
+            raise EditRefused(ErrorCode.INVALID_CONFIG, problem)
+        raise EditRefused(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'")
     texts = ConfigTexts.read(home)
     if action == "add":
         return _plan_add(home, texts, job_id, text, source)
@@ -99,6 +104,7 @@ def carry_out(home: Home, plan: EditPlan) -> list[str]:
     touched = []
     for name, text in plan.writes.items():
         path = home.jobs_dir / name
+        assert path.parent == home.jobs_dir, path  # ids were checked: no '/' gets here
         if text is None:
             path.unlink(missing_ok=True)
         else:
@@ -183,7 +189,8 @@ def _validated(home: Home, texts: ConfigTexts, sources: dict[str, str] | None = 
             elif source:
                 lines.append(str(Problem(source, problem.line, problem.where, problem.message)))
             else:
-                lines.append(f"{problem.where}: {problem.message}")
+                where = f"{problem.where}: " if problem.where else ""
+                lines.append(where + problem.message)
         raise EditRefused(ErrorCode.INVALID_CONFIG, "\n".join(lines)) from None
 
 

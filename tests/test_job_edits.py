@@ -122,7 +122,9 @@ def test_each_refused_change_says_why_writes_nothing_and_touches_no_job(sandbox)
         ("add", "bad", "-f", str(unknown_key)):
             f"{unknown_key}:2: job 'bad': unknown key 'comand' (did you mean 'cmd'?)",
         ("add", "bad", "--cmd", "echo ${secret:TOKEN}"): "secrets are not allowed in cmd",
+        ("add", "../../escape", "--cmd", "echo"): "job id '../../escape' is invalid",
         ("remove", "nope"): "no job 'nope'",
+        ("remove", "../jobs"): "no job '../jobs'",
         ("remove", "keep"): f"job 'keep' is defined at {jobs_file}:3",
         ("enable", "kep"): "no job 'kep' (did you mean 'keep'?)",
     }  # fmt: skip
