@@ -74,7 +74,7 @@ def test_patch_disables_and_enables_a_job_of_jobs_yaml(api):
         ("POST", "/api/v1/jobs", {"id": "../x", "cmd": "echo"}, 400, "invalid_config",
          "job id '../x' is invalid"),
         ("POST", "/api/v1/jobs", {"cmd": "echo"}, 400, "bad_request", '"id"'),
-        ("POST", "/api/v1/jobs", None, 400, "bad_request", "JSON object"),
+        ("POST", "/api/v1/jobs", "null", 400, "bad_request", "JSON object"),
         ("PATCH", "/api/v1/jobs/keep", {"cmd": "echo"}, 400, "bad_request", '"enabled"'),
         ("PATCH", "/api/v1/jobs/nope", {"enabled": False}, 404, "no_such_job", "no job 'nope'"),
         ("DELETE", "/api/v1/jobs/nope", None, 404, "no_such_job", "no job 'nope'"),
@@ -90,6 +90,19 @@ def test_a_refused_change_is_an_error_and_changes_nothing(
     assert reply.json["error"]["code"] == code and says in reply.json["error"]["message"]
     assert not api.home.jobs_dir.exists()
     assert api.job("keep")["pid"] == pid
+
+
+def test_a_job_sent_as_a_form_or_text_is_refused_so_no_web_page_can_add_one(api):
+    for media_type in ("text/plain", "application/x-www-form-urlencoded"):
+        reply = request(
+            api.api_port,
+            "POST",
+            "/api/v1/jobs",
+            headers={"Content-Type": media_type},
+            body={"id": "evil", "cmd": "touch /tmp/owned"},
+        )
+        assert reply.status == 415 and reply.json["error"]["code"] == "unsupported_media_type"
+    assert not api.home.jobs_dir.exists()
 
 
 def test_changes_need_the_token_when_auth_is_on(sandbox):

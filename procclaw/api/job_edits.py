@@ -14,7 +14,7 @@ from typing import Any
 
 import falcon
 
-from procclaw.api.errors import bad_request
+from procclaw.api.errors import api_error, bad_request
 from procclaw.api.job_list import JobSummaries
 from procclaw.api.jobs import JobDetail, JobList, call
 from procclaw.client import Client
@@ -23,7 +23,19 @@ from procclaw.job_edits import dropin_text
 
 
 def _body(req: falcon.Request) -> dict[str, Any]:
-    """The request's JSON object; 400 when it is missing, too large or not an object."""
+    """The request's JSON object; 400 when it is missing, too large or not an object.
+
+    Only `application/json` is read: a web page can make a browser POST a form or
+    text/plain to 127.0.0.1 without asking, but not JSON, so no page the user visits
+    can add a job that runs a command of its choosing.
+    """
+    media_type = (req.content_type or "").partition(";")[0].strip().lower()
+    if media_type != falcon.MEDIA_JSON:
+        raise api_error(
+            falcon.HTTP_415,
+            "unsupported_media_type",
+            "send the job as JSON, with Content-Type: application/json",
+        )
     if req.content_length and req.content_length > MAX_CONFIG_BYTES:
         raise bad_request(f"the body is larger than {MAX_CONFIG_BYTES // 1024**2} MiB")
     try:
