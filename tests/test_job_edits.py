@@ -4,6 +4,8 @@ changed at run time in jobs.d/, jobs.yaml never rewritten, kept across restarts.
 from __future__ import annotations
 
 import json
+import os
+import signal
 import stat
 
 from conftest import is_gone, wait_until
@@ -108,6 +110,19 @@ def test_disable_and_enable_hold_across_a_daemon_restart_and_jobs_yaml_is_never_
     sandbox.wait_state("keep", "running")
     assert not (sandbox.home.jobs_dir / ".overrides.yaml").exists()
     assert sandbox.home.jobs_file.read_bytes() == jobs_yaml
+
+
+def test_a_restarted_controller_and_a_reload_keep_an_added_job_as_it_runs(sandbox):
+    _started(sandbox)
+    sandbox.cli("add", "web", "--cmd", SLEEP, "--type", "continuous", check=True)
+    web = sandbox.wait_state("web", "running")["pid"]
+    controller = sandbox.actor_pid("controller")
+    os.kill(controller, signal.SIGKILL)
+    wait_until(lambda: sandbox.actor_pid("controller") not in (None, controller))
+    assert sandbox.job("web")["pid"] == web
+    reloaded = sandbox.cli("reload", check=True)
+    assert reloaded.stdout == "config reloaded: 2 unchanged\n"
+    assert sandbox.job("web")["pid"] == web
 
 
 def test_each_refused_change_says_why_writes_nothing_and_touches_no_job(sandbox):
