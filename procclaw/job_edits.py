@@ -133,9 +133,14 @@ def _plan_add(home: Home, texts: ConfigTexts, job_id: str, text: str, source: st
             f"job '{job_id}' exists already ({home.jobs_dir / name}):"
             f" `procclaw remove {job_id}` first, or edit that file and `procclaw reload`",
         )
+    writes: dict[str, str | None] = {name: text}
+    overrides = _overrides(home, texts)
+    if overrides.pop(job_id, None) is not None:  # left by a job of that id gone by hand
+        texts = _with_overrides(texts, overrides)
+        writes.update(_overrides_writes(overrides))
     after = ConfigTexts(texts.settings, texts.jobs, {**texts.dropins, name: text})
     config = _validated(home, after, {str(home.jobs_dir / name): source})
-    return EditPlan(job_id, after, config, {name: text})
+    return EditPlan(job_id, after, config, writes)
 
 
 def _plan_remove(home: Home, texts: ConfigTexts, job_id: str) -> EditPlan:
@@ -169,7 +174,8 @@ def _plan_switch(home: Home, texts: ConfigTexts, job_id: str, enabled: bool) -> 
     overrides = _overrides(home, texts)
     overrides.pop(job_id, None)
     without = _with_overrides(texts, overrides)
-    if _validated(home, without).job(job_id).enabled != enabled:  # type: ignore[union-attr]
+    own = _validated(home, without).job(job_id)  # as its own file says
+    if own is None or own.enabled != enabled:
         overrides[job_id] = enabled
     after = _with_overrides(texts, overrides)
     return EditPlan(job_id, after, _validated(home, after), _overrides_writes(overrides))
@@ -220,7 +226,11 @@ def _overrides(home: Home, texts: ConfigTexts) -> dict[str, bool]:
     root = read_yaml(text).root
     if not isinstance(root, LocatedMap):
         return {}
-    return {job_id: value["enabled"] for job_id, value in root.items() if "enabled" in value}
+    return {
+        job_id: value["enabled"]
+        for job_id, value in root.items()
+        if isinstance(value, dict) and "enabled" in value
+    }
 
 
 def _overrides_writes(overrides: dict[str, bool]) -> dict[str, str | None]:
