@@ -20,7 +20,9 @@ Options:
   --tag=TAG          A tag, for `list --tag` (repeatable)
   -f, --file=FILE    A YAML file holding the job's keys, as under its id in jobs.yaml
   --json             Print the outcome as JSON: {"ok", "job", "action", "files",
-                     "note", "reload"}, or {"ok": false, "error"}
+                     "note", and what the reload did: "added", "removed",
+                     "changed", "unchanged", "actions", "errors"}, or
+                     {"ok": false, "job", "action", "error"}
 
 `add` writes the job to jobs.d/<id>.yaml in PROCCLAW_HOME, `remove` deletes that file
 (a job of jobs.yaml is removed there), and `enable` / `disable` switch any job in

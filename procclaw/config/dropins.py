@@ -13,7 +13,7 @@ a file the user wrote. An override of a job that no file defines any more is ign
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from procclaw.config.fields import Fields
@@ -44,7 +44,7 @@ def is_dropin_name(name: str) -> bool:
     return name.endswith(_SUFFIX) and not name.startswith(".")
 
 
-def dropin_scope(name: str):
+def dropin_scope(name: str) -> Callable[[ProblemLog, tuple[PathSegment, ...]], Scope]:
     """How the problems of drop-in `name` name their place: `job 'web'`, then the key
     path."""
     job_id = name.removesuffix(_SUFFIX)
