@@ -117,7 +117,7 @@ def dropin_text(job_id: str, keys: dict[str, Any]) -> str:
     """A drop-in holding `keys` (a job's keys from the CLI or the API), with a header
     that says where it came from and how to undo it."""
     body = yaml.safe_dump(keys, sort_keys=False, allow_unicode=True, default_flow_style=False)
-    return f"# Added with `procclaw add {job_id}`; `procclaw remove {job_id}` removes it.\n{body}"
+    return f"# Added with `procclaw add` or the API; `procclaw remove {job_id}` removes it.\n{body}"
 
 
 def _plan_add(home: Home, texts: ConfigTexts, job_id: str, text: str, source: str) -> EditPlan:

@@ -59,6 +59,8 @@ def run(argv: list[str]) -> int:
         given = {word.partition("=")[0] for word in argv[1:]}
         if action == "add" and not given & {"--cmd", "--file", "-f"}:
             raise UsageError(USAGE, argv, "--cmd or --file is needed") from None
+        if "--cmd" in given and given & {"--file", "-f"}:
+            raise UsageError(USAGE, argv, "--cmd or --file, not both") from None
         raise
     job_id = args["<id>"] or args["<job>"]
     text, source = _job_text(args, argv) if action == "add" else ("", "")
