@@ -98,6 +98,8 @@ def test_disable_and_enable_hold_across_a_daemon_restart_and_jobs_yaml_is_never_
     listed = sandbox.cli("list", check=True).stdout.splitlines()
     assert any(line.split()[:3] == ["keep", "continuous", "disabled"] for line in listed)
     assert "already disabled" in sandbox.cli("disable", "keep", check=True).stdout
+    only = sandbox.cli("list", "--status", "disabled", "--json", check=True).stdout
+    assert [job["id"] for job in json.loads(only)] == ["keep"]
 
     sandbox.cli("daemon", "stop", check=True)
     sandbox.start_daemon()

@@ -5,7 +5,8 @@ Usage:
   procclaw status [<job>] [--json]
 
 Options:
-  --status=STATE   Only jobs in this state (running, stopped, failed, ..., or paused)
+  --status=STATE   Only jobs in this state (running, stopped, failed, ...), or paused,
+                   or disabled
   --tag=TAG        Only jobs carrying this tag
   --json           Print machine-readable JSON
 
