@@ -62,8 +62,8 @@ class ConfigTexts:
             self.jobs,
             str(home.config_file),
             str(home.jobs_file),
-            self.dropins,
-            str(home.jobs_dir),
+            dropins=self.dropins,
+            dropins_dir=str(home.jobs_dir),
         )
 
 

@@ -58,8 +58,8 @@ def load_config(home: Home) -> Config:
             jobs_text,
             str(home.config_file),
             str(home.jobs_file),
-            dropins,
-            str(home.jobs_dir),
+            dropins=dropins,
+            dropins_dir=str(home.jobs_dir),
         )
     except ConfigError as err:
         problems.extend(err.problems)
@@ -140,6 +140,7 @@ def parse_config(
     jobs_text: str | None,
     settings_name: str = "procclaw.yaml",
     jobs_name: str = "jobs.yaml",
+    *,
     dropins: Mapping[str, str] | None = None,
     dropins_dir: str = DROPIN_DIR,
 ) -> Config:
