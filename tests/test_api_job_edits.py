@@ -10,6 +10,9 @@ from http_helpers import request
 SLEEP = 'python3 -c "import time; time.sleep(600)"'
 TOKEN = "edit-token-for-tests"
 JOBS = f"jobs:\n  keep:\n    cmd: {SLEEP}\n    type: continuous\n"
+DEEP: list = []
+for _ in range(100):
+    DEEP = [DEEP]
 
 
 @pytest.fixture
@@ -75,6 +78,8 @@ def test_patch_disables_and_enables_a_job_of_jobs_yaml(api):
          "job id '../x' is invalid"),
         ("POST", "/api/v1/jobs", {"cmd": "echo"}, 400, "bad_request", '"id"'),
         ("POST", "/api/v1/jobs", "null", 400, "bad_request", "JSON object"),
+        ("POST", "/api/v1/jobs", {"id": "x", "cmd": DEEP}, 400, "bad_request",
+         "nested more than 64 levels deep"),
         ("PATCH", "/api/v1/jobs/keep", {"cmd": "echo"}, 400, "bad_request", '"enabled"'),
         ("PATCH", "/api/v1/jobs/nope", {"enabled": False}, 404, "no_such_job", "no job 'nope'"),
         ("DELETE", "/api/v1/jobs/nope", None, 404, "no_such_job", "no job 'nope'"),

@@ -19,6 +19,7 @@ from procclaw.api.job_list import JobSummaries
 from procclaw.api.jobs import JobDetail, JobList, call
 from procclaw.client import Client
 from procclaw.config import MAX_CONFIG_BYTES
+from procclaw.config.yamlsource import MAX_DEPTH
 from procclaw.job_edits import dropin_text
 
 
@@ -44,9 +45,28 @@ def _body(req: falcon.Request) -> dict[str, Any]:
         body = None
     except falcon.MediaMalformedError:
         raise bad_request("the body is not valid JSON") from None
+    except RecursionError:  # json's decoder recurses once per level
+        raise bad_request(_TOO_DEEP) from None
     if not isinstance(body, dict):
         raise bad_request('expected a JSON object, like {"id": "web", "cmd": "./serve"}')
+    if _depth(body) > MAX_DEPTH:  # as a file would be refused: and YAML's dump recurses
+        raise bad_request(_TOO_DEEP)
     return body
+
+
+_TOO_DEEP = f"the body is nested more than {MAX_DEPTH} levels deep"
+
+
+def _depth(value: Any) -> int:
+    """How deep lists and objects nest in `value`, counted without recursing."""
+    deepest, pending = 0, [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if isinstance(item, dict | list):
+            deepest = max(deepest, depth)
+            children = item.values() if isinstance(item, dict) else item
+            pending.extend((child, depth + 1) for child in children)
+    return deepest
 
 
 class JobCollection(JobList):
