@@ -127,6 +127,17 @@ def test_a_restarted_controller_and_a_reload_keep_an_added_job_as_it_runs(sandbo
     assert sandbox.job("web")["pid"] == web
 
 
+def test_an_emptied_jobs_yaml_is_refused_even_with_dropins_left(sandbox):
+    _started(sandbox)
+    sandbox.cli("add", "web", "--cmd", SLEEP, "--type", "continuous", check=True)
+    keep = sandbox.wait_state("keep", "running")["pid"]
+    sandbox.write("jobs.yaml", "")
+    result = sandbox.cli("reload")
+    assert result.returncode == 1
+    assert "is empty: a reload would stop and remove 1 jobs" in result.stderr
+    assert sandbox.job("keep")["pid"] == keep
+
+
 def test_each_refused_change_says_why_writes_nothing_and_touches_no_job(sandbox):
     jobs_yaml, keep = _started(sandbox)
     unknown_key = sandbox.write("bad.yaml", "cmd: echo hi\ncomand: echo typo\n")

@@ -31,20 +31,26 @@ log = logging.getLogger("procclaw.controller")
 
 
 def refuse_emptying(jobs_text: str | None, jobs_file: str, old: Config, new: Config) -> None:
-    """ConfigError when a missing or empty jobs file would remove every job there is.
+    """ConfigError when a missing or empty jobs file would remove jobs (the drop-ins of
+    jobs.d/ may still hold some: they do not make an emptied jobs.yaml any likelier
+    a wish).
 
     `jobs: {}` says "no jobs" on purpose and is let through.
     """
-    if new.jobs or not old.jobs or (jobs_text is not None and yaml.safe_load(jobs_text)):
+    if jobs_text is not None and yaml.safe_load(jobs_text):
+        return
+    removed = [job.id for job in old.jobs if new.job(job.id) is None]
+    if not removed:
         return
     what = "is missing" if jobs_text is None else "is empty"
+    count = f"all {len(removed)}" if len(removed) == len(old.jobs) else str(len(removed))
     raise ConfigError(
         (
             Problem(
                 jobs_file,
                 None,
                 "",
-                f"{what}: a reload would stop and remove all {len(old.jobs)} jobs;"
+                f"{what}: a reload would stop and remove {count} jobs;"
                 " write `jobs: {}` to run none",
             ),
         )
