@@ -127,6 +127,14 @@ def test_a_restarted_controller_and_a_reload_keep_an_added_job_as_it_runs(sandbo
     assert sandbox.job("web")["pid"] == web
 
 
+def test_edits_of_the_files_waiting_for_a_reload_are_applied_with_a_change_and_named(sandbox):
+    _started(sandbox)
+    sandbox.write("jobs.yaml", JOBS + "  later:\n    cmd: echo later\n")
+    added = sandbox.cli("add", "web", "--cmd", "echo web", check=True)
+    assert "  also applied, from edited files: added later" in added.stdout
+    assert [job["id"] for job in sandbox.client().call("list")] == ["keep", "later", "web"]
+
+
 def test_an_emptied_jobs_yaml_is_refused_even_with_dropins_left(sandbox):
     _started(sandbox)
     sandbox.cli("add", "web", "--cmd", SLEEP, "--type", "continuous", check=True)
