@@ -21,7 +21,8 @@ enabled continuous jobs that are not paused.
 The config it runs with is the one last applied, kept in the database: a controller
 restarted after a crash picks up that one, not whatever the files say now, so editing
 a file changes nothing until `reload`. Only at daemon start (a new daemon id) are the
-files read; if they are broken then, the last applied config is kept.
+files read; if they are broken then, the last applied config is kept
+(actors/controller/applied_config.py).
 """
 
 from __future__ import annotations
@@ -32,7 +33,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from actors.controller.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
+from actors.controller.applied_config import AppliedConfig
+from actors.controller.config_reload import ConfigReload
 from actors.controller.dependency_gate import DependencyGate
 from actors.controller.job_control import JobControl
 from actors.controller.job_edits import JobEdits
@@ -50,13 +52,13 @@ from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config
-from procclaw.job_edits import EDITS, ConfigTexts
+from procclaw.job_edits import EDITS
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
 from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
 from procclaw.states import JobState
-from procclaw.store import ConfigSnapshot, Store
+from procclaw.store import Store
 from procclaw.suggest import did_you_mean
 
 log = logging.getLogger("procclaw.controller")
@@ -85,9 +87,10 @@ class Controller(Actor):
         self.reloads = ConfigReload(self.jobs)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         self.pauses = JobPauses(self.store, self.jobs, self.publish)
-        self.edits = JobEdits(self.home, self._record, self._take, lambda: self.config)
-        daemon_start = self._first_of_this_daemon()
-        self.config = self._initial_config()
+        self.applied = AppliedConfig(self.home, self.store, self.ctx.daemon_id)
+        self.edits = JobEdits(self.home, self.applied.record, self._take, lambda: self.config)
+        daemon_start = self.applied.first_of_this_daemon()
+        self.config = self.applied.initial()
         self._share_config()
         self.pauses.forget_removed(self.config)
         if daemon_start:
@@ -153,51 +156,6 @@ class Controller(Actor):
             self.store.close()
         if self.audit:
             self.audit.close()
-
-    # ---- config ------------------------------------------------------------------------
-
-    def _first_of_this_daemon(self) -> bool:
-        assert self.store is not None
-        snapshot = self.store.load_config()
-        return snapshot is None or snapshot.daemon_id != self.ctx.daemon_id
-
-    def _initial_config(self) -> Config:
-        assert self.store is not None
-        snapshot = self.store.load_config()
-        if snapshot is not None and snapshot.daemon_id == self.ctx.daemon_id:
-            log.info("restarted: keeping the config applied before")
-            return self._parse_snapshot(snapshot)
-        try:
-            return self._apply_files()
-        except ConfigError as exc:
-            log.error("config not loaded, keeping the last applied one:\n%s", exc)
-            if snapshot is None:
-                return parse_config(None, None)
-            return self._parse_snapshot(snapshot)
-
-    def _parse_snapshot(self, snapshot: ConfigSnapshot) -> Config:
-        texts = ConfigTexts(snapshot.settings_text, snapshot.jobs_text, snapshot.dropins)
-        return texts.parse(self.home)
-
-    def _apply_files(self, before: Config | None = None) -> Config:
-        """Read, validate and record the config files; raises ConfigError if they are bad.
-
-        With `before` (a reload), a jobs file gone or emptied that would stop every job
-        is refused too: that is far more often a file caught mid-save than a wish.
-        """
-        texts = ConfigTexts.read(self.home)
-        config = texts.parse(self.home)
-        if before is not None:
-            refuse_emptying(texts.jobs, str(self.home.jobs_file), before, config)
-            refuse_unreadable_token(self.home, str(self.home.config_file), before, config)
-        self._record(texts)
-        return config
-
-    def _record(self, texts: ConfigTexts) -> None:
-        """Keep the texts as the applied config, for a restarted controller."""
-        assert self.store is not None
-        snapshot = ConfigSnapshot(self.ctx.daemon_id, texts.settings, texts.jobs, texts.dropins)
-        self.store.save_config(snapshot)
 
     # ---- commands ----------------------------------------------------------------------
 
@@ -376,7 +334,7 @@ class Controller(Actor):
 
     def _reload(self, _request: Request) -> dict[str, Any]:
         try:
-            config = self._apply_files(before=self.config)
+            config = self.applied.from_files(before=self.config)
         except ConfigError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
         return self._take(config)
