@@ -27,6 +27,16 @@ class JobArgs(WireRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class JobEditArgs(WireRecord):
+    """`add` (with the job's drop-in `text`; `source` names where it came from in
+    problems), `remove`, `enable` or `disable` one job."""
+
+    job: str
+    text: str = ""
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class StartArgs(WireRecord):
     """A supervisor's `start` of a job in backoff, and why (procclaw/run.py CAUSES)."""
 
@@ -188,6 +198,10 @@ CONTROLLER_ARGS: CommandArgs = {
     "pause": JobArgs,
     "resume": JobArgs,
     "usage": ListArgs,
+    "add": JobEditArgs,
+    "remove": JobEditArgs,
+    "enable": JobEditArgs,
+    "disable": JobEditArgs,
 }
 ROOT_ARGS: CommandArgs = {
     "ping": NoArgs,

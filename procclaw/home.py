@@ -66,6 +66,11 @@ class Home(NamedTuple):
         return self.root / "jobs.yaml"
 
     @property
+    def jobs_dir(self) -> Path:
+        """Drop-in jobs, one per file (procclaw/config/dropins.py)."""
+        return self.root / "jobs.d"
+
+    @property
     def db_file(self) -> Path:
         return self.root / "procclaw.db"
 
@@ -133,6 +138,7 @@ class Home(NamedTuple):
             self.root,
             self.logs_dir,
             self.run_dir,
+            *([self.jobs_dir, *_files_in(self.jobs_dir)] if self.jobs_dir.is_dir() else []),
             *(self.root / name for name in _OUR_FILES),
             *self.root.glob("procclaw.db*"),
             *_files_in(self.logs_dir),

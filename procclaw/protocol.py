@@ -66,6 +66,10 @@ CONTROLLER_COMMANDS = frozenset(
         "pause",  # a job is held down (stopped, not started) until `resume`
         "resume",
         "usage",  # CPU and memory of the running jobs, from their supervisors
+        "add",  # a job written to jobs.d/<id>.yaml and applied as a reload would
+        "remove",  # a job of jobs.d/ deleted, and stopped
+        "enable",  # a job's `enabled` switched in jobs.d/.overrides.yaml
+        "disable",
     }
 )
 ROOT_COMMANDS = frozenset(

@@ -52,11 +52,17 @@ def check_transition(current: JobState, new: JobState) -> None:
 
 
 # What `list --status` and the API's `status=` filter by: a state, or `paused` for the
-# scheduled jobs whose runs are paused (whatever their run is doing).
+# jobs that are paused, or `disabled` for those that do not start by themselves
+# (whatever their run is doing).
 PAUSED = "paused"
-STATUS_FILTERS = (*(state.value for state in JobState), PAUSED)
+DISABLED = "disabled"
+STATUS_FILTERS = (*(state.value for state in JobState), PAUSED, DISABLED)
 
 
 def matches_status(job: dict, status: str) -> bool:
     """Whether a job summary (as `list` answers it) passes the `status` filter."""
-    return bool(job.get("paused")) if status == PAUSED else job["state"] == status
+    if status == PAUSED:
+        return bool(job.get("paused"))
+    if status == DISABLED:
+        return not job.get("enabled", True)
+    return job["state"] == status

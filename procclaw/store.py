@@ -20,7 +20,7 @@ import logging
 import sqlite3
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -82,6 +82,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # How each run was started (procclaw/run.py CAUSES); '' for runs from before.
         "ALTER TABLE runs ADD COLUMN cause TEXT NOT NULL DEFAULT ''",
     ),
+    (
+        # The drop-ins of jobs.d/ as applied: a JSON map of file name to text.
+        "ALTER TABLE applied_config ADD COLUMN dropins_text TEXT",
+    ),
 )
 
 
@@ -130,6 +134,7 @@ class ConfigSnapshot:
     daemon_id: str
     settings_text: str | None
     jobs_text: str | None
+    dropins: dict[str, str] = field(default_factory=dict)  # jobs.d/, by file name
 
 
 class Store:
@@ -185,15 +190,28 @@ class Store:
     def save_config(self, snapshot: ConfigSnapshot) -> None:
         with self.transaction():
             self.db.execute(
-                "INSERT OR REPLACE INTO applied_config VALUES (1, ?, ?, ?, ?)",
-                (snapshot.daemon_id, snapshot.settings_text, snapshot.jobs_text, time.time()),
+                "INSERT OR REPLACE INTO applied_config"
+                " (id, daemon_id, settings_text, jobs_text, applied_at, dropins_text)"
+                " VALUES (1, ?, ?, ?, ?, ?)",
+                (
+                    snapshot.daemon_id,
+                    snapshot.settings_text,
+                    snapshot.jobs_text,
+                    time.time(),
+                    json.dumps(snapshot.dropins),
+                ),
             )
 
     def load_config(self) -> ConfigSnapshot | None:
         row = self.db.execute(
-            "SELECT daemon_id, settings_text, jobs_text FROM applied_config WHERE id = 1"
+            "SELECT daemon_id, settings_text, jobs_text, dropins_text"
+            " FROM applied_config WHERE id = 1"
         ).fetchone()
-        return ConfigSnapshot(*row) if row else None
+        if row is None:
+            return None
+        daemon_id, settings_text, jobs_text, dropins_text = row
+        dropins = json.loads(dropins_text) if dropins_text else {}
+        return ConfigSnapshot(daemon_id, settings_text, jobs_text, dropins)
 
     @_tolerant(None)
     def save_job_state(self, job: str, facts: dict[str, Any]) -> None:

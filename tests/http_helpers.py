@@ -24,13 +24,19 @@ def request(
     headers: dict[str, str] | None = None,
     token: str | None = None,
     timeout: float = 15.0,
+    body: Any = None,
 ) -> Reply:
+    """One request; `body` (if not None) is sent as JSON."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
-        connection.request(method, path, headers=sent)
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            sent.setdefault("Content-Type", "application/json")
+        connection.request(method, path, body=data, headers=sent)
         response = connection.getresponse()
         headers = {name.lower(): value for name, value in response.getheaders()}
         return Reply(response.status, headers, response.read())

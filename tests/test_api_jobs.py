@@ -146,7 +146,7 @@ def test_logs_give_the_last_lines_of_either_stream(api):
         ("POST", "/api/v1/jobs/ticker/stop?forse=true", 400, "bad_request"),
         ("POST", "/api/v1/jobs/ticker/restart?force=true", 400, "bad_request"),
         ("GET", "/api/v1/nothing-here", 404, "not_found"),
-        ("DELETE", "/api/v1/jobs/ticker", 405, "method_not_allowed"),
+        ("PUT", "/api/v1/jobs/ticker", 405, "method_not_allowed"),
     ],
 )
 def test_errors_are_json_with_the_right_status(api, method, path, status, code):

@@ -84,6 +84,13 @@ def test_ids_and_tags_come_from_jobs_yaml_without_a_daemon(jobs):
     ]
 
 
+def test_ids_of_jobs_added_at_run_time_come_from_jobs_d(jobs):
+    jobs.cli("add", "report", "--cmd", "echo hi", check=True)
+    result = jobs.cli("completion", "--ids", check=True)
+    assert result.stdout.split() == ["web", "worker", "db", "report"]
+    assert bash_offers(jobs, "procclaw", "remove", "rep") == "report"
+
+
 @pytest.mark.parametrize("config", [BROKEN, "jobs: [a, b]\n", None])
 def test_a_broken_or_missing_config_completes_no_id_and_says_nothing(sandbox, config):
     if config is not None:

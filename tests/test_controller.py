@@ -114,7 +114,7 @@ def test_a_scheduled_jobs_pause_from_the_release_before_is_kept(tmp_path):
 
 def test_runs_from_before_causes_were_recorded_are_kept_with_none(tmp_path):
     path = tmp_path / "procclaw.db"
-    db = _database_at(path, len(MIGRATIONS) - 1)
+    db = _database_at(path, 4)  # the release before causes were recorded
     db.execute("INSERT INTO runs VALUES ('r1', 'web', 1.0, 2.5, 0, NULL, 'completed', 'hi')")
     db.close()
     store = Store(path)

@@ -114,3 +114,16 @@ def test_a_badly_written_cpu_limit_is_one_problem_not_two(portable):
     assert result.returncode == 1
     [line] = result.stdout.splitlines()
     assert line.startswith(f"{portable.home.jobs_file}:4: job 'a': limits.cpu: expected a percent")
+
+
+def test_a_job_added_at_run_time_with_a_cpu_limit_is_refused_and_nothing_is_written(portable):
+    portable.write("job.yaml", "cmd: sleep 300\nlimits: {cpu: 50%}\n")
+    job_file = str(portable.home.root / "job.yaml")
+    offline = portable.cli("add", "capped", "-f", job_file)
+    assert offline.returncode == 1
+    assert "limits.cpu cannot be held here" in offline.stderr
+    portable.run_jobs(PLAIN)
+    online = portable.cli("add", "capped", "-f", job_file)
+    assert online.returncode == 1
+    assert f"{job_file}:2: job 'capped': limits.cpu cannot be held here" in online.stderr
+    assert not (portable.home.jobs_dir / "capped.yaml").exists()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 
 import yaml
 
@@ -39,8 +40,28 @@ def test_the_skill_teaches_the_commands_an_agent_needs():
         "procclaw restart <job>",
         "procclaw logs <job> -n",
         "--json",
+        "procclaw add <id> --cmd",
+        "--schedule",
+        "--tz",
+        "procclaw add <id> -f",
+        "procclaw remove <id>",
+        "procclaw disable <job>",
+        "procclaw enable <job>",
     ):
         assert command in body, command
+
+
+def test_the_skills_example_creates_a_scheduled_job(sandbox):
+    """The example an agent copies works as written (the command itself need not exist)."""
+    _, body = frontmatter_and_body(skill_text())
+    example = body.split("```\n")[1].replace("\\\n", "").splitlines()[0]
+    words = shlex.split(example)
+    assert words[:2] == ["procclaw", "add"]
+    sandbox.write("jobs.yaml", "jobs: {}\n")
+    sandbox.cli(*words[1:], check=True)
+    sandbox.start_daemon()
+    job = sandbox.job("nightly-backup")
+    assert job["type"] == "scheduled" and job["next_runs"][0].endswith("T03:00:00-03:00")
 
 
 def test_install_skill_puts_it_in_the_workspace(sandbox):

@@ -8,7 +8,8 @@ reported, asking none), `config`, `reload`, `start`, `stop`, `restart` (and
 supervisors, recorded in one transaction before they are acknowledged; and from the
 health actor, `kind: health`, each job's health verdicts); for scheduled jobs
 `scheduled` and `fire` (from the scheduler); `pause`, `resume` of any job
-(actors/controller/job_pauses.py). A reload applies only the difference
+(actors/controller/job_pauses.py); `add`, `remove`, `enable`, `disable` of a job
+at run time (actors/controller/job_edits.py). A reload applies only the difference
 (actors/controller/config_reload.py). Owns `procclaw.db` and writes
 `logs/daemon.audit.log`. Publishes `config.reloaded`, and `job.<id>.waiting|failed` for
 jobs held back by their dependencies (actors/controller/dependency_gate.py). An unhealthy
@@ -20,7 +21,8 @@ enabled continuous jobs that are not paused.
 The config it runs with is the one last applied, kept in the database: a controller
 restarted after a crash picks up that one, not whatever the files say now, so editing
 a file changes nothing until `reload`. Only at daemon start (a new daemon id) are the
-files read; if they are broken then, the last applied config is kept.
+files read; if they are broken then, the last applied config is kept
+(actors/controller/applied_config.py).
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any
 
-from actors.controller.config_reload import ConfigReload, refuse_emptying, refuse_unreadable_token
+from actors.controller.applied_config import AppliedConfig
+from actors.controller.config_reload import ConfigReload
 from actors.controller.dependency_gate import DependencyGate
 from actors.controller.job_control import JobControl
+from actors.controller.job_edits import JobEdits
 from actors.controller.job_health import JobHealth
 from actors.controller.job_pauses import JobPauses
 from actors.controller.job_placer import JobPlacer
@@ -47,14 +51,15 @@ from actors.runtime.command_server import Deferred, each_answer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
-from procclaw.config import Config, ConfigError, JobConfig, parse_config, read_config_texts
+from procclaw.config import Config, ConfigError, JobConfig, parse_config
 from procclaw.cpu_limits import local_refusal
+from procclaw.job_edits import EDITS
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
 from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
 from procclaw.states import JobState
-from procclaw.store import ConfigSnapshot, Store
+from procclaw.store import Store
 from procclaw.suggest import did_you_mean
 
 log = logging.getLogger("procclaw.controller")
@@ -84,9 +89,13 @@ class Controller(Actor):
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         self.pauses = JobPauses(self.store, self.jobs, self.publish)
         # Root made the cgroups before this actor started; they do not change after.
-        self.cpu_refusal = local_refusal(self.home.root, daemon_started=True)
-        daemon_start = self._first_of_this_daemon()
-        self.config = self._initial_config()
+        cpu_refusal = local_refusal(self.home.root, daemon_started=True)
+        self.applied = AppliedConfig(self.home, self.store, self.ctx.daemon_id, cpu_refusal)
+        self.edits = JobEdits(
+            self.home, self.applied.record, self._take, lambda: self.config, cpu_refusal
+        )
+        daemon_start = self.applied.first_of_this_daemon()
+        self.config = self.applied.initial()
         self._share_config()
         self.pauses.forget_removed(self.config)
         if daemon_start:
@@ -127,6 +136,7 @@ class Controller(Actor):
                 "pause": self._audited(lambda req: self.pauses.pause(self._job(req))),
                 "resume": self._audited(lambda req: self.pauses.resume(self._job(req), req.caller)),
                 "usage": lambda req: gather_usage(self.calls, self.registry, self._listed(req)),
+                **{action: self._audited(self.edits.handler(action)) for action in EDITS},
             },
             commands.CONTROLLER_ARGS,
         )
@@ -151,56 +161,6 @@ class Controller(Actor):
             self.store.close()
         if self.audit:
             self.audit.close()
-
-    # ---- config ------------------------------------------------------------------------
-
-    def _first_of_this_daemon(self) -> bool:
-        assert self.store is not None
-        snapshot = self.store.load_config()
-        return snapshot is None or snapshot.daemon_id != self.ctx.daemon_id
-
-    def _initial_config(self) -> Config:
-        assert self.store is not None
-        snapshot = self.store.load_config()
-        if snapshot is not None and snapshot.daemon_id == self.ctx.daemon_id:
-            log.info("restarted: keeping the config applied before")
-            return self._parse_snapshot(snapshot)
-        try:
-            return self._apply_files()
-        except ConfigError as exc:
-            log.error("config not loaded, keeping the last applied one:\n%s", exc)
-            if snapshot is None:
-                return parse_config(None, None)
-            return self._parse_snapshot(snapshot)
-
-    def _parse_snapshot(self, snapshot: ConfigSnapshot) -> Config:
-        return parse_config(
-            snapshot.settings_text,
-            snapshot.jobs_text,
-            str(self.home.config_file),
-            str(self.home.jobs_file),
-        )
-
-    def _apply_files(self, before: Config | None = None) -> Config:
-        """Read, validate and record the config files; raises ConfigError if they are bad.
-
-        With `before` (a reload), a jobs file gone or emptied that would stop every job
-        is refused too: that is far more often a file caught mid-save than a wish.
-        """
-        assert self.store is not None
-        settings_text, jobs_text = read_config_texts(self.home)
-        config = parse_config(
-            settings_text,
-            jobs_text,
-            str(self.home.config_file),
-            str(self.home.jobs_file),
-            self.cpu_refusal,
-        )
-        if before is not None:
-            refuse_emptying(jobs_text, str(self.home.jobs_file), before, config)
-            refuse_unreadable_token(self.home, str(self.home.config_file), before, config)
-        self.store.save_config(ConfigSnapshot(self.ctx.daemon_id, settings_text, jobs_text))
-        return config
 
     # ---- commands ----------------------------------------------------------------------
 
@@ -379,9 +339,13 @@ class Controller(Actor):
 
     def _reload(self, _request: Request) -> dict[str, Any]:
         try:
-            config = self._apply_files(before=self.config)
+            config = self.applied.from_files(before=self.config)
         except ConfigError as exc:
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
+        return self._take(config)
+
+    def _take(self, config: Config) -> dict[str, Any]:
+        """Run with `config` from now on, acting only on what differs (a reload)."""
         previous, self.config = self.config, config
         self._share_config()
         self.pauses.forget_removed(config)

@@ -4,13 +4,16 @@ A job that is new is started if it is an enabled continuous job, not paused (as 
 daemon start);
 a job gone from the config is stopped; a job whose config changed is restarted with
 the new config if it was live (stopped by its supervisor, then started afresh once at
-rest, since a supervisor runs the config it was born with); every other job is left
+rest, since a supervisor runs the config it was born with), unless it was enabled and is
+disabled now: then it is stopped (`procclaw disable`). A live job whose only change is
+that it is enabled now is left running. Every other job is left
 exactly as it is, same process, same pid.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from typing import Any
 
 import yaml
@@ -28,20 +31,26 @@ log = logging.getLogger("procclaw.controller")
 
 
 def refuse_emptying(jobs_text: str | None, jobs_file: str, old: Config, new: Config) -> None:
-    """ConfigError when a missing or empty jobs file would remove every job there is.
+    """ConfigError when a missing or empty jobs file would remove jobs (the drop-ins of
+    jobs.d/ may still hold some: they do not make an emptied jobs.yaml any likelier
+    a wish).
 
     `jobs: {}` says "no jobs" on purpose and is let through.
     """
-    if new.jobs or not old.jobs or (jobs_text is not None and yaml.safe_load(jobs_text)):
+    if jobs_text is not None and yaml.safe_load(jobs_text):
+        return
+    removed = [job.id for job in old.jobs if new.job(job.id) is None]
+    if not removed:
         return
     what = "is missing" if jobs_text is None else "is empty"
+    count = f"all {len(removed)}" if len(removed) == len(old.jobs) else str(len(removed))
     raise ConfigError(
         (
             Problem(
                 jobs_file,
                 None,
                 "",
-                f"{what}: a reload would stop and remove all {len(old.jobs)} jobs;"
+                f"{what}: a reload would stop and remove {count} jobs;"
                 " write `jobs: {}` to run none",
             ),
         )
@@ -101,7 +110,14 @@ class ConfigReload:
         for job_id in change["changed"]:
             old_job, new_job = old.job(job_id), new.job(job_id)
             assert old_job is not None and new_job is not None
-            if self._jobs.registry.is_live(job_id):
+            live = self._jobs.registry.is_live(job_id)
+            if live and old_job.enabled and not new_job.enabled:
+                self._restart_when_at_rest.discard(job_id)
+                self._try(job_id, lambda j=old_job: self._jobs.stop(j, force=False), errors)
+                actions[job_id] = "stopped"
+            elif live and replace(old_job, enabled=new_job.enabled) == new_job:
+                continue  # enabled, and running already
+            elif live:
                 self._restart_when_at_rest.add(job_id)
                 self._try(job_id, lambda j=old_job: self._jobs.stop(j, force=False), errors)
                 actions[job_id] = "restarted"

@@ -8,8 +8,9 @@ from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
 from procclaw.api.daemon import Health, Reload
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
+from procclaw.api.job_edits import JobCollection, JobResource
 from procclaw.api.job_list import JobSummaries
-from procclaw.api.jobs import JobAction, JobDetail, JobList, JobRuns
+from procclaw.api.jobs import JobAction, JobRuns
 from procclaw.api.logs import JobLogs
 from procclaw.api.metrics import Metrics
 from procclaw.api.openapi import OpenApi
@@ -34,8 +35,8 @@ class ApiApp:
         routes = {
             "/health": Health(client),
             "/metrics": Metrics(client),
-            "/api/v1/jobs": JobList(self.summaries),
-            "/api/v1/jobs/{job_id}": JobDetail(client),
+            "/api/v1/jobs": JobCollection(self.summaries, client),
+            "/api/v1/jobs/{job_id}": JobResource(client),
             "/api/v1/jobs/{job_id}/logs": JobLogs(client, home),
             "/api/v1/jobs/{job_id}/runs": JobRuns(client),
             "/api/v1/events": self.events,

@@ -29,7 +29,8 @@ _ERRORS = {
     "401": "Missing or wrong token",
     "403": "Host header not this API's address",
     "404": "No such job",
-    "409": "Not allowed in the job's current state (`conflict`), or paused (`paused`)",
+    "409": "Not allowed in the job's current state, or an id taken (`conflict`), or"
+    " paused (`paused`)",
     "503": "The daemon is not answering",
 }
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -41,15 +42,23 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 def _operation(
-    summary: str, *, parameters: list | None = None, content: dict | None = None, open_=False
+    summary: str,
+    *,
+    parameters: list | None = None,
+    content: dict | None = None,
+    open_=False,
+    body: str | None = None,
+    status: str = "200",
 ) -> dict[str, Any]:
-    responses: dict[str, Any] = {"200": {"description": "OK", "content": content or _JSON}}
+    responses: dict[str, Any] = {status: {"description": "OK", "content": content or _JSON}}
     for status, description in _ERRORS.items():
         responses[status] = {
             "description": description,
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
         }
     operation: dict[str, Any] = {"summary": summary, "responses": responses}
+    if body:
+        operation["requestBody"] = {"required": True, "description": body, "content": _JSON}
     if parameters:
         operation["parameters"] = parameters
     if open_:
@@ -87,9 +96,25 @@ SPEC: dict[str, Any] = {
                     _query("status", {"type": "string"}, "only jobs in this state"),
                     _query("tag", {"type": "string"}, "only jobs with this tag"),
                 ],
-            )
+            ),
+            "post": _operation(
+                "Add a job (written to jobs.d/<id>.yaml) and apply it as a reload would",
+                body='the job: its "id" and its keys as in jobs.yaml ("cmd", "type", ...)',
+                status="201",
+            ),
         },
-        "/api/v1/jobs/{id}": {"get": _operation("One job in detail", parameters=[_JOB_ID])},
+        "/api/v1/jobs/{id}": {
+            "get": _operation("One job in detail", parameters=[_JOB_ID]),
+            "patch": _operation(
+                "Enable or disable the job (disabled: stopped, not started by itself)",
+                parameters=[_JOB_ID],
+                body='{"enabled": true} or {"enabled": false}',
+            ),
+            "delete": _operation(
+                "Remove a job added with POST or `procclaw add`, stopping it",
+                parameters=[_JOB_ID],
+            ),
+        },
         "/api/v1/jobs/{id}/start": _job_action("Start"),
         "/api/v1/jobs/{id}/stop": _job_action(
             "Stop", [_query("force", {"type": "boolean"}, "SIGKILL at once, no grace period")]

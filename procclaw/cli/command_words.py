@@ -55,11 +55,13 @@ def places() -> dict[str, Place]:
 
 def usage_lines(doc: str) -> list[list[str]]:
     """The tokens of each line of a docopt `Usage:` section, after `procclaw`."""
+    from procclaw.cli.usage_errors import fold_usage_lines
+
     section = doc[doc.index("Usage:") + len("Usage:") :].split("\n\n")[0]
     return [
         _TOKEN.findall(line)[1:]
-        for line in section.splitlines()
-        if line.strip().startswith("procclaw")
+        for line in fold_usage_lines(section.splitlines())
+        if line.startswith("procclaw")
     ]
 
 

@@ -5,7 +5,8 @@ Usage:
   procclaw status [<job>] [--json]
 
 Options:
-  --status=STATE   Only jobs in this state (running, stopped, failed, ..., or paused)
+  --status=STATE   Only jobs in this state (running, stopped, failed, ...), or paused,
+                   or disabled
   --tag=TAG        Only jobs carrying this tag
   --json           Print machine-readable JSON
 
@@ -85,10 +86,16 @@ def with_measures(client, jobs: list[dict]) -> list[dict]:
     return [with_usage(job, usage) for job in jobs]
 
 
+_DISABLED = "no: not started by daemon start, reload or schedule (`procclaw enable`)"
+
+
 def _state(job: dict) -> str:
-    """The state, or `paused` for a paused job at rest."""
+    """The state, or `paused` for a paused job at rest, or `disabled` for a disabled job
+    stopped."""
     if job.get("paused") and job["pid"] is None and job["state"] not in ("starting", "stopping"):
         return "paused"
+    if not job.get("enabled", True) and job["state"] == "stopped":
+        return "disabled"
     return job["state"]
 
 
@@ -131,6 +138,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("last exit", job.get("last_exit") or "-"),
         ("last run", _describe_run(job.get("last_run"))),
         *([("paused", _describe_pause(job))] if job.get("paused") else []),
+        *([("enabled", _DISABLED)] if not job.get("enabled", True) else []),
         *_schedule_fields(job),
         ("cmd", cmd),
         ("cwd", config.get("cwd") or "-"),

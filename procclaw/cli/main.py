@@ -19,6 +19,10 @@ Commands:
   events      Watch the event bus (job state changes, actors, reloads)
   reload      Re-read the config files and apply what changed
   schedule    List when a cron expression fires (DST included)
+  add         Add a job at run time (to jobs.d/<id>.yaml), and apply it
+  remove      Remove a job added with `add`, stopping it
+  enable      Let a job start by itself again (daemon start, reload, schedule)
+  disable     Stop a job and keep it from starting by itself
   pause       Hold jobs down (stopped, not started, runs skipped) until `resume`
   resume      Let paused jobs run again
   secret      Keep the secrets jobs use (set, get, list, delete)
@@ -74,6 +78,10 @@ COMMANDS = {
     "db": "db_commands",
     "openclaw": "openclaw_commands",
     "completion": "completion_commands",
+    "add": "job_edit_commands",
+    "remove": "job_edit_commands",
+    "enable": "job_edit_commands",
+    "disable": "job_edit_commands",
 }
 
 

@@ -74,6 +74,7 @@ def show_paths(home: Home, as_json: bool = False) -> int:
         ("home", home.root),
         ("config", home.config_file),
         ("jobs", home.jobs_file),
+        ("jobs.d", home.jobs_dir),
         ("database", home.db_file),
         ("logs", home.logs_dir),
         ("pid file", home.pid_file),

@@ -45,11 +45,24 @@ def parse_args(usage: str, argv: list[str]) -> dict[str, Any]:
 def _usage_lines(usage: str, words: list[str] | None = None) -> list[str]:
     """The usage lines (`procclaw stop ...`), only those of `words` if given."""
     body = parse_docstring_sections(usage).usage_body
-    lines = [" ".join(line.split()) for line in body.splitlines() if line.strip()]
+    lines = fold_usage_lines(body.splitlines())
     if words is None:
         return lines
     mine = [line for line in lines if line.split()[1 : 1 + len(words)] == words]
     return mine or [line for line in lines if line.split()[1] == words[0]]
+
+
+def fold_usage_lines(lines: list[str]) -> list[str]:
+    """Each usage pattern on one line: a line not starting with `procclaw` goes on with
+    the one before (as docopt reads it), so a long pattern may wrap."""
+    folded: list[str] = []
+    for line in lines:
+        words = " ".join(line.split())
+        if folded and words and not words.startswith("procclaw"):
+            folded[-1] += " " + words
+        elif words:
+            folded.append(words)
+    return folded
 
 
 def _command_words(lines: list[str], argv: list[str]) -> list[str]:

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from procclaw.config.jobs import ReadJob
-from procclaw.config.problems import ProblemLog
 
 
 @dataclass(frozen=True, slots=True)
@@ -20,12 +19,13 @@ class _Edge:
 
     waiter: str
     target: str
-    declared_by: str
+    declared_by: ReadJob
     line: int
 
 
-def check_cycles(jobs: Sequence[ReadJob], log: ProblemLog) -> None:
-    """Report each cycle once, as `dependency cycle: a -> b -> a`, from its first job."""
+def check_cycles(jobs: Sequence[ReadJob]) -> None:
+    """Report each cycle once, as `dependency cycle: a -> b -> a`, from its first job
+    (in the file that job is in)."""
     order = {job.config.id: index for index, job in enumerate(jobs)}
     edges = _ordering_edges(jobs)
     seen: set[tuple[str, ...]] = set()
@@ -38,7 +38,10 @@ def check_cycles(jobs: Sequence[ReadJob], log: ProblemLog) -> None:
         seen.add(names)
         path = " -> ".join(names + names[:1])
         first = cycle[0]
-        log.add(first.line, f"job '{first.declared_by}'", f"dependency cycle: {path}")
+        declared_by = first.declared_by
+        declared_by.log.add(
+            first.line, f"job '{declared_by.config.id}'", f"dependency cycle: {path}"
+        )
 
 
 def _ordering_edges(jobs: Sequence[ReadJob]) -> dict[str, list[_Edge]]:
@@ -47,7 +50,7 @@ def _ordering_edges(jobs: Sequence[ReadJob]) -> dict[str, list[_Edge]]:
         this = job.config.id
         for dependency, line in zip(job.config.depends_on, job.dependency_lines, strict=True):
             waiter, target = dependency.edge(this)
-            edges[waiter].append(_Edge(waiter, target, this, line))
+            edges[waiter].append(_Edge(waiter, target, job, line))
     return edges
 
 

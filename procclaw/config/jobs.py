@@ -81,10 +81,29 @@ ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 @dataclass(frozen=True, slots=True)
 class ReadJob:
-    """A job as read, with the line of each of its dependencies for later checks."""
+    """A job as read, with the line of each of its dependencies for later checks, and
+    the log of the file it came from (a cycle is reported where it is written)."""
 
     config: JobConfig
     dependency_lines: tuple[int, ...]
+    log: ProblemLog
+
+
+@dataclass(frozen=True, slots=True)
+class JobSource:
+    """One job's mapping as found in a file, before it is read: its id, its value, the
+    line to report a missing key at, and the scope its problems go to."""
+
+    job_id: str
+    value: Any
+    line: int
+    scope: Scope
+    unknown_hint: str = ""  # ends the message about an unknown key
+
+    @property
+    def place(self) -> str:
+        """`file:line`, for a message that points at where the job is defined."""
+        return f"{self.scope.log.file}:{self.line}"
 
 
 def job_scope(log: ProblemLog, path: tuple[PathSegment, ...]) -> Scope:
@@ -94,31 +113,42 @@ def job_scope(log: ProblemLog, path: tuple[PathSegment, ...]) -> Scope:
     return Scope(log, "", path)
 
 
+def job_id_problem(job_id: str) -> str | None:
+    """Why `job_id` cannot be a job's id, or None when it can."""
+    if JOB_ID.fullmatch(job_id):
+        return None
+    return (
+        f"job id '{job_id}' is invalid: use letters, digits, '-' and '_' "
+        "(at most 63, starting with a letter or digit)"
+    )
+
+
+def job_sources(root: Any, log: ProblemLog) -> list[JobSource]:
+    """The jobs under `jobs:` in `root` (jobs.yaml parsed, None when empty), in file order."""
+    top = Fields(Scope(log), root, 1, ("jobs",), " (jobs go under the top-level key 'jobs')")
+    sources = []
+    for job_id, value, key_line, _ in top.pairs("jobs", "a mapping of job ids to jobs"):
+        if problem := job_id_problem(job_id):
+            log.add(key_line, "", problem)
+        sources.append(JobSource(job_id, value, key_line, job_scope(log, ("jobs", job_id))))
+    return sources
+
+
 def read_jobs(
-    root: Any,
-    log: ProblemLog,
+    sources: Sequence[JobSource],
     defaults: Defaults,
     alerts: AlertSettings,
     cpu_refusal: str | None = None,
 ) -> list[ReadJob]:
-    """The jobs in `root` (the parsed file, None when empty), in file order; `alerts`
-    (openclaw.alerts) is what a job's own alerts are checked against, `cpu_refusal` as
-    in `read_limits`."""
-    top = Fields(Scope(log), root, 1, ("jobs",), " (jobs go under the top-level key 'jobs')")
-    entries = list(top.pairs("jobs", "a mapping of job ids to jobs"))
-    ids = [job_id for job_id, *_ in entries]
+    """The jobs of `sources` (from every file, so a dependency may name a job of
+    another), in order; `alerts` (openclaw.alerts) is what a job's own alerts are
+    checked against, `cpu_refusal` as in `read_limits`."""
+    ids = [source.job_id for source in sources]
     jobs = []
-    for job_id, value, key_line, _ in entries:
-        if not JOB_ID.fullmatch(job_id):
-            log.add(
-                key_line,
-                "",
-                f"job id '{job_id}' is invalid: use letters, digits, '-' and '_' "
-                "(at most 63, starting with a letter or digit)",
-            )
-        fields = Fields(job_scope(log, ("jobs", job_id)), value, key_line, JOB_KEYS)
+    for source in sources:
+        fields = Fields(source.scope, source.value, source.line, JOB_KEYS, source.unknown_hint)
         if fields.valid:
-            jobs.append(_read_job(job_id, fields, defaults, alerts, ids, cpu_refusal))
+            jobs.append(_read_job(source.job_id, fields, defaults, alerts, ids, cpu_refusal))
     return jobs
 
 
@@ -163,7 +193,7 @@ def _read_job(
         restart=_read_restart(fields, kind),
         alerts=read_job_alerts(fields, alerts),
     )
-    return ReadJob(config, tuple(line for _, line in dependencies))
+    return ReadJob(config, tuple(line for _, line in dependencies), fields.scope.log)
 
 
 def _read_restart(fields: Fields, kind: str | None) -> str:

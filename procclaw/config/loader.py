@@ -1,17 +1,31 @@
-"""Turn the texts of procclaw.yaml and jobs.yaml into one validated `Config`.
+"""Turn the texts of procclaw.yaml, jobs.yaml and the drop-ins in jobs.d/ into one
+validated `Config`.
 
-Both files are read to the end whatever goes wrong, so a `ConfigError` lists every
-problem in both of them: settings first, then jobs, each in line order.
+Every file is read to the end whatever goes wrong, so a `ConfigError` lists every
+problem in all of them: settings first, then jobs, then each drop-in by name, each in
+line order. A drop-in is read with the same guards as jobs.yaml (size, UTF-8, plain
+YAML); its format is in procclaw/config/dropins.py.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from procclaw.config.dependencies import check_cycles
-from procclaw.config.jobs import job_scope, read_jobs
+from procclaw.config.dropins import (
+    DROPIN_DIR,
+    MAX_DROPINS,
+    OVERRIDES_FILE,
+    apply_overrides,
+    dropin_scope,
+    dropin_source,
+    is_dropin_name,
+    read_overrides,
+)
+from procclaw.config.jobs import job_scope, job_sources, read_jobs
 from procclaw.config.models import Config
 from procclaw.config.problems import ConfigError, PathSegment, Problem, ProblemLog, Scope
 from procclaw.config.settings import read_settings, settings_scope
@@ -37,8 +51,19 @@ def load_config(home: Home, cpu_refusal: str | None = None) -> Config:
         problems.extend(err.problems)
         settings_text = jobs_text = None
     try:
+        dropins = read_dropin_texts(home)
+    except ConfigError as err:
+        problems.extend(err.problems)
+        dropins = {}
+    try:
         config = parse_config(
-            settings_text, jobs_text, str(home.config_file), str(home.jobs_file), cpu_refusal
+            settings_text,
+            jobs_text,
+            str(home.config_file),
+            str(home.jobs_file),
+            dropins=dropins,
+            dropins_dir=str(home.jobs_dir),
+            cpu_refusal=cpu_refusal,
         )
     except ConfigError as err:
         problems.extend(err.problems)
@@ -66,34 +91,98 @@ def read_config_texts(home: Home) -> tuple[str | None, str | None]:
     return texts[0], texts[1]
 
 
+def read_config_file(path: str | Path) -> str:
+    """The text of one file given on the command line (`add -f`), read with the same
+    guards as jobs.yaml; ConfigError naming it when it cannot be used or is missing."""
+    try:
+        text = _read_text(Path(path))
+    except _Unreadable as err:
+        raise ConfigError((Problem(str(path), err.line, "", err.message),)) from None
+    if text is None:
+        raise ConfigError((Problem(str(path), None, "", "no such file"),))
+    return text
+
+
+def read_dropin_texts(home: Home) -> dict[str, str]:
+    """The texts of the drop-ins in jobs.d/ (and of its overrides), by file name.
+
+    Raises ConfigError naming each file that read_config_texts would refuse, and a
+    folder holding more than MAX_DROPINS of them.
+    """
+    directory = home.jobs_dir
+    try:
+        names = sorted(os.listdir(directory))
+    except (FileNotFoundError, NotADirectoryError):
+        return {}
+    except OSError as err:
+        problem = Problem(str(directory), None, "", f"cannot read the folder: {err.strerror}")
+        raise ConfigError((problem,)) from None
+    names = [name for name in names if is_dropin_name(name) or name == OVERRIDES_FILE]
+    if len(names) > MAX_DROPINS:
+        message = f"holds {len(names)} drop-ins, more than the {MAX_DROPINS} allowed"
+        raise ConfigError((Problem(str(directory), None, "", message),))
+    texts: dict[str, str] = {}
+    problems: list[Problem] = []
+    for name in names:
+        path = directory / name
+        try:
+            if not path.is_file():  # a FIFO would block the read for ever
+                raise _Unreadable(None, "not a regular file")
+            text = _read_text(path)
+        except _Unreadable as err:
+            problems.append(Problem(str(path), err.line, "", err.message))
+            continue
+        if text is not None:
+            texts[name] = text
+    if problems:
+        raise ConfigError(tuple(problems))
+    return texts
+
+
 def parse_config(
     settings_text: str | None,
     jobs_text: str | None,
     settings_name: str = "procclaw.yaml",
     jobs_name: str = "jobs.yaml",
+    *,
+    dropins: Mapping[str, str] | None = None,
+    dropins_dir: str = DROPIN_DIR,
     cpu_refusal: str | None = None,
 ) -> Config:
-    """Validate the two files' texts (None for a file that does not exist).
+    """Validate the files' texts (None for a file that does not exist); `dropins` are
+    the texts of jobs.d/ by file name (read_dropin_texts).
 
-    Raises ConfigError listing every problem; `*_name` is how problems name the files,
-    `cpu_refusal` why a `limits.cpu` cannot be held here (None: it can).
+    Raises ConfigError listing every problem; `*_name` and `dropins_dir` are how
+    problems name the files, `cpu_refusal` why a `limits.cpu` cannot be held here
+    (None: it can).
     """
     settings_log, jobs_log = ProblemLog(settings_name), ProblemLog(jobs_name)
     settings = read_settings(
         _parse(settings_text, settings_log, settings_scope), settings_log, cpu_refusal
     )
-    jobs = read_jobs(
-        _parse(jobs_text, jobs_log, job_scope),
-        jobs_log,
-        settings.defaults,
-        settings.openclaw.alerts,
-        cpu_refusal,
-    )
-    check_cycles(jobs, jobs_log)
-    problems = settings_log.sorted() + jobs_log.sorted()
+    sources = job_sources(_parse(jobs_text, jobs_log, job_scope), jobs_log)
+    logs = [settings_log, jobs_log]
+    overrides: dict[str, bool] = {}
+    defined = {source.job_id: source for source in sources}
+    for name, text in sorted((dropins or {}).items()):
+        log = ProblemLog(os.path.join(dropins_dir, name))
+        logs.append(log)
+        if name == OVERRIDES_FILE:
+            overrides = read_overrides(_parse(text, log, job_scope), log)
+            continue
+        root = _parse(text, log, dropin_scope(name))
+        if root is None and log.problems:
+            continue  # not YAML: a job read from nothing would only add noise
+        source = dropin_source(name, root, log, defined)
+        if source is not None:
+            sources.append(source)
+            defined[source.job_id] = source
+    jobs = read_jobs(sources, settings.defaults, settings.openclaw.alerts, cpu_refusal)
+    check_cycles(jobs)
+    problems = [problem for log in logs for problem in log.sorted()]
     if problems:
         raise ConfigError(tuple(problems))
-    return Config(settings=settings, jobs=tuple(job.config for job in jobs))
+    return Config(settings=settings, jobs=apply_overrides([job.config for job in jobs], overrides))
 
 
 def _parse(text: str | None, log: ProblemLog, scope_for: ScopeForPath) -> Any:
