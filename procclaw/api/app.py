@@ -5,7 +5,8 @@ from __future__ import annotations
 import falcon
 
 from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
-from procclaw.api.daemon import Health, Reload
+from procclaw.api.daemon import DaemonStatus, Health, Reload
+from procclaw.api.dashboard_routes import dashboard_routes
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
 from procclaw.api.job_list import JobSummaries
@@ -13,6 +14,7 @@ from procclaw.api.jobs import JobAction, JobDetail, JobList, JobRuns
 from procclaw.api.logs import JobLogs
 from procclaw.api.metrics import Metrics
 from procclaw.api.openapi import OpenApi
+from procclaw.api.sessions import SessionMiddleware, SessionStore
 from procclaw.client import Client
 from procclaw.home import Home
 
@@ -26,7 +28,9 @@ class ApiApp:
         self.auth = AuthMiddleware(check)
         self.events = EventStream(client, home, streams)
         self.summaries = JobSummaries(client, home)
-        self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), self.auth])
+        self.sessions = SessionStore()
+        sessions = SessionMiddleware(self.sessions, self.auth)
+        self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), sessions, self.auth])
         self.wsgi.set_error_serializer(serialize_error)
         self.wsgi.req_options.auto_parse_qs_csv = False
         routes = {
@@ -42,6 +46,9 @@ class ApiApp:
         }
         for action in ("start", "stop", "restart", "pause", "resume"):
             routes[f"/api/v1/jobs/{{job_id}}/{action}"] = JobAction(client, action)
+        # The web dashboard, and what its pages read beside the jobs API.
+        routes["/api/v1/daemon"] = DaemonStatus(client)
+        routes.update(dashboard_routes(self, client, home))
         for path, resource in routes.items():
             self.wsgi.add_route(path, resource)
 
