@@ -24,13 +24,14 @@ def request(
     headers: dict[str, str] | None = None,
     token: str | None = None,
     timeout: float = 15.0,
+    body: str | bytes | None = None,
 ) -> Reply:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
-        connection.request(method, path, headers=sent)
+        connection.request(method, path, body=body, headers=sent)
         response = connection.getresponse()
         headers = {name.lower(): value for name, value in response.getheaders()}
         return Reply(response.status, headers, response.read())
@@ -49,9 +50,18 @@ def post(port: int, path: str, **kwargs) -> Reply:
 class EventStream:
     """An open `/api/v1/events` response, read one Server-Sent Event at a time."""
 
-    def __init__(self, port: int, path: str, token: str | None = None, timeout: float = 20.0):
+    def __init__(
+        self,
+        port: int,
+        path: str,
+        token: str | None = None,
+        timeout: float = 20.0,
+        headers: dict[str, str] | None = None,
+    ):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         self.connection.request("GET", path, headers=headers)
         self.response = self.connection.getresponse()
 
