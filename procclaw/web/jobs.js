@@ -95,10 +95,15 @@
     actions.dataset.col = "actions";
     actions.className = "actions";
     actions.dataset.id = job.id;
-    actions.append(document.getElementById("action-buttons").content.cloneNode(true));
+    addButtons(actions);
     row.append(actions);
     return row;
   }
+
+  function addButtons(cell) {
+    cell.append(document.getElementById("action-buttons").content.cloneNode(true));
+  }
+  rows.querySelectorAll("td.actions").forEach(addButtons);
 
   // ---- the whole list, asked again after events (debounced) and on reconnect ------
   let refreshTimer = null;
