@@ -6,8 +6,8 @@ Starts a daemon in a throwaway PROCCLAW_HOME with N continuous `sleep 3600` jobs
 until all run, then:
 - times `GET /` (the server renders the jobs table) `--rounds` times on one keep-alive
   connection, and weighs the page with its CSS and scripts. Goal: < 200 ms, < 100 KB.
-- with a headless Chromium (tests/browser.py), opens `/`, stops jobs one by one from the
-  CLI, and takes for each the time from its `stopped` event (the publisher's timestamp)
+- with a headless Chromium (tests/browser.py), opens `/`, stops jobs one by one (a client
+  call each), and takes for each the time from its `stopped` event (the publisher's timestamp)
   to the moment its row says `stopped` (the browser's clock; the same machine). Goal:
   < 100 ms.
 """
@@ -16,22 +16,15 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
 import re
-import shutil
-import socket
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-from managers import wait_until
+from api_daemon import api_daemon
 
 from procclaw.client import Client
-from procclaw.home import Home
 
-CLI = shutil.which("procclaw") or "procclaw"
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 # Installed in the page: when a row turns `stopped`, and when each `stopped` event came.
@@ -55,29 +48,10 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=50)
     parser.add_argument("--no-browser", action="store_true")
     options = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="pcd-", dir="/tmp"))
-    env = {**os.environ, "PROCCLAW_HOME": str(root)}
-    port = _free_port()
-    (root / "procclaw.yaml").write_text(f"daemon:\n  port: {port}\n")
-    jobs = "".join(
-        f"  j{i:03}:\n    type: continuous\n    cmd: sleep 3600\n    tags: [t{i % 5}]\n"
-        for i in range(options.jobs)
-    )
-    (root / "jobs.yaml").write_text("jobs:\n" + jobs)
-    try:
-        subprocess.run([CLI, "daemon", "start"], env=env, check=True, capture_output=True)
-        client = Client(Home(root))
-        wait_until(
-            lambda: [job["state"] for job in client.call("list")].count("running") >= options.jobs,
-            120,
-            "all jobs running",
-        )
-        _render_times(port, options.rounds, options.jobs)
+    with api_daemon(options.jobs, tags=5) as daemon:
+        _render_times(daemon.port, options.rounds, options.jobs)
         if not options.no_browser:
-            _latencies(port, env)
-    finally:
-        subprocess.run([CLI, "daemon", "stop"], env=env, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
+            _latencies(daemon.port, daemon.client)
     return 0
 
 
@@ -111,7 +85,7 @@ def _get(connection: http.client.HTTPConnection, path: str, gzip: bool = False) 
     return connection.getresponse().read()
 
 
-def _latencies(port: int, env: dict[str, str], count: int = 10) -> None:
+def _latencies(port: int, client: Client, count: int = 10) -> None:
     from browser import chromium, wait_for
 
     session = chromium()
@@ -122,7 +96,6 @@ def _latencies(port: int, env: dict[str, str], count: int = 10) -> None:
         browser.execute_script(OBSERVE)
         time.sleep(1)  # both streams subscribed
         names = [f"j{i:03}" for i in range(count)]
-        client = Client(Home(Path(env["PROCCLAW_HOME"])))
         for name in names:
             client.call("stop", {"job": name})
             time.sleep(0.3)  # one at a time: each stop's own latency, not a queue's
@@ -133,12 +106,6 @@ def _latencies(port: int, env: dict[str, str], count: int = 10) -> None:
         session.close()
     delays = sorted(seen[name] - events[name] for name in names)
     print(f"event to row, {count} stops: p50 {delays[count // 2]:.0f} ms  max {delays[-1]:.0f} ms")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":
