@@ -192,6 +192,17 @@ def test_the_page_reads_at_phone_width(browser, dashboard):
     screenshot(browser, "dashboard-phone.png")
 
 
+def test_the_page_follows_a_dark_colour_scheme(browser, dashboard):
+    background = "return getComputedStyle(document.body).backgroundColor"
+    _log_in(browser, dashboard)
+    assert browser.execute_script(background) == "rgb(250, 250, 250)"
+    browser.execute_cdp_cmd(
+        "Emulation.setEmulatedMedia",
+        {"features": [{"name": "prefers-color-scheme", "value": "dark"}]},
+    )
+    assert browser.execute_script(background) == "rgb(18, 18, 18)"
+
+
 class _ForeignSite(BaseHTTPRequestHandler):
     """Another site's page: a plain form that POSTs to the daemon's API."""
 

@@ -228,3 +228,11 @@ def test_the_job_page_shows_its_config_with_secrets_masked(guarded):
     assert "******** (secret WORD)" in page
     assert "xyzzy" not in page
     assert get(guarded.api_port, "/jobs/nope", headers={"Cookie": cookie}).status == 404
+
+
+def test_the_job_page_lists_the_health_changes_heard_since_the_gateway_started(sandbox):
+    sandbox.run_jobs(IDLE)
+    page = get(sandbox.api_port, "/jobs/idle").body
+    assert b"No change since the gateway started." in page or b'class="healthy"' in page
+    sandbox.cli("restart", "idle", check=True)  # a new run: its first verdict is news
+    wait_until(lambda: b'<li class="healthy"><time' in get(sandbox.api_port, "/jobs/idle").body)

@@ -9,6 +9,7 @@ from procclaw.api.daemon import DaemonStatus, Health, Reload
 from procclaw.api.dashboard_routes import dashboard_routes
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
+from procclaw.api.health_history import HealthHistory
 from procclaw.api.job_list import JobSummaries
 from procclaw.api.jobs import JobAction, JobDetail, JobList, JobRuns
 from procclaw.api.logs import JobLogs
@@ -29,6 +30,7 @@ class ApiApp:
         self.events = EventStream(client, home, streams)
         self.summaries = JobSummaries(client, home)
         self.sessions = SessionStore()
+        self.health = HealthHistory(home)
         sessions = SessionMiddleware(self.sessions, self.auth)
         self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), sessions, self.auth])
         self.wsgi.set_error_serializer(serialize_error)
@@ -56,6 +58,7 @@ class ApiApp:
         """Stop the event streams and let go of the bus."""
         self.events.close()
         self.summaries.close()
+        self.health.close()
 
     def use_token(self, check: TokenCheck) -> None:
         """A reloaded config's auth settings apply to the next request."""

@@ -24,6 +24,7 @@ import falcon
 from procclaw.api import dashboard_html as html
 from procclaw.api.auth import AuthMiddleware
 from procclaw.api.errors import from_client_error
+from procclaw.api.health_history import HealthHistory
 from procclaw.api.job_list import JobSummaries
 from procclaw.api.sessions import SessionStore, cookie_name
 from procclaw.client import Client, ClientError
@@ -105,8 +106,9 @@ class Dashboard:
 class JobPage:
     """GET `/jobs/{id}`: one job, its output, runs, schedule, health and config."""
 
-    def __init__(self, client: Client):
+    def __init__(self, client: Client, health: HealthHistory):
         self.client = client
+        self.health = health
 
     def on_get(self, req: falcon.Request, resp: falcon.Response, job_id: str) -> None:
         try:
@@ -115,8 +117,8 @@ class JobPage:
             status = from_client_error(exc).status
             _send_page(req, resp, job_id, _problem(exc), "job", status)
             return
-        title = job.get("name") or job_id
-        _send_page(req, resp, title, html.job_main(job), "job", job_id=job_id)
+        main = html.job_main(job, self.health.of(job_id))
+        _send_page(req, resp, job.get("name") or job_id, main, "job", job_id=job_id)
 
 
 class StaticFiles:

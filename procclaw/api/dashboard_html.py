@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from functools import cache
 from html import escape
 from importlib import resources
 from string import Template
 from typing import Any
 
+from procclaw.api.health_history import Verdict
 from procclaw.cli.render import format_cpu, format_duration, format_memory
 from procclaw.states import STATUS_FILTERS
 
@@ -142,7 +144,7 @@ def actor_row(actor: dict[str, Any]) -> str:
     )
 
 
-def job_main(job: dict[str, Any]) -> str:
+def job_main(job: dict[str, Any], health_history: list[Verdict]) -> str:
     """A job's page: what it is now, its schedule, its health and its config."""
     health = job.get("health")
     detail = job.get("health_detail") or {}
@@ -172,7 +174,8 @@ def job_main(job: dict[str, Any]) -> str:
         next_runs="".join(f"<li>{local_time(run, zone)}</li>" for run in runs)
         or "<li>None: the job has no schedule.</li>",
         health_summary=summary,
-        health_history="",
+        health_history="".join(_verdict(verdict) for verdict in health_history)
+        or '<li class="empty">No change since the gateway started.</li>',
         config=escape(json.dumps(masked(job.get("config", {})), indent=2)),
     )
 
@@ -190,6 +193,14 @@ def masked(value: Any) -> Any:
     if isinstance(value, str):
         return _SECRET_REFERENCE.sub(lambda match: f"{MASKED} (secret {match[1]})", value)
     return value
+
+
+def _verdict(verdict: Verdict) -> str:
+    """One change of health: when (the scripts show it in the browser's zone), and why."""
+    when = datetime.fromtimestamp(verdict.ts, UTC).isoformat(timespec="seconds")
+    word = "healthy" if verdict.healthy else "unhealthy"
+    reason = f": {escape(verdict.reason)}" if verdict.reason else ""
+    return f'<li class="{word}"><time datetime="{when}">{when}</time>{word}{reason}</li>'
 
 
 def _uptime_attr(job: dict[str, Any]) -> str:

@@ -19,7 +19,7 @@ def dashboard_routes(app: ApiApp, client: Client, home: Home) -> dict[str, Any]:
     stream places, sessions and auth."""
     return {
         "/": Dashboard(client, app.summaries),
-        "/jobs/{job_id}": JobPage(client),
+        "/jobs/{job_id}": JobPage(client, app.health),
         "/static/{name}": StaticFiles(),
         "/login": Login(app.sessions, app.auth),
         "/logout": Logout(app.sessions),

@@ -88,6 +88,7 @@
   // ---- health: each check's outcome as it comes -------------------------------------
   function addHealth(event) {
     const list = document.getElementById("health-history");
+    list.querySelectorAll(".empty").forEach((empty) => empty.remove());
     const item = document.createElement("li");
     const date = new Date(event.ts * 1000);
     const time = document.createElement("time");
