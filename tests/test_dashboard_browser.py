@@ -5,6 +5,8 @@ README."""
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -203,6 +205,22 @@ def test_the_page_follows_a_dark_colour_scheme(browser, dashboard):
     assert browser.execute_script(background) == "rgb(18, 18, 18)"
 
 
+def test_a_lost_connection_shows_and_the_page_reconnects(browser, sandbox):
+    """The gateway killed: the banner shows; root restarts it; the page follows again."""
+    sandbox.run_jobs("jobs:\n  idle:\n    cmd: sleep 600\n    type: continuous\n")
+    sandbox.url = f"http://127.0.0.1:{sandbox.api_port}"
+    browser.get(sandbox.url + "/")
+    _wait_connected(browser)
+    browser.execute_script("window.notReloaded = true")
+    os.kill(sandbox.actor_pid("gateway"), signal.SIGKILL)
+    banner = "return !document.getElementById('connection').hidden"
+    wait_for(browser, lambda d: d.execute_script(banner))
+    _wait_connected(browser)  # back, with no reload
+    sandbox.cli("stop", "idle", check=True)
+    wait_for(browser, lambda d: _row_state(d, "idle") == "stopped")
+    assert browser.execute_script("return window.notReloaded") is True
+
+
 class _ForeignSite(BaseHTTPRequestHandler):
     """Another site's page: a plain form that POSTs to the daemon's API."""
 
@@ -227,6 +245,7 @@ def test_a_cross_site_form_post_is_refused(browser, sandbox):
     from selenium.webdriver.common.by import By
 
     sandbox.run_jobs("jobs:\n  idle:\n    cmd: sleep 600\n    type: continuous\n")
+    sandbox.wait_state("idle", "running")
     _ForeignSite.target = f"http://127.0.0.1:{sandbox.api_port}/api/v1/jobs/idle/stop"
     site = ThreadingHTTPServer(("127.0.0.1", 0), _ForeignSite)
     threading.Thread(target=site.serve_forever, daemon=True).start()

@@ -44,6 +44,7 @@ def guarded(sandbox, disk_keyring):
     sandbox.cli("secret", "set", "WORD", "xyzzy-not-shown", check=True)
     sandbox.write("procclaw.yaml", f"api:\n  auth:\n    enabled: true\n    token: {TOKEN}\n")
     sandbox.run_jobs(JOBS.format(home=sandbox.home.root))
+    sandbox.wait_state("idle", "running")
     return sandbox
 
 
@@ -187,6 +188,11 @@ def test_with_auth_off_on_loopback_the_page_needs_no_login(sandbox):
     reply = request(sandbox.api_port, "POST", "/api/v1/jobs/idle/stop", headers=foreign)
     assert reply.status == 403
     assert request(sandbox.api_port, "POST", "/api/v1/jobs/idle/stop").status == 200
+    reply = get(sandbox.api_port, "/api/v1/events?names=maybe")
+    assert (reply.status, reply.json["error"]["message"]) == (
+        400,
+        "names must be true or false, not 'maybe'",
+    )
 
 
 def test_the_page_of_100_jobs_weighs_under_100_kb_and_needs_nothing_from_elsewhere(sandbox):

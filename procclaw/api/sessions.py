@@ -28,7 +28,8 @@ import hmac
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 import falcon
@@ -55,13 +56,12 @@ class Session:
     csrf: str
     token_digest: bytes
     expires_at: float
-    created_at: float = field(default_factory=time.time)
 
 
 class SessionStore:
     """Sessions in memory, looked up by cookie value; thread-safe (waitress has workers)."""
 
-    def __init__(self, lifetime: float = SESSION_SECONDS, clock=time.time):
+    def __init__(self, lifetime: float = SESSION_SECONDS, clock: Callable[[], float] = time.time):
         self.lifetime = lifetime
         self._clock = clock
         self._lock = threading.Lock()
@@ -74,7 +74,6 @@ class SessionStore:
             csrf=secrets.token_urlsafe(32),
             token_digest=token_digest,
             expires_at=now + self.lifetime,
-            created_at=now,
         )
         with self._lock:
             self._forget_expired(now)

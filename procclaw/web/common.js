@@ -132,9 +132,10 @@ const PC = (() => {
         banner.hidden = false;
         document.body.classList.add("offline");
         if (source.readyState === EventSource.CLOSED) {
-          // Refused (a 401, a 503): the browser gives up, so try again ourselves.
+          // Refused (a 401, a 503): the browser gives up, so try again ourselves. A
+          // session that ended (a restarted gateway) leads to the login form (api()).
           source.close();
-          setTimeout(() => api("GET", "/health").catch(() => null).finally(open), delay);
+          setTimeout(() => api("GET", "/api/v1/daemon").catch(() => null).finally(open), delay);
           delay = Math.min(delay * 2, 10000);
         }
       };
