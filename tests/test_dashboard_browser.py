@@ -58,6 +58,8 @@ def dashboard(sandbox):
     """A daemon with 20 jobs and API auth on."""
     sandbox.write("procclaw.yaml", f"api:\n  auth:\n    enabled: true\n    token: {TOKEN}\n")
     sandbox.run_jobs(_jobs_yaml(sandbox.home.root))
+    for name in SERVICES:
+        sandbox.wait_state(name, "running")
     sandbox.url = f"http://127.0.0.1:{sandbox.api_port}"
     return sandbox
 
