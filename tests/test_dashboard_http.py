@@ -76,7 +76,7 @@ def test_login_sets_a_session_cookie_with_its_flags_and_not_the_token(guarded):
 
 def test_a_wrong_token_gets_the_form_again_and_no_cookie(guarded):
     reply = _form_post(guarded.api_port, "/login", {"token": "nope"})
-    assert reply.status == 401
+    assert reply.status == 403
     assert "set-cookie" not in reply.headers
     assert b"Wrong token." in reply.body
 

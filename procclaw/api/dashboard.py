@@ -170,8 +170,9 @@ class Login:
             _send_page(req, resp, "Log in", main, "login", falcon.HTTP_503)
             return
         if not check.accepts(f"Bearer {_form_token(req)}"):
+            # 403, not 401: a 401 asks for an Authorization header, which a form cannot send.
             main = html.login_main("Wrong token.")
-            _send_page(req, resp, "Log in", main, "login", falcon.HTTP_401)
+            _send_page(req, resp, "Log in", main, "login", falcon.HTTP_403)
             return
         session = self.store.open(check.digest)
         resp.set_cookie(

@@ -29,7 +29,6 @@ from procclaw.api.jobs import call
 from procclaw.api.logs import MASK_TIMEOUT, line_count
 from procclaw.client import Client
 from procclaw.home import Home
-from procclaw.logfiles import last_lines
 from procclaw.secrets import SecretError, SecretMask, mask_for
 from procclaw.secrets.job_secrets import WITHHELD
 from procclaw.wakeup import Wakeup
@@ -38,6 +37,8 @@ FOLLOW_INTERVAL = 0.1
 _BLOCK = 65536
 # A line longer than this is sent in pieces: one endless line must not fill the memory.
 MAX_LINE = 65536
+# The backlog is read from at most this much of a log's end: `lines` long lines cost no more.
+BACKLOG_BYTES = 1 << 20
 STREAMS = ("stdout", "stderr")
 
 
@@ -57,7 +58,8 @@ class LogStream:
         try:
             mask = mask_for(self.home, references, MASK_TIMEOUT)
         except SecretError as exc:
-            resp.text = _frame("stderr", WITHHELD.format(exc)).decode()
+            # Said once; the browser asks again after a minute, not at once.
+            resp.text = "retry: 60000\n" + _frame("stderr", WITHHELD.format(exc)).decode()
             return
         wakeup = self.events.take_place()
         if on_client_gone := req.env.get("procclaw.on_client_gone"):
@@ -81,6 +83,20 @@ class _Follower:
         except FileNotFoundError:
             return
         self.file.seek(0, os.SEEK_END)
+
+    def backlog(self, count: int) -> list[bytes]:
+        """The last `count` whole lines before the point it follows from; a line still
+        being written there is finished by `lines`."""
+        if self.file is None or count <= 0:
+            return []
+        end = self.file.tell()
+        start = max(0, end - BACKLOG_BYTES)
+        self.file.seek(start)
+        whole = self.file.read(end - start).split(b"\n")
+        self.partial = whole.pop()
+        if start > 0 and whole:
+            whole.pop(0)  # cut by the start of what was read
+        return whole[-count:]
 
     def lines(self) -> list[bytes]:
         """The whole lines written since last asked (a long one in MAX_LINE pieces)."""
@@ -138,12 +154,8 @@ class LogBody:
     def __iter__(self) -> Iterator[bytes]:
         yield b": following\n\n"
         for name, path in self._paths.items():
-            self._followers[name] = _Follower(path)  # before the backlog: nothing falls between
-            try:
-                backlog = last_lines(path, self._lines).splitlines()
-            except FileNotFoundError:
-                backlog = []
-            yield from self._frames(name, backlog)
+            follower = self._followers[name] = _Follower(path)
+            yield from self._frames(name, follower.backlog(self._lines))
         quiet = 0.0
         while self._open:
             ready, _, _ = select.select([self._wakeup.fileno()], [], [], FOLLOW_INTERVAL)

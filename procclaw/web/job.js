@@ -56,11 +56,9 @@
     while (log.childElementCount > MAX_LOG_LINES) log.firstElementChild.remove();
     if (atEnd) log.scrollTop = log.scrollHeight;
   }
-  let firstLogConnect = true;
-  PC.follow(`${path}/logs/stream?lines=200`, (entry) => addLine(entry.stream, entry.line), () => {
+  PC.follow(`${path}/logs/stream?lines=200`, (entry) => addLine(entry.stream, entry.line), (again) => {
     // Each connection sends its backlog again: start from it, not on top of it.
-    if (!firstLogConnect) log.replaceChildren();
-    firstLogConnect = false;
+    if (again) log.replaceChildren();
   });
 
   // ---- runs: one bar each, its height the duration, its colour the result -----------
