@@ -55,7 +55,6 @@ def page(
         scripts=scripts,
         csrf=escape(csrf),
         job_id=escape(job_id),
-        login="yes" if logged_in else "",
         logout_hidden="" if logged_in else "hidden",
     )
 

@@ -175,7 +175,9 @@ const PC = (() => {
     try {
       const answer = await api("POST", `/api/v1/jobs/${encodeURIComponent(job)}/${action}`);
       outcome.className = "outcome done";
-      outcome.textContent = answer.note || `${action}: ${answer.state}`;
+      // The daemon took it; the row follows its events to where it gets.
+      outcome.textContent = answer.note || `${action}: sent`;
+      outcome.title = `${action}: the job was ${answer.state} when the daemon took it`;
     } catch (error) {
       outcome.className = "outcome error";
       outcome.textContent = error.message;

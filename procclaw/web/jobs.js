@@ -40,8 +40,15 @@
   function cell(row, column) {
     return row.querySelector(`[data-col="${column}"]`);
   }
+  const RESTING = new Set(["stopped", "completed", "failed"]);
   function setState(row, state, paused) {
     row.dataset.state = state;
+    if (RESTING.has(state)) {
+      // Nothing runs: no CPU, memory or uptime to show until the next answer says more.
+      cell(row, "cpu").textContent = "-";
+      cell(row, "memory").textContent = "-";
+      PC.setUptime(cell(row, "uptime"), null);
+    }
     if (paused !== undefined) row.dataset.paused = paused ? "yes" : "";
     const target = cell(row, "state");
     target.replaceChildren(PC.badge("state", state));
