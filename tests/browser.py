@@ -79,5 +79,9 @@ def script_errors(driver: Any) -> list[str]:
 
 
 def screenshot(driver: Any, name: str) -> None:
+    """Save the page as docs/`name` when PROCCLAW_SCREENSHOTS=1 (to refresh the README's
+    pictures): a test run leaves the checkout as it found it."""
+    if os.environ.get("PROCCLAW_SCREENSHOTS") != "1":
+        return
     DOCS.mkdir(exist_ok=True)
     driver.save_screenshot(str(DOCS / name))

@@ -1,7 +1,7 @@
 """The dashboard in a real headless Chromium: log in, see the jobs, stop one and see its
 row change without a reload, follow a job's output, see a job added by reload, and the
-refusals and cookie flags a browser must see. The screenshots go to docs/ for the
-README."""
+refusals and cookie flags a browser must see. With PROCCLAW_SCREENSHOTS=1 they also
+refresh the README's screenshots in docs/."""
 
 from __future__ import annotations
 
