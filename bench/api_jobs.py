@@ -16,22 +16,13 @@ from __future__ import annotations
 
 import argparse
 import http.client
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import threading
 import time
-from pathlib import Path
 
 import psutil
-from managers import wait_until
+from api_daemon import api_daemon
 
 from procclaw.client import Client
-from procclaw.home import Home
-
-CLI = shutil.which("procclaw") or "procclaw"
 
 
 def main() -> int:
@@ -41,32 +32,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--ticker", action="store_true", help="and a job run every second")
     options = parser.parse_args()
-    root = Path(tempfile.mkdtemp(prefix="pca-", dir="/tmp"))
-    env = {**os.environ, "PROCCLAW_HOME": str(root)}
-    port = _free_port()
-    (root / "procclaw.yaml").write_text(f"daemon:\n  port: {port}\n")
-    jobs = "".join(
-        f"  j{i}:\n    type: continuous\n    cmd: sleep 3600\n" for i in range(options.jobs)
-    )
+    ticker = ""
     if options.ticker:
-        jobs += "  ticker:\n    type: scheduled\n    schedule: '* * * * * *'\n    cmd: 'true'\n"
-    (root / "jobs.yaml").write_text("jobs:\n" + jobs)
-    try:
-        subprocess.run([CLI, "daemon", "start"], env=env, check=True, capture_output=True)
-        client = Client(Home(root))
-        wait_until(
-            lambda: [job["state"] for job in client.call("list")].count("running") >= options.jobs,
-            120,
-            "all jobs running",
-        )
-        _load(port, 1, 1.0)  # warm up: first connections, first imports
-        gateway = _gateway(client)
+        ticker = "  ticker:\n    type: scheduled\n    schedule: '* * * * * *'\n    cmd: 'true'\n"
+    with api_daemon(options.jobs, ticker) as daemon:
+        _load(daemon.port, 1, 1.0)  # warm up: first connections, first imports
+        gateway = _gateway(daemon.client)
         cpu_before = sum(gateway.cpu_times()[:2])
-        latencies, elapsed = _load(port, options.clients, options.seconds)
+        latencies, elapsed = _load(daemon.port, options.clients, options.seconds)
         cpu = sum(gateway.cpu_times()[:2]) - cpu_before
-    finally:
-        subprocess.run([CLI, "daemon", "stop"], env=env, capture_output=True)
-        shutil.rmtree(root, ignore_errors=True)
     latencies.sort()
     rate = len(latencies) / elapsed
 
@@ -114,12 +88,6 @@ def _load(port: int, clients: int, seconds: float) -> tuple[list[float], float]:
 def _gateway(client: Client) -> psutil.Process:
     actors = client.call_endpoint("daemon", "status")["actors"]
     return psutil.Process(next(a["pid"] for a in actors if a["name"] == "gateway"))
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 if __name__ == "__main__":

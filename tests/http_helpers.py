@@ -26,14 +26,14 @@ def request(
     timeout: float = 15.0,
     body: Any = None,
 ) -> Reply:
-    """One request; `body` (if not None) is sent as JSON."""
+    """One request; `body` is sent as it is if text or bytes (a form), else as JSON."""
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         sent = dict(headers or {})
         if token is not None:
             sent["Authorization"] = f"Bearer {token}"
-        data = None
-        if body is not None:
+        data = body
+        if body is not None and not isinstance(body, str | bytes):
             data = json.dumps(body).encode()
             sent.setdefault("Content-Type", "application/json")
         connection.request(method, path, body=data, headers=sent)
@@ -55,9 +55,18 @@ def post(port: int, path: str, **kwargs) -> Reply:
 class EventStream:
     """An open `/api/v1/events` response, read one Server-Sent Event at a time."""
 
-    def __init__(self, port: int, path: str, token: str | None = None, timeout: float = 20.0):
+    def __init__(
+        self,
+        port: int,
+        path: str,
+        token: str | None = None,
+        timeout: float = 20.0,
+        headers: dict[str, str] | None = None,
+    ):
         self.connection = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-        headers = {} if token is None else {"Authorization": f"Bearer {token}"}
+        headers = dict(headers or {})
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
         self.connection.request("GET", path, headers=headers)
         self.response = self.connection.getresponse()
 

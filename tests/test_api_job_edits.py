@@ -77,7 +77,7 @@ def test_patch_disables_and_enables_a_job_of_jobs_yaml(api):
         ("POST", "/api/v1/jobs", {"id": "../x", "cmd": "echo"}, 400, "invalid_config",
          "job id '../x' is invalid"),
         ("POST", "/api/v1/jobs", {"cmd": "echo"}, 400, "bad_request", '"id"'),
-        ("POST", "/api/v1/jobs", "null", 400, "bad_request", "JSON object"),
+        ("POST", "/api/v1/jobs", ["not", "a", "job"], 400, "bad_request", "JSON object"),
         ("POST", "/api/v1/jobs", {"id": "x", "cmd": DEEP}, 400, "bad_request",
          "nested more than 64 levels deep"),
         ("PATCH", "/api/v1/jobs/keep", {"cmd": "echo"}, 400, "bad_request", '"enabled"'),

@@ -5,15 +5,18 @@ from __future__ import annotations
 import falcon
 
 from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
-from procclaw.api.daemon import Health, Reload
+from procclaw.api.daemon import DaemonStatus, Health, Reload
+from procclaw.api.dashboard_routes import dashboard_routes
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
+from procclaw.api.health_history import HealthHistory
 from procclaw.api.job_edits import JobCollection, JobResource
 from procclaw.api.job_list import JobSummaries
 from procclaw.api.jobs import JobAction, JobRuns
 from procclaw.api.logs import JobLogs
 from procclaw.api.metrics import Metrics
 from procclaw.api.openapi import OpenApi
+from procclaw.api.sessions import SessionMiddleware, SessionStore
 from procclaw.api.tags import ACTIONS as TAG_ACTIONS
 from procclaw.api.tags import TagAction
 from procclaw.client import Client
@@ -29,7 +32,10 @@ class ApiApp:
         self.auth = AuthMiddleware(check)
         self.events = EventStream(client, home, streams)
         self.summaries = JobSummaries(client, home)
-        self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), self.auth])
+        self.sessions = SessionStore()
+        self.health = HealthHistory(home)
+        sessions = SessionMiddleware(self.sessions, self.auth)
+        self.wsgi = falcon.App(middleware=[HostMiddleware(bound_host), sessions, self.auth])
         self.wsgi.set_error_serializer(serialize_error)
         self.wsgi.req_options.auto_parse_qs_csv = False
         routes = {
@@ -47,6 +53,9 @@ class ApiApp:
             routes[f"/api/v1/jobs/{{job_id}}/{action}"] = JobAction(client, action)
         for action in TAG_ACTIONS:
             routes[f"/api/v1/tags/{{tag}}/{action}"] = TagAction(client, action)
+        # The web dashboard, and what its pages read beside the jobs API.
+        routes["/api/v1/daemon"] = DaemonStatus(client)
+        routes.update(dashboard_routes(self, client, home))
         for path, resource in routes.items():
             self.wsgi.add_route(path, resource)
 
@@ -54,6 +63,7 @@ class ApiApp:
         """Stop the event streams and let go of the bus."""
         self.events.close()
         self.summaries.close()
+        self.health.close()
 
     def use_token(self, check: TokenCheck) -> None:
         """A reloaded config's auth settings apply to the next request."""

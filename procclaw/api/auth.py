@@ -4,7 +4,8 @@ The token is compared in constant time, as bytes: both sides are hashed with SHA
 first, so neither the comparison's time nor its length check tells anything about the
 token. A missing, empty, wrong, non-ASCII or oversized token is a 401 with a JSON body,
 never an exception. `GET /health` is always open, `/metrics` when `api.auth.metrics`
-is false.
+is false. A browser with a dashboard session (procclaw/api/sessions.py) comes marked
+`authenticated` by SessionMiddleware, which runs first.
 
 The Host check defends against DNS rebinding: a web page whose name was re-pointed at
 127.0.0.1 sends its own name as Host, and gets a 403.
@@ -79,6 +80,8 @@ class AuthMiddleware:
         if not check.enabled:
             return
         if req.path == "/health" and req.method in ("GET", "HEAD"):
+            return
+        if getattr(req.context, "authenticated", False):
             return
         if req.path == "/metrics" and check.open_metrics:
             return

@@ -1,4 +1,4 @@
-"""`/health` and `/api/v1/reload`: the daemon as a whole."""
+"""`/health`, `/api/v1/daemon` and `/api/v1/reload`: the daemon as a whole."""
 
 from __future__ import annotations
 
@@ -40,3 +40,13 @@ class Reload:
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         resp.media = call(self.client, "reload")
+
+
+class DaemonStatus:
+    """GET: the daemon and its actors (pid, state, restarts), as `daemon status --json`."""
+
+    def __init__(self, client: Client):
+        self.client = client
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        resp.media = call(self.client, "status", target="daemon")

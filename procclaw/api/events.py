@@ -9,10 +9,12 @@ client knows that nothing published after it will be missed. Each event is
     event: <topic>
     data: {"topic", "src", "seq", "ts", "data"}
 
-`type` (repeatable) keeps only events whose last topic part matches (`failed`,
-`running`, `health`, `fired`, `up`, ...). A comment whenever KEEPALIVE seconds pass
-without a write keeps proxies from closing an idle stream; it counts from the last
-write, not the last bus event.
+`names=false` leaves out the `event:` line, so that a browser's EventSource, which
+hands named events only to listeners of that very name, gets every event as a
+`message` (the topic is in the data). `type` (repeatable) keeps only events whose
+last topic part matches (`failed`, `running`, `health`, `fired`, `up`, ...). A comment
+whenever KEEPALIVE seconds pass without a write keeps proxies from closing an idle
+stream; it counts from the last write, not the last bus event.
 
 A stream ends the moment its client leaves (the server says so, through
 `procclaw.on_client_gone` in the environ) or the gateway stops, giving back its place
@@ -53,6 +55,9 @@ class EventStream:
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         jobs = _names(req, "job")
         types = set(_names(req, "type"))
+        names = req.get_param("names", default="true")
+        if names not in ("true", "false"):
+            raise bad_request(f"names must be true or false, not {names!r}")
         if problem := protocol.unknown_event_type(types):
             raise bad_request(problem)
         prefixes = tuple(prefix for job in jobs for prefix in protocol.job_event_prefixes(job))
@@ -67,34 +72,43 @@ class EventStream:
         resp.content_type = "text/event-stream"
         resp.set_header("Cache-Control", "no-cache")
         resp.set_header("X-Accel-Buffering", "no")
-        resp.stream = StreamBody(subscription, types, wakeup, lambda: self._release(wakeup))
+        resp.stream = StreamBody(
+            subscription, types, wakeup, lambda: self.release(wakeup), named=names == "true"
+        )
 
     def _open(self, prefixes: tuple[str, ...]) -> tuple[Wakeup, Subscription]:
         """A new stream's wakeup and live subscription, holding one of the places.
 
         Whatever fails on the way gives back all it took, the place included.
         """
-        if not self._slots.acquire(blocking=False):
-            raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
-        wakeup = subscription = None
+        wakeup = self.take_place()
+        subscription = None
         try:
-            wakeup = Wakeup()
-            with self._lock:
-                if self._wakeups is not None:
-                    self._wakeups.add(wakeup)
-                else:
-                    wakeup.set()  # the gateway is stopping
             subscription = Subscription(self.home, prefixes or ("",))
             subscription.sync(self.client)
             return wakeup, subscription
         except BaseException:
             if subscription is not None:
                 subscription.close()
-            if wakeup is not None:
-                self._release(wakeup)
-            else:
-                self._slots.release()
+            self.release(wakeup)
             raise
+
+    def take_place(self) -> Wakeup:
+        """One of the `max_streams` places, for any long response (a log being followed
+        too); its wakeup is set when the stream must end. Give it back with `release`."""
+        if not self._slots.acquire(blocking=False):
+            raise api_error(falcon.HTTP_503, "unavailable", "too many event streams are open")
+        try:
+            wakeup = Wakeup()
+        except BaseException:
+            self._slots.release()
+            raise
+        with self._lock:
+            if self._wakeups is not None:
+                self._wakeups.add(wakeup)
+            else:
+                wakeup.set()  # the gateway is stopping
+        return wakeup
 
     def close(self) -> None:
         """End every open stream now, and any opened from now on at once."""
@@ -103,7 +117,7 @@ class EventStream:
         for wakeup in wakeups:
             wakeup.set()
 
-    def _release(self, wakeup: Wakeup) -> None:
+    def release(self, wakeup: Wakeup) -> None:
         with self._lock:
             if self._wakeups is not None:
                 self._wakeups.discard(wakeup)
@@ -125,12 +139,14 @@ class StreamBody:
         wakeup: Wakeup,
         release: Callable[[], None],
         keepalive: float = KEEPALIVE,
+        named: bool = True,
     ):
         self._subscription = subscription
         self._types = types
         self._wakeup = wakeup
         self._release = release
         self._keepalive = keepalive
+        self._named = named
         self._open = True
 
     def __iter__(self) -> Iterator[bytes]:
@@ -148,7 +164,7 @@ class StreamBody:
             event = self._subscription.receive(0) if ready else None
             if event is not None and _wanted(event, self._types):
                 keepalive_at = time.monotonic() + self._keepalive
-                yield _frame(event)
+                yield _frame(event, self._named)
             elif time.monotonic() >= keepalive_at:
                 keepalive_at = time.monotonic() + self._keepalive
                 yield b": keepalive\n\n"
@@ -175,8 +191,9 @@ def _wanted(event: protocol.Event, types: set[str]) -> bool:
     return not types or protocol.event_type(event.topic) in types
 
 
-def _frame(event: protocol.Event) -> bytes:
+def _frame(event: protocol.Event, named: bool = True) -> bytes:
     data = {"topic": event.topic, "src": event.src, "seq": event.seq, "ts": event.ts}
     data["data"] = event.data
     text = json.dumps(data, default=str)
-    return f"id: {event.src}:{event.seq}\nevent: {event.topic}\ndata: {text}\n\n".encode()
+    name = f"event: {event.topic}\n" if named else ""
+    return f"id: {event.src}:{event.seq}\n{name}data: {text}\n\n".encode()

@@ -33,7 +33,7 @@ class JobLogs:
         stream = req.get_param("stream") or "stdout"
         if stream not in ("stdout", "stderr"):
             raise bad_request(f"stream must be stdout or stderr, not {stream!r}")
-        lines = _line_count(req)
+        lines = line_count(req)
         job = call(self.client, "status", {"job": job_id})  # 404 for an unknown job
         path = self.home.job_log(job_id, stream)
         text = last_lines_text(path, lines)
@@ -45,7 +45,8 @@ class JobLogs:
         resp.media = {"job": job_id, "stream": stream, "file": str(path), "lines": text}
 
 
-def _line_count(req: falcon.Request) -> int:
+def line_count(req: falcon.Request) -> int:
+    """The `lines` query parameter (DEFAULT_LINES when absent); a 400 when it is no count."""
     raw = req.get_param("lines")
     if raw is None:
         return DEFAULT_LINES

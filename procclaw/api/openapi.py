@@ -33,6 +33,9 @@ _ERRORS = {
     " paused (`paused`)",
     "503": "The daemon is not answering",
 }
+_STRING = {"type": "string"}
+_HTML = {"text/html": {"schema": _STRING}}
+_EVENT_STREAM = {"text/event-stream": {"schema": _STRING}}
 _JOB_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}}
 _TAG = {"name": "tag", "in": "path", "required": True, "schema": {"type": "string"}}
 
@@ -150,8 +153,13 @@ SPEC: dict[str, Any] = {
                 parameters=[
                     _query("job", {"type": "string"}, "only this job's events (repeatable)"),
                     _query("type", {"type": "string"}, "only these event types (repeatable)"),
+                    _query(
+                        "names",
+                        {"type": "boolean"},
+                        "false: no `event:` line, so EventSource gets each as a message",
+                    ),
                 ],
-                content={"text/event-stream": {"schema": {"type": "string"}}},
+                content=_EVENT_STREAM,
             )
         },
         **{
@@ -165,6 +173,42 @@ SPEC: dict[str, Any] = {
         },
         "/api/v1/reload": {"post": _operation("Re-read and apply the config files")},
         "/api/v1/openapi.json": {"get": _operation("This document")},
+        "/api/v1/daemon": {"get": _operation("The daemon and its actors, with their restarts")},
+        "/api/v1/jobs/{id}/logs/stream": {
+            "get": _operation(
+                "The job's stdout and stderr, followed: Server-Sent Events of"
+                ' {"stream", "line"}, secrets masked',
+                parameters=[
+                    _JOB_ID,
+                    _query("lines", {"type": "integer", "minimum": 0}, "backlog of each (100)"),
+                ],
+                content=_EVENT_STREAM,
+            )
+        },
+        # The web dashboard (procclaw/api/dashboard.py): a browser's, with a session cookie.
+        "/": {"get": _operation("The dashboard: jobs, events, actors", content=_HTML)},
+        "/jobs/{id}": {
+            "get": _operation(
+                "The dashboard's page of one job", parameters=[_JOB_ID], content=_HTML
+            )
+        },
+        "/static/{name}": {
+            "get": _operation(
+                "The dashboard's CSS and scripts",
+                parameters=[{"name": "name", "in": "path", "required": True, "schema": _STRING}],
+                content={"text/css": {"schema": _STRING}, "text/javascript": {"schema": _STRING}},
+                open_=True,
+            )
+        },
+        "/login": {
+            "get": _operation("The dashboard's login form", content=_HTML, open_=True),
+            "post": _operation(
+                "Trade the token (form field `token`) for a session cookie; 303 to /",
+                content=_HTML,
+                open_=True,
+            ),
+        },
+        "/logout": {"post": _operation("End the browser's session (needs X-CSRF-Token)")},
     },
 }
 
