@@ -25,6 +25,8 @@ Commands:
   service     Run the daemon as a systemd user service or a launchd agent
   db          Check procclaw.db, or repair a damaged one (check, repair)
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
+  export      Write the jobs as systemd units, Kubernetes, Nomad or Compose files
+  import      Turn supervisord programs or pm2 apps into jobs (jobs.d drop-ins)
   version     Show the version
   completion  Print tab completion for bash, zsh or fish
 
@@ -74,6 +76,8 @@ COMMANDS = {
     "db": "db_commands",
     "openclaw": "openclaw_commands",
     "completion": "completion_commands",
+    "export": "export_commands",
+    "import": "import_commands",
 }
 
 
