@@ -28,6 +28,7 @@ from __future__ import annotations
 import importlib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from procclaw.cli.errors import CliFailure
@@ -65,7 +66,7 @@ def run(argv: list[str]) -> int:
         )
     files = _write(result.files, Path(args["--output"])) if args["--output"] else None
     if args["--json"]:
-        warnings = [vars(warning) for warning in result.warnings]
+        warnings = [asdict(warning) for warning in result.warnings]
         shown = result.files if files is None else [str(path) for path in files]
         print(json.dumps({"target": target, "files": shown, "warnings": warnings}, indent=2))
     elif files is not None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from procclaw.cli.errors import CliFailure
@@ -52,7 +53,7 @@ def run(argv: list[str]) -> int:
     except OSError as exc:
         raise CliFailure(f"cannot write {exc.filename}: {exc.strerror or exc}") from None
     if args["--json"]:
-        warnings = [vars(warning) for warning in imported.warnings]
+        warnings = [asdict(warning) for warning in imported.warnings]
         files = {str(path): text for path, text in drop_ins.items()}
         found = {"source": source, "files": files, "written": [str(p) for p in written]}
         print(json.dumps({**found, "warnings": warnings}, indent=2))
