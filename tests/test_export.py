@@ -13,13 +13,13 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
+from golden_files import assert_matches_golden
 
 from procclaw.config import ConfigError
 from procclaw.config.loader import parse_config
@@ -31,7 +31,6 @@ SAMPLES = Path(__file__).parent / "export_samples"
 GOLDEN = Path(__file__).parent / "golden" / "export"
 SCHEMAS = Path(__file__).parent / "schemas"
 MODULES = {"systemd": systemd, "kubernetes": kubernetes, "nomad": nomad, "compose": compose}
-REGENERATE = os.environ.get("PROCCLAW_REGENERATE_GOLDEN") == "1"
 
 
 def sample_config(jobs_text: str | None = None):
@@ -47,16 +46,7 @@ def exported(target: str):
 def test_each_target_matches_its_golden_files_warnings_included(target):
     result = exported(target)
     files = {**result.files, "warnings.txt": "".join(f"{w}\n" for w in result.warnings)}
-    directory = GOLDEN / target
-    if REGENERATE:
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
-        for name, text in files.items():
-            (directory / name).write_text(text)
-    golden = {path.name: path.read_text() for path in sorted(directory.iterdir())}
-    assert sorted(files) == sorted(golden)
-    for name, text in files.items():
-        assert text == golden[name], f"{target}/{name} differs from its golden file"
+    assert_matches_golden(GOLDEN / target, files)
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")

@@ -10,12 +10,11 @@ change with `PROCCLAW_REGENERATE_GOLDEN=1 python -m pytest -q tests/test_import.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import stat
 from pathlib import Path
 
 import pytest
+from golden_files import assert_matches_golden
 
 from procclaw.config.loader import parse_config
 from procclaw.importers.drop_ins import drop_in_text
@@ -25,7 +24,6 @@ from procclaw.importers.supervisord import read_supervisord
 
 SAMPLES = Path(__file__).parent / "import_samples"
 GOLDEN = Path(__file__).parent / "golden" / "import"
-REGENERATE = os.environ.get("PROCCLAW_REGENERATE_GOLDEN") == "1"
 SOURCES = {
     "supervisord": (read_supervisord, SAMPLES / "supervisord" / "supervisord.conf"),
     "pm2-ecosystem": (read_pm2, SAMPLES / "pm2" / "ecosystem.json"),
@@ -40,16 +38,7 @@ def test_each_sample_matches_its_golden_drop_ins_and_warnings(sample):
     files = {f"{job.id}.yaml": drop_in_text(job, path.name) for job in imported.jobs}
     files["warnings.txt"] = "".join(f"{warning}\n" for warning in imported.warnings)
     files = {name: text.replace(str(SAMPLES.resolve()), "$SAMPLES") for name, text in files.items()}
-    directory = GOLDEN / sample
-    if REGENERATE:
-        shutil.rmtree(directory, ignore_errors=True)
-        directory.mkdir(parents=True)
-        for name, text in files.items():
-            (directory / name).write_text(text)
-    golden = {path.name: path.read_text() for path in sorted(directory.iterdir())}
-    assert sorted(files) == sorted(golden)
-    for name, text in files.items():
-        assert text == golden[name], f"{sample}/{name} differs from its golden file"
+    assert_matches_golden(GOLDEN / sample, files)
     for job in imported.jobs:  # each one as the daemon would read it
         parse_config(None, drop_in_text(job, path.name))
 
