@@ -167,3 +167,15 @@ def test_export_image_is_checked_with_its_file_and_line():
         " 'python:3.12-slim' or 'ghcr.io/me/api:1.4', got 42",
         "jobs.yaml:6: job 'a': export: unknown key 'imgae' (did you mean 'image'?)",
     ]
+
+
+def test_export_image_travels_with_the_job_and_a_change_of_it_restarts_nothing():
+    from dataclasses import replace
+
+    from procclaw.config.job_wire import job_from_wire, job_to_wire
+    from procclaw.config.models import ExportConfig
+
+    db = sample_config().job("db")
+    again = job_from_wire(job_to_wire(db))
+    assert again.export == ExportConfig(image="postgres:16")
+    assert replace(db, export=ExportConfig(image="postgres:17")) == db  # reload: unchanged

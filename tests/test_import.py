@@ -149,3 +149,14 @@ def test_a_job_the_config_would_refuse_is_not_written(sandbox):
     drop_in = sandbox.home.root / "jobs.d" / "bad.yaml"
     assert f"{drop_in}:16: job 'bad': shutdown.signal: unknown signal 'SIGNOPE'" in result.stderr
     assert not (sandbox.home.root / "jobs.d").exists()
+
+
+def test_completion_offers_both_sources_and_every_export_target():
+    from procclaw.cli.command_words import places
+
+    found = places()
+    assert found["import"].words == {"supervisord", "pm2"}
+    assert found["import pm2"].options == {"--dry-run", "--json"}
+    assert found["export"].words == {"systemd", "kubernetes", "nomad", "compose"}
+    assert found["export systemd"].job_options == {"--job"}
+    assert "--image" in found["export compose"].options
