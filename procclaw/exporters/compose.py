@@ -15,6 +15,7 @@ from typing import Any
 
 from procclaw.config.models import LogConfig
 from procclaw.exporters.export_plan import (
+    ENV_VARIABLE,
     Export,
     JobConfig,
     argv,
@@ -30,7 +31,6 @@ from procclaw.exporters.export_plan import (
 )
 
 _CHECKS = ("http", "file")  # the health checks a Compose healthcheck can run
-_VARIABLE = re.compile(r"(\$\{[A-Za-z_][A-Za-z0-9_]*\})")
 
 
 def export(jobs: Sequence[JobConfig], image: str | None = None) -> Export:
@@ -175,8 +175,8 @@ def _env_value(value: str) -> str:
             variable = _variable(part)
             text += f"${{{variable}:?set the secret {variable}}}"
         else:
-            pieces = _VARIABLE.split(part)  # ${VAR} stays an interpolation; other $ do not
-            text += "".join(p if _VARIABLE.fullmatch(p) else _literal(p) for p in pieces)
+            pieces = re.split(f"({ENV_VARIABLE.pattern})", part)  # each ${VAR} stays one
+            text += "".join(p if ENV_VARIABLE.fullmatch(p) else _literal(p) for p in pieces)
     return text
 
 

@@ -19,6 +19,8 @@ from procclaw.suggest import did_you_mean
 
 TARGETS = ("systemd", "kubernetes", "nomad", "compose")
 _SECRET = re.compile(r"\$\{secret:([^}]*)\}")
+# `${VAR}` in a job's env, filled from ProcClaw's own environment at spawn.
+ENV_VARIABLE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}")
 
 
 class ExportRefused(Exception):
@@ -184,6 +186,15 @@ def file_check_command(check: HealthCheckConfig) -> str:
     path = shlex.quote(str(check.path))
     age = seconds(check.max_age or check.interval)
     return f"test $(( $(date +%s) - $(stat -c %Y {path}) )) -le {age}"
+
+
+def warn_expansions(result: Export, job: JobConfig, target: str) -> None:
+    """A `${VAR}` in env, which ProcClaw fills from its own environment: `target` would
+    pass it on as written."""
+    for name, value in job.env:
+        if ENV_VARIABLE.search(value):
+            why = f"{target} passes ${{VAR}} on as written; ProcClaw fills it in"
+            result.warn(job, f"env {name}", why)
 
 
 def warn_unchecked(result: Export, job: JobConfig, target: str, checks: Sequence[str]) -> None:

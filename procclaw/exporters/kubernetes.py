@@ -24,6 +24,7 @@ from procclaw.exporters.export_plan import (
     image_for,
     seconds,
     warn_common,
+    warn_expansions,
     warn_unchecked,
     yaml_text,
 )
@@ -39,6 +40,7 @@ def export(jobs: Sequence[JobConfig], image: str | None = None) -> Export:
     for job in jobs:
         container_image = image_for(job, image, "kubernetes")
         warn_common(result, job)
+        warn_expansions(result, job, "Kubernetes")
         manifest = _manifest(job, _container(job, container_image, result), result)
         header = f"# {job.id}: exported from jobs.yaml by `procclaw export kubernetes`\n"
         result.files[f"{job.id}.yaml"] = header + yaml_text(manifest)

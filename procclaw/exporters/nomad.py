@@ -28,6 +28,7 @@ from procclaw.exporters.export_plan import (
     http_target,
     retry_delays,
     warn_common,
+    warn_expansions,
     warn_unchecked,
 )
 
@@ -40,6 +41,7 @@ def export(jobs: Sequence[JobConfig], image: str | None = None) -> Export:
     result = Export()
     for job in jobs:
         warn_common(result, job)
+        warn_expansions(result, job, "Nomad")
         spec = _job(job, image or job.export.image, result)
         result.files[f"{job.id}.nomad.json"] = json.dumps({"Job": spec}, indent=2) + "\n"
     return result

@@ -25,6 +25,7 @@ from procclaw.exporters.export_plan import (
     has_secret,
     retry_delays,
     warn_common,
+    warn_expansions,
 )
 
 _RESTART = {"always": "always", "on-failure": "on-failure", "never": "no"}
@@ -46,6 +47,7 @@ def export(jobs: Sequence[JobConfig], image: str | None = None) -> Export:
     result = Export()
     for job in jobs:
         warn_common(result, job)
+        warn_expansions(result, job, "systemd")
         timer = _timer(job, result) if job.type == "scheduled" else None
         result.files[f"{job.id}.service"] = _service(job, result)
         if timer is not None:

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 _NOT_IN_ID = re.compile(r"[^A-Za-z0-9_-]+")
+# Variable names that usually hold a credential.
+_SECRET_LIKE = re.compile(r"(?i).*(secret|token|passw(or)?d|api_?key|private_?key|credential).*")
 
 
 class ImportRefused(Exception):
@@ -45,7 +47,21 @@ class Imported:
     warnings: list[ImportWarning] = field(default_factory=list)
 
     def warn(self, program: str, key: str, why: str) -> None:
-        self.warnings.append(ImportWarning(program, key, why))
+        warning = ImportWarning(program, key, why)
+        if warning not in self.warnings:  # once, not once per process of the program
+            self.warnings.append(warning)
+
+    def warn_clear_secrets(self, program: str, env: dict[str, str]) -> None:
+        """Values that look like credentials would sit in a drop-in in the clear: say how
+        to keep them in the keyring instead."""
+        for name, value in env.items():
+            if _SECRET_LIKE.fullmatch(name) and value and "${secret:" not in value:
+                self.warn(
+                    program,
+                    f"env {name}",
+                    f"written in the clear; `procclaw secret set {name}` and write"
+                    f" ${{secret:{name}}} instead",
+                )
 
 
 def job_id(name: str) -> str:

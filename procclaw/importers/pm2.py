@@ -157,6 +157,7 @@ def _body(name: str, app: dict[str, Any], result: Imported) -> dict[str, Any]:
         body["tags"] = [str(app["namespace"])]
     if app.get("env"):
         body["env"] = {str(k): _env_value(v) for k, v in app["env"].items()}
+        result.warn_clear_secrets(name, body["env"])
     body["retry"] = _retry(app)
     kill_timeout = _milliseconds(name, app.get("kill_timeout", 1600))
     body["shutdown"] = {"grace_period": seconds_text(kill_timeout)}

@@ -140,6 +140,7 @@ def _job_body(name: str, values: dict[str, str], tags: list[str], result: Import
         body["tags"] = tags
     if "environment" in values:
         body["env"] = _environment(values["environment"])
+        result.warn_clear_secrets(name, body["env"])
     retries = _number(name, values, "startretries", "3")
     if retries > 0:  # supervisord waits one second more before each try
         delays = [seconds_text(n) for n in range(1, retries + 1)]
