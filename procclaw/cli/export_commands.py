@@ -44,6 +44,8 @@ def run(argv: list[str]) -> int:
 
     args = parse_args(USAGE, argv)
     target = next(name for name in TARGETS if args[name])
+    if args["--image"] is not None:
+        _check_image(args["--image"])
     home = Home.from_env()
     try:
         config = load_config(home)
@@ -75,6 +77,16 @@ def run(argv: list[str]) -> int:
     else:
         _print(target, result.files)
     return 0
+
+
+def _check_image(image: str) -> None:
+    from procclaw.config.export_settings import image_reference
+    from procclaw.config.values import Invalid
+
+    try:
+        image_reference(image)
+    except Invalid as exc:
+        raise CliFailure(f"--image {exc}", exit_code=2) from None
 
 
 def _write(files: dict[str, str], directory: Path) -> list[Path]:

@@ -94,7 +94,7 @@ def _restart(job: JobConfig, result: Export) -> str:
             "Compose has no scheduler (nor on_overlap or catchup): "
             f"run `docker compose run --rm {job.id}` from cron at {job.schedule!r}",
         )
-    if job.type != "continuous" or job.restart == "never":
+    if job.type != "continuous" or job.restart == "never" or job.retry.kind == "none":
         return "no"
     if len(set(retry_delays(job.retry))) > 1 or first_delay(job.retry) > 0:
         result.warn(job, "retry delays", "Docker restarts after its own back-off from 100 ms")

@@ -9,9 +9,11 @@ a template, an interpolation). So no export can carry a value, whatever the keyr
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 from procclaw.config.models import Config, HealthCheckConfig, JobConfig, RetryConfig
 from procclaw.job_tags import UnknownTag, tagged
@@ -105,21 +107,9 @@ def secret_names_of(jobs: Iterable[JobConfig]) -> list[str]:
 
 def argv(job: JobConfig) -> list[str]:
     """The job's command as an argument list, `/bin/sh -c` for `shell: true`."""
-    import shlex
-
     if job.shell:
         return ["/bin/sh", "-c", str(job.cmd)]
     return list(job.cmd) if isinstance(job.cmd, tuple) else shlex.split(job.cmd)
-
-
-def dependents_before(jobs: Sequence[JobConfig]) -> dict[str, list[str]]:
-    """job -> the jobs that must complete before it starts (their `before_complete`)."""
-    found: dict[str, list[str]] = {}
-    for job in jobs:
-        for dependency in job.depends_on:
-            if dependency.condition == "before_complete":
-                found.setdefault(dependency.job, []).append(job.id)
-    return found
 
 
 def retry_delays(retry: RetryConfig) -> list[float]:
@@ -136,22 +126,13 @@ def first_delay(retry: RetryConfig) -> float:
     return delays[0] if delays else 0.0
 
 
-def has_own_check(check: HealthCheckConfig) -> bool:
-    """A check beyond the process being alive, which another job may wait for."""
-    return check.type != "process"
-
-
 def seconds(value: float) -> int:
     """Whole seconds, at least 1 where a target takes no fraction."""
     return max(1, round(value))
 
 
-def size_mib(value: int) -> int:
-    return max(1, value // 1024**2)
-
-
 def warn_common(result: Export, job: JobConfig) -> None:
-    """What no target carries: ProcClaw's own alerts, and a supervisor of its own."""
+    """What no target carries: ProcClaw's own alerts."""
     if job.alerts is not None:
         result.warn(job, "alerts", "ProcClaw's alerts do not travel; use the target's own")
 
@@ -161,28 +142,23 @@ class HttpTarget:
     """Where an http health check asks: the parts a probe or a check is built from."""
 
     scheme: str
-    host: str
     port: int
     path: str
 
 
 def http_target(url: str) -> HttpTarget:
-    from urllib.parse import urlsplit
-
     parts = urlsplit(url)
     scheme = parts.scheme or "http"
     port = parts.port or (443 if scheme == "https" else 80)
     path = parts.path or "/"
     if parts.query:
         path += f"?{parts.query}"
-    return HttpTarget(scheme, parts.hostname or "127.0.0.1", port, path)
+    return HttpTarget(scheme, port, path)
 
 
 def file_check_command(check: HealthCheckConfig) -> str:
     """A shell test that the check's file was modified within its max_age, for targets
     that run a command as a check."""
-    import shlex
-
     path = shlex.quote(str(check.path))
     age = seconds(check.max_age or check.interval)
     return f"test $(( $(date +%s) - $(stat -c %Y {path}) )) -le {age}"

@@ -72,8 +72,11 @@ def _service(job: JobConfig, result: Export) -> str:
         service.append(f"WorkingDirectory={_escape(job.cwd)}")
     service += _environment(job)
     if job.type == "continuous":
-        service.append(f"Restart={_RESTART[job.restart]}")
+        restart = "no" if job.retry.kind == "none" else _RESTART[job.restart]
+        service.append(f"Restart={restart}")
         service.append(f"RestartSec={_duration(first_delay(job.retry))}")
+        # 78 (EX_CONFIG): the program says its config is wrong, and fails at once here.
+        service.append("RestartPreventExitStatus=78")
         _warn_retry(job, result)
     service.append(f"KillSignal={job.shutdown.signal}")
     service.append(f"TimeoutStopSec={_duration(job.shutdown.grace_period)}")
@@ -132,7 +135,7 @@ def _environment(job: JobConfig) -> list[str]:
             names = [part for part, secret in env_parts(value) if secret]
             secret_notes.append(f"{name} (secret {', '.join(names)})")
         else:
-            lines.append(f'Environment="{_quoted(f"{name}={value}")}"')
+            lines.append(f"Environment={_quoted(f'{name}={value}')}")
     if secret_notes:
         lines.append(f"# %E/procclaw/{job.id}.env sets {'; '.join(secret_notes)}")
         lines.append(f"EnvironmentFile=%E/procclaw/{job.id}.env")
@@ -249,17 +252,22 @@ def _render(name: str, sections: list[tuple[str, list[str]]]) -> str:
 
 
 def _escape(text: str) -> str:
-    """Specifiers (%) and variables ($) taken literally in a unit file."""
-    return text.replace("%", "%%").replace("$", "$$")
+    """`text` with its specifiers (%) taken literally, as any value of a unit file."""
+    return text.replace("%", "%%")
 
 
 def _quoted(text: str) -> str:
-    return _escape(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    """`text` in double quotes, for a value that systemd splits into words."""
+    escaped = _escape(text).replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
 
 
 def _command_line(words: list[str]) -> str:
+    """ExecStart=: each word kept whole, and `$` taken literally (systemd would expand
+    `$NAME` from the unit's environment there, and only there)."""
     return " ".join(
-        _escape(word) if _BARE.fullmatch(word) else f'"{_quoted(word)}"' for word in words
+        _escape(word) if _BARE.fullmatch(word) else _quoted(word)
+        for word in (word.replace("$", "$$") for word in words)
     )
 
 
