@@ -95,6 +95,12 @@ def test_refusals_are_one_line_each(home):
         "procclaw: job 'migrate' has no container image for compose: give --image, or set"
         " export.image in the job (or in defaults)\n"
     )
+    bad_image = home.cli("export", "compose", "--image", "Not An Image")
+    assert bad_image.returncode == 2
+    assert bad_image.stderr == (
+        "procclaw: --image expected a container image like 'python:3.12-slim' or"
+        " 'ghcr.io/me/api:1.4', got 'Not An Image'\n"
+    )
     unknown = home.cli("export", "nomad", "--job", "reprot")
     assert unknown.stderr == "procclaw: no job 'reprot' (did you mean 'report'?)\n"
     home.write("jobs.yaml", "jobs:\n  a:\n    cmd: x\n    export: {image: 'Bad Image'}\n")
