@@ -71,7 +71,7 @@ def test_kubernetes_manifests_validate_against_the_openapi_schemas():
         manifest = yaml.safe_load(text)
         kubernetes_validate.validate(manifest, "1.30", strict=True)
         kinds.append(manifest["kind"])
-    assert kinds == ["Deployment", "Job", "Deployment", "Deployment", "CronJob", "CronJob"]
+    assert kinds == ["Deployment", "Job", "Deployment", "Deployment"] + ["CronJob"] * 3
 
 
 def test_compose_file_validates_against_the_compose_spec_schema():
@@ -129,14 +129,14 @@ def test_jobs_are_chosen_by_name_and_tag_and_a_typo_is_refused():
 @pytest.mark.parametrize(
     ("cron", "zone", "calendar"),
     [
-        ("30 2 * * 1-5", "Europe/Berlin", "Mon..Fri *-*-* 02:30:00 Europe/Berlin"),
-        ("*/15 * * * *", None, "*-*-* *:00/15:00"),
-        ("0 9-17 * * *", None, "*-*-* 09..17:00:00"),
-        ("0 0 1,15 * *", None, "*-*-01,15 00:00:00"),
-        ("@weekly", None, "Sun *-*-* 00:00:00"),
-        ("* * * * * */10", None, "*-*-* *:*:00/10"),
-        ("0 0 13 * 5", None, "!Fri *-*-13 00:00:00"),  # cron: the 13th or a Friday
-        ("0 0 L * *", None, None),
+        ("30 2 * * 1-5", "Europe/Berlin", ["Mon..Fri *-*-* 02:30:00 Europe/Berlin"]),
+        ("*/15 * * * *", None, ["*-*-* *:00/15:00"]),
+        ("0 9-17 * * *", None, ["*-*-* 09..17:00:00"]),
+        ("0 0 1,15 * *", None, ["*-*-01,15 00:00:00"]),
+        ("@weekly", None, ["Sun *-*-* 00:00:00"]),
+        ("* * * * * */10", None, ["*-*-* *:*:00/10"]),
+        ("0 0 13 * 5", None, ["*-*-13 00:00:00", "Fri *-*-* 00:00:00"]),  # either day
+        ("0 0 L * *", None, []),
     ],
 )
 def test_cron_expressions_become_on_calendar_values(cron, zone, calendar):
@@ -179,3 +179,13 @@ def test_export_image_travels_with_the_job_and_a_change_of_it_restarts_nothing()
     again = job_from_wire(job_to_wire(db))
     assert again.export == ExportConfig(image="postgres:16")
     assert replace(db, export=ExportConfig(image="postgres:17")) == db  # reload: unchanged
+
+
+def test_a_status_a_probe_cannot_expect_is_warned():
+    config = parse_config(
+        None,
+        "jobs:\n  x:\n    cmd: ./x\n    type: continuous\n    export: {image: 'x:1'}\n"
+        "    health_check: {type: http, url: 'http://127.0.0.1/up', expected_status: 503}\n",
+    )
+    warnings = [str(w) for w in kubernetes.export(config.jobs).warnings]
+    assert "job 'x': health_check.expected_status: a probe passes on 200 to 399" in warnings

@@ -166,23 +166,15 @@ def _health(job: JobConfig, result: Export) -> list[str]:
 
 
 def _timer(job: JobConfig, result: Export) -> str | None:
-    calendar = on_calendar(str(job.schedule), job.timezone)
-    if calendar is None:
+    calendars = on_calendar(str(job.schedule), job.timezone)
+    if not calendars:
         result.warn(job, "schedule", f"{job.schedule!r} cannot be written as OnCalendar=")
         return None
-    if calendar.startswith("!"):
-        calendar = calendar[1:]
-        result.warn(
-            job,
-            "schedule",
-            "both day of month and day of week are set: cron runs on either, OnCalendar= "
-            "only when both match",
-        )
     if job.on_overlap != "skip":
         result.warn(
             job, f"on_overlap: {job.on_overlap}", "a timer never starts a unit that is running"
         )
-    timer = [f"OnCalendar={calendar}", "AccuracySec=1s"]
+    timer = [*(f"OnCalendar={calendar}" for calendar in calendars), "AccuracySec=1s"]
     if job.catchup == "once":
         timer.append("Persistent=true")
     unit = [f"Description=Schedule of {job.name} (exported from ProcClaw)"]
@@ -192,24 +184,26 @@ def _timer(job: JobConfig, result: Export) -> str | None:
     return _render(f"{job.id}.timer", sections)
 
 
-def on_calendar(schedule: str, zone: str | None) -> str | None:
-    """The cron expression as an OnCalendar= value in `zone` (None: local time), or None
-    when it cannot be one. A leading '!' says the day fields only match together."""
+def on_calendar(schedule: str, zone: str | None) -> list[str]:
+    """The cron expression as OnCalendar= values in `zone` (None: local time); none when
+    it cannot be written so. Cron runs on a day that matches either day field when both
+    are set, and one OnCalendar= needs both: so that is two, one for each."""
     spec = _NICKNAMES.get(schedule, schedule)
     fields, nth = croniter.expand(spec)
     if nth or any(value != "*" and not isinstance(value, int) for f in fields for value in f):
-        return None
+        return []
     minute, hour, day, month, weekday = (_values(f) for f in fields[:5])
     second = _values(fields[5]) if len(fields) > 5 else [0]
-    text = (
-        f"*-{_field(month, 1, 12)}-{_field(day, 1, 31)} "
-        f"{_field(hour, 0, 23)}:{_field(minute, 0, 59)}:{_field(second, 0, 59)}"
-    )
-    if weekday != ["*"]:
-        text = f"{_weekdays(weekday)} {text}"
-    if zone:
-        text += f" {zone}"
-    return f"!{text}" if day != ["*"] and weekday != ["*"] else text
+    time = f"{_field(hour, 0, 23)}:{_field(minute, 0, 59)}:{_field(second, 0, 59)}"
+    suffix = f" {zone}" if zone else ""
+
+    def calendar(days: list, weekdays: list) -> str:
+        text = f"*-{_field(month, 1, 12)}-{_field(days, 1, 31)} {time}{suffix}"
+        return text if weekdays == ["*"] else f"{_weekdays(weekdays)} {text}"
+
+    if day != ["*"] and weekday != ["*"]:
+        return [calendar(day, ["*"]), calendar(["*"], weekday)]
+    return [calendar(day, weekday)]
 
 
 def _values(field: list) -> list:
