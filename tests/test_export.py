@@ -13,6 +13,7 @@ and read the diff before committing it.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -189,3 +190,35 @@ def test_a_status_a_probe_cannot_expect_is_warned():
     )
     warnings = [str(w) for w in kubernetes.export(config.jobs).warnings]
     assert "job 'x': health_check.expected_status: a probe passes on 200 to 399" in warnings
+
+
+@pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="needs systemd-analyze")
+@pytest.mark.parametrize(
+    "cron", ["30 2 * * 1-5", "*/15 * * * *", "0 9-17 * * 1,3", "0 0 13 * 5", "5 4 1 */2 *"]
+)
+def test_systemd_fires_the_timer_when_cron_would(cron):
+    from datetime import UTC, datetime, timedelta
+
+    from croniter import croniter
+
+    for _ in range(2):  # once more if a fire fell between the two clocks read
+        now = datetime.now(UTC).replace(microsecond=0)
+        fires = set()
+        for calendar in on_calendar(cron, "UTC"):
+            shown = subprocess.run(
+                ["systemd-analyze", "calendar", "--iterations=6", calendar],
+                capture_output=True,
+                text=True,
+                timeout=30,
+                check=True,
+                env={**os.environ, "TZ": "UTC"},
+            ).stdout
+            for line in shown.splitlines():
+                if line.strip().startswith(("Next elapse:", "Iter. #")):
+                    stamp = line.split(": ", 1)[1].rsplit(" ", 1)[0]
+                    fires.add(datetime.strptime(stamp, "%a %Y-%m-%d %H:%M:%S").replace(tzinfo=UTC))
+        schedule = croniter(cron, now)
+        expected = [schedule.get_next(datetime) for _ in range(6)]
+        if sorted(fires)[:6] == expected or now + timedelta(seconds=2) < datetime.now(UTC):
+            break
+    assert sorted(fires)[:6] == expected
