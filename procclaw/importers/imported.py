@@ -43,6 +43,8 @@ class ImportedJob:
 
 @dataclass
 class Imported:
+    """Everything read from one file: its jobs in file order, and its warnings."""
+
     jobs: list[ImportedJob] = field(default_factory=list)
     warnings: list[ImportWarning] = field(default_factory=list)
 
