@@ -133,7 +133,7 @@ def dropin_text(job_id: str, keys: dict[str, Any]) -> str:
 
 def _plan_add(home: Home, texts: ConfigTexts, job_id: str, text: str, source: str) -> EditPlan:
     name = dropin_name(job_id)
-    if line := _jobs_yaml_line(texts.jobs, job_id):
+    if line := jobs_yaml_line(texts.jobs, job_id):
         raise EditRefused(
             ErrorCode.CONFLICT,
             f"job '{job_id}' is already defined at {home.jobs_file}:{line}: choose another id",
@@ -156,7 +156,7 @@ def _plan_add(home: Home, texts: ConfigTexts, job_id: str, text: str, source: st
 
 def _plan_remove(home: Home, texts: ConfigTexts, job_id: str) -> EditPlan:
     name = dropin_name(job_id)
-    if line := _jobs_yaml_line(texts.jobs, job_id):
+    if line := jobs_yaml_line(texts.jobs, job_id):
         raise EditRefused(
             ErrorCode.CONFLICT,
             f"job '{job_id}' is defined at {home.jobs_file}:{line}, not added with"
@@ -211,7 +211,7 @@ def _validated(home: Home, texts: ConfigTexts, sources: dict[str, str] | None = 
         raise EditRefused(ErrorCode.INVALID_CONFIG, "\n".join(lines)) from None
 
 
-def _jobs_yaml_line(jobs_text: str | None, job_id: str) -> int | None:
+def jobs_yaml_line(jobs_text: str | None, job_id: str) -> int | None:
     """The line where jobs.yaml defines `job_id`, if it does (and can be read)."""
     if not jobs_text:
         return None

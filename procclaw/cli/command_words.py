@@ -44,7 +44,7 @@ def places() -> dict[str, Place]:
         for line in usage_lines(module.USAGE):
             command, rest = line[0], line[1:]
             place = found.setdefault(command, Place())
-            words = [token for token in rest if re.fullmatch(r"[a-z][a-z-]*", token)]
+            words = [token for token in rest if re.fullmatch(r"[a-z][a-z0-9-]*", token)]
             for word in words:
                 place.words.add(word)
                 _read_line(rest, found.setdefault(f"{command} {word}", Place()))

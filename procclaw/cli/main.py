@@ -29,6 +29,8 @@ Commands:
   service     Run the daemon as a systemd user service or a launchd agent
   db          Check procclaw.db, or repair a damaged one (check, repair)
   openclaw    OpenClaw alerts (status) and the agent skill (install-skill)
+  export      Write the jobs as systemd units, Kubernetes, Nomad or Compose files
+  import      Turn supervisord programs or pm2 apps into jobs (jobs.d drop-ins)
   version     Show the version
   completion  Print tab completion for bash, zsh or fish
 
@@ -82,6 +84,8 @@ COMMANDS = {
     "remove": "job_edit_commands",
     "enable": "job_edit_commands",
     "disable": "job_edit_commands",
+    "export": "export_commands",
+    "import": "import_commands",
 }
 
 

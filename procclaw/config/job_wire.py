@@ -14,6 +14,7 @@ from typing import Any
 
 from procclaw.config.models import (
     Dependency,
+    ExportConfig,
     HealthCheckConfig,
     JobAlerts,
     JobConfig,
@@ -29,6 +30,7 @@ _SECTIONS = {
     "shutdown": ShutdownConfig,
     "log": LogConfig,
     "limits": LimitsConfig,
+    "export": ExportConfig,
 }
 _TUPLES = ("tags",)
 

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from procclaw.config.export_settings import read_export
 from procclaw.config.fields import Fields
 from procclaw.config.job_alerts import read_job_alerts
 from procclaw.config.limits import read_limits
@@ -73,6 +74,7 @@ JOB_KEYS = (
     "isolate",
     "restart",
     "alerts",
+    "export",
 )
 DEPENDENCY_KEYS = ("job", "condition", "timeout")
 JOB_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,62}")
@@ -192,6 +194,7 @@ def _read_job(
         isolate=fields.get("isolate", boolean, False),
         restart=_read_restart(fields, kind),
         alerts=read_job_alerts(fields, alerts),
+        export=read_export(fields, defaults.export),
     )
     return ReadJob(config, tuple(line for _, line in dependencies), fields.scope.log)
 

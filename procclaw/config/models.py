@@ -174,6 +174,14 @@ class LimitsConfig(_Model):
 
 
 @dataclass(frozen=True, slots=True)
+class ExportConfig(_Model):
+    """What `procclaw export` needs that running here does not: the container `image`
+    the job's command runs in on Kubernetes, Nomad (docker) and Compose."""
+
+    image: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Dependency(_Model):
     """`job` must reach `condition` within `timeout` seconds before this job starts.
 
@@ -202,6 +210,7 @@ class Defaults(_Model):
     log: LogConfig = field(default_factory=LogConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
     timezone: str | None = None
+    export: ExportConfig = field(default_factory=ExportConfig)
 
 
 # What can raise an alert: a job failed (retries exhausted), its health check went bad
@@ -340,7 +349,7 @@ class JobConfig(_Model):
     `max_runtime` (seconds) stops a run that goes on longer. `isolate` gives the job a
     supervisor of its own instead of a place in the shared pool. `limits` are what it
     may use (rlimits, memory, cpu). `alerts` is the job's own choice of alerts
-    (procclaw/config/job_alerts.py).
+    (procclaw/config/job_alerts.py). `export` is what `procclaw export` needs.
     """
 
     id: str
@@ -370,6 +379,8 @@ class JobConfig(_Model):
     # Its own `alerts:` (None: openclaw.alerts as it is). Not compared: a reload that
     # changes only who hears of a job must not restart it.
     alerts: JobAlerts | None = field(default=None, compare=False)
+    # Read only by `procclaw export`: a change of it is no reason to restart the job.
+    export: ExportConfig = field(default_factory=ExportConfig, compare=False)
 
     def __post_init__(self) -> None:
         if not self.name:

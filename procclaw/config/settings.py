@@ -6,6 +6,7 @@ import ipaddress
 import os
 from typing import Any
 
+from procclaw.config.export_settings import read_export
 from procclaw.config.fields import Fields
 from procclaw.config.limits import read_limits
 from procclaw.config.models import (
@@ -14,6 +15,7 @@ from procclaw.config.models import (
     AuthSettings,
     DaemonSettings,
     Defaults,
+    ExportConfig,
     HealthCheckConfig,
     LimitsConfig,
     LogConfig,
@@ -29,7 +31,7 @@ from procclaw.config.values import boolean, choice, integer, optional, secret_te
 
 SETTINGS_KEYS = ("daemon", "api", "defaults", "openclaw")
 DAEMON_KEYS = ("host", "port", "log_level", "supervisors")
-DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "limits", "timezone")
+DEFAULTS_KEYS = ("retry", "shutdown", "health_check", "log", "limits", "timezone", "export")
 AUTH_KEYS = ("enabled", "token", "token_file", "metrics")
 
 
@@ -97,6 +99,7 @@ def _read_defaults(fields: Fields, cpu_refusal: str | None) -> Defaults:
         log=read_log(fields, LogConfig()),
         limits=read_limits(fields, LimitsConfig(), cpu_refusal),
         timezone=fields.get("timezone", optional(time_zone), None),
+        export=read_export(fields, ExportConfig()),
     )
 
 
