@@ -176,14 +176,26 @@ class Manager:
         return list(self.tree())
 
     def cleanup(self) -> None:
-        """Kill by pid every process carrying this run's marker, until none is left."""
+        """Kill by pid every process carrying this run's marker, and the daemon's tree,
+        until none is left (a process title may overwrite the environment the marker is
+        read from, so the tree is killed too)."""
         deadline = time.monotonic() + 10
-        while (procs := self._marked()) and time.monotonic() < deadline:
+        while (procs := self._leftovers()) and time.monotonic() < deadline:
             for proc in procs:
                 _send(proc, signal.SIGSTOP)  # frozen first: nothing respawns what we kill
-            for proc in self._marked():
+            for proc in self._leftovers():
                 _send(proc, signal.SIGKILL)
             time.sleep(0.05)
+
+    def _leftovers(self) -> list[psutil.Process]:
+        found = {proc.pid: proc for proc in self._marked()}
+        for pid in self.tree():
+            if pid not in found:
+                try:
+                    found[pid] = psutil.Process(pid)
+                except psutil.Error:
+                    pass  # gone meanwhile
+        return list(found.values())
 
     def _marked(self) -> list[psutil.Process]:
         found = []

@@ -114,6 +114,8 @@ def test_log_in_see_twenty_jobs_and_stop_one_without_a_reload(browser, dashboard
     wait_for(browser, lambda d: _row_state(d, "svc07") == "stopped")
     badge = browser.find_element(By.CSS_SELECTOR, "#job-svc07 [data-col=state] .badge")
     assert badge.text == "stopped"
+    health = browser.find_element(By.CSS_SELECTOR, "#job-svc07 [data-col=health] .badge")
+    assert health.text == "-"  # a job at rest has no health, from its event on
     outcome = browser.find_element(By.CSS_SELECTOR, "#job-svc07 .outcome")
     wait_for(browser, lambda d: outcome.text)
     assert browser.execute_script("return window.notReloaded") is True

@@ -87,6 +87,21 @@ def test_each_run_records_how_it_was_started(sandbox):
     assert causes(runs_of(sandbox, "svc", 2)) == ["cli", "daemon"]
 
 
+def test_status_says_who_started_the_run_under_way(sandbox):
+    sandbox.run_jobs(JOBS)
+    sandbox.wait_state("svc", "running")
+    assert _started_by(sandbox, "svc") == ["started", "by", "daemon"]
+    sandbox.cli("restart", "svc", check=True)
+    assert _started_by(sandbox, "svc") == ["started", "by", "cli"]
+    sandbox.cli("stop", "svc", check=True)
+    assert _started_by(sandbox, "svc") is None  # nothing under way
+
+
+def _started_by(sandbox, job_id: str) -> list[str] | None:
+    lines = sandbox.cli("status", job_id, check=True).stdout.splitlines()
+    return next((line.split() for line in lines if line.startswith("started by")), None)
+
+
 @pytest.mark.timeout(90)
 def test_runs_lists_them_as_text_json_and_over_http(sandbox):
     sandbox.run_jobs(JOBS)

@@ -72,6 +72,8 @@ def test_a_job_over_its_memory_limit_is_restarted_with_the_reason(sandbox):
     first = over.data["pid"]
     again = events.wait_for(lambda e: e.topic == "job.hog.running" and e.data["pid"] != first, 20)
     assert again is not None and again.data["restarts"] == 1
+    # The run that replaced it was started by the retry policy.
+    assert (over.data["cause"], again.data["cause"]) == ("cli", "retry")
     events.close()
 
 

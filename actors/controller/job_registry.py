@@ -100,6 +100,7 @@ class JobRegistry:
             "state": facts.state.value,
             "pid": facts.pid if running else None,
             "run_id": facts.run_id if running else None,
+            "cause": facts.cause if running else None,  # who started the run (run.py)
             # What kills every process of the run at a stop (its cgroup, where it has one).
             "stops_by": facts.stops_by if running else None,
             "cgroup": facts.cgroup if running else None,

@@ -6,9 +6,10 @@ whatever order they arrive), restarts a dead actor with backoff, kills one that 
 quiet, and keeps the exit statuses of orphaned jobs that re-parented to root until
 their supervisor asks. What supervisors hold is the pool's (actors/root/supervisor_pool.py):
 a dead supervisor whose jobs are alive is replaced at once, with no backoff, since
-its jobs' output waits for it. A supervisor left by a daemon that died is adopted when
-its heartbeat arrives and watched through the platform's exit watch (a pidfd on Linux),
-since root is not its parent.
+its jobs' output waits for it (unless it died before it came up: then nothing is
+gained by hurrying, and its replacements back off). A supervisor left by a daemon
+that died is adopted when its heartbeat arrives and watched through the platform's
+exit watch (a pidfd on Linux), since root is not its parent.
 """
 
 from __future__ import annotations
@@ -292,10 +293,12 @@ class ActorKeeper:
                 self.on_gone()
             return
         log.warning("actor %s died (%s)", slot.name, how)
-        if self.pool.left_running(slot):
+        if self.pool.left_running(slot) and slot.state != SlotState.STARTING:
             slot.restarts += 1
             self._spawn(slot)  # no backoff: its jobs' output waits in their pipes
         else:
+            # Empty, or a replacement that died before it came up (its home gone, say):
+            # restarted like any actor, so one that cannot start does not spin root.
             self._schedule_restart(slot)
 
     def _forget(self, slot: ActorSlot) -> None:

@@ -126,6 +126,7 @@ def show_status(client, job_id: str, as_json: bool) -> int:
         ("state", paint.state(_state(job)) + (f": {job['reason']}" if job.get("reason") else "")),
         ("pid", job["pid"] or "-"),
         ("uptime", format_duration(job["uptime"])),
+        *([("started by", job["cause"])] if job.get("pid") and job.get("cause") else []),
         ("cpu", _describe_cpu(job)),
         ("memory", _describe_memory(job)),
         ("restarts", job["restarts"]),

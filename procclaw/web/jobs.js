@@ -44,7 +44,9 @@
   function setState(row, state, paused) {
     row.dataset.state = state;
     if (RESTING.has(state)) {
-      // Nothing runs: no CPU, memory or uptime to show until the next answer says more.
+      // Nothing runs: no health, CPU, memory or uptime to show until the next answer
+      // says more (the API gives a job at rest no health either).
+      cell(row, "health").replaceChildren(PC.badge("health", null));
       cell(row, "cpu").textContent = "-";
       cell(row, "memory").textContent = "-";
       PC.setUptime(cell(row, "uptime"), null);
