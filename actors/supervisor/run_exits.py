@@ -41,7 +41,9 @@ class ChildReaper:
         return frozenset(self._watchers)
 
     def reap(self) -> None:
-        for pid, status in exited_children():
+        # Every exited child first, then their handlers: fifty jobs stopped at once
+        # leave no zombie waiting while the ones before it are recorded.
+        for pid, status in list(exited_children()):
             watched = self._watchers.pop(pid, None)
             if watched is not None:
                 process, on_exit = watched
