@@ -6,7 +6,7 @@ import falcon
 
 from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
 from procclaw.api.daemon import DaemonStatus, Health, Reload
-from procclaw.api.dashboard_routes import dashboard_routes
+from procclaw.api.dashboard_routes import Shared, dashboard_routes
 from procclaw.api.errors import serialize_error
 from procclaw.api.events import EventStream
 from procclaw.api.health_history import HealthHistory
@@ -55,7 +55,8 @@ class ApiApp:
             routes[f"/api/v1/tags/{{tag}}/{action}"] = TagAction(client, action)
         # The web dashboard, and what its pages read beside the jobs API.
         routes["/api/v1/daemon"] = DaemonStatus(client)
-        routes.update(dashboard_routes(self, client, home))
+        shared = Shared(self.summaries, self.health, self.sessions, self.auth, self.events)
+        routes.update(dashboard_routes(shared, client, home))
         for path, resource in routes.items():
             self.wsgi.add_route(path, resource)
 
