@@ -27,6 +27,7 @@ from anchor_clients import CircusClient, supervisor_rpc
 from procclaw.client import Client
 from procclaw.home import Home
 from procclaw.pidfile import PidFile
+from procclaw.platform import current
 
 VENV = Path("/tmp/pcbench-venv")
 PROCCLAW = shutil.which("procclaw") or "procclaw"
@@ -223,6 +224,19 @@ class ProcClaw(Manager):
         self.env["PROCCLAW_HOME"] = str(root)
         self.home = Home(root)
         self.client = Client(self.home, timeout=60)
+
+    def cleanup(self) -> None:
+        """The processes, then the cgroup subtree the daemon made: removing its home
+        would leave that behind, empty, under the hierarchy."""
+        super().cleanup()
+        found = current().job_cgroups(self.root, create=False)
+        if isinstance(found, str):
+            return
+        for directory, _subdirs, _files in sorted(os.walk(found.base), reverse=True):
+            try:
+                os.rmdir(directory)
+            except OSError:
+                pass  # still held: nothing of ours to remove there
 
     def configure(self, jobs: list[Job]) -> None:
         lines = ["jobs:"]
