@@ -39,6 +39,7 @@ def test_post_adds_a_job_that_runs_and_delete_removes_it(api):
     assert (api.home.jobs_dir / "web.yaml").exists()
     pid = api.wait_state("web", "running")["pid"]
     assert api.job("web")["config"]["env"] == {"PORT": "8080"}
+    assert api.job("web")["cause"] == "api"
     wait_until(lambda: _listed(api) == ["keep", "web"])  # the list is refreshed by events
 
     deleted = _call(api, "DELETE", "/api/v1/jobs/web")

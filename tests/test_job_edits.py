@@ -42,6 +42,7 @@ def test_add_starts_a_continuous_job_from_a_private_dropin_and_leaves_jobs_yaml_
     assert f"wrote {dropin}" in added.stdout
     job = sandbox.wait_state("web", "running")
     assert job["config"]["env"] == {"GREETING": "hi there"} and job["tags"] == ["front"]
+    assert job["cause"] == "cli"  # who added it started it, not "a reload"
     assert _mode(dropin) == 0o600 and _mode(sandbox.home.jobs_dir) == 0o700
     assert sandbox.home.jobs_file.read_bytes() == jobs_yaml
     assert sandbox.job("keep")["pid"] == keep

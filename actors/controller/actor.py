@@ -344,12 +344,13 @@ class Controller(Actor):
             raise CommandError(ErrorCode.INVALID_CONFIG, str(exc)) from None
         return self._take(config)
 
-    def _take(self, config: Config) -> dict[str, Any]:
-        """Run with `config` from now on, acting only on what differs (a reload)."""
+    def _take(self, config: Config, asked_by: dict[str, str] | None = None) -> dict[str, Any]:
+        """Run with `config` from now on, acting only on what differs (a reload);
+        `asked_by` as in ConfigReload.apply."""
         previous, self.config = self.config, config
         self._share_config()
         self.pauses.forget_removed(config)
-        change = self.reloads.apply(previous, config)
+        change = self.reloads.apply(previous, config, asked_by)
         self.publish(protocol.CONFIG_RELOADED, change)
         return change.to_wire()
 

@@ -96,8 +96,14 @@ class ConfigReload:
         # Changed jobs being stopped, to be started with their new config once at rest.
         self._restart_when_at_rest: set[str] = set()
 
-    def apply(self, old: Config, new: Config) -> ConfigReloaded:
-        """Act on the difference; the reply says what changed and what was done."""
+    def apply(
+        self, old: Config, new: Config, asked_by: dict[str, str] | None = None
+    ) -> ConfigReloaded:
+        """Act on the difference; the reply says what changed and what was done.
+
+        `asked_by` names who asked for a job's change (`cli` or `api`, for `procclaw add`
+        and the like): a run it starts says so; any other is started by the reload."""
+        cause = (asked_by or {}).get
         change: dict[str, Any] = config_difference(old, new)
         actions: dict[str, str] = {}
         errors: dict[str, str] = {}
@@ -123,13 +129,15 @@ class ConfigReload:
                 actions[job_id] = "restarted"
                 self.job_reported(job_id, new)  # it may have been at rest already
             elif self._jobs.starts_by_itself(new_job):
-                self._try(job_id, lambda j=new_job: self._jobs.start(j, "reload"), errors)
+                why = cause(job_id, "reload")
+                self._try(job_id, lambda j=new_job, w=why: self._jobs.start(j, w), errors)
                 actions[job_id] = "started"
         for job_id in change["added"]:
             job = new.job(job_id)
             live = self._jobs.registry.is_live(job_id)
             if job is not None and self._jobs.starts_by_itself(job) and not live:
-                self._try(job_id, lambda j=job: self._jobs.start(j, "reload"), errors)
+                why = cause(job_id, "reload")
+                self._try(job_id, lambda j=job, w=why: self._jobs.start(j, w), errors)
                 actions[job_id] = "started"
         return ConfigReloaded(**change, actions=actions, errors=errors)
 

@@ -29,7 +29,7 @@ class JobEdits:
         self,
         home: Home,
         record: Callable[[ConfigTexts], None],
-        take: Callable[[Config], dict[str, Any]],
+        take: Callable[[Config, dict[str, str]], dict[str, Any]],
         applied: Callable[[], Config],
         cpu_refusal: str | None,
     ):
@@ -41,9 +41,9 @@ class JobEdits:
 
     def handler(self, action: str) -> Callable[[Request], dict[str, Any]]:
         """The command handler of `action` (add, remove, enable or disable)."""
-        return lambda request: self.edit(action, request.args)
+        return lambda request: self.edit(action, request.args, request.caller)
 
-    def edit(self, action: str, args: JobEditArgs) -> dict[str, Any]:
+    def edit(self, action: str, args: JobEditArgs, caller: str = "cli") -> dict[str, Any]:
         """The reply: the job, what was done to the files, and the reload's difference."""
         try:
             plan = plan_edit(
@@ -68,4 +68,5 @@ class JobEdits:
                 ErrorCode.INTERNAL, f"cannot write {where}: {exc.strerror or exc}"
             ) from None
         self._record(plan.texts)
-        return {"job": args.job, "action": action, "files": files, **self._take(plan.config)}
+        change = self._take(plan.config, {args.job: caller})
+        return {"job": args.job, "action": action, "files": files, **change}
