@@ -35,7 +35,7 @@ from collections.abc import Callable
 
 import measure
 import psutil
-from managers import MANAGERS, VENV, Circus, Manager, ProcClaw, run, sleepers
+from managers import MANAGERS, VENV, Circus, Manager, ProcClaw, ensure_bytecode, run, sleepers
 
 
 @dataclasses.dataclass(frozen=True)
@@ -380,6 +380,7 @@ def main() -> int:
     if options.runs is not None:
         plan = dataclasses.replace(plan, runs=options.runs)
     ensure_venv()
+    ensure_bytecode()
     table = collect(plan, random.Random(7))
     rows = table.filled()
     print(text_table(rows))

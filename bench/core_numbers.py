@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from managers import JOB_COMM, descendants, process_table
+from managers import JOB_COMM, descendants, ensure_bytecode, process_table
 from measure import idle_cpu, pss_mib
 
 from procclaw.client import Client, Subscription
@@ -38,6 +38,7 @@ def main() -> int:
     parser.add_argument("--jobs", type=int, default=100)
     parser.add_argument("--kills", type=int, default=12)
     options = parser.parse_args()
+    ensure_bytecode()
     root = Path(tempfile.mkdtemp(prefix="pcb-", dir="/tmp"))
     env = {**os.environ, "PROCCLAW_HOME": str(root)}
     home = Home(root)

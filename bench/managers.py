@@ -17,6 +17,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -70,6 +71,20 @@ def wait_until(predicate, timeout: float, what: str, interval: float = 0.002) ->
 
 def run(argv: list[str], env: dict[str, str] | None = None) -> None:
     subprocess.run(argv, env=env, check=True, capture_output=True, timeout=120)
+
+
+def ensure_bytecode() -> None:
+    """Compile ProcClaw's own modules, as pip does for the anchors when it installs them.
+
+    An editable install run where PYTHONDONTWRITEBYTECODE is set never writes `.pyc`
+    files, and every process of ProcClaw would compile its modules from source at each
+    start (about 1 ms a module) while the anchors load theirs compiled.
+    """
+    import actors
+    import procclaw
+
+    packages = [str(Path(package.__file__).parent) for package in (procclaw, actors)]
+    run([sys.executable, "-m", "compileall", "-q", *packages])
 
 
 def process_table() -> dict[int, tuple[int, str]]:
