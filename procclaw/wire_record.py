@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import types
 import typing
+from collections.abc import Callable
 from enum import Enum
 from functools import cache
 from typing import Any, Self
@@ -38,32 +39,50 @@ class WireRecord:
         if not isinstance(data, dict):
             raise _refused(cls, f"not a map but {type(data).__name__}")
         shape = _shape(cls)
-        unknown = set(data) - set(shape)
-        if unknown:
+        if not shape.keys() >= data.keys():
+            unknown = set(data) - set(shape)
             raise _refused(cls, f"unknown field {sorted(map(str, unknown))[0]!r}")
         values = {}
-        for name, (kind, required) in shape.items():
+        for name, (check, required) in shape.items():
             if name in data:
-                values[name] = _checked(cls, name, kind, data[name])
+                values[name] = check(data[name])
             elif required:
                 raise _refused(cls, f"field {name!r} is missing")
         return cls(**values)
 
 
+# A field's check: the value as the field holds it, or RecordError.
+Check = Callable[[Any], Any]
+
+
 @cache
-def _shape(cls: type) -> dict[str, tuple[Any, bool]]:
-    """Each field's type and whether it is required (has no default)."""
+def _shape(cls: type) -> dict[str, tuple[Check, bool]]:
+    """Each field's check and whether it is required (has no default).
+
+    The checks are built once per record class from its type hints, so a message is
+    checked without asking `typing` about its types again."""
     hints = typing.get_type_hints(cls)
     for name, kind in hints.items():
         if len(_not_none(kind)) > 1:
             raise TypeError(f"{cls.__name__}.{name}: a wire field is one type, or it or None")
     return {
         item.name: (
-            hints[item.name],
+            _check_for(cls, item.name, hints[item.name]),
             item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING,
         )
         for item in dataclasses.fields(cls)
     }
+
+
+def prepare_every_record() -> None:
+    """Build the checks of every record class imported so far: a template process does,
+    so that the processes it forks share them instead of each building its own."""
+    pending = WireRecord.__subclasses__()
+    while pending:
+        cls = pending.pop()
+        pending.extend(cls.__subclasses__())
+        if dataclasses.is_dataclass(cls):
+            _shape(cls)
 
 
 def _not_none(kind: Any) -> list[Any]:
@@ -83,44 +102,74 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def _checked(cls: type, name: str, kind: Any, value: Any) -> Any:
-    """`value` as field `name` of type `kind` holds it; ProtocolError if it cannot."""
+def _check_for(cls: type, name: str, kind: Any) -> Check:
+    """The check of field `name` of type `kind`: the value as the field holds it."""
     origin, parts = typing.get_origin(kind), typing.get_args(kind)
     if kind is Any:
-        return value
+        return _as_is
     if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in parts:
-            return None
         [inner] = _not_none(kind)
-        return _checked(cls, name, inner, value)
+        check_inner = _check_for(cls, name, inner)
+        if type(None) not in parts:
+            return check_inner
+        return lambda value: None if value is None else check_inner(value)
     if origin in (tuple, list):
-        if not isinstance(value, list | tuple):
-            raise _wrong(cls, name, "a list", value)
-        inner = parts[0] if parts else Any
-        items = [_checked(cls, name, inner, item) for item in value]
-        return tuple(items) if origin is tuple else items
+        check_item = _check_for(cls, name, parts[0] if parts else Any)
+        made = tuple if origin is tuple else list
+
+        def sequence(value: Any) -> Any:
+            if not isinstance(value, list | tuple):
+                raise _wrong(cls, name, "a list", value)
+            return made(check_item(item) for item in value)
+
+        return sequence
     if origin is dict or kind is dict:
-        if not isinstance(value, dict):
-            raise _wrong(cls, name, "a map", value)
-        return value
+
+        def mapping(value: Any) -> Any:
+            if not isinstance(value, dict):
+                raise _wrong(cls, name, "a map", value)
+            return value
+
+        return mapping
     if isinstance(kind, type) and issubclass(kind, WireRecord):
-        return kind.from_wire(value)
+        return kind.from_wire
     if isinstance(kind, type) and issubclass(kind, Enum):
+        return _enum_check(cls, name, kind)
+    return _scalar_check(cls, name, kind)
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _enum_check(cls: type, name: str, kind: type[Enum]) -> Check:
+    def member(value: Any) -> Any:
         try:
             return kind(value)
         except ValueError:
             raise _wrong(cls, name, f"one of {', '.join(m.value for m in kind)}", value) from None
-    return _scalar(cls, name, kind, value)
+
+    return member
 
 
-def _scalar(cls: type, name: str, kind: type, value: Any) -> Any:
-    if kind is float and isinstance(value, int | float) and not isinstance(value, bool):
-        return float(value)
-    if kind is int and isinstance(value, bool):
-        raise _wrong(cls, name, _NAMES[int], value)
-    if not isinstance(value, kind):
-        raise _wrong(cls, name, _NAMES.get(kind, kind.__name__), value)
-    return value
+def _scalar_check(cls: type, name: str, kind: type) -> Check:
+    expected = _NAMES.get(kind, kind.__name__)
+    if kind is float:
+
+        def number(value: Any) -> Any:
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                return float(value)
+            raise _wrong(cls, name, expected, value)
+
+        return number
+    refused = bool if kind is int else ()
+
+    def scalar(value: Any) -> Any:
+        if not isinstance(value, kind) or isinstance(value, refused):
+            raise _wrong(cls, name, expected, value)
+        return value
+
+    return scalar
 
 
 _NAMES = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}

@@ -29,6 +29,7 @@ import sys
 import msgpack
 
 from actors.runtime import process_title
+from procclaw import wire_record
 from procclaw.commands import Spawn, Spawned
 
 MAX_FDS = 16
@@ -40,6 +41,7 @@ def preload() -> None:
     from actors.runtime import registry
 
     registry.preload()
+    wire_record.prepare_every_record()
     gc.collect()
     gc.freeze()
 
