@@ -282,7 +282,7 @@ class JobSupervision:
         self.watches.end()
         self.stopping.ended(process)
         # Nothing of the run outlives it, and it is not stopped while any of it runs.
-        self.host.cgroups.end(self.job.id, process.cgroup)
+        emptied = self.host.cgroups.end(self.job.id, process.cgroup)
         self.output.drain()
         ended = time.time()
         code, signame, text = describe_status(status) if status is not None else (None, None, "")
@@ -309,7 +309,7 @@ class JobSupervision:
         self._next_after_exit(code, uptime, text)
         # The search for stragglers reads every process's environment, so it waits
         # until any restart is under way.
-        self.stopping.kill_stragglers(process, self.host.reaper.runs)
+        self.stopping.kill_stragglers(process, self.host.reaper.runs, emptied)
 
     def _next_after_exit(self, code: int | None, uptime: float, text: str) -> None:
         """Move to the state that follows an exit, then start again, wait, or rest."""

@@ -61,16 +61,19 @@ class RunCgroups:
             return None, None
         return self.tree.cpu_seconds(Path(cgroup)), self.tree.memory_current(Path(cgroup))
 
-    def end(self, job_id: str, cgroup: str | None) -> None:
-        """Kill what is left in the run's cgroup, wait until it is empty, remove it."""
+    def end(self, job_id: str, cgroup: str | None) -> bool:
+        """Kill what is left in the run's cgroup, wait until it is empty, remove it.
+
+        True when nothing of the run is left: the cgroup held all of it and is empty."""
         if cgroup is None or self.tree is None:
-            return
+            return False
         leaf = Path(cgroup)
         self.tree.kill(leaf)
         if not self.tree.wait_empty(leaf, EMPTY_WAIT):
             log.warning("job %s: %s is not empty %g s after cgroup.kill", job_id, leaf, EMPTY_WAIT)
-            return
+            return False
         try:
             self.tree.remove(leaf)
         except OSError as exc:
             log.warning("job %s: cannot remove %s: %s", job_id, leaf, exc)
+        return True

@@ -1,9 +1,9 @@
 """How a supervisor ends its job's run: the stop signal, the grace period, the kill;
 the watch on `max_runtime`, after which the run is to be stopped; and, once the run
 exited, the killing of whatever it left behind. Where the run has a cgroup, the kill
-after the grace period is also its `cgroup.kill`, and the run's end empties and removes
-the cgroup (run_cgroups.py); the group, snapshot and run-marker kills stay, for
-machines without one.
+after the grace period is its `cgroup.kill`, and the run's end empties and removes the
+cgroup (run_cgroups.py): nothing of the run can be elsewhere, so the searches of /proc
+(the snapshot of its descendants, the run-marker kill) are left to runs without one.
 
 `kill_at` (wall clock: when the grace period ends) is among the facts handed to a
 replacement supervisor, which resumes the grace period where it was. The supervisor
@@ -73,7 +73,7 @@ class StopSequence:
 
     def begin(self, process: JobProcess, force: bool) -> None:
         """Kill the run at once (`force`), or send the stop signal and kill it at kill_at."""
-        self._snapshot = descendants(process.pid)
+        self._snapshot = [] if process.cgroup else descendants(process.pid)
         if force:
             self.kill(process)
             return
@@ -86,8 +86,11 @@ class StopSequence:
         self._kill_later(process, max(0.0, self.kill_at - time.time()))
 
     def kill(self, process: JobProcess) -> None:
-        kill_everything(process.pid, process.run_id)
-        self._cgroups.kill(process.cgroup)
+        if process.cgroup:
+            signal_group(process.pid, signal.SIGKILL)
+            self._cgroups.kill(process.cgroup)
+        else:
+            kill_everything(process.pid, process.run_id)
 
     def _kill_later(self, process: JobProcess, delay: float) -> None:
         def grace_expired() -> None:
@@ -109,11 +112,12 @@ class StopSequence:
         self._grace = self._deadline = None
         self.kill_at = None
 
-    def kill_stragglers(self, process: JobProcess, runs: frozenset[int]) -> None:
-        """Kill what left the run's group: what was below it when its stop began, and
-        what carries the run's marker. The marker search is skipped when no child but the
-        live `runs` of our jobs is ours (we are a subreaper)."""
+    def kill_stragglers(self, process: JobProcess, runs: frozenset[int], emptied: bool) -> None:
+        """Kill what left the run's group, unless its cgroup was `emptied` (it held all
+        of the run): what was below it when its stop began, and what carries the run's
+        marker. The marker search is skipped when no child but the live `runs` of our
+        jobs is ours (we are a subreaper)."""
         kill_processes(self._snapshot)
         self._snapshot = []
-        if process.adopted or has_strays(runs):
+        if not emptied and (process.adopted or has_strays(runs)):
             kill_marked(process.run_id)

@@ -27,6 +27,8 @@ from pathlib import Path
 
 WANTED = ("cpu", "memory")  # the controllers limits use, enabled when offered
 CPU_PERIOD = 100_000  # µs, cpu.max's default period
+# A run's cgroup is what stops it whole; without cgroup.kill the older ways do.
+NO_KILL = "this kernel's cgroups have no cgroup.kill (Linux 5.14 or later)"
 
 
 def subtree_name(home: Path) -> str:
@@ -141,6 +143,8 @@ def find(home: Path) -> CgroupTree | str:
     base = ours / subtree_name(home)
     if not (base / "jobs").is_dir():
         return f"the daemon made no cgroup subtree at {base}"
+    if not (base / "jobs" / "cgroup.kill").exists():
+        return NO_KILL
     return CgroupTree(base, _enabled(base / "jobs"))
 
 
@@ -167,6 +171,8 @@ def prepare(home: Path) -> CgroupTree | str:
         (base / "jobs").mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         return f"cannot create {base}: {exc.strerror or exc}"
+    if not (base / "jobs" / "cgroup.kill").exists():
+        return NO_KILL
     offered = _offered(ours)
     if offered:
         try:
