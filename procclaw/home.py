@@ -126,14 +126,18 @@ class Home(NamedTuple):
             path = self.run_dir / f"{hashlib.sha1(name.encode()).hexdigest()[:_STAND_IN]}.sock"
         return path
 
+    def make_directories(self) -> None:
+        """The home, its logs/ and run/, private to this user whatever the umask."""
+        for directory in (self.root, self.logs_dir, self.run_dir):
+            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
     def prepare(self) -> list[Path]:
         """Create the directories private to this user whatever the umask, and make
         private what an earlier release or the user left readable by others: the
         config may hold a token, a log whatever a job printed. Returns what was
         tightened."""
         tightened = []
-        for directory in (self.root, self.logs_dir, self.run_dir):
-            directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.make_directories()
         ours = [
             self.root,
             self.logs_dir,

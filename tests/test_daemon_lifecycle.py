@@ -69,6 +69,34 @@ def test_second_start_is_refused_and_the_first_daemon_is_untouched(running):
     assert running.client().daemon_pid() == first
     assert running.actor_pid("controller") == controller
     assert running.client().call("ping")["pid"] == controller
+    # The root this start launched (to import while the check ran) is gone again.
+    roots = [pid for pid in processes_of(running) if "root" in psutil.Process(pid).name()]
+    assert roots == [first]
+
+
+def test_a_start_refused_for_its_config_leaves_no_process_and_nothing_in_the_log(sandbox):
+    sandbox.home.jobs_file.write_text("jobs:\n  a:\n    cmd: sleep 1\n    bogus: 1\n")
+    result = sandbox.cli("daemon", "start")
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"{sandbox.home.jobs_file}:4: job 'a': unknown key 'bogus'",
+        "procclaw: not started: fix the config above (`procclaw config --validate`)",
+    ]
+    assert processes_of(sandbox) == []
+    assert sandbox.home.daemon_log.read_text() == ""
+    assert not sandbox.home.pid_file.exists()
+
+
+def processes_of(box) -> list[int]:
+    """Every process started with this sandbox's PROCCLAW_HOME, or in it (a process title
+    may write over the environment)."""
+    home = str(box.home.root)
+    found = []
+    for process in psutil.process_iter(["environ", "cwd"]):
+        environ = process.info["environ"] or {}
+        if home in (environ.get("PROCCLAW_HOME"), process.info["cwd"]):
+            found.append(process.pid)
+    return found
 
 
 def test_a_stale_pid_file_from_a_dead_daemon_does_not_block_a_start(sandbox):

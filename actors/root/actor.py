@@ -24,6 +24,7 @@ from __future__ import annotations
 import logging
 import os
 import resource
+import select
 import signal
 import socket
 import sys
@@ -51,6 +52,8 @@ from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.wire_record import WireRecord
 
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
+# How long root, launched by `daemon start`, waits for it to finish checking the config.
+GO_TIMEOUT = 60.0
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
 
 log = logging.getLogger("procclaw.root")
@@ -260,9 +263,33 @@ def _kill(pid: int, signum: int) -> None:
         pass  # it exited meanwhile
 
 
+def _wait_for_go(go_fd: int) -> str | None:
+    """The log level `daemon start` sends once the config checked out; None if it
+    closed the pipe instead (or never answered)."""
+    line = b""
+    deadline = time.monotonic() + GO_TIMEOUT
+    try:
+        while not line.endswith(b"\n"):
+            left = deadline - time.monotonic()
+            readable, _, _ = select.select([go_fd], [], [], max(0.0, left))
+            chunk = os.read(go_fd, 64) if readable else b""
+            if not chunk:
+                return None  # closed, or nothing said in time
+            line += chunk
+    finally:
+        os.close(go_fd)
+    return line.decode().strip() or None
+
+
 def main(argv: list[str]) -> int:
     notify_fd = int(argv[argv.index("--notify-fd") + 1]) if "--notify-fd" in argv else None
     log_level = argv[argv.index("--log-level") + 1] if "--log-level" in argv else "INFO"
+    zygote_image.preload()  # imports alone: nothing is touched before the go below
+    if "--go-fd" in argv:
+        told = _wait_for_go(int(argv[argv.index("--go-fd") + 1]))
+        if told is None:
+            return 0  # the `daemon start` that launched us refused to start
+        log_level = told
     # Every file the daemon creates is private to the user (the config may hold a token,
     # a log what a job printed); its jobs get the umask it was started with.
     job_umask = os.umask(0o077)
@@ -292,7 +319,6 @@ def main(argv: list[str]) -> int:
         # Before the zygote: where the daemon must move into a cgroup leaf of its own,
         # every actor is born there.
         cgroups = current().job_cgroups(home.root, create=True)
-        zygote_image.preload()
         forked = zygote_image.fork_from_root(lifeline[0])  # before any thread or socket of ours
         root = Root(home, log_level, notify_fd, lifeline, forked, job_umask, bus_key)
         root.cgroups = cgroups

@@ -248,8 +248,7 @@ class JobSupervision:
         self.process = process
         self.exits.spawned(process)
         self.reason = None
-        self.host.tell_root(self.job.id)  # root learns the pid before anything can go wrong
-        self._set_state(JobState.RUNNING)
+        self._set_state(JobState.RUNNING)  # root learns the pid before anything else
         self.stopping.watch_runtime(process)
         self.watches.begin(process)
 

@@ -84,28 +84,44 @@ def _check_can_start(home: Home) -> str:
 
 
 def start(home: Home, foreground: bool) -> int:
-    log_level = _check_can_start(home)
-    command = [sys.executable, "-m", "actors.root.actor", "--log-level", log_level]
+    command = [sys.executable, "-m", "actors.root.actor"]
     if foreground:
-        os.execv(sys.executable, command)
+        log_level = _check_can_start(home)
+        os.execv(sys.executable, [*command, "--log-level", log_level])
+    # Root imports its code (a few hundred ms) while we check the config; it waits on
+    # `go` for the log level, and is killed unstarted if the check fails.
+    home.make_directories()  # for the daemon's log, which root writes from the start
+    go_reader, go_writer = os.pipe()
     reader, writer = os.pipe()
     log_offset = home.daemon_log.stat().st_size if home.daemon_log.exists() else 0
     log_fd = os.open(home.daemon_log, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(log_fd, "ab") as log_file:
         daemon = subprocess.Popen(
-            [*command, "--notify-fd", str(writer)],
-            pass_fds=(writer,),
+            [*command, "--go-fd", str(go_reader), "--notify-fd", str(writer)],
+            pass_fds=(go_reader, writer),
             stdin=subprocess.DEVNULL,
             stdout=log_file,
             stderr=log_file,
             start_new_session=True,
             cwd=home.root,
         )
+    os.close(go_reader)
     os.close(writer)
     try:
+        try:
+            log_level = _check_can_start(home)
+        except BaseException:
+            daemon.kill()  # it has done nothing yet but import
+            daemon.wait()
+            raise
+        os.write(go_writer, f"{log_level}\n".encode())
+        os.close(go_writer)
+        go_writer = -1
         ready = _wait_ready(reader, READY_TIMEOUT)
     finally:
         os.close(reader)
+        if go_writer >= 0:
+            os.close(go_writer)
     if not ready:
         code = daemon.poll()
         problem = _log_since(home, log_offset) or "no output"
