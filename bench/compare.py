@@ -246,7 +246,7 @@ def one_run(cls: type[Manager], plan: Plan, table: Table, rng: random.Random) ->
             table.add("idle_shutdown", name, measure.until_gone(m.shutdown, m.all_pids()))
 
     def logs() -> None:
-        rate, damaged = measure.log_throughput(cls, plan.log_lines)
+        rate, damaged = measure.log_throughput(cls, plan.log_lines, plan.pause)
         table.add("log", name, rate)
         table.add("log_damage", name, damaged)
 

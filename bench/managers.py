@@ -159,6 +159,10 @@ class Manager:
     def stop_all(self) -> None:
         raise NotImplementedError
 
+    def start_job(self, job: str) -> None:
+        """Start one job defined with autostart=False, through the manager's client."""
+        raise NotImplementedError
+
     def shutdown(self) -> None:
         """Ask the daemon to stop its jobs and exit."""
         raise NotImplementedError
@@ -283,6 +287,9 @@ class ProcClaw(Manager):
     def start_all(self) -> None:
         self._as_cli("start")
 
+    def start_job(self, job: str) -> None:
+        self.client.call("start", {"job": job})
+
     def stop_all(self) -> None:
         self._as_cli("stop")
 
@@ -390,6 +397,9 @@ serverurl=unix://{self.socket}
     def start_all(self) -> None:
         self.rpc.startAllProcesses(False)
 
+    def start_job(self, job: str) -> None:
+        self.rpc.startProcess(job, False)
+
     def stop_all(self) -> None:
         self.rpc.stopAllProcesses(False)
 
@@ -458,6 +468,9 @@ httpd = False
     # Both answer once every watcher got there (circus waits on its futures).
     def start_all(self) -> None:
         self.client.call("start")
+
+    def start_job(self, job: str) -> None:
+        self.client.call("start", name=job)
 
     def stop_all(self) -> None:
         self.client.call("stop")

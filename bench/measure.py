@@ -253,15 +253,22 @@ def _thread_times(pids: list[int]) -> dict[int, int]:
     return times
 
 
-def log_throughput(cls: type[Manager], lines: int) -> tuple[float, int]:
+def log_throughput(cls: type[Manager], lines: int, pause: float) -> tuple[float, int]:
     """Lines per second from the writer's start until the log holds every line, and the
-    number of lines missing, doubled or out of place (0 when the log is intact)."""
+    number of lines missing, doubled or out of place (0 when the log is intact).
+
+    The writer is started through the manager's client once the manager has settled
+    (`pause` s after it answers), so that what is measured is the way from the job's
+    pipe to its log, not that path competing with the manager's own start."""
     scratch = Path(tempfile.mkdtemp(prefix="pcb-w-", dir="/tmp"))
     try:
         writer, stamp = scratch / "writer.py", scratch / "started"
         writer.write_text(WRITER.format(pad=LINE_BYTES - 11, lines=lines, sleep=SLEEP))
-        job = Job("log", f"{sys.executable} {writer} {stamp}", log=True)
+        job = Job("log", f"{sys.executable} {writer} {stamp}", log=True, autostart=False)
         with started(cls, [job], wait=False) as (manager, _):
+            wait_listed(manager, 1)
+            time.sleep(pause)
+            manager.start_job("log")
             path = manager.log_file("log")
             wanted = lines * LINE_BYTES
             full = wait_until(lambda: _size(path) >= wanted, 120, "log", 0.005)
