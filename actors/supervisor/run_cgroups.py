@@ -68,10 +68,13 @@ class RunCgroups:
         if cgroup is None or self.tree is None:
             return False
         leaf = Path(cgroup)
-        self.tree.kill(leaf)
-        if not self.tree.wait_empty(leaf, EMPTY_WAIT):
-            log.warning("job %s: %s is not empty %g s after cgroup.kill", job_id, leaf, EMPTY_WAIT)
-            return False
+        if not self.tree.empty(leaf):  # empty when the run was one process, now gone
+            self.tree.kill(leaf)
+            if not self.tree.wait_empty(leaf, EMPTY_WAIT):
+                log.warning(
+                    "job %s: %s is not empty %g s after cgroup.kill", job_id, leaf, EMPTY_WAIT
+                )
+                return False
         try:
             self.tree.remove(leaf)
         except OSError as exc:

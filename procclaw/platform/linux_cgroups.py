@@ -82,6 +82,13 @@ class CgroupTree:
         except FileNotFoundError:
             pass  # removed already: nothing in it
 
+    def empty(self, leaf: Path) -> bool:
+        """Whether no process is in the cgroup now (or it is gone)."""
+        try:
+            return b"populated 0" in (leaf / "cgroup.events").read_bytes()
+        except FileNotFoundError:
+            return True
+
     def wait_empty(self, leaf: Path, timeout: float) -> bool:
         """Until no process is left in the cgroup (`populated 0`); False if `timeout` ran
         out first. The kernel wakes a poll on cgroup.events at each change."""
