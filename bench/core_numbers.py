@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from managers import JOB_COMM, descendants, ensure_bytecode, process_table
+from managers import JOB_COMM, descendants, ensure_bytecode, free_port, process_table
 from measure import idle_cpu, pss_mib
 
 from procclaw.client import Client, Subscription
@@ -46,6 +46,7 @@ def main() -> int:
         f"  j{i}:\n    type: continuous\n    cmd: sleep 3600\n" for i in range(options.jobs)
     )
     (root / "jobs.yaml").write_text("jobs:\n" + jobs)
+    (root / "procclaw.yaml").write_text(f"daemon:\n  port: {free_port()}\n")
     rows: list[tuple[str, str]] = []
     try:
         started = time.monotonic()

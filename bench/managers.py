@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -85,6 +86,13 @@ def ensure_bytecode() -> None:
 
     packages = [str(Path(package.__file__).parent) for package in (procclaw, actors)]
     run([sys.executable, "-m", "compileall", "-q", *packages])
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def process_table() -> dict[int, tuple[int, str]]:
@@ -265,6 +273,9 @@ class ProcClaw(Manager):
             if job.log:
                 lines += ["    log: {max_bytes: 100MB}"]
         self.home.jobs_file.write_text("\n".join(lines) + "\n")
+        # A port of its own: where another daemon holds the default one, the gateway
+        # would try to bind again and again while the numbers are taken.
+        self.home.config_file.write_text(f"daemon:\n  port: {free_port()}\n")
 
     def launch(self) -> None:
         run([PROCCLAW, "daemon", "start"], self.env)
