@@ -36,6 +36,7 @@ from waitress.trigger import trigger
 from procclaw.api.errors import code_of, error_json
 
 CLIENT_GONE = "procclaw.on_client_gone"
+IDLE_WAKEUP = 30  # seconds: waitress's cleanup_interval
 
 
 class HandoffTask(WSGITask):
@@ -142,6 +143,10 @@ class HttpServer:
                 # Keeps a connection read while its request runs: how the loop learns
                 # that an event stream's client left (CLIENT_GONE).
                 channel_request_lookahead=1,
+                # The loop is woken by every socket and by the workers' trigger; its
+                # timeout only paces the cleanup of idle connections (every 30 s), and at
+                # waitress's 1 s it woke an idle daemon once a second for nothing.
+                asyncore_loop_timeout=IDLE_WAKEUP,
             )
         except OSError:
             wasyncore.close_all(self._map, ignore_all=True)  # a listener bound before
