@@ -208,19 +208,22 @@ class Root:
 
         Supervisors go first: they stop their jobs gracefully, all at once except that
         a job is stopped only after the jobs depending on it (`stop_after`, given by the
-        controller when it placed the job), and exit. The core actors follow one by one
-        in reverse start order, then the zygote.
+        controller when it placed the job), and exit. The core actors follow, all at once
+        but the controller, which the others may still ask something: it goes last. Then
+        the zygote.
         """
         slots = self.actors.slots
         if any(slot.kind == "supervisor" for slot in slots.values()):
             self._stop_phase = "supervisors"
             self.actors.pool.begin_stopping()
             return
-        for kind in reversed(registry.CORE_ACTORS):
-            if kind in slots:
-                self._stop_phase = kind
+        left = [kind for kind in registry.CORE_ACTORS if kind in slots]
+        if left:
+            wave = [kind for kind in left if kind != "controller"] or left
+            self._stop_phase = "core actors"
+            for kind in wave:
                 self.actors.terminate(slots[kind], deadline=STOP_TIMEOUT)
-                return
+            return
         if self._stop_phase == "zygote":
             return
         self._stop_phase = "zygote"

@@ -19,7 +19,8 @@ ACTOR_CLASSES: dict[str, str] = {
     "scheduler": "actors.scheduler.actor:Scheduler",
 }
 
-# The core actors, started in this order at daemon start and stopped in reverse.
+# The core actors, started in this order at daemon start; at its stop the controller
+# goes last.
 CORE_ACTORS: tuple[str, ...] = ("controller", "scheduler", "health", "alerter", "gateway")
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
