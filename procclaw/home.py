@@ -6,7 +6,6 @@ PROCCLAW_HOME gets a daemon of its own with nothing shared with any other.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from pathlib import Path
 from typing import NamedTuple
@@ -123,6 +122,10 @@ class Home(NamedTuple):
         a unix socket allows (104 bytes on macOS), a short name derived from it instead."""
         path = self.run_dir / f"{name}.sock"
         if len(str(path)) > _MAX_SOCKET_PATH:
+            # Imported here: hashlib (OpenSSL) costs every command 3 ms, and few socket
+            # paths are this long.
+            import hashlib
+
             path = self.run_dir / f"{hashlib.sha1(name.encode()).hexdigest()[:_STAND_IN]}.sock"
         return path
 

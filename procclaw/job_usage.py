@@ -1,31 +1,21 @@
 """What a running job costs: CPU and memory of its whole process tree.
 
 Its supervisor measures it when asked (actors/supervisor/usage_sampler.py) and the
-controller gathers the measures of every supervisor (`usage`). Views add them to the
-jobs they show with `with_usage`: `list`, `status`, `top`, the API and `/metrics`.
-Nothing is measured while nobody looks.
+controller gathers the measures of every supervisor (`usage`), each checked as it
+arrives (procclaw/usage_record.py). Views add them to the jobs they show with
+`with_usage`: `list`, `status`, `top`, the API and `/metrics`. Nothing is measured
+while nobody looks.
+
+Plain maps here, no record: `status` and `list` import this, and dataclasses would
+cost each of them 5 ms.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
-
-from procclaw.wire_record import WireRecord
 
 # What a view shows for a job that is not running (no usage to show).
 NO_USAGE = dict.fromkeys(("cpu", "cpu_seconds", "memory", "memory_pss", "processes"))
-
-
-@dataclass(frozen=True, slots=True)
-class JobUsage(WireRecord):
-    """One measure of one job's process tree."""
-
-    cpu: float | None  # percent of one core since the measure before (None: no such measure)
-    cpu_seconds: float  # user + system time of the tree, its reaped children's included
-    memory: int  # RSS of the tree, bytes
-    memory_pss: int | None  # PSS of the tree, where /proc tells it
-    processes: int
 
 
 def memory_text(count: int) -> str:
@@ -42,6 +32,6 @@ def memory_text(count: int) -> str:
 
 
 def with_usage(job: dict[str, Any], usage: dict[str, Any]) -> dict[str, Any]:
-    """`job` (a summary of `list` or `status`) with its usage from a `usage` answer."""
-    measured = usage.get(job["id"])
-    return {**job, **(JobUsage.from_wire(measured).to_wire() if measured else NO_USAGE)}
+    """`job` (a summary of `list` or `status`) with its usage from a `usage` answer (whose
+    measures the controller checked)."""
+    return {**job, **(usage.get(job["id"]) or NO_USAGE)}

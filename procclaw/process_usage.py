@@ -1,9 +1,11 @@
 """CPU time and memory of processes, read from the system: a job's whole tree (for its
 supervisor's `usage` and memory limit) or a set of processes (ProcClaw's own footprint).
 
-A tree is a process and every descendant, found in one pass over the process table
-however many trees are measured. CPU is user + system time of the live tree plus what
-its reaped children used. PSS is read where /proc tells it (Linux), else left None.
+A tree is a process and every descendant, found by the platform layer: on Linux from
+the kernel's lists of children (it costs what the trees hold), elsewhere in one pass
+over the process table however many trees are measured. CPU is user + system time of
+the live tree plus what its reaped children used. PSS is read where /proc tells it
+(Linux), else left None.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ import time
 from dataclasses import dataclass
 
 import psutil
+
+from procclaw.platform import current
 
 
 @dataclass(frozen=True)
@@ -27,24 +31,19 @@ class Measure:
 
 def measure_trees(roots: dict[str, int]) -> dict[str, Measure]:
     """Each job's tree measured; a job whose process is gone is left out."""
-    children: dict[int, list[int]] = {}
-    for process in psutil.process_iter(["ppid"]):
-        children.setdefault(process.info["ppid"], []).append(process.pid)
+    below = current().trees(list(roots.values()))
     measures = {}
     for job, root in roots.items():
-        measure = _measure_tree(root, children)
+        measure = _measure_tree(root, below[root])
         if measure is not None:
             measures[job] = measure
     return measures
 
 
-def _measure_tree(root: int, children: dict[int, list[int]]) -> Measure | None:
+def _measure_tree(root: int, below: list[int]) -> Measure | None:
     cpu, memory, count = 0.0, 0, 0
     pss: int | None = 0
-    pending = [root]
-    while pending:
-        pid = pending.pop()
-        pending.extend(children.get(pid, ()))
+    for pid in (root, *below):
         try:
             process = psutil.Process(pid)
             with process.oneshot():

@@ -6,7 +6,6 @@ message ends with the closest name that does exist.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable
 
 # difflib's default: close enough to be a typo, far enough not to suggest nonsense.
@@ -15,6 +14,8 @@ _CUTOFF = 0.6
 
 def closest(word: str, candidates: Iterable[str]) -> str | None:
     """The candidate most similar to `word`, or None when nothing is close."""
+    import difflib  # only when a name is wrong: the protocol imports this module
+
     matches = difflib.get_close_matches(word, list(candidates), n=1, cutoff=_CUTOFF)
     return matches[0] if matches else None
 

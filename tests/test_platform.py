@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import os
 import select
+import signal
 import subprocess
 import sys
 import time
@@ -166,5 +167,20 @@ def test_what_is_below_a_process_is_found_and_killed_only_if_still_the_same(plat
         platform.kill_same(child, start_time)
         wait_until(lambda: platform.process_start_time(child) is None)
     finally:
+        shell.kill()
+        shell.wait()
+
+
+@PLATFORMS
+def test_the_processes_below_each_root_are_found_and_none_below_a_gone_one(platform):
+    shell = subprocess.Popen(["sh", "-c", "sleep 61 & sleep 62 & wait"])
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    try:
+        wait_until(lambda: len(platform.trees([shell.pid])[shell.pid]) == 2)
+        assert platform.trees([shell.pid, gone.pid])[gone.pid] == []
+    finally:
+        for pid in platform.trees([shell.pid])[shell.pid]:
+            os.kill(pid, signal.SIGKILL)
         shell.kill()
         shell.wait()

@@ -2,8 +2,9 @@
 
 Only a job's supervisor can measure it (it holds the process), so the controller asks
 each supervisor holding some of the jobs, once, and answers `{job: usage}` when all
-have answered. A supervisor that does not answer in time leaves its jobs out rather
-than hold up the view: usage is for looking, never for deciding.
+have answered, each answer checked as it arrives (procclaw/usage_record.py). A
+supervisor that does not answer in time, or answers what is not usage, leaves its jobs
+out rather than hold up or break the view: usage is for looking, never for deciding.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred
 from procclaw.config import JobConfig
 from procclaw.states import RUNNING_STATES
+from procclaw.usage_record import checked_usage
+from procclaw.wire_record import RecordError
 
 log = logging.getLogger("procclaw.controller")
 
@@ -36,15 +39,21 @@ def gather_usage(
     waiting = set(by_supervisor)
     reply = Deferred()
 
-    def answered(supervisor: str, usage: dict[str, Any] | None) -> None:
-        gathered.update(usage or {})
-        waiting.discard(supervisor)
-        if not waiting:
-            reply.resolve(gathered)
+    def answered(supervisor: str, usage: Any) -> None:
+        try:
+            gathered.update(checked_usage(usage or {}))
+        except RecordError as exc:
+            log.warning("bad usage from %s: %s", supervisor, exc.message)
+        done(supervisor)
 
     def failed(supervisor: str, message: str) -> None:
         log.info("no usage from %s: %s", supervisor, message)
-        answered(supervisor, None)
+        done(supervisor)
+
+    def done(supervisor: str) -> None:
+        waiting.discard(supervisor)
+        if not waiting:
+            reply.resolve(gathered)
 
     for supervisor, job_ids in by_supervisor.items():
         calls.call(

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from actors.runtime.loop import EventLoop
-from procclaw.job_usage import JobUsage
 from procclaw.process_usage import Measure, measure_trees
+from procclaw.usage_record import JobUsage
 
 FIRST_INTERVAL = 0.25  # seconds between the two measures of a job not measured lately
 FRESH = 10.0  # a measure this recent is the one to compare the next with

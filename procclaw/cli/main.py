@@ -48,7 +48,6 @@ from __future__ import annotations
 
 import importlib
 import os
-import signal
 import sys
 
 from docopt import DocoptExit, docopt
@@ -123,7 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         # The reader left (`procclaw list | head`): end quietly, as cat does. Output still
-        # buffered would raise again at exit, so it goes to /dev/null instead.
+        # buffered would raise again at exit, so it goes to /dev/null instead. signal is
+        # imported only here: its enums cost every command 1 ms.
+        import signal
+
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
 

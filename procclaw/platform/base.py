@@ -65,6 +65,9 @@ class Platform(Protocol):
     def descendants(self, pid: int) -> list[tuple[int, str]]:
         """Every process below `pid` now, with its identity (`process_start_time`)."""
 
+    def trees(self, roots: list[int]) -> dict[int, list[int]]:
+        """The processes below each of `roots` now (none below a root that is gone)."""
+
     def kill_same(self, pid: int, start_time: str) -> None:
         """SIGKILL `pid` if it is still the process whose identity was `start_time`."""
 

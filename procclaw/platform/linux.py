@@ -87,14 +87,16 @@ class LinuxPlatform:
         """From the kernel's list of each thread's children: it costs what the run has
         below it, not a scan of every process."""
         found: list[tuple[int, str]] = []
-        below = [pid]
-        while below and len(found) < MAX_DESCENDANTS:
-            for child in _children(below.pop()):
-                start_time = self.process_start_time(child)
-                if start_time is not None:
-                    found.append((child, start_time))
-                    below.append(child)
+        for child in _below(pid):
+            start_time = self.process_start_time(child)
+            if start_time is not None:
+                found.append((child, start_time))
         return found
+
+    def trees(self, roots: list[int]) -> dict[int, list[int]]:
+        """As `descendants`, from the kernel's lists of children: a job's usage costs
+        what its tree holds, not a scan of every process."""
+        return {root: _below(root) for root in roots}
 
     def kill_same(self, pid: int, start_time: str) -> None:
         _kill_if(pid, lambda: self.process_start_time(pid) == start_time)
@@ -153,6 +155,18 @@ def _kill_if(pid: int, still_it: Callable[[], bool]) -> None:
         pass
     finally:
         os.close(pidfd)
+
+
+def _below(pid: int) -> list[int]:
+    """Every process below `pid` now, from the kernel's list of each thread's children;
+    cut short past MAX_DESCENDANTS (a fork bomb is not walked whole)."""
+    found: list[int] = []
+    pending = [pid]
+    while pending and len(found) < MAX_DESCENDANTS:
+        children = _children(pending.pop())
+        found += children
+        pending += children
+    return found
 
 
 def _children(pid: int) -> list[int]:

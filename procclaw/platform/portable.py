@@ -98,6 +98,22 @@ class PortablePlatform:
                 continue
         return found
 
+    def trees(self, roots: list[int]) -> dict[int, list[int]]:
+        """From one pass over the process table, however many trees."""
+        children: dict[int, list[int]] = {}
+        for process in psutil.process_iter(["ppid"]):
+            children.setdefault(process.info["ppid"], []).append(process.pid)
+        found: dict[int, list[int]] = {}
+        for root in roots:
+            below: list[int] = []
+            pending = [root]
+            while pending:
+                kids = children.get(pending.pop(), [])
+                below += kids
+                pending += kids
+            found[root] = below
+        return found
+
     def kill_same(self, pid: int, start_time: str) -> None:
         if self.process_start_time(pid) == start_time:
             try:
