@@ -24,13 +24,11 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from managers import JOB_COMM, descendants, ensure_bytecode, free_port, process_table
+from managers import JOB_COMM, PROCCLAW, descendants, ensure_bytecode, free_port, process_table
 from measure import idle_cpu, pss_mib
 
 from procclaw.client import Client, Subscription
 from procclaw.home import Home
-
-CLI = shutil.which("procclaw") or "procclaw"
 
 
 def main() -> int:
@@ -50,7 +48,7 @@ def main() -> int:
     rows: list[tuple[str, str]] = []
     try:
         started = time.monotonic()
-        subprocess.run([CLI, "daemon", "start"], env=env, check=True, capture_output=True)
+        subprocess.run([PROCCLAW, "daemon", "start"], env=env, check=True, capture_output=True)
         client = Client(home)
         _wait(lambda: _running(client) == options.jobs, 120)
         rows.append((f"cold start, {options.jobs} jobs running", _ms(time.monotonic() - started)))
@@ -60,7 +58,7 @@ def main() -> int:
         rows += _memory(client)
         rows.append(("idle CPU, daemon + all actors, 10 s", _idle_cpu(client)))
     finally:
-        subprocess.run([CLI, "daemon", "stop"], env=env, capture_output=True)
+        subprocess.run([PROCCLAW, "daemon", "stop"], env=env, capture_output=True)
         shutil.rmtree(root, ignore_errors=True)
     width = max(len(label) for label, _ in rows)
     for label, value in rows:
@@ -132,7 +130,7 @@ def _cli_list(env: dict[str, str]) -> str:
     samples = []
     for _ in range(5):
         started = time.monotonic()
-        subprocess.run([CLI, "list"], env=env, check=True, capture_output=True)
+        subprocess.run([PROCCLAW, "list"], env=env, check=True, capture_output=True)
         samples.append(time.monotonic() - started)
     return _spread(samples)
 

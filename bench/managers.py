@@ -32,7 +32,9 @@ from procclaw.pidfile import PidFile
 from procclaw.platform import current
 
 VENV = Path("/tmp/pcbench-venv")
-PROCCLAW = shutil.which("procclaw") or "procclaw"
+# The script pip installed beside this interpreter, as a virtualenv's PATH finds it; not a
+# version manager's shim, which would add its own start to every CLI call measured.
+PROCCLAW = str(Path(sys.executable).with_name("procclaw"))
 SLEEP = shutil.which("sleep") or "/bin/sleep"
 JOB_COMM = "sleep"
 MARKER = "PCBENCH_ROOT"

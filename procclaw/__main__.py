@@ -1,7 +1,5 @@
 """`python -m procclaw` is the `procclaw` command."""
 
-import sys
+from procclaw.cli.main import run_command
 
-from procclaw.cli.main import main
-
-sys.exit(main())
+run_command()

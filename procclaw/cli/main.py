@@ -49,6 +49,7 @@ from __future__ import annotations
 import importlib
 import os
 import sys
+from typing import NoReturn
 
 from docopt import DocoptExit, docopt
 
@@ -143,5 +144,22 @@ def _user_errors() -> tuple[type[Exception], ...]:
     return (CliFailure, ClientError, HomeError, PlatformError)
 
 
+def run_command() -> NoReturn:
+    """The `procclaw` command: `main()`, then out at once.
+
+    When main() returns, the command is done: every request answered, every file it
+    wrote closed. The interpreter's teardown of each module would still cost every
+    command some ten milliseconds, for nothing; only the standard streams' buffers
+    need writing out.
+    """
+    code = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except BrokenPipeError:
+        code = 128 + 13  # SIGPIPE: the reader left before the last of the output
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_command()
