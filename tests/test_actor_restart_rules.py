@@ -9,6 +9,7 @@ from procclaw.rules.actor_restarts import (
     STARTUP_TIMEOUT,
     RestartBackoff,
     is_hung,
+    next_beat,
 )
 
 
@@ -37,3 +38,10 @@ def test_an_actor_is_hung_after_missing_its_heartbeats():
     limit = MISSED_HEARTBEATS * 5.0
     assert not is_hung(limit, said_hello=True, heartbeat_interval=5.0)
     assert is_hung(limit + 0.01, said_hello=True, heartbeat_interval=5.0)
+
+
+def test_heartbeats_fall_on_shared_beats_of_the_monotonic_clock():
+    # Every actor beats at the same instants, so root reads them in one wakeup.
+    assert next_beat(12.3, 5.0) == 15.0
+    assert next_beat(15.0, 5.0) == 20.0  # never the instant it is asked at
+    assert next_beat(29.9, 30.0) == 30.0

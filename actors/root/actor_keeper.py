@@ -37,11 +37,14 @@ from procclaw.commands import ActorWord, Spawn, Spawned
 from procclaw.exit_status import describe_status
 from procclaw.home import Home
 from procclaw.platform import current
+from procclaw.rules.actor_restarts import next_beat
 
 # Remember this many exit statuses of children we could not match yet.
 UNMATCHED_EXITS = 1024
 # Actors that ignore SIGTERM this long while the daemon stops are killed.
 STOP_TIMEOUT = 10.0
+# How long after each heartbeat beat the watchdog looks: the beat's heartbeats are in.
+WATCH_AFTER_BEAT = 0.5
 # A supervisor that keeps dying while the daemon stops is replaced this often, no more.
 MAX_STOP_REPLACEMENTS = 3
 
@@ -91,7 +94,12 @@ class ActorKeeper:
         self.on_zygote_gone: Callable[[], None] = lambda: None
 
     def start(self) -> None:
-        self.loop.call_later(HEARTBEAT_INTERVAL, self._watchdog)
+        self._watch_after_next_beat()
+
+    def _watch_after_next_beat(self) -> None:
+        """The watchdog looks just after the actors' heartbeats of each beat are in."""
+        beat = next_beat(time.monotonic(), HEARTBEAT_INTERVAL)
+        self.loop.call_at(beat + WATCH_AFTER_BEAT, self._watchdog)
 
     # ---- spawning ----------------------------------------------------------------------
 
@@ -328,7 +336,7 @@ class ActorKeeper:
                 log.warning("actor %s (pid %d) stopped answering; killing it", slot.name, slot.pid)
                 _kill(slot.pid, signal.SIGKILL)
                 slot.last_seen = now  # one kill per silence; its SIGCHLD does the rest
-        self.loop.call_later(HEARTBEAT_INTERVAL, self._watchdog)
+        self._watch_after_next_beat()
 
     # ---- stopping ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,6 +28,7 @@ from procclaw import bus_events, protocol
 from procclaw.bus_seal import seal
 from procclaw.commands import ActorWord, CommandArgs
 from procclaw.home import Home
+from procclaw.rules.actor_restarts import next_beat
 from procclaw.wire_record import WireRecord
 
 # A crash reaches root at once (SIGCHLD); heartbeats only catch a hung actor, so they
@@ -143,7 +145,8 @@ class Actor:
 
     def _heartbeat(self) -> None:
         self._tell_root("heartbeat")
-        self.loop.call_later(heartbeat_interval(self.ctx.kind), self._heartbeat)
+        beat = next_beat(time.monotonic(), heartbeat_interval(self.ctx.kind))
+        self.loop.call_at(beat, self._heartbeat)
 
     def heartbeat_facts(self) -> dict[str, Any]:
         """Facts root keeps about this actor and hands to its replacement."""

@@ -40,3 +40,10 @@ def is_hung(quiet_for: float, said_hello: bool, heartbeat_interval: float) -> bo
     if not said_hello:
         return quiet_for > STARTUP_TIMEOUT
     return quiet_for > MISSED_HEARTBEATS * heartbeat_interval
+
+
+def next_beat(now: float, interval: float) -> float:
+    """The next multiple of `interval` on the monotonic clock, which every process of the
+    machine shares: actors that heartbeat on it reach root together, in one of its
+    wakeups instead of one each."""
+    return (now // interval + 1) * interval
