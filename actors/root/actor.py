@@ -323,6 +323,7 @@ def main(argv: list[str]) -> int:
         # every actor is born there.
         cgroups = current().job_cgroups(home.root, create=True)
         forked = zygote_image.fork_from_root(lifeline[0])  # before any thread or socket of ours
+        zygote_image.collect_again()
         root = Root(home, log_level, notify_fd, lifeline, forked, job_umask, bus_key)
         root.cgroups = cgroups
         status = root.run()

@@ -37,13 +37,25 @@ MAX_REQUEST = 65536
 
 
 def preload() -> None:
-    """Import every actor's modules and keep them out of the collector's reach."""
+    """Import every actor's modules and keep them out of the collector's reach.
+
+    The collector stays off while they load and nothing is collected before the freeze:
+    a collection frees blocks all over the pages the imports filled, and every process
+    forked afterwards fills those holes with its own objects, copying each page it
+    writes to. The little cyclic garbage the imports leave is kept instead, shared.
+    Whoever forks from the image turns the collector back on (`collect_again`).
+    """
     from actors.runtime import registry
 
+    gc.disable()
     registry.preload()
     wire_record.prepare_every_record()
-    gc.collect()
     gc.freeze()
+
+
+def collect_again() -> None:
+    """Turn the collector back on in a process forked from the preloaded image."""
+    gc.enable()
 
 
 def fork_from_root(lifeline: int) -> tuple[int, socket.socket]:
@@ -72,6 +84,7 @@ def main(argv: list[str]) -> int:
 
 
 def serve(channel: socket.socket, lifeline: int) -> int:
+    collect_again()
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # root decides when actors stop
     process_title.name_zygote()
     while True:
