@@ -1,6 +1,7 @@
 """The zygote: a pre-imported template process that every actor is forked from.
 
-Root imports every actor module once, freezes those objects out of the garbage
+Root imports every actor module once (but those an actor imports for itself after the
+fork: registry.IMPORTED_AFTER_FORK), freezes those objects out of the garbage
 collector (so a fork keeps sharing their pages) and forks the zygote before it opens
 anything else (`fork_from_root`): root, the zygote and every actor then share one image
 of the code instead of root holding a second one. A zygote that died is replaced by a
