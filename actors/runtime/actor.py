@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -164,9 +165,21 @@ class Actor:
 
 
 def configure_logging(name: str, level: str) -> None:
-    """Log lines to stderr (the daemon log), each naming the process that wrote it."""
-    logging.basicConfig(
-        level=getattr(logging, level.upper(), logging.INFO),
-        format=f"%(asctime)s {name}[%(process)d] %(levelname)s %(message)s",
-        force=True,
-    )
+    """Log lines to stderr (the daemon log), each naming the process that wrote it.
+
+    An actor forked from the zygote has root's handler already: it takes a formatter
+    naming itself, and sets the level only where it differs. Configuring afresh would
+    also clear every logger's cache (Manager._clear_cache), writing to each logger of
+    the shared image and so copying a page for each: some 300 KiB per actor.
+    """
+    form = f"%(asctime)s {name}[%(process)d] %(levelname)s %(message)s"
+    wanted = getattr(logging, level.upper(), logging.INFO)
+    root = logging.getLogger()
+    if len(root.handlers) == 1:
+        [handler] = root.handlers
+        if type(handler) is logging.StreamHandler and handler.stream is sys.stderr:
+            handler.setFormatter(logging.Formatter(form))
+            if root.level != wanted:
+                root.setLevel(wanted)
+            return
+    logging.basicConfig(level=wanted, format=form, force=True)
