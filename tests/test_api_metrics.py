@@ -117,7 +117,7 @@ class _Answers:
 
 
 def test_job_health_is_one_zero_or_absent_by_the_summary_health_key():
-    from procclaw.api.metrics import job_metrics
+    from procclaw.api.metric_families import job_metrics
 
     base = {"state": "running", "uptime": 1.0, "restarts": 0, "tags": []}
     jobs = [
