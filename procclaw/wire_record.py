@@ -32,7 +32,10 @@ class WireRecord:
     """A dataclass that crosses process boundaries (see the module docstring)."""
 
     def to_wire(self) -> dict[str, Any]:
-        return {name: _plain(getattr(self, name)) for name in _shape(type(self))}
+        return {
+            name: getattr(self, name) if plain is None else plain(getattr(self, name))
+            for name, plain in _plain_fields(type(self))
+        }
 
     @classmethod
     def from_wire(cls, data: Any) -> Self:
@@ -74,6 +77,24 @@ def _shape(cls: type) -> dict[str, tuple[Check, bool]]:
     }
 
 
+@cache
+def _plain_fields(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
+    """Each field and how its value goes on the wire: None for a string, number, bool or
+    map (or None), which go as they are; else `_plain`, which looks at the value."""
+    hints = typing.get_type_hints(cls)
+    as_they_are = (str, int, float, bool, dict)
+    return tuple(
+        (
+            item.name,
+            None
+            if (kind := _not_none(hints[item.name])[0]) in as_they_are
+            or typing.get_origin(kind) is dict
+            else _plain,
+        )
+        for item in dataclasses.fields(cls)
+    )
+
+
 def prepare_every_record() -> None:
     """Build the checks of every record class imported so far: a template process does,
     so that the processes it forks share them instead of each building its own."""
@@ -83,6 +104,7 @@ def prepare_every_record() -> None:
         pending.extend(cls.__subclasses__())
         if dataclasses.is_dataclass(cls):
             _shape(cls)
+            _plain_fields(cls)
 
 
 def _not_none(kind: Any) -> list[Any]:

@@ -42,6 +42,7 @@ from actors.supervisor.usage_sampler import UsageSampler
 from procclaw import commands
 from procclaw.commands import RetireArgs, TakeArgs
 from procclaw.config.job_wire import WireError, job_from_wire
+from procclaw.job_facts import JobFacts
 from procclaw.placement import Placement
 from procclaw.platform import current
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
@@ -230,16 +231,16 @@ class Supervisor(Actor):
 
     # ---- telling root and the controller -----------------------------------------------
 
-    def _root_facts(self, held: JobSupervision) -> dict[str, Any]:
-        facts = held.root_facts().to_wire()
+    def _root_facts(self, held: JobSupervision, now: JobFacts | None = None) -> dict[str, Any]:
+        facts = held.root_facts(now).to_wire()
         if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
             facts["placement"] = held.placement.to_wire()
         return facts
 
-    def _tell_root_about(self, job_id: str) -> None:
+    def _tell_root_about(self, job_id: str, now: JobFacts | None = None) -> None:
         held = self.jobs.get(job_id)
         if held is not None:
-            facts = {"jobs": {job_id: self._root_facts(held)}, "partial": True}
+            facts = {"jobs": {job_id: self._root_facts(held, now)}, "partial": True}
             self._tell_root("heartbeat", facts)
 
     def _finished(self, job_id: str) -> None:

@@ -169,9 +169,10 @@ class JobSupervision:
             self.generation = placement.generation
             self._report_facts()
 
-    def root_facts(self) -> HeldFacts:
-        """Everything a replacement supervisor needs to carry on exactly where we are."""
-        return self.facts().extended(
+    def root_facts(self, now: JobFacts | None = None) -> HeldFacts:
+        """Everything a replacement supervisor needs to carry on exactly where we are
+        (`now`: our facts, when the caller has just made them)."""
+        return (now or self.facts()).extended(
             HeldFacts,
             kill_at=self.stopping.kill_at,
             retry_at=self._retry_at,
@@ -195,7 +196,7 @@ class JobSupervision:
         check_transition(self.state, new)
         self.state = new
         facts = self.facts().but(**extra)
-        self.host.tell_root(self.job.id)  # a replacement must know this state, not the last
+        self.host.tell_root(self.job.id, facts)  # a replacement must know this state
         self.host.report(report_to_wire(facts), [(self._topic(new.value), facts)])
 
     def _take_over_state(self, state: JobState, announce: bool = False) -> None:
@@ -206,7 +207,7 @@ class JobSupervision:
 
     def _report_facts(self, event: str | None = None) -> None:
         """Tell root and the controller our facts, the state unchanged (then `event`)."""
-        self.host.tell_root(self.job.id)
+        self.host.tell_root(self.job.id, None)
         facts = self.facts()
         events = [(self._topic(event), facts)] if event else []
         self.host.report(report_to_wire(facts), events)
@@ -421,7 +422,7 @@ class JobSupervision:
             raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
         if not self.after_exit.queue():
             return {"queued": False}
-        self.host.tell_root(self.job.id)  # a replacement keeps the queued run
+        self.host.tell_root(self.job.id, None)  # a replacement keeps the queued run
         return {"queued": True}
 
     def restart_command(self, args: HeldJobsArgs) -> dict[str, Any]:

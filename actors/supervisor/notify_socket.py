@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from procclaw.config import JobConfig
@@ -55,7 +55,7 @@ class Notices:
         return cls(**{item.name: getattr(facts, item.name) for item in fields(cls)})
 
     def facts(self) -> dict[str, Any]:
-        return asdict(self)
+        return {item.name: getattr(self, item.name) for item in fields(self)}
 
     def absorb(self, message: dict[str, str], now: float) -> tuple[bool, bool]:
         """Take one message: (whether a reported fact changed, whether it became ready)."""

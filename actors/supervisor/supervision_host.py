@@ -16,6 +16,7 @@ from actors.runtime.loop import EventLoop
 from actors.supervisor.run_cgroups import RunCgroups
 from actors.supervisor.run_exits import ChildReaper
 from procclaw.home import Home
+from procclaw.job_facts import JobFacts
 from procclaw.wire_record import WireRecord
 
 
@@ -32,7 +33,8 @@ class SupervisionHost:
     sup_start: str  # and its process start time: with its pid, who holds the job
     # To the controller, acknowledged; then the events that announce it are published.
     report: Callable[[dict[str, Any], list[tuple[str, WireRecord]]], None]
-    tell_root: Callable[[str], None]  # this job's facts changed: root must know at once
+    # This job's facts changed (to these, if given): root must know at once.
+    tell_root: Callable[[str, JobFacts | None], None]
     blocking: BlockingCalls  # for what may block (the keyring), off the loop
     finished: Callable[[str], None]  # at rest: let it go once its reports are in
     cgroups: RunCgroups  # where its runs' cgroups go, if the daemon has any
