@@ -356,6 +356,10 @@ def markdown(rows: list[Row], plan: Plan, quick: bool) -> str:
         " 1 s poll, Circus at its next `check_delay` tick (5 s); that bounds their respawn;"
         " supervisord's shutdown stops one program per pass of its main loop, and with few"
         " jobs a pass can wait out its 1 s timeout",
+        "- every manager runs from bytecode (ProcClaw's modules are compiled first, as pip"
+        " compiles the anchors'); ProcClaw's CLI is the script beside the interpreter",
+        "- log throughput: the writer is started through each manager's client once it has"
+        " settled, and writes each line with a write() of its own",
         "",
         "| " + " | ".join(HEADERS) + " |",
         "|" + "---|" * len(HEADERS),

@@ -30,6 +30,7 @@ import os, sys, time
 with open(sys.argv[1], "w") as stamp:
     stamp.write(repr(time.time()))
 pad = "x" * {pad}
+sys.stdout.reconfigure(line_buffering=True)  # a write() per line, as a chatty logger
 write = sys.stdout.write
 for i in range({lines}):
     write(f"{{i:09d}} {{pad}}\\n")
