@@ -51,9 +51,9 @@ from procclaw.platform.linux_cgroups import CgroupTree
 from procclaw.protocol import CommandError, ErrorCode, Request
 from procclaw.wire_record import WireRecord
 
-# The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 # How long root, launched by `daemon start`, waits for it to finish checking the config.
 GO_TIMEOUT = 60.0
+# The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
 
 log = logging.getLogger("procclaw.root")
