@@ -87,6 +87,26 @@ def test_a_start_refused_for_its_config_leaves_no_process_and_nothing_in_the_log
     assert not sandbox.home.pid_file.exists()
 
 
+def test_a_root_that_dies_while_starting_is_reported_with_what_it_said(sandbox, tmp_path):
+    broken = tmp_path / "broken"
+    (broken / "actors" / "root").mkdir(parents=True)
+    for package in ("actors", "actors/root"):
+        (broken / package / "__init__.py").write_text("")
+    (broken / "actors/root/actor.py").write_text('raise ImportError("a broken install")\n')
+    path = os.pathsep.join(filter(None, [str(broken), sandbox.env.get("PYTHONPATH")]))
+    result = subprocess.run(
+        [sandbox.cli_path(), "daemon", "start"],
+        env={**sandbox.env, "PYTHONPATH": path},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "procclaw: daemon failed to start (exit 1):" in result.stderr
+    assert "ImportError: a broken install" in result.stderr
+    assert processes_of(sandbox) == []
+
+
 def processes_of(box) -> list[int]:
     """Every process started with this sandbox's PROCCLAW_HOME, or in it (a process title
     may write over the environment)."""

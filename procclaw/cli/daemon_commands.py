@@ -114,14 +114,14 @@ def start(home: Home, foreground: bool) -> int:
             daemon.kill()  # it has done nothing yet but import
             daemon.wait()
             raise
-        os.write(go_writer, f"{log_level}\n".encode())
-        os.close(go_writer)
-        go_writer = -1
+        try:
+            os.write(go_writer, f"{log_level}\n".encode())
+        except BrokenPipeError:
+            pass  # root died while importing: its exit status and log say why, below
         ready = _wait_ready(reader, READY_TIMEOUT)
     finally:
         os.close(reader)
-        if go_writer >= 0:
-            os.close(go_writer)
+        os.close(go_writer)
     if not ready:
         code = daemon.poll()
         problem = _log_since(home, log_offset) or "no output"
