@@ -34,7 +34,7 @@ class WireRecord:
     def to_wire(self) -> dict[str, Any]:
         return {
             name: getattr(self, name) if plain is None else plain(getattr(self, name))
-            for name, plain in _plain_fields(type(self))
+            for name, (_check, _required, plain) in _shape(type(self)).items()
         }
 
     @classmethod
@@ -46,7 +46,7 @@ class WireRecord:
             unknown = set(data) - set(shape)
             raise _refused(cls, f"unknown field {sorted(map(str, unknown))[0]!r}")
         values = {}
-        for name, (check, required) in shape.items():
+        for name, (check, required, _plain) in shape.items():
             if name in data:
                 values[name] = check(data[name])
             elif required:
@@ -56,43 +56,35 @@ class WireRecord:
 
 # A field's check: the value as the field holds it, or RecordError.
 Check = Callable[[Any], Any]
+# How a field's value goes on the wire: None (as it is), or a function of the value.
+Plain = Callable[[Any], Any] | None
+# A value that goes on the wire as it is.
+_AS_IT_IS = (str, int, float, bool, dict)
 
 
 @cache
-def _shape(cls: type) -> dict[str, tuple[Check, bool]]:
-    """Each field's check and whether it is required (has no default).
+def _shape(cls: type) -> dict[str, tuple[Check, bool, Plain]]:
+    """Each field's check, whether it is required (has no default), and how its value
+    goes on the wire: as it is for a string, number, bool or map (or None), else through
+    `_plain`, which looks at the value.
 
-    The checks are built once per record class from its type hints, so a message is
-    checked without asking `typing` about its types again."""
+    Built once per record class from its type hints, so a message is checked and put on
+    the wire without asking `typing` about its types again."""
     hints = typing.get_type_hints(cls)
     for name, kind in hints.items():
         if len(_not_none(kind)) > 1:
             raise TypeError(f"{cls.__name__}.{name}: a wire field is one type, or it or None")
-    return {
-        item.name: (
-            _check_for(cls, item.name, hints[item.name]),
+    shape = {}
+    for item in dataclasses.fields(cls):
+        kind = hints[item.name]
+        inner = _not_none(kind)[0]
+        as_it_is = inner in _AS_IT_IS or typing.get_origin(inner) is dict
+        shape[item.name] = (
+            _check_for(cls, item.name, kind),
             item.default is dataclasses.MISSING and item.default_factory is dataclasses.MISSING,
+            None if as_it_is else _plain,
         )
-        for item in dataclasses.fields(cls)
-    }
-
-
-@cache
-def _plain_fields(cls: type) -> tuple[tuple[str, Callable[[Any], Any] | None], ...]:
-    """Each field and how its value goes on the wire: None for a string, number, bool or
-    map (or None), which go as they are; else `_plain`, which looks at the value."""
-    hints = typing.get_type_hints(cls)
-    as_they_are = (str, int, float, bool, dict)
-    return tuple(
-        (
-            item.name,
-            None
-            if (kind := _not_none(hints[item.name])[0]) in as_they_are
-            or typing.get_origin(kind) is dict
-            else _plain,
-        )
-        for item in dataclasses.fields(cls)
-    )
+    return shape
 
 
 def prepare_every_record() -> None:
@@ -104,7 +96,6 @@ def prepare_every_record() -> None:
         pending.extend(cls.__subclasses__())
         if dataclasses.is_dataclass(cls):
             _shape(cls)
-            _plain_fields(cls)
 
 
 def _not_none(kind: Any) -> list[Any]:
