@@ -14,8 +14,8 @@ from http_helpers import get, post, request
 
 from procclaw import protocol
 from procclaw.api.app import ApiApp
-from procclaw.api.auth import TokenCheck
 from procclaw.api.job_list import job_of_topic
+from procclaw.api.token_check import TokenCheck
 from procclaw.client import Client
 from procclaw.home import Home
 

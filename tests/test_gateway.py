@@ -77,3 +77,32 @@ def test_an_open_event_stream_ends_when_the_api_moves(sandbox):
                 stream.next_block()  # a read times out at 10 s, before any keepalive
     finally:
         stream.close()
+
+
+def _web_code_loaded(pid: int) -> bool:
+    """Falcon's compiled modules are mapped in once the web server is built."""
+    with open(f"/proc/{pid}/maps") as maps:
+        return "/falcon/" in maps.read()
+
+
+def test_the_web_server_is_loaded_for_the_first_client_who_gets_an_answer(sandbox):
+    sandbox.run_jobs(JOBS)
+    gateway = sandbox.actor("gateway")
+    assert gateway["listening"] == f"http://127.0.0.1:{sandbox.api_port}"
+    assert not _web_code_loaded(gateway["pid"])
+    assert get(sandbox.api_port, "/health", timeout=10).status == 200
+    assert _web_code_loaded(gateway["pid"])
+
+
+def test_reload_before_the_first_client_moves_the_unbuilt_api(sandbox):
+    sandbox.run_jobs(JOBS)
+    new_port = free_port()
+    sandbox.write(
+        "procclaw.yaml",
+        f"daemon:\n  port: {new_port}\napi:\n  auth:\n    enabled: true\n    token: t0ken\n",
+    )
+    sandbox.cli("reload", check=True)
+    wait_until(lambda: _answers(new_port, token="t0ken"), timeout=15)
+    assert get(new_port, "/api/v1/jobs").status == 401
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("127.0.0.1", sandbox.api_port), timeout=5)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 from collections.abc import Callable, Iterator
@@ -17,17 +18,19 @@ import pytest
 from api_port import free_port
 
 from actors.gateway import http_server
+from actors.gateway.listeners import bind_listeners
 
 BIG = 24 * 1024 * 1024  # more than a socket takes at once, and than waitress buffers
 CHUNK = 256 * 1024
 
 
 class Served:
-    """A waitress server from http_server.create running `app` on a free port."""
+    """A waitress server (http_server.HttpServer) running `app` on a free port."""
 
     def __init__(self, app: Callable[..., Any]):
         self.port = free_port()
-        self.server = http_server.HttpServer(app, "127.0.0.1", self.port, threads=4)
+        listeners = bind_listeners("127.0.0.1", self.port)
+        self.server = http_server.HttpServer(app, listeners, threads=4)
         self.server.start()
 
     def connect(self, **options: Any) -> http.client.HTTPConnection:
@@ -232,11 +235,11 @@ def test_stop_ends_the_requests_then_the_loop_and_closes_the_port():
         socket.create_connection(("127.0.0.1", served.port), timeout=5)
 
 
-def test_an_address_in_use_is_an_oserror_and_leaves_no_thread_behind():
+def test_an_address_in_use_is_an_oserror_and_leaves_no_socket_behind():
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
-        before = threading.active_count()
+        before = set(os.listdir("/proc/self/fd"))
         with pytest.raises(OSError):
-            http_server.HttpServer(lambda e, s: [], "127.0.0.1", squatter.getsockname()[1], 4)
-        assert threading.active_count() == before
+            bind_listeners("127.0.0.1", squatter.getsockname()[1])
+        assert set(os.listdir("/proc/self/fd")) == before

@@ -11,25 +11,32 @@ no ZeroMQ socket. Subscribes to `config.reloaded` to take up a new token, and a 
 address, without a restart.
 
 Where it listens and its auth come from the controller's `api_settings` (the applied
-config). When the address cannot be bound (a port in use), it says so in the daemon
-log and in `daemon status`, and tries again every BIND_RETRY seconds: it never dies of
-it, so root does not restart it in a loop, and the rest of the daemon runs on.
+config). It binds that address at once, but loads the web server (Falcon, waitress,
+procclaw.api: about 10 MiB) only when the first client connects, who waits for it in
+the listen backlog (actors/gateway/listeners.py). When the address cannot be bound (a
+port in use), it says so in the daemon log and in `daemon status`, and tries again every
+BIND_RETRY seconds: it never dies of it, so root does not restart it in a loop, and the
+rest of the daemon runs on.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+import socket
+from typing import TYPE_CHECKING, Any
 
 import zmq
 
-from actors.gateway import http_server
+from actors.gateway.listeners import bind_listeners
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.loop import pending
 from procclaw import protocol
-from procclaw.api.app import ApiApp
-from procclaw.api.auth import TokenCheck
+from procclaw.api.token_check import TokenCheck
 from procclaw.client import Client, ClientError
+
+if TYPE_CHECKING:
+    from actors.gateway.http_server import HttpServer
+    from procclaw.api.app import ApiApp
 
 log = logging.getLogger("procclaw.gateway")
 
@@ -49,7 +56,9 @@ class Gateway(Actor):
         super().__init__(ctx)
         self.client = Client(self.home, caller="api")
         self.app: ApiApp | None = None
-        self.server: http_server.HttpServer | None = None
+        self.server: HttpServer | None = None
+        self.listeners: list[socket.socket] = []
+        self.check = TokenCheck(enabled=True, problem="no settings yet")
         self.address: tuple[str, int] | None = None
         self.problem: str | None = "starting"
 
@@ -93,34 +102,51 @@ class Gateway(Actor):
         if check.problem:
             log.error("gateway: %s: every request that needs it gets a 503", check.problem)
         address = (settings["host"], int(settings["port"]))
-        if self.server is not None and address == self.address:
-            assert self.app is not None
-            self.app.use_token(check)
+        self.check = check
+        if self.listeners and address == self.address:
+            if self.app is not None:
+                self.app.use_token(check)
             return
         self._stop_serving()
-        self._serve(address, check)
+        self._listen(address)
 
-    def _serve(self, address: tuple[str, int], check: TokenCheck) -> None:
-        app = ApiApp(self.home, self.client, address[0], check, STREAMS)
+    def _listen(self, address: tuple[str, int]) -> None:
         try:
-            server = http_server.HttpServer(app.wsgi, address[0], address[1], THREADS)
+            self.listeners = bind_listeners(*address)
         except OSError as exc:
-            app.close()
             self.problem = f"cannot listen on {_url_host(address[0])}:{address[1]}: {exc.strerror}"
             log.error("gateway: %s; trying again every %g s", self.problem, BIND_RETRY)
             self.loop.call_later(BIND_RETRY, self._configure)
             return
-        self.app, self.server, self.address, self.problem = app, server, address, None
-        server.start()
+        self.address, self.problem = address, None
+        for listener in self.listeners:
+            self.loop.add_reader(listener.fileno(), self._serve)
         log.info("gateway: listening on http://%s:%d", _url_host(address[0]), address[1])
         self._tell_root("heartbeat")  # so `daemon status` shows the address at once
 
+    def _serve(self) -> None:
+        """The first client is waiting: build the web server, which accepts it."""
+        # Loaded here, not at the top: a gateway nobody calls never pays for them.
+        from actors.gateway.http_server import HttpServer
+        from procclaw.api.app import ApiApp
+
+        for listener in self.listeners:
+            self.loop.remove_reader(listener.fileno())
+        assert self.address is not None
+        self.app = ApiApp(self.home, self.client, self.address[0], self.check, STREAMS)
+        self.server = HttpServer(self.app.wsgi, self.listeners, THREADS)
+        self.server.start()
+        log.info("gateway: serving its first client")
+
     def _stop_serving(self) -> None:
-        if self.server is None:
-            return
-        assert self.app is not None
-        self.server.stop(self.app.close)
-        self.server = None
+        """Stop the server, or close the sockets it has not taken yet."""
+        if self.server is not None:
+            assert self.app is not None
+            self.server.stop(self.app.close)  # closes the listeners too
+        for listener in self.listeners:
+            self.loop.remove_reader(listener.fileno())
+            listener.close()
+        self.server, self.app, self.listeners = None, None, []
 
 
 def _url_host(host: str) -> str:

@@ -23,6 +23,7 @@ loop the moment it reads the end of the connection. Waitress's own
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -125,32 +126,27 @@ class HttpServer:
     loop whose trigger pipe is closed, writing into whatever file took that number.
     """
 
-    def __init__(self, app: Any, host: str, port: int, threads: int):
-        """Bound and listening, not yet serving; OSError when the address cannot be bound."""
+    def __init__(self, app: Any, listeners: list[socket.socket], threads: int):
+        """Serving `app` on `listeners` (bound and listening) once started."""
         self._map: dict[int, Any] = {}
-        self.waitress: Any = None  # waitress's server: its adjustments, its trigger
-        self._workers = ThreadedTaskDispatcher()  # no threads until the bind succeeded
-        try:
-            self.waitress = create_server(
-                app,
-                map=self._map,
-                _dispatcher=self._workers,
-                host=host,
-                port=port,
-                threads=threads,
-                ident="procclaw",
-                clear_untrusted_proxy_headers=True,
-                # Keeps a connection read while its request runs: how the loop learns
-                # that an event stream's client left (CLIENT_GONE).
-                channel_request_lookahead=1,
-                # The loop is woken by every socket and by the workers' trigger; its
-                # timeout only paces the cleanup of idle connections (every 30 s), and at
-                # waitress's 1 s it woke an idle daemon once a second for nothing.
-                asyncore_loop_timeout=IDLE_WAKEUP,
-            )
-        except OSError:
-            wasyncore.close_all(self._map, ignore_all=True)  # a listener bound before
-            raise
+        self._workers = ThreadedTaskDispatcher()
+        # Waitress's server: its adjustments, its trigger.
+        self.waitress: Any = create_server(
+            app,
+            map=self._map,
+            _dispatcher=self._workers,
+            sockets=listeners,
+            threads=threads,
+            ident="procclaw",
+            clear_untrusted_proxy_headers=True,
+            # Keeps a connection read while its request runs: how the loop learns
+            # that an event stream's client left (CLIENT_GONE).
+            channel_request_lookahead=1,
+            # The loop is woken by every socket and by the workers' trigger; its
+            # timeout only paces the cleanup of idle connections (every 30 s), and at
+            # waitress's 1 s it woke an idle daemon once a second for nothing.
+            asyncore_loop_timeout=IDLE_WAKEUP,
+        )
         for dispatcher in self._map.values():
             if isinstance(dispatcher, BaseWSGIServer):
                 dispatcher.channel_class = HandoffChannel

@@ -26,13 +26,6 @@ CORE_ACTORS: tuple[str, ...] = ("controller", "scheduler", "health", "alerter", 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.
 PRELOAD_MODULES: tuple[str, ...] = ("zmq", "msgpack", "yaml", "sqlite3", "psutil", "subprocess")
 
-# Kinds whose modules the zygote leaves to the actor, which imports them after the fork.
-# A module in the shared image counts once whoever uses it, but each process copies the
-# pages of it that it touches (reference counts): what one process alone uses costs less
-# as its own. The gateway's Falcon, waitress, prometheus_client and procclaw.api, some
-# 160 modules no other actor imports, are 2.5 to 3 MiB less PSS so.
-IMPORTED_AFTER_FORK: tuple[str, ...] = ("gateway",)
-
 
 def actor_class(kind: str) -> type[Actor]:
     module_name, _, class_name = ACTOR_CLASSES[kind].partition(":")
@@ -43,5 +36,4 @@ def preload() -> None:
     for module_name in PRELOAD_MODULES:
         importlib.import_module(module_name)
     for kind in ACTOR_CLASSES:
-        if kind not in IMPORTED_AFTER_FORK:
-            actor_class(kind)
+        actor_class(kind)

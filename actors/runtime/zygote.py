@@ -1,20 +1,20 @@
 """The zygote: a pre-imported template process that every actor is forked from.
 
-Root imports every actor module once (but those an actor imports for itself after the
-fork: registry.IMPORTED_AFTER_FORK), freezes those objects out of the garbage
-collector (so a fork keeps sharing their pages) and forks the zygote before it opens
-anything else (`fork_from_root`): root, the zygote and every actor then share one image
-of the code instead of root holding a second one. A zygote that died is replaced by a
-fresh interpreter (`python -m actors.runtime.zygote SOCK_FD LIFELINE_FD`), since root
-by then runs threads that a fork would not carry. Either way the zygote waits on its
-SOCK_SEQPACKET socket for spawn requests: a `Spawn` record (procclaw/commands.py) plus
-any file descriptors (SCM_RIGHTS) the actor should inherit. It answers with a
+Root imports every actor module once (what only one actor uses, and only when asked,
+such as the gateway's web server, that actor loads itself), freezes those objects out of
+the garbage collector (so a fork keeps sharing their pages) and forks the zygote before
+it opens anything else (`fork_from_root`): root, the zygote and every actor then share
+one image of the code instead of root holding a second one. A zygote that died is
+replaced by a fresh interpreter (`python -m actors.runtime.zygote SOCK_FD LIFELINE_FD`),
+since root by then runs threads that a fork would not carry. Either way the zygote waits
+on its SOCK_SEQPACKET socket for spawn requests: a `Spawn` record (procclaw/commands.py)
+plus any file descriptors (SCM_RIGHTS) the actor should inherit. It answers with a
 `Spawned`: the pid, or why not.
 
 It forks twice: the intermediate child exits at once, so the actor is orphaned and
 re-parents to root, the subreaper. Root is then the actor's parent and sees its exit
-through SIGCHLD like any child's, even if the zygote itself has died meanwhile.
-A new actor costs one fork of a warm process: milliseconds, and little unique memory.
+through SIGCHLD like any child's, even if the zygote itself has died meanwhile. A new
+actor costs one fork of a warm process: milliseconds, and little unique memory.
 """
 
 from __future__ import annotations

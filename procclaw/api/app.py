@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import falcon
 
-from procclaw.api.auth import AuthMiddleware, HostMiddleware, TokenCheck
+from procclaw.api.auth import AuthMiddleware, HostMiddleware
 from procclaw.api.daemon import DaemonStatus, Health, Reload
 from procclaw.api.dashboard_routes import Shared, dashboard_routes
 from procclaw.api.errors import serialize_error
@@ -19,6 +19,7 @@ from procclaw.api.openapi import OpenApi
 from procclaw.api.sessions import SessionMiddleware, SessionStore
 from procclaw.api.tags import ACTIONS as TAG_ACTIONS
 from procclaw.api.tags import TagAction
+from procclaw.api.token_check import TokenCheck
 from procclaw.client import Client
 from procclaw.home import Home
 

@@ -1,11 +1,10 @@
 """Who may use the API: the bearer token check, and the Host header check.
 
-The token is compared in constant time, as bytes: both sides are hashed with SHA-256
-first, so neither the comparison's time nor its length check tells anything about the
-token. A missing, empty, wrong, non-ASCII or oversized token is a 401 with a JSON body,
-never an exception. `GET /health` is always open, `/metrics` when `api.auth.metrics`
-is false. A browser with a dashboard session (procclaw/api/sessions.py) comes marked
-`authenticated` by SessionMiddleware, which runs first.
+The token itself is checked by procclaw/api/token_check.py. A missing, empty, wrong,
+non-ASCII or oversized token is a 401 with a JSON body, never an exception.
+`GET /health` is always open, `/metrics` when `api.auth.metrics` is false. A browser
+with a dashboard session (procclaw/api/sessions.py) comes marked `authenticated` by
+SessionMiddleware, which runs first.
 
 The Host check defends against DNS rebinding: a web page whose name was re-pointed at
 127.0.0.1 sends its own name as Host, and gets a 403.
@@ -13,60 +12,16 @@ The Host check defends against DNS rebinding: a web page whose name was re-point
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import ipaddress
 import re
-from dataclasses import dataclass
-from typing import Any
 
 import falcon
 
 from procclaw.api.errors import api_error
-from procclaw.api_token import TokenUnreadable, read_token
-from procclaw.home import Home
+from procclaw.api.token_check import TokenCheck
 
-# Longer Authorization headers are refused unread: no token of ours comes close.
-MAX_AUTHORIZATION = 4096
 UNAUTHORIZED = "unauthorized"
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
-
-
-@dataclass(frozen=True)
-class TokenCheck:
-    """The expected token's digest, or why there is none (every request is then refused)."""
-
-    enabled: bool
-    digest: bytes | None = None
-    problem: str | None = None
-    open_metrics: bool = False
-
-    @classmethod
-    def from_settings(cls, home: Home, auth: dict[str, Any]) -> TokenCheck:
-        """From the controller's `api_settings`: resolves `${secret:...}`, reads token_file."""
-        open_metrics = not auth.get("metrics", True)
-        if not auth.get("enabled"):
-            return cls(enabled=False, open_metrics=True)
-        try:
-            token = read_token(home, auth.get("token"), auth.get("token_file"))
-        except TokenUnreadable as exc:
-            return cls(enabled=True, problem=str(exc), open_metrics=open_metrics)
-        return cls(enabled=True, digest=_digest(token.encode()), open_metrics=open_metrics)
-
-    def accepts(self, authorization: str | None) -> bool:
-        if self.digest is None or not authorization or len(authorization) > MAX_AUTHORIZATION:
-            return False
-        scheme, _, given = authorization.partition(" ")
-        if scheme.lower() != "bearer" or not given.strip():
-            return False
-        given = given.strip()
-        if not given.isascii():  # WSGI hands headers over as latin-1: these are not ours
-            return False
-        return hmac.compare_digest(_digest(given.encode()), self.digest)
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
 
 
 class AuthMiddleware:

@@ -1,0 +1,44 @@
+"""The gateway's listening sockets, bound by the actor itself before any web code loads.
+
+Falcon, waitress and procclaw.api cost the gateway about 10 MiB and 80 ms of imports,
+which a daemon whose API nobody calls should not pay. So the gateway binds its address
+at once (a port in use is reported as before) and builds the web server only when the
+first client connects: that connection waits in the listen backlog meanwhile, and the
+new server accepts it. The sockets are bound as waitress binds them: one per address the
+host resolves to, IPv6 ones for IPv6 only.
+"""
+
+from __future__ import annotations
+
+import socket
+
+# As waitress's own default.
+BACKLOG = 1024
+
+
+def bind_listeners(host: str, port: int) -> list[socket.socket]:
+    """Listening sockets for every address of `host`; OSError when one cannot be bound."""
+    addresses = socket.getaddrinfo(
+        host, port, socket.AF_UNSPEC, socket.SOCK_STREAM, socket.IPPROTO_TCP, socket.AI_PASSIVE
+    )
+    listeners: list[socket.socket] = []
+    seen: set[tuple[str, int]] = set()
+    try:
+        for family, kind, proto, _name, address in addresses:
+            # The same address may come back twice, once per zone index on some systems.
+            key = (address[0].split("%", 1)[0], address[1])
+            if key in seen:
+                continue
+            seen.add(key)
+            listener = socket.socket(family, kind, proto)
+            listeners.append(listener)
+            if family == socket.AF_INET6:
+                listener.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(address)
+            listener.listen(BACKLOG)
+    except OSError:
+        for listener in listeners:
+            listener.close()
+        raise
+    return listeners
