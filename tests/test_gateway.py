@@ -21,6 +21,18 @@ def _answers(port: int, token: str | None = None) -> bool:
         return False
 
 
+def _move_api_behind_a_token(sandbox) -> None:
+    """Reload onto a new port with a token, and see the new port answer it."""
+    new_port = free_port()
+    sandbox.write(
+        "procclaw.yaml",
+        f"daemon:\n  port: {new_port}\napi:\n  auth:\n    enabled: true\n    token: t0ken\n",
+    )
+    sandbox.cli("reload", check=True)
+    wait_until(lambda: _answers(new_port, token="t0ken"), timeout=15)
+    assert get(new_port, "/api/v1/jobs").status == 401
+
+
 def test_a_port_in_use_is_reported_and_retried_not_crash_looped(sandbox):
     squatter = socket.socket()
     squatter.bind(("127.0.0.1", sandbox.api_port))
@@ -53,14 +65,7 @@ def test_a_killed_gateway_is_back_and_serving(sandbox):
 def test_reload_moves_the_api_to_a_new_port_and_token(sandbox):
     sandbox.run_jobs(JOBS)
     assert _answers(sandbox.api_port)
-    new_port = free_port()
-    sandbox.write(
-        "procclaw.yaml",
-        f"daemon:\n  port: {new_port}\napi:\n  auth:\n    enabled: true\n    token: t0ken\n",
-    )
-    sandbox.cli("reload", check=True)
-    wait_until(lambda: _answers(new_port, token="t0ken"), timeout=15)
-    assert get(new_port, "/api/v1/jobs").status == 401
+    _move_api_behind_a_token(sandbox)
     wait_until(lambda: not _answers(sandbox.api_port))
 
 
@@ -96,13 +101,6 @@ def test_the_web_server_is_loaded_for_the_first_client_who_gets_an_answer(sandbo
 
 def test_reload_before_the_first_client_moves_the_unbuilt_api(sandbox):
     sandbox.run_jobs(JOBS)
-    new_port = free_port()
-    sandbox.write(
-        "procclaw.yaml",
-        f"daemon:\n  port: {new_port}\napi:\n  auth:\n    enabled: true\n    token: t0ken\n",
-    )
-    sandbox.cli("reload", check=True)
-    wait_until(lambda: _answers(new_port, token="t0ken"), timeout=15)
-    assert get(new_port, "/api/v1/jobs").status == 401
+    _move_api_behind_a_token(sandbox)
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", sandbox.api_port), timeout=5)
