@@ -273,7 +273,9 @@ def test_a_job_placed_again_while_it_runs_is_not_run_twice(sandbox):
         lambda: client.call_endpoint(name, "state", {"job": "svc"})["generation"] > generation
     )
     assert sandbox.job("svc")["pid"] == job["pid"]
-    assert [p.name() for p in psutil.Process(sandbox.job("svc")["sup_pid"]).children()] == ["sleep"]
+    # By pid, not name: a run that joins its cgroup is `sh` until it execs the job.
+    supervisor = psutil.Process(sandbox.job("svc")["sup_pid"])
+    assert [child.pid for child in supervisor.children()] == [job["pid"]]
 
 
 def test_a_restart_of_a_job_that_ended_a_moment_ago_starts_it(sandbox):
