@@ -17,7 +17,9 @@ sees `job.api.stopped` on the bus and then asks the controller is told `stopped`
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Callable
+from itertools import count, islice
 from typing import Any
 
 import zmq
@@ -51,7 +53,11 @@ class ReportQueue:
         self._socket.setsockopt(zmq.LINGER, 0)
         self._socket.connect(endpoint)
         loop.add_reader(self._socket, self._on_reply)
-        self._pending: list[dict[str, Any]] = []
+        # In the order they go: a job's state report is keyed by its job, so a newer one
+        # finds and replaces it at once; any other report by a number of its own.
+        self._pending: dict[str | int, dict[str, Any]] = {}
+        self._numbers = count()
+        self._jobs: Counter[str] = Counter()  # job -> its reports waiting or in flight
         self._events: dict[int, list[Event]] = {}  # id(report) -> its events
         self._in_flight: dict[str, Any] | None = None
         self._timer: Timer | None = None
@@ -63,24 +69,24 @@ class ReportQueue:
 
     def holds(self, job_id: str) -> bool:
         """Whether a report of this job is still waiting or unacknowledged."""
-        batch = self._in_flight["args"]["reports"] if self._in_flight else []
-        return any(report.get("job") == job_id for report in (*batch, *self._pending))
+        return self._jobs[job_id] > 0
 
     def send(self, report: dict[str, Any], events: list[Event] | None = None) -> None:
         """Deliver `report`, then publish `events`."""
+        job = report.get("job")
+        key: str | int = next(self._numbers)
         carried: list[Event] = []
-        if report.get("kind") == "state":
-            job = report.get("job")
-            kept = []
-            for old in self._pending:
-                if old.get("kind") == "state" and old.get("job") == job:
-                    carried += self._events.pop(id(old), [])
-                else:
-                    kept.append(old)
-            self._pending = kept
+        if report.get("kind") == "state" and isinstance(job, str):
+            key = job
+            old = self._pending.pop(key, None)
+            if old is not None:
+                carried = self._events.pop(id(old), [])
+                self._jobs[job] -= 1
         if carried or events:
             self._events[id(report)] = carried + list(events or ())
-        self._pending.append(report)
+        self._pending[key] = report
+        if isinstance(job, str):
+            self._jobs[job] += 1
         if self._in_flight is None:
             # After whatever else this turn of the loop reports: one batch for all.
             self._timer = self._timer or self._loop.call_later(0, self._next)
@@ -89,13 +95,13 @@ class ReportQueue:
         self._timer = None
         if self._in_flight is not None or not self._pending:
             return
-        size, count = 0, 0
-        for report in self._pending[:MAX_BATCH]:
+        size, keys = 0, []
+        for key, report in islice(self._pending.items(), MAX_BATCH):
             size += len(protocol.encode(report))
-            if count and size > MAX_BATCH_BYTES:
+            if keys and size > MAX_BATCH_BYTES:
                 break
-            count += 1
-        batch, self._pending = self._pending[:count], self._pending[count:]
+            keys.append(key)
+        batch = [self._pending.pop(key) for key in keys]
         self._in_flight = protocol.request("report", {"reports": batch}, caller="actor")
         self._transmit()
 
@@ -114,6 +120,10 @@ class ReportQueue:
             if not reply.get("ok"):
                 log.error("controller refused a report: %s", reply.get("error"))
             for report in self._in_flight["args"]["reports"]:
+                if isinstance(job := report.get("job"), str):
+                    self._jobs[job] -= 1
+                    if not self._jobs[job]:
+                        del self._jobs[job]
                 for topic, data in self._events.pop(id(report), ()):
                     self._publish(topic, data)
             self._in_flight = None
