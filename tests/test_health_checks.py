@@ -37,6 +37,9 @@ def test_a_job_that_stops_touching_its_heartbeat_file_is_restarted(sandbox):
     assert job["restarts"] >= 1
     assert job["health_detail"]["unhealthy_count"] >= 1
     events.close()
+    # The failure is news in the daemon log; a run's first passing check is not.
+    log = sandbox.home.daemon_log.read_text()
+    assert "job hb: unhealthy: " in log and "job hb: healthy" not in log
 
 
 def test_a_watchdog_job_that_falls_silent_is_restarted(sandbox):

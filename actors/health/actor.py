@@ -68,6 +68,7 @@ class Watch:
     verdict: HealthVerdict
     timer: Timer | None = None
     checking: bool = False
+    failing: bool = False  # its last verdict told was unhealthy
 
 
 class HealthActor(Actor):
@@ -237,7 +238,13 @@ class HealthActor(Actor):
 
     def _report(self, watch: Watch) -> None:
         verdict = _verdict(watch)
-        log.info("job %s: %s", verdict.job, _describe(verdict))
+        # A run's first passing check is no news for the daemon log; a failure, and the
+        # recovery from it, are.
+        news = watch.failing or not verdict.healthy
+        watch.failing = not verdict.healthy
+        log.log(
+            logging.INFO if news else logging.DEBUG, "job %s: %s", verdict.job, _describe(verdict)
+        )
         # Published once the controller has it: `status` then shows the new health.
         topic = protocol.job_topic(watch.target.job, "health")
         self.reports.send(report_to_wire(verdict), [(topic, verdict)])
