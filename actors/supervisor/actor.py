@@ -12,7 +12,8 @@ Binds ROUTER `run/<name>.sock` and answers SUPERVISOR_COMMANDS, each naming its 
 `unhealthy {reason}`, `queue`, and from root `retire {jobs}` (stop for good).
 Reports its jobs' facts and runs to the controller, batched (actors/runtime/report_queue.py),
 and publishes each job's events once the report behind them is on record. Every
-change of a job's facts reaches root at once, so that if this supervisor dies, its
+change of a job's facts reaches root before anything follows from it
+(actors/supervisor/word_to_root.py), so that if this supervisor dies, its
 replacement gets every job back and adopts the running ones by pid and start time:
 none is restarted, and no line of output is lost. If root dies, it carries on alone
 and the next daemon adopts it. On SIGTERM, or a `stop` on its channel at daemon stop,
@@ -25,6 +26,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+from contextlib import nullcontext
 from typing import Any
 
 from actors.runtime import process_title, supervisor_channel
@@ -39,6 +41,7 @@ from actors.supervisor.run_cgroups import RunCgroups
 from actors.supervisor.run_exits import ChildReaper
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from actors.supervisor.usage_sampler import UsageSampler
+from actors.supervisor.word_to_root import WordToRoot
 from procclaw import commands
 from procclaw.commands import RetireArgs, TakeArgs
 from procclaw.config.job_wire import WireError, job_from_wire
@@ -52,9 +55,6 @@ log = logging.getLogger("procclaw.supervisor")
 
 # Threads reading secrets for spawns (each read is bounded by the keyring's timeout).
 SECRET_READERS = 2
-# Jobs per message when an orphan tells a new root what it holds: well under the size
-# root accepts, whatever a job's config and last output.
-CHECK_IN_JOBS = 20
 
 
 def isolated_supervisor_name(job_id: str) -> str:
@@ -72,6 +72,7 @@ class Supervisor(Actor):
         self._orphaned = False
         self._keyed_by_adopter = False  # a new daemon's bus key taken since our check-in
         self._sup_start = process_start_time(os.getpid()) or ""
+        self.word = WordToRoot(lambda facts: self._tell_root("heartbeat", facts))
 
     # ---- actor lifecycle ---------------------------------------------------------------
 
@@ -97,6 +98,7 @@ class Supervisor(Actor):
             sup_start=self._sup_start,
             report=self.reports.send,
             tell_root=self._tell_root_about,
+            once_told=self.word.then,
             blocking=self.blocking,
             finished=self._finished,
             cgroups=cgroups,
@@ -106,7 +108,7 @@ class Supervisor(Actor):
             {
                 "state": self._for_job(JobSupervision.state_command, at_rest_too=True),
                 "start": self._for_job(JobSupervision.start_command),
-                "stop": self._one_or_many(JobSupervision.stop_command),
+                "stop": self._one_or_many(JobSupervision.stop_command, told_together=True),
                 "restart": self._one_or_many(JobSupervision.restart_command),
                 "unhealthy": self._for_job(JobSupervision.unhealthy_command),
                 "queue": self._for_job(JobSupervision.queue_command),
@@ -133,8 +135,9 @@ class Supervisor(Actor):
     def on_terminate(self) -> None:
         """Daemon shutdown: stop every job gracefully, then exit."""
         self._exiting = True
-        for held in list(self.jobs.values()):
-            held.shut_down()
+        with self.word.gathered():
+            for held in list(self.jobs.values()):
+                held.shut_down()
         self._exit_if_done()
 
     def on_root_gone(self) -> None:
@@ -182,12 +185,9 @@ class Supervisor(Actor):
         """Tell a new root every job we hold, a few at a time."""
         self._keyed_by_adopter = False  # this root's key is the one to take
         self._tell_root("heartbeat")  # adopted first, then told
-        held = list(self.jobs.values())
-        for start in range(0, len(held), CHECK_IN_JOBS):
-            chunk = {
-                job.job.id: self._root_facts(job) for job in held[start : start + CHECK_IN_JOBS]
-            }
-            self._tell_root("heartbeat", {"jobs": chunk, "partial": True})
+        with self.word.gathered():
+            for held in self.jobs.values():
+                self.word.job(held.job.id, self._root_facts(held))
 
     # ---- what root hands us ------------------------------------------------------------
 
@@ -240,8 +240,7 @@ class Supervisor(Actor):
     def _tell_root_about(self, job_id: str, now: JobFacts | None = None) -> None:
         held = self.jobs.get(job_id)
         if held is not None:
-            facts = {"jobs": {job_id: self._root_facts(held, now)}, "partial": True}
-            self._tell_root("heartbeat", facts)
+            self.word.job(job_id, self._root_facts(held, now))
 
     def _finished(self, job_id: str) -> None:
         if not self.reports.holds(job_id):
@@ -256,8 +255,7 @@ class Supervisor(Actor):
         held = self.jobs.pop(job_id)
         held.close()
         process_title.name_actor("supervisor", self.name, self.jobs)
-        gone = {job_id: held.generation}
-        self._tell_root("heartbeat", {"jobs": {}, "gone": gone, "partial": True})
+        self.word.gone(job_id, held.generation)
         self._exit_if_done()
 
     def _exit_if_done(self) -> None:
@@ -273,10 +271,11 @@ class Supervisor(Actor):
 
     def _retire(self, job_ids: list[str]) -> None:
         """Stop these jobs for good: the daemon is stopping."""
-        for job_id in job_ids:
-            held = self.jobs.get(job_id)
-            if held is not None:
-                held.shut_down()
+        with self.word.gathered():
+            for job_id in job_ids:
+                held = self.jobs.get(job_id)
+                if held is not None:
+                    held.shut_down()
 
     def _held(self, request: Request, at_rest_too: bool = False) -> JobSupervision:
         job_id = request.args.job
@@ -288,25 +287,28 @@ class Supervisor(Actor):
     def _for_job(self, command, at_rest_too: bool = False):
         return lambda request: command(self._held(request, at_rest_too), request.args)
 
-    def _one_or_many(self, command):
+    def _one_or_many(self, command, told_together: bool = False):
         """`cmd {job}`, or `cmd {jobs: [...]}`: many jobs in one request, each answered
         (None for a job we do not hold). A job come to rest whose last report is still on
-        its way is held yet: a stop leaves it so, a restart starts it."""
+        its way is held yet: a stop leaves it so, a restart starts it. `told_together`:
+        what root must hear of the jobs goes in few messages (only for a command that
+        starts no run, so that no new run's pid waits for the others)."""
 
         def handle(request: Request) -> Any:
             names = request.args.jobs
             if names is None:
                 return command(self._held(request, at_rest_too=True), request.args)
             answers = {}
-            for job_id in names:
-                held = self.jobs.get(job_id)
-                if held is None:
-                    answers[job_id] = None
-                    continue
-                try:
-                    answers[job_id] = command(held, request.args)
-                except CommandError:
-                    answers[job_id] = held.facts().to_wire()
+            with self.word.gathered() if told_together else nullcontext():
+                for job_id in names:
+                    held = self.jobs.get(job_id)
+                    if held is None:
+                        answers[job_id] = None
+                        continue
+                    try:
+                        answers[job_id] = command(held, request.args)
+                    except CommandError:
+                        answers[job_id] = held.facts().to_wire()
             return answers
 
         return handle

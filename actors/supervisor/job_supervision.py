@@ -361,7 +361,7 @@ class JobSupervision:
             self.watches.end()  # a stopping job owes no heartbeat
             self.stopping.fix_kill_at(force)  # before the state: a replacement keeps it
             self._set_state(JobState.STOPPING)
-            self.stopping.begin(process, force)
+            self.host.once_told(lambda: self.stopping.begin(process, force))
         elif force and self.state == JobState.STOPPING:
             self.stopping.kill(process)
 

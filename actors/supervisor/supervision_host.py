@@ -35,6 +35,9 @@ class SupervisionHost:
     report: Callable[[dict[str, Any], list[tuple[str, WireRecord]]], None]
     # This job's facts changed (to these, if given): root must know at once.
     tell_root: Callable[[str, JobFacts | None], None]
+    # Do this once root has heard what it was told so far (a stop's signal, after its
+    # `stopping`): at once, unless many jobs are being told together.
+    once_told: Callable[[Callable[[], None]], None]
     blocking: BlockingCalls  # for what may block (the keyring), off the loop
     finished: Callable[[str], None]  # at rest: let it go once its reports are in
     cgroups: RunCgroups  # where its runs' cgroups go, if the daemon has any
