@@ -41,6 +41,7 @@ from actors.runtime import process_title, registry
 from actors.runtime import zygote as zygote_image
 from actors.runtime.actor import configure_logging
 from actors.runtime.command_server import CommandServer
+from actors.runtime.descriptor_room import make_room_for_descriptors
 from actors.runtime.loop import EventLoop, close_quietly
 from actors.runtime.messages import pending_messages
 from procclaw import bus_events, bus_seal, commands, protocol
@@ -53,6 +54,8 @@ from procclaw.wire_record import WireRecord
 
 # How long root, launched by `daemon start`, waits for it to finish checking the config.
 GO_TIMEOUT = 60.0
+# Root keeps both ends of each job's two pipes: room for some two thousand jobs.
+ROOT_DESCRIPTORS = 8192
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
 
@@ -309,6 +312,7 @@ def main(argv: list[str]) -> int:
     try:
         process_title.name_root(home.root)
         allow_every_descriptor()
+        make_room_for_descriptors(ROOT_DESCRIPTORS)  # before ZeroMQ's threads
         configure_logging("root", log_level)
         for name in ROOT_SOCKETS:
             home.socket_file(name).unlink(missing_ok=True)  # we hold the lock: they are stale

@@ -24,6 +24,7 @@ from typing import Any
 import zmq
 
 from actors.runtime.command_server import CommandHandler, CommandServer
+from actors.runtime.descriptor_room import make_room_for_descriptors
 from actors.runtime.loop import EventLoop, pending
 from procclaw import bus_events, protocol
 from procclaw.bus_seal import seal
@@ -66,12 +67,17 @@ class ActorContext:
 class Actor:
     """Base class: subclasses bind their sockets in `setup()` and react to messages."""
 
+    # Descriptors the actor may come to hold, made room for before its first thread.
+    DESCRIPTORS = 0
+
     def __init__(self, ctx: ActorContext):
         self.ctx = ctx
         self.name = ctx.name
         self.home = ctx.home
+        if self.DESCRIPTORS:
+            make_room_for_descriptors(self.DESCRIPTORS)
         self.loop = EventLoop()
-        self.zmq = zmq.Context()
+        self.zmq = zmq.Context()  # its threads start here
         self.events = protocol.EventSource(ctx.name)
         self.bus_key = bytes.fromhex(ctx.bus_key)
         self._bus = self._push(self.home.endpoint("bus-in"))

@@ -63,6 +63,10 @@ def isolated_supervisor_name(job_id: str) -> str:
 
 
 class Supervisor(Actor):
+    # Two pipe ends and a log file per stream of each job, a pidfd, sockets: a few
+    # hundred jobs.
+    DESCRIPTORS = 4096
+
     def __init__(self, ctx: ActorContext):
         super().__init__(ctx)
         self._channel = socket.socket(fileno=ctx.fds[0])
