@@ -45,11 +45,13 @@ def test_metrics_describe_jobs_runs_and_actors(sandbox):
     os.kill(controller, signal.SIGKILL)
     wait_until(lambda: sandbox.actor_pid("controller") not in (None, controller))
 
+    # Also until the health actor has told the new controller its verdicts again.
     metrics = wait_until(
         lambda: (
             (m := _scrape(sandbox.api_port))["procclaw_job_runs_total"].get(
                 (("job", "bad"), ("result", "failed"))
             )
+            and "procclaw_job_health" in m
             and m
         )
     )
@@ -70,8 +72,8 @@ def test_metrics_describe_jobs_runs_and_actors(sandbox):
     assert metrics["procclaw_job_run_duration_seconds_sum"][(("job", "bad"),)] >= 0
     assert metrics["procclaw_actor_restarts_total"][(("actor", "controller"),)] == 1.0
     assert metrics["procclaw_actor_restarts_total"][(("actor", "gateway"),)] == 0.0
-    # No job has a health check: no health samples rather than made-up ones.
-    assert "procclaw_job_health" not in metrics
+    # The running job's verdict (its default process check); none made up for the others.
+    assert metrics["procclaw_job_health"] == {(("job", "web"),): 1.0}
 
 
 def test_metrics_count_alerts_by_channel_and_outcome(sandbox, tmp_path):

@@ -8,8 +8,8 @@ adding metrics (alerts, schedules) means adding a function to SOURCES.
 - `procclaw_jobs_total`, `procclaw_job_status{job}` (1 running, 0 not),
   `procclaw_job_uptime_seconds{job}`, `procclaw_job_restart_count_total{job}`,
   `procclaw_job_cpu_seconds_total{job}`, `procclaw_job_memory_bytes{job}` (running jobs),
-  `procclaw_job_health{job}` (1 healthy, 0 unhealthy; absent without a check or while
-  its first checks are pending): the controller's job list.
+  `procclaw_job_health{job}` (1 healthy, 0 unhealthy; absent while the job is not
+  running or before its first verdict): the controller's job list.
 - `procclaw_job_runs_total{job,result}` and the histogram
   `procclaw_job_run_duration_seconds{job}`: the finished runs in procclaw.db.
 - `procclaw_actor_restarts_total{actor}`: root's book of actors.
