@@ -27,8 +27,9 @@ from pathlib import Path
 from managers import JOB_COMM, PROCCLAW, descendants, ensure_bytecode, free_port, process_table
 from measure import idle_cpu, pss_mib
 
-from procclaw.client import Client, Subscription
+from procclaw.client import Client
 from procclaw.home import Home
+from procclaw.subscription import Subscription
 
 
 def main() -> int:

@@ -20,8 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from procclaw.client import Client, Subscription
+from procclaw.client import Client
 from procclaw.home import Home
+from procclaw.subscription import Subscription
 
 CLI = shutil.which("procclaw") or "procclaw"
 PERIOD = 2  # seconds between due times: '* * * * * */2'

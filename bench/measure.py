@@ -22,7 +22,8 @@ from pathlib import Path
 from managers import JOB_COMM, SLEEP, Job, Manager, ProcClaw, run, wait_until
 
 from procclaw import protocol
-from procclaw.client import ClientError, Subscription
+from procclaw.client import ClientError
+from procclaw.subscription import Subscription
 
 LINE_BYTES = 100
 WRITER = """\

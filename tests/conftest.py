@@ -19,9 +19,10 @@ import pytest
 from api_port import free_port, use_port
 from openclaw_helpers import FakeOpenClawCli
 
-from procclaw.client import Client, Subscription
+from procclaw.client import Client
 from procclaw.home import Home
 from procclaw.platform import current
+from procclaw.subscription import Subscription
 
 CLI = shutil.which("procclaw")
 PROGRAMS = Path(__file__).parent / "programs"  # small jobs with exact behaviour

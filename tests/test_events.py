@@ -12,8 +12,9 @@ from http_helpers import EventStream, get
 
 from procclaw.api import events
 from procclaw.api.events import StreamBody
-from procclaw.client import Client, ClientError, Subscription
+from procclaw.client import Client, ClientError
 from procclaw.home import Home
+from procclaw.subscription import Subscription
 from procclaw.wakeup import Wakeup
 
 JOBS = """\

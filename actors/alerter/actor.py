@@ -45,7 +45,7 @@ from actors.runtime.loop import Timer
 from actors.runtime.messages import pending_events
 from procclaw import commands, protocol
 from procclaw.bus_events import event_record
-from procclaw.client import Client, ClientError, Subscription
+from procclaw.client import Client, ClientError
 from procclaw.config import ConfigError, JobConfig, OpenClawSettings, parse_config
 from procclaw.config.job_wire import WireError, job_from_wire
 from procclaw.openclaw.alerts import NOTED_EVENTS, Alert, alert_for
@@ -55,6 +55,7 @@ from procclaw.openclaw.senders import current_transport, stop_senders
 from procclaw.openclaw.workspace import openclaw_workspace
 from procclaw.protocol import Event, ProtocolError, Request
 from procclaw.store import read_applied_config
+from procclaw.subscription import Subscription
 
 log = logging.getLogger("procclaw.alerter")
 
@@ -88,7 +89,7 @@ class Alerter(Actor):
         self.delivery = AlertDelivery(self.home, self.calls.submit, self.loop.call_later)
         self.bus = Subscription(self.home, SUBSCRIPTIONS, self.zmq)
         self.controller = AsyncCalls(self.zmq, self.loop, self.home)
-        root = Client(self.home, timeout=SYNC_TIMEOUT, caller="actor", context=self.zmq)
+        root = Client(self.home, timeout=SYNC_TIMEOUT, caller="actor")
         try:
             # Live before our hello: once `daemon start` returns, no failure is missed.
             self.bus.sync(root, SYNC_TIMEOUT)

@@ -145,7 +145,7 @@ class Controller(Actor):
         """Restarted: carry on with what the controller before us was asked to do."""
         assert self.store is not None
         try:
-            held = Client(self.home, RECOVER_TIMEOUT, caller="actor", context=self.zmq)
+            held = Client(self.home, RECOVER_TIMEOUT, caller="actor")
             supervisors = held.call_endpoint("daemon", "held")["supervisors"]
         except ClientError as exc:
             log.error("cannot learn what the supervisors hold: %s", exc.message)

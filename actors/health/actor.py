@@ -76,7 +76,7 @@ class HealthActor(Actor):
         super().__init__(ctx)
         self.checks: dict[str, HealthCheckConfig] = {}
         self.watches: dict[str, Watch] = {}
-        self._client = Client(self.home, SYNC_TIMEOUT, caller="actor", context=self.zmq)
+        self._client = Client(self.home, SYNC_TIMEOUT, caller="actor")
         self._probe: str | None = None
         self._probe_timer: Timer | None = None
 

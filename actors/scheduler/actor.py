@@ -44,7 +44,7 @@ RETRY_AFTER = 0.5
 
 class Scheduler(Actor):
     def setup(self) -> None:
-        self._client = Client(self.home, CONTROLLER_TIMEOUT, caller="actor", context=self.zmq)
+        self._client = Client(self.home, CONTROLLER_TIMEOUT, caller="actor")
         self._reloads = self.zmq.socket(zmq.SUB)
         self._reloads.setsockopt(zmq.LINGER, 0)
         self._reloads.setsockopt(zmq.SUBSCRIBE, protocol.CONFIG_RELOADED.encode())

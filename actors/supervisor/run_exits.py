@@ -13,8 +13,6 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
-import zmq
-
 from actors.runtime.children import exited_children
 from actors.runtime.job_process import JobProcess, is_same_process
 from actors.runtime.loop import EventLoop
@@ -59,13 +57,11 @@ class RunExits:
         self,
         loop: EventLoop,
         home: Home,
-        context: zmq.Context,
         reaper: ChildReaper,
         on_exit: OnExit,
     ):
         self._loop = loop
         self._home = home
-        self._context = context
         self._reaper = reaper
         self._on_exit = on_exit
         self._watch: ExitWatch | None = None
@@ -93,7 +89,7 @@ class RunExits:
     def _adopted_exited(self, process: JobProcess) -> None:
         self.close()
         try:
-            root = Client(self._home, timeout=2.0, caller="actor", context=self._context)
+            root = Client(self._home, timeout=2.0, caller="actor")
             reply = root.call_endpoint("daemon", "reaped", {"pid": process.pid})
             status = reply.get("status")
         except ClientError:

@@ -35,8 +35,9 @@ import zmq
 
 from procclaw import protocol
 from procclaw.api.errors import api_error, bad_request, from_client_error
-from procclaw.client import Client, ClientError, Subscription
+from procclaw.client import Client, ClientError
 from procclaw.home import Home
+from procclaw.subscription import Subscription
 from procclaw.wakeup import Wakeup
 
 KEEPALIVE = 15.0

@@ -17,8 +17,8 @@ import zmq
 
 from procclaw import protocol
 from procclaw.api.job_list import job_of_topic
-from procclaw.client import Subscription
 from procclaw.home import Home
+from procclaw.subscription import Subscription
 from procclaw.wakeup import Wakeup
 
 KEEP = 50

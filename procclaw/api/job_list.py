@@ -26,9 +26,10 @@ from typing import Any, NamedTuple
 import zmq
 
 from procclaw import protocol
-from procclaw.client import Client, ClientError, Subscription
+from procclaw.client import Client, ClientError
 from procclaw.home import Home
 from procclaw.job_usage import with_usage
+from procclaw.subscription import Subscription
 
 MAX_AGE = 2.0
 UPTIME_STEP = 0.1

@@ -63,7 +63,8 @@ _OUTCOMES["resume"] = _OUTCOMES["start"]
 
 
 def run(argv: list[str]) -> int:
-    from procclaw.client import Client, Subscription
+    from procclaw.client import Client
+    from procclaw.subscription import Subscription
 
     args = parse_args(USAGE, argv)
     command = argv[0]

@@ -35,7 +35,8 @@ _SHOWN = ("state", "pid", "reason", "last_exit", "healthy", "restarts", "status"
 
 def run(argv: list[str]) -> int:
     from procclaw import protocol
-    from procclaw.client import Client, Subscription
+    from procclaw.client import Client
+    from procclaw.subscription import Subscription
 
     args = parse_args(USAGE, argv)
     count = None if args["-n"] is None else _event_count(args["-n"])

@@ -1,0 +1,67 @@
+"""A subscription to the daemon's event bus: `procclaw events`, waits for a job's
+outcome, the API's event stream, and tests waiting on an event."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import zmq
+
+from procclaw import protocol
+from procclaw.client import DEFAULT_TIMEOUT, Client, DaemonNotAnswering
+from procclaw.home import Home
+
+
+class Subscription:
+    """A SUB socket on the bus."""
+
+    def __init__(
+        self,
+        home: Home,
+        prefixes: tuple[str, ...] = ("",),
+        context: zmq.Context | None = None,
+    ):
+        self.home = home
+        self._context = context or zmq.Context.instance()
+        self.socket = self._context.socket(zmq.SUB)
+        self.socket.setsockopt(zmq.LINGER, 0)
+        for prefix in prefixes:
+            self.socket.setsockopt(zmq.SUBSCRIBE, prefix.encode())
+        self._probe = protocol.probe_topic("")
+        self.socket.setsockopt(zmq.SUBSCRIBE, self._probe.encode())
+        self.socket.connect(home.endpoint("bus"))
+
+    def sync(self, client: Client, timeout: float = DEFAULT_TIMEOUT) -> None:
+        """Return once the subscription is live: nothing published later is missed."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            token = os.urandom(16).hex()
+            client.call("probe", {"token": token})
+            topic = protocol.probe_topic(token)
+            if self.wait_for(lambda e, t=topic: e.topic == t, timeout=0.2, skip_probes=False):
+                return
+        raise DaemonNotAnswering(f"event bus not answering after {timeout:g} s")
+
+    def receive(self, timeout: float | None) -> protocol.Event | None:
+        """The next event, or None after `timeout` seconds (None: wait for ever)."""
+        wait = -1 if timeout is None else max(0, int(timeout * 1000))
+        if not self.socket.poll(wait):
+            return None
+        return protocol.parse_event(self.socket.recv_multipart())
+
+    def wait_for(self, predicate, timeout: float, skip_probes: bool = True):
+        """The first event matching `predicate` within `timeout` seconds, or None."""
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            event = self.receive(left)
+            if event is None:
+                return None
+            if skip_probes and event.topic.startswith(self._probe):
+                continue
+            if predicate(event):
+                return event
+        return None
+
+    def close(self) -> None:
+        self.socket.close(0)
