@@ -75,6 +75,26 @@ def test_heartbeats_on_stderr_keep_a_job_healthy_across_a_supervisor_crash(sandb
     events.close()
 
 
+def test_a_health_actor_that_comes_up_after_the_first_heartbeat_still_judges_it(sandbox):
+    """The run was heard before the health actor knew of it (a health actor starting, or
+    replaced, just then): its sync goes by the heartbeat facts `list` gives."""
+    sandbox.run_jobs(gateway_job(beats=100_000, interval=0.1, max_age=5))
+    health = sandbox.actor_pid("health")
+    events = sandbox.subscribe("job.gw.")
+    os.kill(health, signal.SIGSTOP)
+    try:
+        sandbox.cli("start", "gw", check=True)
+        assert events.wait_for(lambda e: e.topic == "job.gw.heartbeat", timeout=10)
+    finally:
+        os.kill(health, signal.SIGKILL)
+    verdict = events.wait_for(lambda e: e.topic == "job.gw.health", timeout=10)
+    assert verdict.data["healthy"] is True
+    assert sandbox.job("gw")["health"] == "healthy"
+    listed = next(job for job in sandbox.client().call("list") if job["id"] == "gw")
+    assert listed["heartbeat_at"] is not None and listed["heartbeat_late"] is False
+    events.close()
+
+
 # ---- the matcher, chunk by chunk --------------------------------------------------------
 
 

@@ -232,8 +232,6 @@ class Controller(Actor):
             **self._with_health(self.registry.summary(job, facts)),
             "health_detail": self.health.details(job.id),
             "status_text": facts.status_text,
-            "heartbeat_at": facts.heartbeat_at,
-            "heartbeat_late": facts.heartbeat_late,
             **self.schedules.summary(job),
             **self.pauses.summary(job),
             "config": job.to_dict(),

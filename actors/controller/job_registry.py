@@ -114,6 +114,9 @@ class JobRegistry:
             "supervisor": facts.supervisor if held else None,
             "sup_pid": facts.sup_pid if held else None,
             "log_trouble": facts.log_trouble if held else None,
+            # An output check's news so far: what a health actor syncing now goes by.
+            "heartbeat_at": facts.heartbeat_at if running else None,
+            "heartbeat_late": bool(running and facts.heartbeat_late),
         }
 
     def log_troubles(self) -> dict[str, str]:

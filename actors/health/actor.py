@@ -135,6 +135,9 @@ class HealthActor(Actor):
                 started_at = time.time() - (job.get("uptime") or 0.0)
                 target = Target(job["id"], job["pid"], None, started_at, job.get("supervisor"))
                 self._watch(job["run_id"], target, _SEEDED.get(job.get("health") or ""))
+                if job["heartbeat_at"] is not None or job["heartbeat_late"]:
+                    # Its `heartbeat` event may have come before we knew the run.
+                    self._observe_heartbeat(job["id"], job["heartbeat_at"], job["heartbeat_late"])
 
     def _on_events(self) -> None:
         for event in pending_events(self._events):
@@ -199,8 +202,14 @@ class HealthActor(Actor):
             return
         if facts.run_id is not None and str(facts.run_id) != watch.run_id:
             return  # about a run that is over
+        self._observe_heartbeat(job_id, facts.heartbeat_at, facts.heartbeat_late)
+
+    def _observe_heartbeat(self, job_id: str, heard_at: float | None, late: bool) -> None:
+        watch = self.watches.get(job_id)
+        if watch is None or watch.verdict.check.type != "output":
+            return
         check, now = watch.verdict.check, time.time()
-        passed, reason = heartbeat_result(check, facts.heartbeat_at, facts.heartbeat_late, now)
+        passed, reason = heartbeat_result(check, heard_at, late, now)
         if watch.verdict.observe(passed, reason, now=now):
             self._report(watch)
 
