@@ -74,6 +74,7 @@ class Supervisor(Actor):
         self.jobs: dict[str, JobSupervision] = {}
         self._exiting = False
         self._orphaned = False
+        self._retitle_due = False
         self._keyed_by_adopter = False  # a new daemon's bus key taken since our check-in
         self._sup_start = process_start_time(os.getpid()) or ""
         self.word = WordToRoot(lambda facts: self._tell_root("heartbeat", facts))
@@ -231,6 +232,17 @@ class Supervisor(Actor):
             held.close()  # at rest, its last reports on their way: the new one takes over
         self.jobs[job_id] = JobSupervision(self.host, job, pipes, placement)
         self.jobs[job_id].begin()
+        self._retitle()
+
+    def _retitle(self) -> None:
+        """Name the process by the jobs it holds once this turn of the loop is over: a
+        take or a stop of many jobs renames it once, not once per job."""
+        if not self._retitle_due:
+            self._retitle_due = True
+            self.loop.call_later(0, self._name_by_jobs)
+
+    def _name_by_jobs(self) -> None:
+        self._retitle_due = False
         process_title.name_actor("supervisor", self.name, self.jobs)
 
     # ---- telling root and the controller -----------------------------------------------
@@ -258,7 +270,7 @@ class Supervisor(Actor):
     def _let_go(self, job_id: str) -> None:
         held = self.jobs.pop(job_id)
         held.close()
-        process_title.name_actor("supervisor", self.name, self.jobs)
+        self._retitle()
         self.word.gone(job_id, held.generation)
         self._exit_if_done()
 
