@@ -24,7 +24,7 @@ import zoneinfo
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from croniter import croniter
+from procclaw.cron_library import croniter
 
 # What the nicknames mean, so that they are classified like the expressions they stand for.
 NICKNAMES = {

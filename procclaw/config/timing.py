@@ -10,9 +10,8 @@ import zoneinfo
 from datetime import datetime
 from typing import Any
 
-from croniter import CroniterBadDateError, CroniterError, croniter
-
 from procclaw.config.values import Invalid, expected
+from procclaw.cron_library import CroniterBadDateError, CroniterError, croniter
 from procclaw.suggest import did_you_mean
 
 NICKNAMES = ("@yearly", "@annually", "@monthly", "@weekly", "@daily", "@midnight", "@hourly")

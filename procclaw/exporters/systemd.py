@@ -13,9 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from croniter import croniter
-
 from procclaw.config.models import LogConfig
+from procclaw.cron_library import croniter
 from procclaw.exporters.export_plan import (
     Export,
     JobConfig,

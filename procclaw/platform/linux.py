@@ -4,7 +4,6 @@ and /proc read directly (psutil's bookkeeping costs tens of times more at each e
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import os
@@ -20,7 +19,9 @@ from procclaw.platform.linux_cgroups import find as find_cgroups
 from procclaw.platform.linux_cgroups import offered as offered_cgroups
 from procclaw.platform.linux_cgroups import prepare as prepare_cgroups
 
-_libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+# The interpreter links libc: its symbols are found without ctypes.util.find_library,
+# which runs `ldconfig -p` (a process, on the way of every daemon start).
+_libc = ctypes.CDLL(None, use_errno=True)
 _PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36
 # A run with more below it than this is cut short (a fork bomb is not walked whole).

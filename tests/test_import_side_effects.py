@@ -1,0 +1,45 @@
+"""What loading ProcClaw's code may not do: start processes. The CLI reads the config
+and root preloads every actor on the way to the first job; a helper process there
+(croniter's `file` on the interpreter, ctypes' `ldconfig -p`) cost each about 30 ms."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.timeout(60)
+
+PRELOAD_WATCHED = """
+import platform, sys
+before = platform.architecture
+started = []
+sys.addaudithook(
+    lambda event, args: started.append((event, str(args)[:200]))
+    if event in ("subprocess.Popen", "os.posix_spawn", "os.exec", "os.fork", "os.system")
+    else None
+)
+from procclaw.config import parse_config
+from procclaw.platform import current
+from actors.runtime import zygote
+current()
+zygote.preload()
+assert platform.architecture is before, "platform.architecture left replaced"
+print(started)
+"""
+
+
+def test_reading_the_config_and_preloading_every_actor_start_no_process():
+    """Run in a fresh interpreter: this one has imported most of it already."""
+    result = subprocess.run(
+        [sys.executable, "-c", PRELOAD_WATCHED], capture_output=True, text=True, timeout=50
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_croniter_still_knows_the_interpreter_is_64_bit():
+    from procclaw.cron_library import croniter
+
+    assert sys.modules[croniter.__module__].OVERFLOW32B_MODE is False
