@@ -97,7 +97,7 @@ class Client:
         self.require_daemon()
         wait = self.timeout if timeout is None else timeout
         request = protocol.request(cmd, args, caller=self.caller)
-        path = str(self.home.socket_file(target))
+        path = self.home.endpoint(target).removeprefix("ipc://")  # HomeError: too long
         deadline = time.monotonic() + wait
         try:
             answer = zmtp.exchange(
@@ -108,6 +108,9 @@ class Client:
             raise DaemonNotAnswering(f"{_who(target)} went away before it answered") from None
         except zmtp.ZmtpError as exc:
             raise ClientError(f"bad reply from {_who(target)}: {exc}") from None
+        except OSError as exc:  # not a socket that could come back: no point waiting
+            reason = exc.strerror or exc
+            raise DaemonNotAnswering(f"cannot reach {_who(target)} at {path}: {reason}") from None
         if answer is None:
             self.require_daemon()  # it may have died while we waited
             self.require_socket(target)

@@ -15,6 +15,9 @@ import pytest
 import zmq
 
 from procclaw import zmtp
+from procclaw.client import Client, DaemonNotAnswering
+from procclaw.home import Home
+from procclaw.pidfile import PidFile
 
 pytestmark = pytest.mark.timeout(20)
 
@@ -211,3 +214,19 @@ def test_an_answer_larger_than_allowed_is_refused_before_it_is_read(context, pat
     with pytest.raises(zmtp.ZmtpError, match="too large"):
         zmtp.exchange(path, b"y" * 600, soon(), max_reply=1000)
     server.join(5)
+
+
+def test_a_client_whose_socket_cannot_be_reached_says_where_and_why(tmp_path):
+    """A daemon holds its lock, but its run directory is a file: no retrying helps."""
+    home = Home(tmp_path)
+    lock = PidFile(home.pid_file)
+    lock.acquire()
+    try:
+        home.run_dir.write_text("not a directory")
+        with pytest.raises(DaemonNotAnswering) as caught:
+            Client(home, timeout=5).call("list")
+        assert caught.value.message == (
+            f"cannot reach controller at {home.run_dir}/controller.sock: Not a directory"
+        )
+    finally:
+        lock.release()
