@@ -77,11 +77,13 @@ def _log_in(browser, box) -> None:
 
 
 def _wait_connected(browser) -> None:
-    """Until the page's scripts run and the event stream is open (the banner hidden)."""
+    """Until the page's scripts run and every stream it follows is open (the banner is
+    hidden before any opens: it is not the sign)."""
     wait_for(
         browser,
         lambda d: d.execute_script(
-            "return typeof PC !== 'undefined' && document.getElementById('connection').hidden"
+            "return typeof PC !== 'undefined' && PC.live()"
+            " && document.getElementById('connection').hidden"
         ),
     )
 

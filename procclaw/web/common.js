@@ -111,14 +111,20 @@ const PC = (() => {
   }, 1000);
 
   // ---- the event stream, with a banner while it is lost ----------------------------
+  const streams = []; // one entry per stream followed: is it open now?
+  // Every stream the page follows is open: what happens now reaches the page.
+  const live = () => streams.length > 0 && streams.every((stream) => stream.open);
   function follow(url, onEvent, onConnected) {
     const banner = document.getElementById("connection");
+    const stream = { open: false };
+    streams.push(stream);
     let source = null;
     let delay = 1000;
     let lost = false;
     function open() {
       source = new EventSource(url);
       source.onopen = () => {
+        stream.open = true;
         delay = 1000;
         banner.hidden = true;
         if (lost) document.body.classList.remove("offline");
@@ -128,6 +134,7 @@ const PC = (() => {
       };
       source.onmessage = (message) => onEvent(JSON.parse(message.data));
       source.onerror = () => {
+        stream.open = false;
         lost = true;
         banner.hidden = false;
         document.body.classList.add("offline");
@@ -193,5 +200,5 @@ const PC = (() => {
   document.querySelectorAll("time[datetime]").forEach(showTime);
   document.querySelectorAll("[data-uptime]").forEach((e) => setUptime(e, e.dataset.uptime));
 
-  return { api, duration, memory, cpu, clock, showTime, timeElement, badge, setUptime, follow };
+  return { api, duration, memory, cpu, clock, showTime, timeElement, badge, setUptime, follow, live };
 })();

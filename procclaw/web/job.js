@@ -116,8 +116,7 @@
     timer = setTimeout(() => refresh().catch(() => null), 150);
   }
 
-  PC.follow(`/api/v1/events?names=false&job=${encodeURIComponent(id)}`, onEvent, (again) => {
-    if (again) refreshSoon();
-  });
+  // Asked again at each connection, the first included: see jobs.js.
+  PC.follow(`/api/v1/events?names=false&job=${encodeURIComponent(id)}`, onEvent, refreshSoon);
   drawRuns().catch(() => null);
 })();

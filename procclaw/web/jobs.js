@@ -209,11 +209,11 @@
     }
   }
 
-  PC.follow("/api/v1/events?names=false", onEvent, (again) => {
-    if (again) {
-      refresh().catch(() => null);
-      refreshActors().catch(() => null);
-    }
+  // Asked again at each connection, the first included: what changed between the
+  // page's rendering and the stream's opening came before the stream.
+  PC.follow("/api/v1/events?names=false", onEvent, () => {
+    refresh().catch(() => null);
+    refreshActors().catch(() => null);
   });
   applyFilters();
 })();
