@@ -1,12 +1,13 @@
 """croniter, imported without the process its import would start.
 
 At import, croniter asks `platform.architecture()` whether Python is 32-bit, and that
-function runs the `file` command on the interpreter: a fork and exec of about 30 ms,
-in the CLI at every command that reads the config and in root as the daemon starts,
-both on the way to the first job. The size of a pointer answers the same question
-without a process, so that is the answer `platform.architecture` gives while croniter
-loads, and only then (nothing else runs in the process at that moment: imports are
-serialised, and the CLI and root import it before any thread starts).
+function runs the `file` command on the interpreter: a fork and exec (5 to 30 ms, as
+the disk cache holds libmagic's database or not), in the CLI at every command that
+reads the config and in root as the daemon starts, both on the way to the first job.
+The size of a pointer answers the same question without a process, so that is the
+answer `platform.architecture` gives while croniter loads, and only then (nothing else
+runs in the process at that moment: imports are serialised, and the CLI and root
+import it before any thread starts).
 """
 
 from __future__ import annotations

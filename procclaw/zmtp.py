@@ -56,10 +56,16 @@ def exchange(path: str, body: bytes, deadline: float, max_reply: int) -> bytes |
         connection.close()
 
 
-# Why a connection attempt may be made again: the peer was not there, or went away
-# before the handshake was over.
-_NOT_THERE = (FileNotFoundError, ConnectionRefusedError, BlockingIOError, PeerGone)
-_WENT_AWAY = (ConnectionResetError, BrokenPipeError)
+# Why a connection attempt may be made again: the peer was not there (yet), or went
+# away before the handshake was over.
+_TRY_AGAIN = (
+    FileNotFoundError,
+    ConnectionRefusedError,
+    BlockingIOError,
+    ConnectionResetError,
+    BrokenPipeError,
+    PeerGone,
+)
 
 
 def _greeted(path: str, deadline: float) -> _Connection:
@@ -70,7 +76,7 @@ def _greeted(path: str, deadline: float) -> _Connection:
             connection.connect(path)
             connection.handshake()
             return connection
-        except (*_NOT_THERE, *_WENT_AWAY):
+        except _TRY_AGAIN:
             connection.close()
         except BaseException:
             connection.close()
@@ -109,8 +115,8 @@ class _Connection:
             pass  # it may have said why before it hung up: read on
         flags, command = self._read_frame(max_size=1 << 16)
         name = command[1 : 1 + command[0]] if command else b""
-        if name == b"ERROR":
-            reason = command[7 : 7 + command[6]].decode(errors="replace")
+        if name == b"ERROR":  # its reason: one byte of length, then the text
+            reason = command[7 : 7 + command[6]].decode(errors="replace") if command[6:] else ""
             raise ZmtpError(f"handshake refused: {reason}")
         if not flags & _COMMAND or name != b"READY":
             raise ZmtpError(f"handshake: {name!r} where READY was due")
@@ -121,14 +127,14 @@ class _Connection:
     def receive(self, max_size: int) -> bytes:
         """The first part of the next message (a ROUTER's answer to a DEALER has one);
         commands (ZMTP 3.1's heartbeats) are skipped."""
-        parts: list[bytes] = []
+        first: bytes | None = None
         while True:
             flags, data = self._read_frame(max_size)
             if flags & _COMMAND:
                 continue
-            parts.append(data)
+            first = data if first is None else first
             if not flags & _MORE:
-                return parts[0]
+                return first
 
     def _read_frame(self, max_size: int) -> tuple[int, bytes]:
         flags = self._read(1)[0]

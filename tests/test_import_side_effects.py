@@ -1,6 +1,6 @@
 """What loading ProcClaw's code may not do: start processes. The CLI reads the config
 and root preloads every actor on the way to the first job; a helper process there
-(croniter's `file` on the interpreter, ctypes' `ldconfig -p`) cost each about 30 ms."""
+(croniter's `file` on the interpreter, ctypes' `ldconfig -p`) cost 5 to 30 ms each."""
 
 from __future__ import annotations
 

@@ -209,6 +209,16 @@ def test_a_peer_that_refuses_the_handshake_says_why(path):
         zmtp.exchange(path, b"x", soon(), 1 << 20)
 
 
+def test_an_error_command_cut_short_is_still_a_zmtp_error(path):
+    def refuse_without_a_reason(connection: socket.socket) -> None:
+        greeted(connection)
+        connection.sendall(zmtp._frame(zmtp._COMMAND, b"\x05ERROR"))
+
+    raw_peer(path, refuse_without_a_reason)
+    with pytest.raises(zmtp.ZmtpError, match="handshake refused: $"):
+        zmtp.exchange(path, b"x", soon(), 1 << 20)
+
+
 def test_an_answer_larger_than_allowed_is_refused_before_it_is_read(context, path):
     server = echo_router(context, path)
     with pytest.raises(zmtp.ZmtpError, match="too large"):
