@@ -101,7 +101,7 @@ class Client:
         deadline = time.monotonic() + wait
         try:
             answer = zmtp.exchange(
-                path, protocol.encode(request), deadline, protocol.MAX_MESSAGE_BYTES
+                path, protocol.encode(request), deadline, protocol.MAX_REPLY_BYTES
             )
         except zmtp.PeerGone:
             self.require_daemon()
@@ -116,7 +116,7 @@ class Client:
             self.require_socket(target)
             raise DaemonNotAnswering(f"{_who(target)} not answering after {wait:g} s")
         try:
-            reply = protocol.decode(answer)
+            reply = protocol.decode(answer, protocol.MAX_REPLY_BYTES)
         except protocol.ProtocolError as exc:
             raise ClientError(f"bad reply from {_who(target)}: {exc.message}") from None
         if reply.get("id") != request["id"]:

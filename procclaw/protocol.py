@@ -24,8 +24,13 @@ from procclaw.suggest import did_you_mean
 
 VERSION = 1
 
-# Requests larger than this are refused before decoding: nothing legitimate comes close.
+# Requests and events larger than this are refused before decoding: nothing
+# legitimate comes close.
 MAX_MESSAGE_BYTES = 1 << 20
+# A reply grows with the jobs it lists: `list` of 2,000 jobs is about 1 MB and their
+# `config` 1.5 MB. Replies come from our own actors, so their cap is only there to stop
+# a bogus peer from filling a client's memory.
+MAX_REPLY_BYTES = 1 << 26
 
 
 class ErrorCode:
@@ -119,9 +124,10 @@ def encode(message: dict[str, Any]) -> bytes:
     return msgpack.packb(message, use_bin_type=True)
 
 
-def decode(data: bytes) -> dict[str, Any]:
-    """Decode one message map, refusing anything malformed or of another version."""
-    if len(data) > MAX_MESSAGE_BYTES:
+def decode(data: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> dict[str, Any]:
+    """Decode one message map, refusing anything malformed or of another version (or
+    over `max_bytes`: MAX_REPLY_BYTES for a reply)."""
+    if len(data) > max_bytes:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"message too large ({len(data)} bytes)")
     try:
         message = msgpack.unpackb(data, raw=False, strict_map_key=True)

@@ -11,7 +11,7 @@ import logging
 import zmq
 
 from actors.runtime.loop import EventLoop
-from actors.runtime.messages import pending_messages
+from actors.runtime.messages import pending_replies
 from procclaw import protocol
 from procclaw.home import Home
 
@@ -34,7 +34,7 @@ class ReloadSignal:
             log.error("reload not asked: the controller is not taking requests")
 
     def _on_replies(self) -> None:
-        for reply in pending_messages(self._socket):
+        for reply in pending_replies(self._socket):
             if reply.get("ok"):
                 result = reply.get("result") or {}
                 log.info(

@@ -15,7 +15,7 @@ from typing import Any
 import zmq
 
 from actors.runtime.loop import EventLoop, Timer
-from actors.runtime.messages import pending_messages
+from actors.runtime.messages import pending_replies
 from procclaw import protocol
 from procclaw.home import Home
 from procclaw.protocol import ErrorCode
@@ -66,7 +66,7 @@ class AsyncCalls:
         return sock
 
     def _on_replies(self, sock: zmq.Socket) -> None:
-        for reply in pending_messages(sock):
+        for reply in pending_replies(sock):
             waiting = self._waiting.pop(str(reply.get("id")), None)
             if waiting is None:
                 continue  # answered after its timeout: the caller has moved on

@@ -180,7 +180,7 @@ def _encoded(reply: dict[str, Any]) -> bytes:
         log.error("reply %s could not be encoded: %s", reply.get("id"), exc)
         problem = f"internal error: the reply could not be encoded ({exc})"
     else:
-        if len(data) <= protocol.MAX_MESSAGE_BYTES:
+        if len(data) <= protocol.MAX_REPLY_BYTES:
             return data
         log.error("reply %s too large: %d bytes", reply.get("id"), len(data))
         problem = f"internal error: the reply is too large ({len(data):,} bytes)"

@@ -16,10 +16,20 @@ from procclaw import protocol
 
 
 def pending_messages(sock: zmq.Socket) -> Iterator[dict[str, Any]]:
-    """Every request or reply already waiting on `sock`, without blocking."""
+    """Every message (a request, a report) already waiting on `sock`, without blocking."""
+    return _decoded(sock, protocol.MAX_MESSAGE_BYTES)
+
+
+def pending_replies(sock: zmq.Socket) -> Iterator[dict[str, Any]]:
+    """Every reply already waiting on `sock`, without blocking: a reply may be larger
+    than a request (protocol.MAX_REPLY_BYTES)."""
+    return _decoded(sock, protocol.MAX_REPLY_BYTES)
+
+
+def _decoded(sock: zmq.Socket, max_bytes: int) -> Iterator[dict[str, Any]]:
     for data in pending(sock):
         try:
-            yield protocol.decode(data)
+            yield protocol.decode(data, max_bytes)
         except protocol.ProtocolError:
             continue
 

@@ -25,7 +25,7 @@ from typing import Any
 import zmq
 
 from actors.runtime.loop import EventLoop, Timer
-from actors.runtime.messages import pending_messages
+from actors.runtime.messages import pending_replies
 from procclaw import protocol
 from procclaw.wire_record import WireRecord
 
@@ -114,7 +114,7 @@ class ReportQueue:
         self._timer = self._loop.call_later(RESEND_AFTER, self._transmit)
 
     def _on_reply(self) -> None:
-        for reply in pending_messages(self._socket):
+        for reply in pending_replies(self._socket):
             if self._in_flight is None or reply.get("id") != self._in_flight["id"]:
                 continue  # an answer to a copy we re-sent
             if not reply.get("ok"):
