@@ -20,7 +20,7 @@ import zmq
 from actors.root.actor_table import ActorSlot
 from actors.root.held_jobs import HeldJob, new_pipes
 from actors.runtime.async_calls import AsyncCalls
-from actors.runtime.loop import EventLoop
+from actors.runtime.loop import EventLoop, Timer
 from actors.runtime.supervisor_channel import (
     ChannelSender,
     channel_pair,
@@ -57,6 +57,7 @@ class SupervisorPool:
         self._senders: dict[str, ChannelSender] = {}
         self._their_ends: dict[str, socket.socket] = {}  # until the zygote has forked
         self._ordered: set[str] = set()  # jobs told to stop at daemon stop
+        self._ordering: Timer | None = None  # the next look at what to stop, this turn
         self._calls = AsyncCalls(keeper.zmq, keeper.loop, keeper.home)
 
     # ---- placing jobs ------------------------------------------------------------------
@@ -157,6 +158,7 @@ class SupervisorPool:
         and those it let go (`gone`: job -> generation)."""
         jobs = self.held.setdefault(slot.name, {})
         reported = facts.get("jobs") or {}
+        moved = False  # a job came to rest, came alive, came or went: orders may change
         # Only `gone` lets a job go: a job missing from a full report may be one handed
         # over that the supervisor has not read yet.
         for job, job_facts in reported.items():
@@ -166,16 +168,20 @@ class SupervisorPool:
                 if held is None:  # an orphan's job, told to a root that never placed it
                     placement = Placement.from_wire(job_facts.get("placement"))
                     held = jobs[job] = HeldJob(placement, ())
+                    moved = True
             except ProtocolError as exc:
                 log.error("%s: its word on job %s is unreadable: %s", slot.name, job, exc.message)
                 continue
+            was_live = held.live
             held.facts = word
+            moved = moved or was_live != held.live
         for job, generation in (facts.get("gone") or {}).items():
             held = jobs.get(job)
             if held is not None and held.generation <= generation:
                 jobs.pop(job).close()
-        if self._keeper.stopping:
-            self._order_stops()
+                moved = True
+        if self._keeper.stopping and moved:
+            self._order_stops_this_turn()
 
     def left_running(self, slot: ActorSlot) -> bool:
         """Whether a dead supervisor held a job that only a supervisor can stop."""
@@ -202,6 +208,8 @@ class SupervisorPool:
         log.error("an adopted supervisor did not take its stop orders: %s", message)
 
     def close(self) -> None:
+        if self._ordering is not None:
+            self._ordering.cancel()
         self._calls.close()
         for name in list(self.held):
             self._close_channel(name)
@@ -213,9 +221,19 @@ class SupervisorPool:
     def begin_stopping(self) -> None:
         self._order_stops()
 
+    def _order_stops_this_turn(self) -> None:
+        """Order stops once at the end of this turn of the loop, however many words came
+        in it: an ordering looks at every job (a daemon stop with 2,000 jobs running
+        brings some 4,000 words)."""
+        if self._ordering is None:
+            self._ordering = self._keeper.loop.call_later(0, self._order_stops)
+
     def _order_stops(self) -> None:
         """Tell supervisors which of their jobs to stop now: those whose dependents are
         at rest. A supervisor with nothing live left is told to exit."""
+        if self._ordering is not None:
+            self._ordering.cancel()
+            self._ordering = None
         live_jobs = {
             job: name for name, jobs in self.held.items() for job, held in jobs.items() if held.live
         }
