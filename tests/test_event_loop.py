@@ -67,3 +67,55 @@ def test_once_stopped_no_due_timer_runs(loop):
     loop.run()
     loop.run_once(max_wait=0)
     assert fired == []
+
+
+def test_of_hundreds_of_quiet_pipes_only_the_readable_ones_are_handled(loop):
+    pipes = [os.pipe() for _ in range(400)]  # 800 fds: under a 1,024 limit
+    seen = []
+    for index, (reader, _) in enumerate(pipes):
+        loop.add_reader(reader, lambda i=index, r=reader: seen.append((i, os.read(r, 10))))
+    os.write(pipes[7][1], b"a")
+    os.write(pipes[393][1], b"b")
+    loop.run_once(max_wait=5)
+    assert sorted(seen) == [(7, b"a"), (393, b"b")]
+    for reader, writer in pipes:
+        loop.remove_reader(reader)
+        os.close(reader)
+        os.close(writer)
+
+
+def test_a_reader_removed_by_an_earlier_handler_of_the_same_wake_is_not_called(loop):
+    (first, first_w), (second, second_w) = os.pipe(), os.pipe()
+    called = []
+
+    def remove_the_other(mine: int, other: int) -> None:
+        called.append(mine)
+        loop.remove_reader(other)
+
+    loop.add_reader(first, lambda: remove_the_other(first, second))
+    loop.add_reader(second, lambda: remove_the_other(second, first))
+    os.write(first_w, b"x")
+    os.write(second_w, b"x")
+    loop.run_once(max_wait=5)
+    assert len(called) == 1
+    for fd in (first, first_w, second, second_w):
+        os.close(fd)
+
+
+def test_a_number_reused_by_a_new_pipe_is_watched_with_its_new_handler(loop):
+    reader, writer = os.pipe()
+    loop.add_reader(reader, lambda: pytest.fail("the old handler ran"))
+    loop.remove_reader(reader)
+    os.close(reader)
+    os.close(writer)
+    again, again_w = os.pipe()
+    assert again == reader  # the lowest free number
+    seen = []
+    loop.add_reader(again, lambda: seen.append(os.read(again, 10)))
+    loop.add_reader(again, lambda: seen.append(os.read(again, 10).upper()))  # replaced
+    os.write(again_w, b"new")
+    loop.run_once(max_wait=5)
+    assert seen == [b"NEW"]
+    loop.remove_reader(again)
+    os.close(again)
+    os.close(again_w)
