@@ -20,7 +20,9 @@ def server(tmp_path):
     results = {
         "ping": lambda _req: {"pid": 1},
         "config": lambda _req: {"max_bytes": 2**70},  # more than msgpack's 64 bits
-        "list": lambda _req: ["x" * 1024] * 2048,  # 2 MiB: more than a message may be
+        "list": lambda _req: ["x" * 1024] * 2048,  # 2 MiB: more than a request may be
+        # More than a reply may be.
+        "runs_summary": lambda _req: ["x" * 1024**2] * (protocol.MAX_REPLY_BYTES // 1024**2),
     }
     served = CommandServer(context, loop, endpoint, results, commands.CONTROLLER_ARGS)
     done = threading.Event()
@@ -44,14 +46,14 @@ def _ask(endpoint, cmd):
         sock.setsockopt(zmq.RCVTIMEO, 5000)
         sock.connect(endpoint)
         sock.send(protocol.encode({"v": protocol.VERSION, "id": cmd, "cmd": cmd, "args": {}}))
-        return protocol.decode(sock.recv())
+        return protocol.decode(sock.recv(), protocol.MAX_REPLY_BYTES)
 
 
 @pytest.mark.parametrize(
     ("cmd", "words"),
     [
         ("config", "internal error: the reply could not be encoded (Integer value out of range)"),
-        ("list", "internal error: the reply is too large (2,"),
+        ("runs_summary", "internal error: the reply is too large (67,"),
     ],
 )
 def test_an_unsendable_reply_is_an_error_reply_and_the_next_one_is_answered(server, cmd, words):
@@ -60,3 +62,8 @@ def test_an_unsendable_reply_is_an_error_reply_and_the_next_one_is_answered(serv
     assert reply["error"]["code"] == ErrorCode.INTERNAL
     assert reply["error"]["message"].startswith(words)
     assert _ask(server, "ping")["result"] == {"pid": 1}
+
+
+def test_a_reply_larger_than_a_request_may_be_is_answered(server):
+    reply = _ask(server, "list")
+    assert reply["ok"] is True and len(reply["result"]) == 2048
