@@ -6,14 +6,17 @@ by the check's `timeout`, so a service that hangs holds up nothing but its own c
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-import urllib.error
-import urllib.request
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from procclaw.client import Client, ClientError
 from procclaw.config import HealthCheckConfig
+
+if TYPE_CHECKING:
+    import urllib.request
 
 # Enough of a response body to find `expected_body` in; health pages are short.
 MAX_BODY = 64 * 1024
@@ -46,14 +49,24 @@ def run_check(check: HealthCheckConfig, target: Target, client: Client) -> Resul
         return False, f"check failed: {exc}"
 
 
-# Health checks go straight to the service: a proxy from the environment would be wrong.
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+@functools.cache
+def _opener() -> urllib.request.OpenerDirector:
+    """Imported at the first HTTP check: urllib brings http.client, email and ssl, a
+    tenth of every actor's preload, and most daemons check no URL.
+
+    Health checks go straight to the service: a proxy from the environment would be wrong.
+    """
+    import urllib.request
+
+    return urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 def _http(check: HealthCheckConfig) -> Result:
+    import urllib.error  # loaded by _opener()
+
     assert check.url is not None
     try:
-        with _OPENER.open(check.url, timeout=check.timeout) as response:
+        with _opener().open(check.url, timeout=check.timeout) as response:
             status, body = response.status, response.read(MAX_BODY)
     except urllib.error.HTTPError as exc:
         status, body = exc.code, exc.read(MAX_BODY)

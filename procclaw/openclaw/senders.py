@@ -13,12 +13,13 @@ import shutil
 import signal
 import subprocess
 import threading
-import urllib.error
-import urllib.request
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from procclaw.home import Home
 from procclaw.secrets import SecretError, SecretNotFound, resolve_text
+
+if TYPE_CHECKING:
+    import urllib.error
 
 CLI_TIMEOUT = 30.0
 HTTP_TIMEOUT = 10.0
@@ -113,6 +114,10 @@ class HttpSender:
         self.url = url
         self.token = token
         self.timeout = timeout
+        # Imported here: urllib brings http.client, email and ssl, and only a daemon
+        # that alerts through the gateway needs them.
+        import urllib.request
+
         # A proxy from the environment must not see the token or the messages.
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
@@ -132,6 +137,9 @@ class HttpSender:
     def _post(
         self, path: str, body: dict[str, Any], token_setting: str = _GATEWAY_TOKEN_SETTING
     ) -> Any:
+        import urllib.error
+        import urllib.request
+
         headers = {"Content-Type": "application/json"}
         if self.token:
             headers["Authorization"] = f"Bearer {self.token}"
