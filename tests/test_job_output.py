@@ -1,5 +1,6 @@
 """Job output reaches its log files whole: odd bytes, floods, rotation, timestamps."""
 
+import os
 import re
 import subprocess
 import time
@@ -117,3 +118,24 @@ def test_logs_follow_keeps_going_across_rotation(sandbox):
         follower.wait()
         follower.stdout.close()
     wait_until(lambda: sandbox.home.job_log("ticker").with_name("ticker.log.1").exists())
+
+
+def test_a_job_that_prints_nothing_has_no_log_file_until_it_prints(sandbox):
+    go = sandbox.home.root / "go"
+    os.mkfifo(go)
+    sandbox.run_jobs(f"""\
+        jobs:
+          quiet:
+            cmd: sh -c 'read word < {go}; echo $word; exec sleep 60'
+        """)
+    sandbox.cli("start", "quiet", check=True)
+    sandbox.wait_state("quiet", "running")
+    log = sandbox.home.job_log("quiet")
+    assert not log.exists() and not sandbox.home.job_log("quiet", "stderr").exists()
+    shown = sandbox.cli("logs", "quiet", check=True).stdout
+    assert shown.startswith("quiet: no output yet")
+    with open(go, "w") as fifo:  # returns once the job reads
+        fifo.write("spoke\n")
+    sandbox.wait_output("quiet", "spoke")
+    assert sandbox.cli("logs", "quiet", check=True).stdout == "spoke\n"
+    assert not sandbox.home.job_log("quiet", "stderr").exists()

@@ -516,3 +516,11 @@ def test_a_log_emptied_from_outside_is_written_at_its_new_end(make_writer, log_p
     log_path.write_bytes(b"")  # like `: > job.log` or copytruncate
     writer.write(b"after\n")
     assert log_path.read_bytes() == b"after\n"
+
+
+def test_the_file_is_made_at_the_first_output_not_before(make_writer, log_path):
+    writer = make_writer()
+    assert not log_path.exists() and writer.trouble is None
+    writer.write(b"first\n")
+    assert log_path.read_bytes() == b"first\n"
+    assert log_path.stat().st_mode & 0o777 == 0o600
