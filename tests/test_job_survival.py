@@ -19,7 +19,9 @@ COUNTER = f"""\
 
 
 def _lines(box):
-    return box.home.job_log("counter").read_text().count("\n")
+    """Lines the counter logged so far (none before its first: no file yet)."""
+    log = box.home.job_log("counter")
+    return log.read_text().count("\n") if log.exists() else 0
 
 
 def test_kill_9_of_a_supervisor_keeps_the_job_and_loses_no_line(sandbox):
