@@ -91,3 +91,16 @@ def test_daemon_status_says_what_procclaw_itself_costs(sandbox):
     actors = sandbox.daemon_status()["actors"]
     assert footprint["processes"] == 1 + sum(1 for actor in actors if actor["pid"])
     assert footprint["memory"] > 10 << 20 and footprint["cpu_seconds"] > 0
+
+
+def test_a_list_after_one_jobs_status_shows_every_jobs_usage(sandbox):
+    """`status` measures one job; a `list` soon after asks its supervisor for that job
+    (measured lately) and the others (not yet) in one request."""
+    sandbox.write("procclaw.yaml", "daemon:\n  supervisors: 1\n")  # one holds them all
+    sandbox.run_jobs(JOBS)
+    sandbox.wait_state("busy", "running")
+    sandbox.wait_state("family", "running")
+    assert "3 processes" in sandbox.cli("status", "family", check=True).stdout
+    jobs = {job["id"]: job for job in json.loads(sandbox.cli("list", "--json", check=True).stdout)}
+    assert jobs["family"]["processes"] == 3 and jobs["busy"]["processes"] == 1
+    assert "command usage failed" not in sandbox.home.daemon_log.read_text()

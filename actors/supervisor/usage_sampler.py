@@ -49,7 +49,9 @@ class UsageSampler:
             if now - getattr(self._last.get((job, pid)), "at", -FRESH) >= FRESH
         ]
         if stale:
-            self._record({job: roots[job] for job in stale}, self._measure(roots, cgroups))
+            # Only those: a job measured lately keeps the measure it is compared with.
+            stale_roots = {job: roots[job] for job in stale}
+            self._record(stale_roots, self._measure(stale_roots, cgroups))
             self._loop.call_later(FIRST_INTERVAL, lambda: answer(self._usage_now(roots, cgroups)))
         else:
             answer(self._usage_now(roots, cgroups))
