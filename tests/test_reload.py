@@ -9,6 +9,8 @@ import psutil
 from conftest import is_gone, wait_until
 from http_helpers import post
 
+from procclaw.cli.reload_commands import describe
+
 SLEEP = 'python3 -c "import time; time.sleep(600)"'
 
 
@@ -123,3 +125,14 @@ def test_a_job_enabled_by_reload_starts_and_a_changed_idle_manual_job_waits(sand
     sandbox.wait_state("svc", "running")
     assert sandbox.job("once")["state"] == "stopped"
     assert sandbox.job("once")["config"]["cmd"] == "false"
+
+
+def test_a_reload_that_changed_many_jobs_names_ten_and_counts_the_rest():
+    changed = [f"j{i}" for i in range(2000)]
+    change = {"changed": changed, "actions": dict.fromkeys(changed, "restarted")}
+    change |= {"added": ["new"], "unchanged": ["same"]}
+    assert describe(change) == (
+        "config reloaded: added new; changed "
+        + ", ".join(f"j{i} (restarted)" for i in range(10))
+        + ", and 1,990 more; 1 unchanged"
+    )

@@ -48,15 +48,20 @@ def run(argv: list[str]) -> int:
     return 1 if change.get("errors") else 0
 
 
+# Jobs named per kind of change; past that, a count (`--json` lists every one).
+MAX_NAMED = 10
+
+
 def describe(change: dict) -> str:
     """`config reloaded: added new (started); removed old (stopped); 3 unchanged`."""
     actions = change.get("actions", {})
     parts = []
     for key in ("added", "removed", "changed"):
-        if change.get(key):
-            jobs = ", ".join(
-                f"{job} ({actions[job]})" if job in actions else job for job in change[key]
-            )
-            parts.append(f"{key} {jobs}")
+        jobs = change.get(key) or []
+        if jobs:
+            named = [f"{job} ({actions[job]})" if job in actions else job for job in jobs]
+            if len(named) > MAX_NAMED:
+                named[MAX_NAMED:] = [f"and {len(jobs) - MAX_NAMED:,} more"]
+            parts.append(f"{key} {', '.join(named)}")
     parts.append(f"{len(change.get('unchanged', []))} unchanged")
     return "config reloaded: " + "; ".join(parts)
