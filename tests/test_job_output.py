@@ -139,3 +139,12 @@ def test_a_job_that_prints_nothing_has_no_log_file_until_it_prints(sandbox):
     sandbox.wait_output("quiet", "spoke")
     assert sandbox.cli("logs", "quiet", check=True).stdout == "spoke\n"
     assert not sandbox.home.job_log("quiet", "stderr").exists()
+
+
+def test_a_run_that_printed_nothing_leaves_no_log_file_after_it_ends(sandbox):
+    sandbox.run_jobs("jobs:\n  silent:\n    cmd: 'true'\n")
+    sandbox.cli("start", "silent", check=True)
+    sandbox.wait_state("silent", "completed")
+    assert not sandbox.home.job_log("silent").exists()
+    assert not sandbox.home.job_log("silent", "stderr").exists()
+    assert sandbox.cli("logs", "silent", check=True).stdout.startswith("silent: no output yet")

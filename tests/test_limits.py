@@ -134,7 +134,9 @@ def test_a_limited_job_is_its_own_program_in_its_own_session_with_clean_signals(
     wait_until(lambda: Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x00300\x00")
     assert os.getsid(pid) == pid and os.getpgid(pid) == pid
     log = sandbox.home.job_log("svc")
-    lines = wait_until(lambda: len(found := log.read_text().splitlines()) >= 5 and found)
+    lines = wait_until(  # the file appears with the first line
+        lambda: log.exists() and len(found := log.read_text().splitlines()) >= 5 and found
+    )
     assert lines[:2] == ["SigBlk:\t0000000000000000", "SigIgn:\t0000000000000000"]
     assert lines[2:] == ["0", "1", "2"]  # nothing of the start left open
     with open(f"/proc/{pid}/limits") as limits:

@@ -17,6 +17,7 @@ import pytest
 
 from actors.supervisor import log_writer
 from actors.supervisor.log_writer import LogWriter, OutputTail
+from procclaw.platform import current
 
 T0 = datetime(2026, 11, 22, 10, 15, 2, 113000, tzinfo=UTC).timestamp()
 T0_PREFIX = b"2026-11-22T10:15:02.113Z "
@@ -482,6 +483,41 @@ def test_splice_moves_pipe_data_into_the_log_and_returns_it_for_the_tail(make_wr
     assert writer.splice_from(reader, 10) == b""  # empty pipe
     # A chunk that might cross max_bytes is left to write(), which cuts at a line end.
     assert writer.splice_from(reader, 1000) is None
+    os.close(reader)
+    os.close(writer_end)
+
+
+CAN_SPLICE = pytest.mark.skipif(
+    not current().can_splice, reason="no splice(2) on this platform: write() only"
+)
+
+
+@CAN_SPLICE
+def test_an_empty_pipe_makes_no_file(make_writer, log_path):
+    """A run that printed nothing is drained at its exit: that look makes no file."""
+    writer = make_writer()
+    reader, writer_end = os.pipe()
+    os.set_blocking(reader, False)
+    assert writer.splice_from(reader, 100) == b""
+    assert not log_path.exists()
+    os.close(reader)
+    os.close(writer_end)
+
+
+@CAN_SPLICE
+def test_a_log_that_cannot_be_made_is_reported_by_the_write_that_follows(tmp_path, caplog):
+    blocker = tmp_path / "logs"
+    blocker.write_text("a file where the log directory should be")
+    writer = LogWriter(blocker / "job.log", 1000, 1, False)
+    reader, writer_end = os.pipe()
+    os.set_blocking(reader, False)
+    os.write(writer_end, b"lost\n")
+    with caplog.at_level(logging.WARNING, logger=log_writer.__name__):
+        assert writer.splice_from(reader, 100) is None  # the caller reads, then writes
+        writer.write(os.read(reader, 100))
+    [warning] = [record.getMessage() for record in caplog.records]
+    assert "cannot write the log; dropping output" in warning
+    assert writer.trouble is not None and writer.trouble.dropped == 5
     os.close(reader)
     os.close(writer_end)
 

@@ -165,7 +165,7 @@ def test_the_real_gateway_is_kept_running_on_its_onboarded_port(onboarded):
         state = sandbox.job(JOB)["state"]
         pytest.fail(f"openclaw gateway restart never saw its gateway back (ProcClaw: {state})")
     log = sandbox.home.job_log(JOB)
-    wait_until(lambda: restarted_in_place(log.read_text()), timeout=GATEWAY_START)
+    wait_until(lambda: log.exists() and restarted_in_place(log.read_text()), timeout=GATEWAY_START)
     print(f"gateway restarted in place in {time.monotonic() - restarting:.1f} s")
     assert events.wait_for(lambda e: e.topic == f"job.{JOB}.exited", timeout=1) is None
     events.close()

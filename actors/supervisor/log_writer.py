@@ -21,9 +21,12 @@ the supervisor's loop while it starts hundreds of jobs.
 from __future__ import annotations
 
 import errno
+import fcntl
 import logging
 import os
 import pathlib
+import struct
+import termios
 import time
 from collections import deque
 from collections.abc import Callable
@@ -68,6 +71,11 @@ def _why(exc: OSError) -> str:
     if exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return "disk full"
     return (exc.strerror or str(exc)).lower()
+
+
+def _waiting_bytes(pipe_fd: int) -> int:
+    """How many bytes wait in the pipe (FIONREAD), without taking them."""
+    return struct.unpack("i", fcntl.ioctl(pipe_fd, termios.FIONREAD, b"\0\0\0\0"))[0]
 
 
 def _size(count: int) -> str:
@@ -146,9 +154,14 @@ class LogWriter:
         """
         if self._timestamps or not current().can_splice:
             return None
-        try:
-            if self._fd is None:
+        if self._fd is None:
+            if not _waiting_bytes(pipe_fd):
+                return b""  # the file is made for output, not for a look at an empty pipe
+            try:
                 self._open()
+            except OSError:
+                return None  # write() opens it again, and says why it cannot
+        try:
             self._notice_truncation()
             if self._size + limit > self._max_bytes:
                 return None
