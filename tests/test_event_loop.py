@@ -2,6 +2,7 @@
 
 import os
 import signal
+import sys
 import time
 
 import pytest
@@ -74,6 +75,7 @@ def test_of_hundreds_of_quiet_pipes_only_the_readable_ones_are_handled(loop):
     seen = []
     for index, (reader, _) in enumerate(pipes):
         loop.add_reader(reader, lambda i=index, r=reader: seen.append((i, os.read(r, 10))))
+    assert len(loop._poller.sockets) == 1  # the zmq poller sees one epoll, not 400 pipes
     os.write(pipes[7][1], b"a")
     os.write(pipes[393][1], b"b")
     loop.run_once(max_wait=5)
@@ -119,3 +121,30 @@ def test_a_number_reused_by_a_new_pipe_is_watched_with_its_new_handler(loop):
     loop.remove_reader(again)
     os.close(again)
     os.close(again_w)
+
+
+def test_a_pipe_closed_before_its_reader_was_removed_does_not_keep_the_loop_awake(loop):
+    reader, writer = os.pipe()
+    elsewhere = os.dup(reader)  # as root keeps a copy of every job's pipe
+    os.write(writer, b"unread")
+    loop.add_reader(reader, lambda: None)
+    os.close(reader)  # too early: the epoll still watches the pipe through `elsewhere`
+    loop.remove_reader(reader)
+    loop.run_once(max_wait=0.2)  # wakes for nothing of ours, and forgets that pipe
+    started = time.monotonic()
+    loop.run_once(max_wait=0.2)
+    assert time.monotonic() - started >= 0.19
+    for fd in (elsewhere, writer):
+        os.close(fd)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="epoll refuses a regular file; kqueue not")
+def test_a_file_epoll_cannot_watch_is_refused_and_leaves_no_handler(loop, tmp_path):
+    plain = tmp_path / "plain"
+    plain.write_text("a regular file")
+    fd = os.open(plain, os.O_RDONLY)
+    with pytest.raises(PermissionError):
+        loop.add_reader(fd, lambda: None)
+    loop.remove_reader(fd)  # nothing to remove, and no error
+    loop.run_once(max_wait=0.01)
+    os.close(fd)
