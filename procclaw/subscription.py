@@ -12,6 +12,10 @@ from procclaw import protocol
 from procclaw.client import DEFAULT_TIMEOUT, Client, DaemonNotAnswering
 from procclaw.home import Home
 
+# How long `sync` waits for its first probe to come back, and at most for a later one.
+FIRST_PROBE_WAIT = 0.005
+LAST_PROBE_WAIT = 0.2
+
 
 class Subscription:
     """A SUB socket on the bus."""
@@ -33,14 +37,22 @@ class Subscription:
         self.socket.connect(home.endpoint("bus"))
 
     def sync(self, client: Client, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Return once the subscription is live: nothing published later is missed."""
+        """Return once the subscription is live: nothing published later is missed.
+
+        A probe that root publishes before our subscription has reached the bus is lost,
+        which is the rule just after connecting. So probe again after 5 ms, then at
+        doubling intervals up to 200 ms: any of our probes coming back proves it live.
+        """
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+        ours: set[str] = set()
+        wait = FIRST_PROBE_WAIT
+        while (left := deadline - time.monotonic()) > 0:
             token = os.urandom(16).hex()
             client.call("probe", {"token": token})
-            topic = protocol.probe_topic(token)
-            if self.wait_for(lambda e, t=topic: e.topic == t, timeout=0.2, skip_probes=False):
+            ours.add(protocol.probe_topic(token))
+            if self.wait_for(lambda e: e.topic in ours, min(wait, left), skip_probes=False):
                 return
+            wait = min(wait * 2, LAST_PROBE_WAIT)
         raise DaemonNotAnswering(f"event bus not answering after {timeout:g} s")
 
     def receive(self, timeout: float | None) -> protocol.Event | None:
