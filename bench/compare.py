@@ -152,7 +152,8 @@ def new_rows(plan: Plan) -> dict[str, Row]:
     row("pss_large", f"memory, PSS of all manager processes, {plan.large} jobs", "MiB")
     row("pss_per_job", f"memory, PSS per extra job ({span})", "MiB", "<= 0.1 MiB", _at_most(0.1))
     row("status_all", f"status of all {n} jobs, in-process client", "ms", "<= 2 ms", _at_most(2))
-    row("status_cli", f"CLI `status j0` wall time, {n} jobs", "ms", "<= 60 ms", _at_most(60))
+    row("status_cli", f"CLI `status <job>`, first look, {n} jobs", "ms", "<= 60 ms",
+        _at_most(60))  # fmt: skip
     row("start_all", f"start all {n} jobs (API) until all run", "ms", "<= Circus", circus)
     row("stop_all", f"stop all {n} jobs (API) until all gone", "ms", "<= Circus", circus)
     row("shutdown", f"daemon shutdown, {n} jobs running", "ms", "<= Circus", circus)
@@ -284,10 +285,13 @@ def _with_small(
             print(f"!! {name}: {ended} threads ended in the idle window", file=sys.stderr)
 
     def status() -> None:
+        # The CLI first, each run on a job no view has looked at yet (as a user's first
+        # `status` is): a manager that measures a job on its first look pays it here.
+        argvs = [manager.status_argv(f"j{i}") for i in range(1, plan.cli_runs + 1)]
+        cli = [measure.timed_runs(argv, manager.env, 1)[0] for argv in argvs]
+        table.add("status_cli", name, statistics.median(cli))
         calls = measure.timed_calls(manager.status_all, plan.calls)
         table.add("status_all", name, statistics.median(calls))
-        cli = measure.timed_runs(manager.status_argv("j0"), manager.env, plan.cli_runs)
-        table.add("status_cli", name, statistics.median(cli))
 
     def respawn() -> None:
         # Each job is killed once at most: a job killed again soon after its restart is

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 
+from conftest import wait_until
 from http_helpers import get
 
 BUSY = json.dumps([sys.executable, "-c", "while True: pass"])
@@ -104,3 +105,28 @@ def test_a_list_after_one_jobs_status_shows_every_jobs_usage(sandbox):
     jobs = {job["id"]: job for job in json.loads(sandbox.cli("list", "--json", check=True).stdout)}
     assert jobs["family"]["processes"] == 3 and jobs["busy"]["processes"] == 1
     assert "command usage failed" not in sandbox.home.daemon_log.read_text()
+
+
+WORKED_THEN_SLEPT = json.dumps(
+    [
+        sys.executable,
+        "-c",
+        "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.4: pass\n"
+        "print('worked', flush=True)\ntime.sleep(300)",
+    ]
+)
+
+
+def test_a_runs_first_look_is_its_average_since_it_started_and_the_next_since_the_first(
+    sandbox,
+):
+    """Answered at once from one measure: a job that worked, then slept, shows its work
+    at the first look (since the run started) and none at the next (since that look)."""
+    sandbox.run_jobs(f"jobs:\n  worker:\n    cmd: {WORKED_THEN_SLEPT}\n    type: continuous\n")
+    log = sandbox.home.logs_dir / "worker.log"
+    wait_until(lambda: log.exists() and "worked" in log.read_text(), 20)
+    first = json.loads(sandbox.cli("status", "worker", "--json", check=True).stdout)
+    assert first["cpu_seconds"] >= 0.4
+    assert first["cpu"] > 1.0, first  # 0.4 s or more of CPU over a few seconds at most
+    second = json.loads(sandbox.cli("status", "worker", "--json", check=True).stdout)
+    assert second["cpu"] is not None and second["cpu"] < 1.0, second

@@ -32,7 +32,6 @@ from typing import Any
 from actors.runtime import process_title, supervisor_channel
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.blocking_calls import BlockingCalls
-from actors.runtime.command_server import Deferred
 from actors.runtime.job_process import process_start_time
 from actors.runtime.loop import close_quietly
 from actors.runtime.report_queue import ReportQueue
@@ -87,7 +86,7 @@ class Supervisor(Actor):
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)
         cgroups = RunCgroups(self.home.root)
-        self.usage = UsageSampler(self.loop, cgroups.usage)
+        self.usage = UsageSampler(cgroups.usage)
         self.blocking = BlockingCalls(self.loop, SECRET_READERS, "secrets")
         self.reports = ReportQueue(
             self.zmq, self.loop, self.home.endpoint("controller"), self.publish
@@ -155,24 +154,16 @@ class Supervisor(Actor):
         # away, gives that daemon back control of our jobs at once.
         self.when_root_listens(self._check_in)
 
-    def _usage_command(self, request: Request) -> Deferred:
+    def _usage_command(self, request: Request) -> dict[str, Any]:
         """CPU and memory of the running jobs asked for (`jobs`), each job's whole tree
         (or its cgroup)."""
         self.usage.forget(set(self.jobs))
-        runs = [
-            (job_id, held.process)
+        runs = {
+            job_id: held.process
             for job_id in request.args.jobs
             if (held := self.jobs.get(job_id)) is not None and held.process is not None
-        ]
-        roots = {job_id: process.pid for job_id, process in runs}
-        cgroups = {job_id: process.cgroup for job_id, process in runs if process.cgroup}
-        reply = Deferred()
-        self.usage.usage(
-            roots,
-            lambda usage: reply.resolve({job: u.to_wire() for job, u in usage.items()}),
-            cgroups,
-        )
-        return reply
+        }
+        return {job: usage.to_wire() for job, usage in self.usage.usage(runs).items()}
 
     def _bus_key_command(self, request: Request) -> dict[str, Any]:
         """The key of the daemon that adopts us: taken once, and only while orphaned, so
