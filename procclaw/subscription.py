@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Iterator
 
 import zmq
 
@@ -15,6 +16,17 @@ from procclaw.home import Home
 # How long `sync` waits for its first probe to come back, and at most for a later one.
 FIRST_PROBE_WAIT = 0.005
 LAST_PROBE_WAIT = 0.2
+
+
+def probe_waits(longest: float) -> Iterator[float]:
+    """How long to wait for each probe in turn before sending another. A probe that root
+    publishes before a new subscription has reached the bus is lost, which is the rule
+    just after connecting: the first wait is 5 ms, each next one twice the one before,
+    up to `longest`. Any of the probes coming back proves the subscription live."""
+    wait = FIRST_PROBE_WAIT
+    while True:
+        yield wait
+        wait = min(wait * 2, longest)
 
 
 class Subscription:
@@ -37,22 +49,17 @@ class Subscription:
         self.socket.connect(home.endpoint("bus"))
 
     def sync(self, client: Client, timeout: float = DEFAULT_TIMEOUT) -> None:
-        """Return once the subscription is live: nothing published later is missed.
-
-        A probe that root publishes before our subscription has reached the bus is lost,
-        which is the rule just after connecting. So probe again after 5 ms, then at
-        doubling intervals up to 200 ms: any of our probes coming back proves it live.
-        """
+        """Return once the subscription is live: nothing published later is missed."""
         deadline = time.monotonic() + timeout
         ours: set[str] = set()
-        wait = FIRST_PROBE_WAIT
-        while (left := deadline - time.monotonic()) > 0:
+        for wait in probe_waits(LAST_PROBE_WAIT):
+            if (left := deadline - time.monotonic()) <= 0:
+                break
             token = os.urandom(16).hex()
             client.call("probe", {"token": token})
             ours.add(protocol.probe_topic(token))
             if self.wait_for(lambda e: e.topic in ours, min(wait, left), skip_probes=False):
                 return
-            wait = min(wait * 2, LAST_PROBE_WAIT)
         raise DaemonNotAnswering(f"event bus not answering after {timeout:g} s")
 
     def receive(self, timeout: float | None) -> protocol.Event | None:

@@ -10,7 +10,7 @@ import zmq
 from procclaw import protocol
 from procclaw.client import DaemonNotAnswering
 from procclaw.home import Home
-from procclaw.subscription import FIRST_PROBE_WAIT, LAST_PROBE_WAIT, Subscription
+from procclaw.subscription import FIRST_PROBE_WAIT, LAST_PROBE_WAIT, Subscription, probe_waits
 
 
 class StandInBus:
@@ -74,3 +74,12 @@ def test_the_waits_grow_up_to_the_longest_and_then_give_up(home):
     the timeout names the bus."""
     with pytest.raises(DaemonNotAnswering, match="event bus not answering after 0.6 s"):
         _synced(home, lambda _sent: [], timeout=0.6)
+
+
+def test_probe_waits_start_short_and_double_up_to_the_longest():
+    """The schedule the health actor's probes follow too."""
+    waits = probe_waits(0.5)
+    assert [next(waits) for _ in range(9)] == [FIRST_PROBE_WAIT * 2**n for n in range(7)] + [
+        0.5,
+        0.5,
+    ]

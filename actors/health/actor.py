@@ -28,6 +28,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections import deque
 from dataclasses import dataclass
 
 import zmq
@@ -44,12 +45,14 @@ from procclaw.config import HealthCheckConfig
 from procclaw.job_facts import JobFacts
 from procclaw.reports import HealthReport, report_to_wire
 from procclaw.rules.health_verdict import HealthVerdict
+from procclaw.subscription import probe_waits
 
 log = logging.getLogger("procclaw.health")
 
 CHECK_THREADS = 4
 SYNC_TIMEOUT = 1.0
 SYNC_RETRY = 0.5
+PROBES_KEPT = 16  # our latest probes, any of which may come back: bounded while the bus is down
 # The events that end a run's checks: its state changed (a pause does not stop a
 # scheduled run under way; a paused job that runs is stopped, and says so).
 _ENDED = frozenset(
@@ -77,7 +80,8 @@ class HealthActor(Actor):
         self.checks: dict[str, HealthCheckConfig] = {}
         self.watches: dict[str, Watch] = {}
         self._client = Client(self.home, SYNC_TIMEOUT, caller="actor")
-        self._probe: str | None = None
+        self._probes: deque[str] = deque(maxlen=PROBES_KEPT)  # ours, not seen yet
+        self._probe_waits = probe_waits(SYNC_RETRY)
         self._probe_timer: Timer | None = None
 
     def setup(self) -> None:
@@ -102,14 +106,15 @@ class HealthActor(Actor):
     # ---- what to check -----------------------------------------------------------------
 
     def _probe_bus(self) -> None:
-        """Have root publish a probe; once it arrives our subscriptions are live, and
-        what the controller tells us next cannot have slipped past them."""
-        self._probe = os.urandom(8).hex()
+        """Have root publish a probe; once one of ours arrives our subscriptions are
+        live, and what the controller tells us next cannot have slipped past them."""
+        token = os.urandom(8).hex()
+        self._probes.append(protocol.probe_topic(token))
         try:
-            self._client.call_endpoint("daemon", "probe", {"token": self._probe})
+            self._client.call_endpoint("daemon", "probe", {"token": token})
         except ClientError:
             pass  # asked again below
-        self._probe_timer = self.loop.call_later(SYNC_RETRY, self._probe_bus)
+        self._probe_timer = self.loop.call_later(next(self._probe_waits), self._probe_bus)
 
     def _sync(self) -> None:
         """Learn every job's check, and the runs to check, from the controller."""
@@ -142,8 +147,8 @@ class HealthActor(Actor):
     def _on_events(self) -> None:
         for event in pending_events(self._events):
             if event.topic.startswith(protocol.probe_topic("")):
-                if self._probe and event.topic == protocol.probe_topic(self._probe):
-                    self._probe = None
+                if event.topic in self._probes:
+                    self._probes.clear()
                     if self._probe_timer is not None:
                         self._probe_timer.cancel()
                     self._sync()
