@@ -41,6 +41,7 @@ from actors.alerter.alert_delivery import AlertDelivery
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.controller_view import ControllerView
 from actors.runtime.loop import Timer
 from actors.runtime.messages import pending_events
 from procclaw import commands, protocol
@@ -79,8 +80,6 @@ class Alerter(Actor):
         # the same news.
         self._crash_told: set[str] = set()
         self._jobs: dict[str, JobConfig] = {}
-        self._held: list[Event] | None = []  # events waiting for the jobs' configs
-        self._asks = 0  # the latest question for them: only its answer counts
         self.memory: Counter[str] = Counter()
         self._memory_file: str | None = None
 
@@ -89,6 +88,15 @@ class Alerter(Actor):
         self.delivery = AlertDelivery(self.home, self.calls.submit, self.loop.call_later)
         self.bus = Subscription(self.home, SUBSCRIPTIONS, self.zmq)
         self.controller = AsyncCalls(self.zmq, self.loop, self.home)
+        self.view = ControllerView(
+            self.controller,
+            self.loop,
+            ("config",),
+            self._jobs_learnt,
+            self._on_event,
+            SYNC_TIMEOUT,
+            SYNC_RETRY,
+        )
         root = Client(self.home, timeout=SYNC_TIMEOUT, caller="actor")
         try:
             # Live before our hello: once `daemon start` returns, no failure is missed.
@@ -96,7 +104,7 @@ class Alerter(Actor):
         except ClientError as exc:
             log.warning("carrying on without knowing the bus is live: %s", exc.message)
         self.loop.add_reader(self.bus.socket, self._on_events)
-        self._learn_jobs()
+        self.view.ask()  # events wait for every job's config
         self.serve(
             self.home.endpoint("alerter"),
             {"ping": lambda _req: {"pid": os.getpid()}, "status": self._status},
@@ -114,11 +122,9 @@ class Alerter(Actor):
     def _on_events(self) -> None:
         for event in pending_events(self.bus.socket):
             if event.topic == protocol.CONFIG_RELOADED:
-                self._learn_jobs()
-            elif self._held is not None:
-                self._held.append(event)
+                self.view.ask()
             else:
-                self._on_event(event)
+                self.view.offer(event)
 
     def _on_event(self, event: Event) -> None:
         try:
@@ -201,26 +207,10 @@ class Alerter(Actor):
 
     # ---- settings ----------------------------------------------------------------------
 
-    def _learn_jobs(self) -> None:
-        """Ask the controller for every job's config; events wait for the answer."""
-        self._asks += 1
-        ask = self._asks
-        if self._held is None:
-            self._held = []
-        self.controller.call(
-            "controller",
-            "config",
-            {},
-            lambda result: self._jobs_learnt(ask, result),
-            lambda _code, message: self._jobs_not_learnt(ask, message),
-            SYNC_TIMEOUT,
-        )
-
-    def _jobs_learnt(self, ask: int, result: dict[str, Any]) -> None:
-        if ask != self._asks:
-            return  # asked again since (a reload): that answer is the one to go by
+    def _jobs_learnt(self, answers: list[Any]) -> None:
+        [config] = answers
         jobs = {}
-        for data in result["jobs"]:
+        for data in config["jobs"]:
             try:
                 job = job_from_wire(data)
             except WireError as exc:  # the controller is of another release
@@ -228,15 +218,6 @@ class Alerter(Actor):
                 continue
             jobs[job.id] = job
         self._jobs = jobs
-        held, self._held = self._held or [], None
-        for event in held:
-            self._on_event(event)
-
-    def _jobs_not_learnt(self, ask: int, message: str) -> None:
-        if ask != self._asks:
-            return
-        log.info("controller not answering yet (%s); asking again", message)
-        self.loop.call_later(SYNC_RETRY, lambda: ask == self._asks and self._learn_jobs())
 
     def settings_for(self, job_id: str) -> OpenClawSettings:
         """The `openclaw:` settings as they apply to one job: its own alerts over them."""

@@ -1,7 +1,9 @@
 """The health actor: it owns the health checks of every running job, and their verdicts.
 
-Learns the jobs' checks and running pids from the controller (`config` and `list`, at
-setup and after `config.reloaded`), then follows runs on the bus: `job.<id>.running`
+Learns the jobs' checks and running pids from the controller (`config` and `list`, once
+its bus subscription is live and after each `config.reloaded`; asked without blocking,
+the job events meanwhile waiting: actors/runtime/controller_view.py), then follows runs
+on the bus: `job.<id>.running`
 starts a run's checks, any other state change ends them. Each run has its own timer,
 due at its next check, so the actor sleeps until a check is due; the checks
 themselves (actors/health/health_checks.py) run on a few worker threads
@@ -30,17 +32,20 @@ import os
 import time
 from collections import deque
 from dataclasses import dataclass
+from typing import Any
 
 import zmq
 
 from actors.health.health_checks import Result, Target, heartbeat_result, run_check
 from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.blocking_calls import BlockingCalls
+from actors.runtime.controller_view import ControllerView
 from actors.runtime.loop import Timer
 from actors.runtime.messages import pending_events
 from actors.runtime.report_queue import ReportQueue
 from procclaw import protocol
-from procclaw.client import Client, ClientError
+from procclaw.client import Client
 from procclaw.config import HealthCheckConfig
 from procclaw.job_facts import JobFacts
 from procclaw.reports import HealthReport, report_to_wire
@@ -89,6 +94,16 @@ class HealthActor(Actor):
         self.reports = ReportQueue(
             self.zmq, self.loop, self.home.endpoint("controller"), self.publish
         )
+        self.asks = AsyncCalls(self.zmq, self.loop, self.home)
+        self.view = ControllerView(
+            self.asks,
+            self.loop,
+            ("config", "list"),
+            self._learn,
+            self._on_job_event,
+            SYNC_TIMEOUT,
+            SYNC_RETRY,
+        )
         self._events = self.zmq.socket(zmq.SUB)
         self._events.setsockopt(zmq.LINGER, 0)
         topics = ("job.", protocol.CONFIG_RELOADED, protocol.actor_topic("controller", "up"))
@@ -101,6 +116,7 @@ class HealthActor(Actor):
     def teardown(self) -> None:
         self.calls.close()
         self.reports.close()
+        self.asks.close()
         self._events.close(0)
 
     # ---- what to check -----------------------------------------------------------------
@@ -110,21 +126,13 @@ class HealthActor(Actor):
         live, and what the controller tells us next cannot have slipped past them."""
         token = os.urandom(8).hex()
         self._probes.append(protocol.probe_topic(token))
-        try:
-            self._client.call_endpoint("daemon", "probe", {"token": token})
-        except ClientError:
-            pass  # asked again below
+        # Unanswered, it is asked again below.
+        self.asks.call("daemon", "probe", {"token": token}, _ignored, _ignored, SYNC_TIMEOUT)
         self._probe_timer = self.loop.call_later(next(self._probe_waits), self._probe_bus)
 
-    def _sync(self) -> None:
-        """Learn every job's check, and the runs to check, from the controller."""
-        try:
-            config = self._client.call("config")
-            jobs = self._client.call("list")
-        except ClientError as exc:
-            log.info("controller not answering yet (%s); asking again", exc.message)
-            self.loop.call_later(SYNC_RETRY, self._sync)
-            return
+    def _learn(self, answers: list[Any]) -> None:
+        """Every job's check, and the runs to check, as the controller told them."""
+        config, jobs = answers
         self.checks = {
             job["id"]: HealthCheckConfig(**job["health_check"]) for job in config["jobs"]
         }
@@ -151,13 +159,13 @@ class HealthActor(Actor):
                     self._probes.clear()
                     if self._probe_timer is not None:
                         self._probe_timer.cancel()
-                    self._sync()
+                    self.view.ask()
             elif event.topic == protocol.CONFIG_RELOADED:
-                self._sync()
+                self.view.ask()
             elif event.topic.startswith("actor."):
                 self._report_all()
             else:
-                self._on_job_event(event)
+                self.view.offer(event)
 
     def _on_job_event(self, event: protocol.Event) -> None:
         _, job_id, what = event.topic.split(".", 2)
@@ -281,3 +289,7 @@ def _verdict(watch: Watch) -> HealthReport:
 
 def _describe(verdict: HealthReport) -> str:
     return "healthy" if verdict.healthy else f"unhealthy: {verdict.reason}"
+
+
+def _ignored(*_args: Any) -> None:
+    """The answer to a probe: what counts is the probe coming back on the bus."""
