@@ -46,7 +46,9 @@ class StandInController:
 
 
 @pytest.fixture
-def parts(tmp_path):
+def make_view(tmp_path):
+    """`make_view(questions, timeout)`: a view on a stand-in controller, and what it
+    learnt and handed over."""
     home = Home(tmp_path)
     home.make_directories()
     loop = EventLoop()
@@ -54,19 +56,22 @@ def parts(tmp_path):
     controller = StandInController(home)
     learnt: list[list] = []
     seen: list[str] = []
-    view = ControllerView(
-        calls,
-        loop,
-        ("config", "list"),
-        learnt.append,
-        lambda event: seen.append(event.topic),
-        timeout=5.0,
-        retry=0.05,
-    )
-    yield view, loop, controller, learnt, seen
+
+    def make(questions: tuple[str, ...], timeout: float = 5.0):
+        view = ControllerView(
+            calls, loop, questions, learnt.append, lambda e: seen.append(e.topic), timeout, 0.05
+        )
+        return view, loop, controller, learnt, seen
+
+    yield make
     controller.close()
     calls.close()
     loop.close()
+
+
+@pytest.fixture
+def parts(make_view):
+    return make_view(("config", "list"))
 
 
 def _event(topic: str) -> Event:
@@ -119,21 +124,10 @@ def test_asked_again_only_the_latest_round_of_answers_counts(parts):
     assert learnt == [[{"jobs": ["new"]}, ["listed"]]]
 
 
-def test_a_question_not_answered_in_time_is_asked_again(tmp_path):
-    home = Home(tmp_path)
-    home.make_directories()
-    loop = EventLoop()
-    calls = AsyncCalls(zmq.Context.instance(), loop, home)
-    controller = StandInController(home)
-    learnt: list[list] = []
-    view = ControllerView(calls, loop, ("config",), learnt.append, print, 0.05, 0.05)
-    try:
-        view.ask()
-        controller.take(loop, 2)  # the first timed out: asked again after `retry`
-        controller.answer(1, {"jobs": []})
-        _run_until(loop, lambda: learnt)
-        assert learnt == [[{"jobs": []}]]
-    finally:
-        controller.close()
-        calls.close()
-        loop.close()
+def test_a_question_not_answered_in_time_is_asked_again(make_view):
+    view, loop, controller, learnt, _seen = make_view(("config",), timeout=0.05)
+    view.ask()
+    controller.take(loop, 2)  # the first timed out: asked again after `retry`
+    controller.answer(1, {"jobs": []})
+    _run_until(loop, lambda: learnt)
+    assert learnt == [[{"jobs": []}]]
