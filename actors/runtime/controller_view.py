@@ -9,7 +9,7 @@ judged by the old ones. The held events came after the questions went out, so no
 older than the answers' view (and what a run id in them contradicts, the actor's own
 checks sort out). Asked again while answers are on their way (a reload), the earlier
 answers count for nothing; questions the controller does not answer are asked again
-after `retry` seconds. The alerter and the health actor learn this way.
+after `retry` seconds. The alerter, the health actor and the scheduler learn this way.
 """
 
 from __future__ import annotations
@@ -32,12 +32,13 @@ class ControllerView:
         loop: EventLoop,
         questions: tuple[str, ...],
         learn: Callable[[list[Any]], None],
-        on_event: Callable[[Event], None],
+        on_event: Callable[[Event], None] | None,
         timeout: float,
         retry: float,
     ) -> None:
         """`learn(answers)` gets the controller's answer to each of `questions` (asked
-        without arguments), in order; `on_event` gets each event offered."""
+        without arguments), in order; `on_event` gets each event offered (None for an
+        actor that offers none)."""
         self._calls = calls
         self._loop = loop
         self._questions = questions
@@ -57,6 +58,7 @@ class ControllerView:
 
     def offer(self, event: Event) -> None:
         """An event from the bus: handed over now, or once the answers are in."""
+        assert self._on_event is not None, "no handler for events was given"
         if self._held is not None:
             self._held.append(event)
         else:
@@ -78,7 +80,7 @@ class ControllerView:
         self._learn(answers)
         held, self._held = self._held or [], None
         for event in held:
-            self._on_event(event)
+            self.offer(event)
 
     def _not_answered(self, ask: int, message: str) -> None:
         if ask != self._asks:

@@ -3,7 +3,9 @@
 Binds nothing. Asks the controller (`run/controller.sock`) for the scheduled jobs and
 the last due time each has had (`scheduled`) at start and on every `config.reloaded`
 (a SUB socket on the bus), and hands it every due time it reaches (`fire`), several
-due the same second in one message. The controller writes each due time down before
+due the same second in one message, one message on its way at a time. Neither call
+blocks the loop (actors/runtime/async_calls.py): the timers of other jobs keep their
+time while the controller answers. The controller writes each due time down before
 the job runs and refuses one it has seen, so a scheduler that dies and starts again
 never runs a job twice. Publishes `schedule.<id>.fired|skipped|missed` with the job,
 the due time and the reason.
@@ -21,17 +23,17 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 import zmq
 
 from actors.runtime.actor import Actor
+from actors.runtime.async_calls import AsyncCalls
+from actors.runtime.controller_view import ControllerView
 from actors.runtime.loop import Timer, pending
 from procclaw import protocol
 from procclaw.bus_events import ScheduleMissed, ScheduleRun
-from procclaw.client import Client, ClientError
 from procclaw.cron import CronSchedule
 from procclaw.platform import current
 from procclaw.rules.schedule_timer import Due, JobTimer
@@ -44,7 +46,16 @@ RETRY_AFTER = 0.5
 
 class Scheduler(Actor):
     def setup(self) -> None:
-        self._client = Client(self.home, CONTROLLER_TIMEOUT, caller="actor")
+        self._calls = AsyncCalls(self.zmq, self.loop, self.home)
+        self._view = ControllerView(
+            self._calls,
+            self.loop,
+            ("scheduled",),
+            self._learn,
+            None,
+            CONTROLLER_TIMEOUT,
+            RETRY_AFTER,
+        )
         self._reloads = self.zmq.socket(zmq.SUB)
         self._reloads.setsockopt(zmq.LINGER, 0)
         self._reloads.setsockopt(zmq.SUBSCRIBE, protocol.CONFIG_RELOADED.encode())
@@ -54,11 +65,13 @@ class Scheduler(Actor):
         self._unsent: list[dict[str, Any]] = []  # due times the controller has not taken
         self._alarm = current().wall_clock_alarm()
         self.loop.add_reader(self._alarm.fd, self._woke)
-        self._retries: dict[str, Timer] = {}  # what to try again soon: "load", "send"
+        self._sending = False  # a `fire` is on its way
+        self._send_again: Timer | None = None  # after the controller did not take one
         self._loaded = False
-        self.loop.call_later(0, self._load)
+        self._view.ask()
 
     def teardown(self) -> None:
+        self._calls.close()
         self._reloads.close(0)
         self._alarm.close()
 
@@ -66,16 +79,11 @@ class Scheduler(Actor):
 
     def _on_bus(self) -> None:
         if list(pending(self._reloads, multipart=True)):
-            self._load()
+            self._view.ask()
 
-    def _load(self) -> None:
+    def _learn(self, answers: list[Any]) -> None:
         """(Re)build every timer from the controller's config and last due times."""
-        try:
-            reply = self._client.call("scheduled")
-        except ClientError as exc:
-            log.warning("scheduler: cannot get the scheduled jobs yet: %s", exc.message)
-            self._try_again("load", self._load)
-            return
+        [reply] = answers
         now = time.time()
         fires: list[dict[str, Any]] = []
         timers = {}
@@ -151,26 +159,37 @@ class Scheduler(Actor):
 
     def _send(self, fires: list[dict[str, Any]]) -> None:
         self._unsent += fires
-        if not self._unsent or "send" in self._retries:
+        if not self._unsent or self._sending or self._send_again is not None:
             return
-        batch = self._unsent
-        try:
-            outcomes = self._client.call("fire", {"fires": batch})
-        except ClientError as exc:
-            log.warning("scheduler: the controller did not take the due runs: %s", exc.message)
-            self._try_again("send", lambda: self._send([]))
-            return
+        batch = list(self._unsent)
+        self._sending = True
+        self._calls.call(
+            "controller",
+            "fire",
+            {"fires": batch},
+            lambda outcomes: self._sent(batch, outcomes),
+            lambda _code, message: self._not_sent(message),
+            CONTROLLER_TIMEOUT,
+        )
+
+    def _sent(self, batch: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> None:
+        self._sending = False
         self._unsent = self._unsent[len(batch) :]
         for fire, outcome in zip(batch, outcomes, strict=False):
             self._publish_outcome(fire, outcome)
+        self._send([])  # what came due meanwhile
 
-    def _try_again(self, what: str, action: Callable[[], None]) -> None:
+    def _not_sent(self, message: str) -> None:
+        """Sent again soon: the controller refuses a due time it has seen, so a batch it
+        took but did not answer in time runs nothing twice."""
+        self._sending = False
+        log.warning("scheduler: the controller did not take the due runs: %s", message)
+
         def again() -> None:
-            del self._retries[what]
-            action()
+            self._send_again = None
+            self._send([])
 
-        if what not in self._retries:
-            self._retries[what] = self.loop.call_later(RETRY_AFTER, again)
+        self._send_again = self.loop.call_later(RETRY_AFTER, again)
 
     def _publish_outcome(self, fire: dict[str, Any], outcome: dict[str, Any]) -> None:
         timer = self._timers.get(fire["job"])
