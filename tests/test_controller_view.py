@@ -27,7 +27,7 @@ class StandInController:
 
     def take(self, loop: EventLoop, count: int) -> None:
         """Run the loop until `count` requests are waiting here."""
-        for _ in range(200):
+        for _ in range(500):
             while self.socket.poll(0):
                 peer, data = self.socket.recv_multipart()
                 self.pending.append((peer, protocol.decode(data)))
@@ -41,14 +41,19 @@ class StandInController:
         reply = protocol.ok_reply(request["id"], result)
         self.socket.send_multipart([peer, protocol.encode(reply)])
 
+    def refuse(self, index: int) -> None:
+        peer, request = self.pending[index]
+        reply = protocol.error_reply(request["id"], "unknown_command", "no such command")
+        self.socket.send_multipart([peer, protocol.encode(reply)])
+
     def close(self) -> None:
         self.socket.close(0)
 
 
 @pytest.fixture
 def make_view(tmp_path):
-    """`make_view(questions, timeout)`: a view on a stand-in controller, and what it
-    learnt and handed over."""
+    """`make_view(questions, timeout, learn)`: a view on a stand-in controller, and what
+    it learnt and handed over."""
     home = Home(tmp_path)
     home.make_directories()
     loop = EventLoop()
@@ -57,9 +62,9 @@ def make_view(tmp_path):
     learnt: list[list] = []
     seen: list[str] = []
 
-    def make(questions: tuple[str, ...], timeout: float = 5.0):
+    def make(questions: tuple[str, ...], timeout: float = 5.0, learn=learnt.append):
         view = ControllerView(
-            calls, loop, questions, learnt.append, lambda e: seen.append(e.topic), timeout, 0.05
+            calls, loop, questions, learn, lambda e: seen.append(e.topic), timeout, 0.05
         )
         return view, loop, controller, learnt, seen
 
@@ -125,9 +130,34 @@ def test_asked_again_only_the_latest_round_of_answers_counts(parts):
 
 
 def test_a_question_not_answered_in_time_is_asked_again(make_view):
-    view, loop, controller, learnt, _seen = make_view(("config",), timeout=0.05)
+    view, loop, controller, learnt, _seen = make_view(("config",), timeout=0.3)
     view.ask()
     controller.take(loop, 2)  # the first timed out: asked again after `retry`
+    controller.answer(0, {"jobs": ["late"]})  # after its timeout: dropped
     controller.answer(1, {"jobs": []})
     _run_until(loop, lambda: learnt)
     assert learnt == [[{"jobs": []}]]
+
+
+def test_a_refused_question_lets_the_held_events_go_on(parts):
+    """A controller of another release refuses it: the events do not wait for ever."""
+    view, loop, controller, learnt, seen = parts
+    view.ask()
+    view.offer(_event("job.a.running"))
+    controller.take(loop, 1)
+    controller.refuse(0)
+    _run_until(loop, lambda: seen)
+    assert seen == ["job.a.running"] and learnt == []
+
+
+def test_an_unreadable_answer_lets_the_held_events_go_on(make_view):
+    def learn(answers: list) -> None:
+        answers[0]["jobs"]  # the answer below has none: KeyError
+
+    view, loop, controller, _learnt, seen = make_view(("config",), learn=learn)
+    view.ask()
+    view.offer(_event("job.a.running"))
+    controller.take(loop, 1)
+    controller.answer(0, {"other": []})
+    _run_until(loop, lambda: seen)
+    assert seen == ["job.a.running"]

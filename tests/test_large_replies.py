@@ -1,6 +1,6 @@
 """Replies larger than a request may be: `list` and `config` grow with the jobs (2,000
 plain jobs make a `list` of about 1 MB and a `config` of 1.5 MB), and they reach the
-CLI, the health actor (its own client) and the alerter (asynchronous calls) whole."""
+CLI (its own client), the health actor and the alerter (asynchronous calls) whole."""
 
 from __future__ import annotations
 

@@ -22,7 +22,7 @@ from procclaw.wire_record import RecordError
 
 log = logging.getLogger("procclaw.controller")
 
-USAGE_TIMEOUT = 2.0  # a supervisor measures in milliseconds, the first time in 0.25 s
+USAGE_TIMEOUT = 2.0  # a supervisor measures in milliseconds
 
 
 def gather_usage(

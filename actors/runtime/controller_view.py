@@ -1,15 +1,16 @@
 """What an actor learns from the controller (every job's config, the jobs' states)
 without blocking its loop.
 
-The questions go out through AsyncCalls, one after the other; the bus events that
-arrive meanwhile wait, and once every answer is in, the answers are handed over, then
-the held events in the order they came. An event waits because it may be about what
-the answers describe: a `job.x.running` judged before the configs are known would be
-judged by the old ones. The held events came after the questions went out, so none is
-older than the answers' view (and what a run id in them contradicts, the actor's own
-checks sort out). Asked again while answers are on their way (a reload), the earlier
-answers count for nothing; questions the controller does not answer are asked again
-after `retry` seconds. The alerter, the health actor and the scheduler learn this way.
+The questions go out through AsyncCalls, one after the other; the bus events offered
+meanwhile wait, and once every answer is in, the answers are handed over, then the held
+events in the order they came. An event waits because it may be about what the answers
+describe: a `job.x.running` judged before the configs are known would be judged by the
+old ones (what a run id in a held event contradicts, the actor's own checks sort out).
+Asked again while answers are on their way (a reload), the earlier answers count for
+nothing. Questions the controller does not answer are asked again after `retry`
+seconds; one it refuses, or answers with what `learn` cannot read (a controller of
+another release), is logged, the held events go on without it, and it is asked again
+after REFUSED_RETRY. The alerter, the health actor and the scheduler learn this way.
 """
 
 from __future__ import annotations
@@ -18,11 +19,13 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from actors.runtime.async_calls import AsyncCalls
+from actors.runtime.async_calls import NOT_ANSWERING, AsyncCalls
 from actors.runtime.loop import EventLoop
-from procclaw.protocol import Event
+from procclaw.protocol import ErrorCode, Event, ProtocolError
 
 log = logging.getLogger(__name__)
+
+REFUSED_RETRY = 30.0  # seconds before asking again what the controller refused
 
 
 class ControllerView:
@@ -68,22 +71,39 @@ class ControllerView:
         if ask != self._asks:
             return  # asked again since: the answers to that round are the ones to go by
         if len(answers) < len(self._questions):
+            question = self._questions[len(answers)]
             self._calls.call(
                 "controller",
-                self._questions[len(answers)],
+                question,
                 {},
                 lambda answer: self._ask_next(ask, [*answers, answer]),
-                lambda _code, message: self._not_answered(ask, message),
+                lambda code, message: self._not_answered(ask, question, code, message),
                 self._timeout,
             )
             return
-        self._learn(answers)
+        try:
+            self._learn(answers)
+        except (KeyError, TypeError, ValueError, ProtocolError) as exc:
+            self._refused(ask, f"its answers to {', '.join(self._questions)} are unreadable: {exc}")
+            return
+        self._release()
+
+    def _release(self) -> None:
+        """Hand over the held events; events offered from now on go through at once."""
         held, self._held = self._held or [], None
         for event in held:
             self.offer(event)
 
-    def _not_answered(self, ask: int, message: str) -> None:
+    def _not_answered(self, ask: int, question: str, code: str, message: str) -> None:
         if ask != self._asks:
+            return
+        if code not in (NOT_ANSWERING, ErrorCode.UNAVAILABLE):
+            self._refused(ask, f"it refused `{question}`: {message}")
             return
         log.info("controller not answering yet (%s); asking again", message)
         self._loop.call_later(self._retry, lambda: ask == self._asks and self.ask())
+
+    def _refused(self, ask: int, why: str) -> None:
+        log.error("cannot learn from the controller: %s; asking again in %g s", why, REFUSED_RETRY)
+        self._release()
+        self._loop.call_later(REFUSED_RETRY, lambda: ask == self._asks and self.ask())

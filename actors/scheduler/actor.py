@@ -41,6 +41,9 @@ from procclaw.rules.schedule_timer import Due, JobTimer
 log = logging.getLogger("procclaw.scheduler")
 
 CONTROLLER_TIMEOUT = 2.0
+# Longer than the controller may take to answer a `fire`: a run queued behind one under
+# way waits on its supervisor's answer (SUPERVISOR_TIMEOUT, actors/controller/job_control.py).
+FIRE_TIMEOUT = 5.0
 RETRY_AFTER = 0.5
 
 
@@ -169,10 +172,13 @@ class Scheduler(Actor):
             {"fires": batch},
             lambda outcomes: self._sent(batch, outcomes),
             lambda _code, message: self._not_sent(message),
-            CONTROLLER_TIMEOUT,
+            FIRE_TIMEOUT,
         )
 
-    def _sent(self, batch: list[dict[str, Any]], outcomes: list[dict[str, Any]]) -> None:
+    def _sent(self, batch: list[dict[str, Any]], outcomes: Any) -> None:
+        if not isinstance(outcomes, list) or not all(isinstance(o, dict) for o in outcomes):
+            self._not_sent(f"its answer is not a list of outcomes: {outcomes!r:.60}")
+            return
         self._sending = False
         self._unsent = self._unsent[len(batch) :]
         for fire, outcome in zip(batch, outcomes, strict=False):
