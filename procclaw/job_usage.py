@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 # What a view shows for a job that is not running (no usage to show).
-NO_USAGE = dict.fromkeys(("cpu", "cpu_seconds", "memory", "memory_pss", "processes"))
+NO_USAGE = dict.fromkeys(("cpu", "cpu_window", "cpu_seconds", "memory", "memory_pss", "processes"))
 
 
 def memory_text(count: int) -> str:

@@ -18,11 +18,13 @@ from procclaw.wire_record import RecordError, WireRecord
 class JobUsage(WireRecord):
     """One measure of one job's process tree."""
 
-    cpu: float | None  # percent of one core since the measure before (None: no such measure)
+    cpu: float | None  # percent of one core over `cpu_window` (None: nothing to divide by)
     cpu_seconds: float  # user + system time of the tree, its reaped children's included
     memory: int  # RSS of the tree, bytes
     memory_pss: int | None  # PSS of the tree, where /proc tells it
     processes: int
+    # Seconds the percent is over: since the run's measure before, or since it started.
+    cpu_window: float | None = None
 
 
 def checked_usage(answer: Any) -> dict[str, dict[str, Any]]:

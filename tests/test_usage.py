@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 
+import pytest
 from conftest import wait_until
 from http_helpers import get
 
@@ -34,9 +36,8 @@ def test_list_shows_cpu_and_memory_of_running_jobs_and_none_of_stopped_ones(sand
     assert busy["memory"] > 1 << 20 and busy["processes"] == 1
     assert family["processes"] == 3 and family["cpu"] < 20
     assert busy["memory_pss"] is None or 0 < busy["memory_pss"] <= busy["memory"]
-    assert [idle[key] for key in ("cpu", "cpu_seconds", "memory", "memory_pss", "processes")] == [
-        None
-    ] * 5
+    keys = ("cpu", "cpu_window", "cpu_seconds", "memory", "memory_pss", "processes")
+    assert [idle[key] for key in keys] == [None] * 6
     table = sandbox.cli("list", check=True).stdout.splitlines()
     assert table[0].split()[:7] == ["JOB", "TYPE", "STATE", "PID", "UPTIME", "CPU", "MEM"]
     idle_row = next(line.split() for line in table if line.startswith("idle"))
@@ -128,5 +129,10 @@ def test_a_runs_first_look_is_its_average_since_it_started_and_the_next_since_th
     first = json.loads(sandbox.cli("status", "worker", "--json", check=True).stdout)
     assert first["cpu_seconds"] >= 0.4
     assert first["cpu"] > 1.0, first  # 0.4 s or more of CPU over a few seconds at most
+    assert first["cpu"] == pytest.approx(100 * first["cpu_seconds"] / first["cpu_window"], 0.1)
+    assert first["cpu_window"] >= first["cpu_seconds"]  # one core at most, since its start
     second = json.loads(sandbox.cli("status", "worker", "--json", check=True).stdout)
     assert second["cpu"] is not None and second["cpu"] < 1.0, second
+    assert second["cpu_window"] < first["cpu_window"]  # since the first look only
+    shown = sandbox.cli("status", "worker", check=True).stdout
+    assert re.search(r"^cpu +\d+\.\d% over \d+\.\ds \(\d+s in all\)$", shown, re.M), shown

@@ -16,7 +16,14 @@ from procclaw.store import Store
 from procclaw.usage_record import checked_usage
 from procclaw.wire_record import RecordError
 
-MEASURE = {"cpu": 1.5, "cpu_seconds": 2, "memory": 4096, "memory_pss": None, "processes": 1}
+MEASURE = {
+    "cpu": 1.5,
+    "cpu_window": 3.5,
+    "cpu_seconds": 2,
+    "memory": 4096,
+    "memory_pss": None,
+    "processes": 1,
+}
 
 
 class Answering:
@@ -43,6 +50,11 @@ def gathered(tmp_path, answers: dict[str, object]) -> dict:
 def test_a_measure_is_checked_and_answered_with_its_fields_typed():
     assert checked_usage({"web": MEASURE}) == {"web": {**MEASURE, "cpu_seconds": 2.0}}
     assert isinstance(checked_usage({"web": MEASURE})["web"]["cpu_seconds"], float)
+
+
+def test_a_measure_without_its_window_is_taken_from_a_supervisor_of_the_release_before():
+    older = {key: value for key, value in MEASURE.items() if key != "cpu_window"}
+    assert checked_usage({"web": older})["web"]["cpu_window"] is None
 
 
 @pytest.mark.parametrize(

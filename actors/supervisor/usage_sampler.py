@@ -2,11 +2,11 @@
 (measured by procclaw/process_usage.py).
 
 The percent is over the time since the job's measure before, or, for a run not
-measured before, since the run started: every view is answered at once, from one
-measure, instead of waiting between two. A run with a cgroup has its CPU time from the
-cgroup's cpu.stat, which counts every process ever in it, an escaped daemon's too, and
-its memory from memory.current where the memory controller is on. Nothing here runs
-unless someone asks.
+measured before, since the run started (`cpu_window` says over how long): every view is
+answered at once, from one measure, instead of waiting between two. A run with a cgroup
+has its CPU time from the cgroup's cpu.stat, which counts every process ever in it, an
+escaped daemon's too, and its memory from memory.current where the memory controller
+is on. Nothing here runs unless someone asks.
 """
 
 from __future__ import annotations
@@ -35,9 +35,15 @@ class UsageSampler:
         measures = self._measure(roots, cgroups)
         usage = {}
         for job, measure in measures.items():
-            cpu = self._percent(job, runs[job], measure)
+            spent, window = self._spent(job, runs[job], measure)
+            cpu = round(100 * spent / window, 1) if window else None
             usage[job] = JobUsage(
-                cpu, measure.cpu_seconds, measure.memory, measure.memory_pss, measure.processes
+                cpu,
+                measure.cpu_seconds,
+                measure.memory,
+                measure.memory_pss,
+                measure.processes,
+                round(window, 3) if window else None,
             )
             self._last[job] = (runs[job].pid, measure)
         return usage
@@ -47,16 +53,17 @@ class UsageSampler:
         for job in [job for job in self._last if job not in live]:
             del self._last[job]
 
-    def _percent(self, job: str, run: JobProcess, measure: Measure) -> float | None:
-        """Percent of one core since the run's measure before, else since it started."""
+    def _spent(self, job: str, run: JobProcess, measure: Measure) -> tuple[float, float | None]:
+        """CPU seconds spent, and over how many seconds: since the run's measure before,
+        else since it started (None: adopted with no start time, nothing to divide by)."""
         pid, before = self._last.get(job, (None, None))
         if before is not None and pid == run.pid and measure.at > before.at:
-            spent, seconds = measure.cpu_seconds - before.cpu_seconds, measure.at - before.at
+            spent, window = measure.cpu_seconds - before.cpu_seconds, measure.at - before.at
         elif run.started_at > 0:
-            spent, seconds = measure.cpu_seconds, time.time() - run.started_at
+            spent, window = measure.cpu_seconds, time.time() - run.started_at
         else:
-            return None  # adopted with no start time: nothing to divide by
-        return round(100 * max(0.0, spent) / seconds, 1) if seconds > 0 else None
+            return 0.0, None
+        return max(0.0, spent), window if window > 0 else None
 
     def _measure(self, roots: dict[str, int], cgroups: dict[str, str]) -> dict[str, Measure]:
         measures = measure_trees(roots)

@@ -172,10 +172,15 @@ def _describe_heartbeat(job: dict) -> str:
 
 
 def _describe_cpu(job: dict) -> str:
-    """`12.5% (3m 10s in all)`: now, and since the run started."""
+    """`12.5% over 4s (3m 10s in all)`: lately (since the job was last measured, or since
+    the run started), and in all since the run started."""
     if job["cpu_seconds"] is None:
         return "-"
-    return f"{format_cpu(job['cpu'])} ({format_duration(job['cpu_seconds'])} in all)"
+    window = job.get("cpu_window")
+    over = ""
+    if window:
+        over = f" over {window:.1f}s" if window < 10 else f" over {format_duration(window)}"
+    return f"{format_cpu(job['cpu'])}{over} ({format_duration(job['cpu_seconds'])} in all)"
 
 
 def _describe_memory(job: dict) -> str:
