@@ -4,11 +4,10 @@ Learns the jobs' checks and running pids from the controller (`config` and `list
 its bus subscription is live and after each `config.reloaded`; asked without blocking,
 the job events meanwhile waiting: actors/runtime/controller_view.py), then follows runs
 on the bus: `job.<id>.running` starts a run's checks, any other state change ends
-them. Each run has its own timer,
-due at its next check, so the actor sleeps until a check is due; the checks
-themselves (actors/health/health_checks.py) run on a few worker threads
-(actors/runtime/blocking_calls.py), so a slow HTTP service never holds up the loop or the
-other checks.
+them. Each run has its own timer, due at its next check, so the actor sleeps until a
+check is due; the checks themselves (actors/health/health_checks.py) run on a few
+worker threads (actors/runtime/blocking_calls.py), so a slow HTTP service never holds
+up the loop or the other checks.
 
 An output check is not run here: the job's supervisor, which sees the job's output go
 by, publishes `job.<id>.heartbeat` when the run is first heard, when it falls silent
