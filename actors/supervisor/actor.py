@@ -241,7 +241,7 @@ class Supervisor(Actor):
     def _root_facts(self, held: JobSupervision, now: JobFacts | None = None) -> dict[str, Any]:
         facts = held.root_facts(now).to_wire()
         if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
-            facts["placement"] = held.placement.to_wire()
+            facts["placement"] = held.full_placement().to_wire()
         return facts
 
     def _tell_root_about(self, job_id: str, now: JobFacts | None = None) -> None:

@@ -28,7 +28,6 @@ import pathlib
 import struct
 import termios
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -102,10 +101,6 @@ class LogWriter:
         self._max_bytes = max_bytes
         self._backups = backups
         self._timestamps = timestamps
-        # `<path>`, `<path>.1` .. `<path>.<backups>`, made once: rotation renames them all.
-        self._files = [self._path] + [
-            self._path.with_name(f"{self._path.name}.{number}") for number in range(1, backups + 1)
-        ]
         self._clock = clock
         self._fd: int | None = None
         self._size = 0  # of the current file; tracked rather than asked for on every write
@@ -257,9 +252,11 @@ class LogWriter:
         self._close_fd()
         # `<path>.<backups-1>` -> `<path>.<backups>` first, so nothing is overwritten
         # but the oldest backup; a missing file (deleted by the user) is just skipped.
+        # The names are made here, not kept: a supervisor holds two writers per job.
         for number in range(self._backups, 0, -1):
+            older = f"{self._path}.{number - 1}" if number > 1 else self._path
             try:
-                os.replace(self._files[number - 1], self._files[number])
+                os.replace(older, f"{self._path}.{number}")
             except FileNotFoundError:
                 pass
         self._open()
@@ -307,13 +304,15 @@ class OutputTail:
         self._max_lines = max_lines
         self._max_line_bytes = max_line_bytes
         # Raw bytes and whether bytes past them were dropped; decoding waits for lines().
-        self._lines: deque[tuple[bytes, bool]] = deque(maxlen=max_lines)
+        # A list, trimmed after each chunk: a deque's first block alone is 0.5 KiB, and a
+        # supervisor keeps two tails per job.
+        self._lines: list[tuple[bytes, bool]] = []
         self._pending = bytearray()
         self._pending_dropped = False
 
     def feed(self, data: bytes) -> None:
         """Take the next chunk of output; a line may continue from the previous chunk."""
-        # Lines before the last max_lines + 1 would only be pushed out of the deque again,
+        # Lines before the last max_lines + 1 would only be trimmed away again,
         # so a chunk of many short lines costs no more than a chunk of a few.
         *complete, rest = data.rsplit(b"\n", self._max_lines + 1)
         for piece in complete:
@@ -321,6 +320,7 @@ class OutputTail:
             self._lines.append((bytes(self._pending), self._pending_dropped))
             self._pending.clear()
             self._pending_dropped = False
+        del self._lines[: -self._max_lines]
         self._extend_pending(rest)
 
     def lines(self) -> list[str]:
