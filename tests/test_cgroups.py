@@ -14,7 +14,9 @@ from conftest import is_gone, wait_until
 
 from actors.runtime import child_setup
 from procclaw.platform import current
+from procclaw.platform.base import ChildSpec
 from procclaw.platform.linux_cgroups import subtree_name
+from procclaw.platform.linux_clone import spawn_inside
 
 
 def _writable_cgroup_v2() -> str | None:
@@ -194,3 +196,123 @@ def test_a_cgroup_the_job_cannot_join_fails_its_start_with_the_reason(tmp_path):
     kind, detail = child_setup.read_report(report_r)
     assert child.wait(timeout=10) == child_setup.FAILED
     assert (kind, detail) == ("cgroup", f"cannot join {missing}: No such file or directory")
+
+
+# What a job's process finds when it starts, written to `<dir>/<pid>.json`, then it sleeps.
+# Its signals are read by the shell it starts as (Python ignores SIGPIPE itself) with
+# builtins alone: dash blocks every signal while it forks a command.
+SIGNALS = (
+    "while read -r line; do case $line in Sig*) echo $line;; esac; done </proc/$$/status "
+    '>"$0/$$.sig" && exec python3 "$0/../describe.py" "$@"'
+)
+DESCRIBE = """\
+import json, os, sys, time
+status = dict(line.split(":", 1) for line in open(os.path.join(sys.argv[1], f"{os.getpid()}.sig")))
+fds = sorted(int(fd) for fd in os.listdir("/proc/self/fd"))
+seen = {
+    "cgroup": [line.strip() for line in open("/proc/self/cgroup") if line.startswith("0::")],
+    "leads_session": os.getsid(0) == os.getpid() == os.getpgid(0),
+    "parent": os.getppid(),
+    "umask": "%04o" % os.umask(0),
+    "ignored": status["SigIgn"].strip(),
+    "blocked": status["SigBlk"].strip(),
+    "fds": fds[:-1],  # the last is listdir's own
+    "stdin": os.readlink("/proc/self/fd/0"),
+    "cwd": os.getcwd(),
+    "run": os.environ.get("PROCCLAW_RUN"),
+    "argv": sys.argv[2:],
+}
+path = os.path.join(sys.argv[1], f"{os.getpid()}.json")
+with open(path + ".tmp", "w") as out:
+    json.dump(seen, out)
+os.rename(path + ".tmp", path)
+time.sleep(300)
+"""
+
+
+def test_a_restart_after_an_exit_is_born_in_its_cgroup_set_up_as_a_first_start(sandbox):
+    """The first start joins its cgroup through a shell; the restart after a kill -9 is
+    born in it (clone3). The job cannot tell them apart."""
+    (sandbox.home.root / "describe.py").write_text(DESCRIBE)
+    seen_dir = sandbox.home.root / "seen"
+    seen_dir.mkdir()
+    argv = ["/bin/sh", "-c", SIGNALS, str(seen_dir), str(seen_dir), "a b", "c"]
+    sandbox.run_jobs(
+        f"jobs:\n  probe:\n    type: continuous\n    cmd: {json.dumps(argv)}\n"
+        f"    cwd: {sandbox.home.root}\n    retry: {{preset: fixed, delay: 0.1}}\n"
+    )
+    sandbox.cli("start", "probe", check=True)
+    first = _seen(seen_dir, sandbox.wait_state("probe", "running")["pid"])
+    os.kill(first["pid"], signal.SIGKILL)
+    again = wait_until(
+        lambda: (
+            (job := sandbox.job("probe"))["state"] == "running"
+            and job["pid"] != first["pid"]
+            and job
+        )
+    )
+    second = _seen(seen_dir, again["pid"])
+
+    assert second["cgroup"] == [f"0::/{_relative(Path(again['cgroup']))}"]
+    assert first["cgroup"] != second["cgroup"]  # a cgroup per run
+    assert second["run"] == again["run_id"] != first["run"]
+    for seen in (first, second):
+        del seen["cgroup"], seen["run"], seen["pid"]
+    assert first == second
+    assert second["leads_session"] and second["fds"] == [0, 1, 2]
+    assert second["stdin"] == "/dev/null" and second["argv"] == ["a b", "c"]
+    assert second["parent"] == again["sup_pid"]
+    assert int(second["ignored"], 16) == 0 and int(second["blocked"], 16) == 0
+
+
+def _seen(directory: Path, pid: int) -> dict:
+    path = directory / f"{pid}.json"
+    return {"pid": pid, **json.loads(wait_until(lambda: path.exists() and path.read_text()))}
+
+
+def _relative(cgroup: Path) -> str:
+    mounts = Path("/proc/self/mounts").read_text().splitlines()
+    mount = next(line.split()[1] for line in mounts if line.split()[2] == "cgroup2")
+    return str(cgroup.relative_to(mount))
+
+
+@pytest.fixture
+def run_cgroup(tmp_path):
+    """A run's cgroup in a subtree of its own, removed after the test."""
+    tree = current().job_cgroups(tmp_path, create=True)
+    assert not isinstance(tree, str)
+    leaf = tree.make_run("job", "run", None, None)
+    yield leaf
+    tree.remove(leaf)
+    tree.release()
+
+
+def _born(leaf: Path, program: str, *args: str) -> tuple[int, str]:
+    """Start `program` inside `leaf` from birth: its exit code and what it printed."""
+    out_r, out_w = os.pipe()
+    spec = ChildSpec(program, [program, *args], {}, None, 0o022, out_w, out_w)
+    try:
+        pid = spawn_inside(str(leaf), spec)
+    finally:
+        os.close(out_w)
+    assert pid is not None
+    with os.fdopen(out_r, "rb") as out:
+        said = out.read().decode()
+    _, status = os.waitpid(pid, 0)
+    return os.waitstatus_to_exitcode(status), said
+
+
+def test_a_process_born_in_a_cgroup_is_in_it_when_its_program_runs(run_cgroup):
+    code, said = _born(run_cgroup, "/bin/cat", "/proc/self/cgroup")
+    assert code == 0
+    assert f"0::/{_relative(run_cgroup)}\n" in said
+
+
+def test_a_process_born_in_a_cgroup_that_cannot_run_its_program_says_why_and_exits_127(
+    run_cgroup, tmp_path
+):
+    not_runnable = tmp_path / "script"
+    not_runnable.write_text("#!/bin/sh\n")  # not executable
+    code, said = _born(run_cgroup, str(not_runnable))
+    assert code == 127
+    assert said == f"procclaw: cannot start {not_runnable}: Permission denied\n"

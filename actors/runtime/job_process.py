@@ -27,6 +27,7 @@ from actors.runtime import child_setup
 from procclaw.config import JobConfig
 from procclaw.job_facts import JobFacts
 from procclaw.platform import current
+from procclaw.platform.base import ChildSpec
 from procclaw.secrets.references import MissingSecret, expand
 
 RUN_MARKER = "PROCCLAW_RUN"
@@ -40,6 +41,22 @@ class SpawnError(Exception):
 
 
 @dataclass
+class BornChild:
+    """What a supervisor uses of a Popen, for a run started without one (clone3)."""
+
+    pid: int
+    returncode: int | None = None
+
+    def wait(self) -> int | None:
+        if self.returncode is None:
+            try:
+                self.returncode = os.waitpid(self.pid, 0)[1]
+            except ChildProcessError:
+                pass  # reaped already, by the supervisor's reaper
+        return self.returncode
+
+
+@dataclass
 class JobProcess:
     """One running instance of a job."""
 
@@ -47,7 +64,8 @@ class JobProcess:
     start_time: str  # process_start_time(): a pid alone may be reused
     started_at: float  # wall clock
     run_id: str
-    popen: subprocess.Popen | None = field(default=None, repr=False)  # None when adopted
+    # The child we spawned; None when adopted.
+    popen: subprocess.Popen | BornChild | None = field(default=None, repr=False)
     cgroup: str | None = None  # the run's own cgroup, where the daemon has a subtree
 
     @property
@@ -112,12 +130,15 @@ def spawn(
     umask: int = 0o022,
     cgroup: str | None = None,
     run_id: str | None = None,
+    born_inside: bool = False,
 ) -> tuple[JobProcess, int | None]:
     """Start the job; `secrets` are the values its env refers to, used here and dropped.
 
     `extra_env` is what ProcClaw itself tells the job, such as NOTIFY_SOCKET. `umask` is
     the job's: the one the daemon was started with, not the daemon's own 077. `cgroup`
-    is the run's cgroup, made for `run_id`, which the job joins before its program runs.
+    is the run's cgroup, made for `run_id`, which the job joins before its program runs;
+    with `born_inside` (one start alone, such as a restart after an exit) it is born in
+    it where the system allows, which saves that start the join's wait.
 
     Returns the process and, for a job whose rlimits child_setup sets first, the
     descriptor its report comes on: readable once the program runs (EOF) or could not
@@ -139,10 +160,12 @@ def spawn(
     if not limits and cgroup is None:
         popen = _popen(job, argv, env, (stdout_fd, stderr_fd), umask)
     elif not limits:
+        program = _program_path(argv[0], env, job.cwd)
+        spec = ChildSpec(program, argv, env, job.cwd, umask, stdout_fd, stderr_fd)
+        popen = _born_inside(cgroup, spec) if born_inside else None
         # Joining a cgroup needs no Python: sh joins and execs the program in about a
         # millisecond, where child_setup's interpreter takes ten, on every start.
-        _require_program(argv[0], env, job.cwd)
-        popen = _popen(job, _joining(cgroup, argv), env, (stdout_fd, stderr_fd), umask)
+        popen = popen or _popen(job, _joining(cgroup, argv), env, (stdout_fd, stderr_fd), umask)
     else:
         report_r, report_w = os.pipe()
         try:
@@ -164,17 +187,29 @@ def _joining(cgroup: str, argv: list[str]) -> list[str]:
     return ["/bin/sh", "-c", script, cgroup, *argv]
 
 
-def _require_program(program: str, env: dict[str, str], cwd: str | None) -> None:
-    """The SpawnError Popen would raise for `program`, found before a shell runs it."""
+def _program_path(program: str, env: dict[str, str], cwd: str | None) -> str:
+    """Where `program` is, found as execvp finds it; the SpawnError Popen would raise
+    for it, found before a shell runs it."""
     if "/" not in program:
-        if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        found = shutil.which(program, path=env.get("PATH", os.defpath))
+        if found is None:
             raise _cannot_run(program, FileNotFoundError())
-        return
+        return found
     path = os.path.join(cwd or os.getcwd(), program)
     if not os.path.isfile(path):
         raise _cannot_run(program, FileNotFoundError())
     if not os.access(path, os.X_OK):
         raise _cannot_run(program, PermissionError())
+    return path
+
+
+def _born_inside(cgroup: str, spec: ChildSpec) -> BornChild | None:
+    """The process started inside `cgroup` from birth, or None where it cannot be."""
+    try:
+        pid = current().spawn_in_cgroup(cgroup, spec)
+    except OSError as exc:
+        raise _cannot_run(spec.program, exc) from None
+    return None if pid is None else BornChild(pid)
 
 
 def _popen(

@@ -249,7 +249,9 @@ class JobSupervision:
         self.notices.new_run()
         self.watches.new_run()
         self._set_state(JobState.STARTING)
-        self.starts.begin(self.notices.run_env(), self._spawned, self._not_started)
+        self.starts.begin(
+            self.notices.run_env(), self._spawned, self._not_started, alone=cause == "retry"
+        )
 
     def _spawned(self, process: JobProcess) -> None:
         self.process = process

@@ -38,6 +38,7 @@ class RunStart:
         self.secrets = JobSecrets(host.home, job)
         self._waiting: object | None = None  # the start whose secrets are being read
         self._setting_up: tuple[JobProcess, int] | None = None  # child_setup, its report
+        self._alone = False  # the start under way is a restart after an exit
 
     @property
     def waiting(self) -> bool:
@@ -49,10 +50,15 @@ class RunStart:
         extra_env: Mapping[str, str],
         spawned: Callable[[JobProcess], None],
         failed: Callable[[str], None],
+        alone: bool = False,
     ) -> None:
         """Start a run: `spawned(process)` once it runs, or `failed(reason)`.
 
-        `extra_env` is what ProcClaw itself tells the run (NOTIFY_SOCKET)."""
+        `extra_env` is what ProcClaw itself tells the run (NOTIFY_SOCKET). A run started
+        `alone` (a restart after an exit) is born in its cgroup where the system allows:
+        a fork of the supervisor costs it a few milliseconds, the join's wait some
+        fifteen, which a start among many shares with the others."""
+        self._alone = alone
         if not self.secrets.needed:
             self._spawn({}, None, extra_env, spawned, failed)
             return
@@ -103,6 +109,7 @@ class RunStart:
                 umask=self.host.job_umask,
                 cgroup=cgroup,
                 run_id=run_id,
+                born_inside=self._alone,
             )
         except (SpawnError, SecretError) as exc:
             self.host.cgroups.end(self.job.id, cgroup)

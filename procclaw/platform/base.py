@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -11,6 +12,21 @@ if TYPE_CHECKING:
 
 class PlatformError(Exception):
     """The platform asked for cannot run here; the message says why."""
+
+
+@dataclass(frozen=True)
+class ChildSpec:
+    """A job's process as the supervisor starts it: a session of its own, stdin from
+    /dev/null, its output on the supervisor's pipes, no other descriptor, no signal
+    ignored or blocked."""
+
+    program: str  # a path: the caller found it on PATH
+    argv: list[str]
+    env: dict[str, str]
+    cwd: str | None
+    umask: int
+    stdout_fd: int
+    stderr_fd: int
 
 
 class ExitWatch(Protocol):
@@ -82,6 +98,10 @@ class Platform(Protocol):
         BlockingIOError when the pipe is empty. Only when `can_splice`."""
 
     def wall_clock_alarm(self) -> WallClockAlarm: ...
+
+    def spawn_in_cgroup(self, cgroup: str, spec: ChildSpec) -> int | None:
+        """Start `spec` inside `cgroup` from its birth: its pid, or None where the system
+        cannot (the process then joins the cgroup itself)."""
 
     def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
         """The daemon's cgroup subtree for `home` (made first, if `create`: root alone

@@ -14,10 +14,12 @@ from pathlib import Path
 
 import setproctitle
 
+from procclaw.platform.base import ChildSpec
 from procclaw.platform.linux_cgroups import CgroupTree
 from procclaw.platform.linux_cgroups import find as find_cgroups
 from procclaw.platform.linux_cgroups import offered as offered_cgroups
 from procclaw.platform.linux_cgroups import prepare as prepare_cgroups
+from procclaw.platform.linux_clone import spawn_inside
 
 # The interpreter links libc: its symbols are found without ctypes.util.find_library,
 # which runs `ldconfig -p` (a process, on the way of every daemon start).
@@ -126,6 +128,9 @@ class LinuxPlatform:
 
     def wall_clock_alarm(self) -> TimerFd:
         return TimerFd()
+
+    def spawn_in_cgroup(self, cgroup: str, spec: ChildSpec) -> int | None:
+        return spawn_inside(cgroup, spec)
 
     def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
         return prepare_cgroups(home) if create else find_cgroups(home)

@@ -23,6 +23,8 @@ from pathlib import Path
 import psutil
 import setproctitle
 
+from procclaw.platform.base import ChildSpec
+
 # A clock step is told from a late wake-up by more than this much drift.
 CLOCK_STEP = 1.0
 # The alarm looks at the wall clock at least this often.
@@ -132,6 +134,9 @@ class PortablePlatform:
 
     def wall_clock_alarm(self) -> ThreadAlarm:
         return ThreadAlarm()
+
+    def spawn_in_cgroup(self, cgroup: str, spec: ChildSpec) -> None:
+        """No cgroups here."""
 
     def job_cgroups(self, home: Path, create: bool) -> str:
         return "the portable platform uses no cgroups"
