@@ -316,3 +316,8 @@ def test_a_process_born_in_a_cgroup_that_cannot_run_its_program_says_why_and_exi
     code, said = _born(run_cgroup, str(not_runnable))
     assert code == 127
     assert said == f"procclaw: cannot start {not_runnable}: Permission denied\n"
+
+
+def test_no_process_is_born_in_a_cgroup_that_is_gone_the_caller_starts_it_as_usual(tmp_path):
+    spec = ChildSpec("/bin/true", ["true"], {}, None, 0o022, 1, 2)
+    assert spawn_inside(str(tmp_path / "gone"), spec) is None

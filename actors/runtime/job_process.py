@@ -205,10 +205,7 @@ def _program_path(program: str, env: dict[str, str], cwd: str | None) -> str:
 
 def _born_inside(cgroup: str, spec: ChildSpec) -> BornChild | None:
     """The process started inside `cgroup` from birth, or None where it cannot be."""
-    try:
-        pid = current().spawn_in_cgroup(cgroup, spec)
-    except OSError as exc:
-        raise _cannot_run(spec.program, exc) from None
+    pid = current().spawn_in_cgroup(cgroup, spec)
     return None if pid is None else BornChild(pid)
 
 

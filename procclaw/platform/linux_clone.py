@@ -60,20 +60,20 @@ _available = True
 
 
 def spawn_inside(cgroup: str, spec: ChildSpec) -> int | None:
-    """Start `spec` inside the cgroup directory `cgroup`; its pid, or None where this
-    kernel cannot (the caller joins the cgroup the usual way). Raises OSError when the
-    cgroup cannot be opened or the fork fails."""
+    """Start `spec` inside the cgroup directory `cgroup`; its pid, or None where it
+    cannot be started so: the caller starts it the usual way, which fails, if it does,
+    with the usual error (the cgroup is gone, no process may be forked), and this
+    kernel is not asked again where it lacks clone3 or CLONE_INTO_CGROUP."""
     global _available
     if not _available:
+        return None
+    try:
+        directory = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
         return None
     argv = [os.fsencode(arg) for arg in spec.argv]
     env = {os.fsencode(key): os.fsencode(value) for key, value in spec.env.items()}
     devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-    try:
-        directory = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        os.close(devnull)
-        raise
     args = _CloneArgs(flags=_CLONE_INTO_CGROUP, exit_signal=signal.SIGCHLD, cgroup=directory)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     _python.PyOS_BeforeFork()
@@ -90,8 +90,7 @@ def spawn_inside(cgroup: str, spec: ChildSpec) -> int | None:
         return pid
     if cause in _UNSUPPORTED:
         _available = False
-        return None
-    raise OSError(cause, os.strerror(cause))
+    return None
 
 
 def _become(spec: ChildSpec, argv: list[bytes], env: dict[bytes, bytes], devnull: int) -> None:
