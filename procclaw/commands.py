@@ -69,6 +69,17 @@ class ManyArgs(WireRecord):
 @dataclass(frozen=True, slots=True)
 class ListArgs(WireRecord):
     jobs: list[str] | None = None  # only these, in config order; all when absent
+    # Only these keys of each job's summary (and its id): an actor that follows every
+    # job asks for what it uses, not the whole summary of hundreds.
+    fields: list[str] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigArgs(WireRecord):
+    """The applied config; with `part`, only that key of each job's config (and its
+    id), without the settings."""
+
+    part: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -181,7 +192,7 @@ CONTROLLER_ARGS: CommandArgs = {
     "ping": NoArgs,
     "list": ListArgs,
     "status": JobArgs,
-    "config": NoArgs,
+    "config": ConfigArgs,
     "reload": NoArgs,
     "start": JobArgs,
     "stop": StopArgs,

@@ -52,7 +52,7 @@ class ErrorCode:
 CONTROLLER_COMMANDS = frozenset(
     {
         "ping",  # liveness; answers {"pid": ...}
-        "list",  # jobs with their state, as last reported; {jobs: [...]} narrows
+        "list",  # jobs with their state, as last reported; {jobs, fields} narrow it
         "status",  # one job in detail
         "start",
         "stop",
@@ -61,7 +61,7 @@ CONTROLLER_COMMANDS = frozenset(
         "restart_many",
         "restart",
         "reload",  # re-read and apply the config files
-        "config",  # the applied config, secrets unresolved
+        "config",  # the applied config, secrets unresolved; {part} narrows it
         "report",  # from a supervisor: a job's new state, or a finished run
         "runs_summary",  # finished runs counted per job and result, and their durations
         "runs",  # a job's finished runs, the latest first: times, result, exit, cause

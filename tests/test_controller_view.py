@@ -62,7 +62,7 @@ def make_view(tmp_path):
     learnt: list[list] = []
     seen: list[str] = []
 
-    def make(questions: tuple[str, ...], timeout: float = 5.0, learn=learnt.append):
+    def make(questions: tuple, timeout: float = 5.0, learn=learnt.append):
         view = ControllerView(
             calls, loop, questions, learn, lambda e: seen.append(e.topic), timeout, 0.05
         )
@@ -161,3 +161,18 @@ def test_an_unreadable_answer_lets_the_held_events_go_on(make_view):
     controller.answer(0, {"other": []})
     _run_until(loop, lambda: seen)
     assert seen == ["job.a.running"]
+
+
+def test_a_question_goes_with_its_arguments(make_view):
+    view, loop, controller, learnt, _seen = make_view(
+        (("config", {"part": "health_check"}), "list")
+    )
+    view.ask()
+    controller.take(loop, 1)
+    controller.answer(0, {"jobs": []})
+    controller.take(loop, 2)
+    asked = [(request["cmd"], request["args"]) for _peer, request in controller.pending]
+    assert asked == [("config", {"part": "health_check"}), ("list", {})]
+    controller.answer(1, [])
+    _run_until(loop, lambda: learnt)
+    assert learnt == [[{"jobs": []}, []]]

@@ -52,6 +52,7 @@ from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config
+from procclaw.config.job_wire import JOB_CONFIG_KEYS, job_to_wire
 from procclaw.cpu_limits import local_refusal
 from procclaw.job_edits import EDITS
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
@@ -207,9 +208,9 @@ class Controller(Actor):
         return [job for job in self.config.jobs if job.id in wanted_ids]
 
     def _list(self, request: Request) -> list[dict[str, Any]]:
-        """Every job's summary; `jobs` (ids) narrows it to those, in config order."""
-        jobs = self._listed(request)
-        return [
+        """Every job's summary; `jobs` (ids) narrows it to those, in config order, and
+        `fields` to those keys of each."""
+        summaries = [
             self._with_health(
                 {
                     **self.registry.summary(job),
@@ -217,8 +218,13 @@ class Controller(Actor):
                     **self.pauses.summary(job),
                 }
             )
-            for job in jobs
+            for job in self._listed(request)
         ]
+        wanted = request.args.fields
+        if wanted is None:
+            return summaries
+        keys = ("id", *wanted)
+        return [{key: summary[key] for key in keys if key in summary} for summary in summaries]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
@@ -329,11 +335,17 @@ class Controller(Actor):
             log.warning("job %s is unhealthy (%s): restarting it", job_id, report.reason)
             self.jobs.restart_unhealthy(job, report.reason or "unhealthy")
 
-    def _config(self, _request: Request) -> dict[str, Any]:
-        return {
-            "settings": self.config.settings.to_dict(),
-            "jobs": [job.to_dict() for job in self.config.jobs],
-        }
+    def _config(self, request: Request) -> dict[str, Any]:
+        part = request.args.part
+        if part is None:
+            return {
+                "settings": self.config.settings.to_dict(),
+                "jobs": [job.to_dict() for job in self.config.jobs],
+            }
+        if part not in JOB_CONFIG_KEYS:
+            raise CommandError(ErrorCode.BAD_REQUEST, f"config: a job has no {part!r}")
+        jobs = self.config.jobs
+        return {"jobs": [{"id": job.id, part: job_to_wire(job)[part]} for job in jobs]}
 
     def _reload(self, _request: Request) -> dict[str, Any]:
         try:

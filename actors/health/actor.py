@@ -1,8 +1,9 @@
 """The health actor: it owns the health checks of every running job, and their verdicts.
 
-Learns the jobs' checks and running pids from the controller (`config` and `list`, once
-its bus subscription is live and after each `config.reloaded`; asked without blocking,
-the job events meanwhile waiting: actors/runtime/controller_view.py), then follows runs
+Learns the jobs' checks and running pids from the controller (`config` and `list`, each
+narrowed to what it reads, once its bus subscription is live and after each
+`config.reloaded`; asked without blocking, the job events meanwhile waiting:
+actors/runtime/controller_view.py), then follows runs
 on the bus: `job.<id>.running` starts a run's checks, any other state change ends
 them. Each run has its own timer, due at its next check, so the actor sleeps until a
 check is due; the checks themselves (actors/health/health_checks.py) run on a few
@@ -64,6 +65,17 @@ _ENDED = frozenset(
     - {"running", "ready", "health", "heartbeat", "waiting", "log", "limit", "paused", "resumed"}
 )
 _SEEDED = {"healthy": True, "unhealthy": False}
+# What `_learn` reads of each job's summary: the controller sends no more.
+_FOLLOWED = (
+    "state",
+    "run_id",
+    "pid",
+    "uptime",
+    "supervisor",
+    "health",
+    "heartbeat_at",
+    "heartbeat_late",
+)
 
 
 @dataclass
@@ -97,7 +109,7 @@ class HealthActor(Actor):
         self.view = ControllerView(
             self.asks,
             self.loop,
-            ("config", "list"),
+            (("config", {"part": "health_check"}), ("list", {"fields": list(_FOLLOWED)})),
             self._learn,
             self._on_job_event,
             SYNC_TIMEOUT,

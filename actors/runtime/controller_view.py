@@ -27,21 +27,28 @@ log = logging.getLogger(__name__)
 
 REFUSED_RETRY = 30.0  # seconds before asking again what the controller refused
 
+# A command asked without arguments, or a command and its arguments.
+Question = str | tuple[str, dict[str, Any]]
+
+
+def _command(question: Question) -> tuple[str, dict[str, Any]]:
+    return (question, {}) if isinstance(question, str) else question
+
 
 class ControllerView:
     def __init__(
         self,
         calls: AsyncCalls,
         loop: EventLoop,
-        questions: tuple[str, ...],
+        questions: tuple[Question, ...],
         learn: Callable[[list[Any]], None],
         on_event: Callable[[Event], None] | None,
         timeout: float,
         retry: float,
     ) -> None:
-        """`learn(answers)` gets the controller's answer to each of `questions` (asked
-        without arguments), in order; `on_event` gets each event offered (None for an
-        actor that offers none)."""
+        """`learn(answers)` gets the controller's answer to each of `questions` (a
+        command, asked without arguments, or a command and its arguments), in order;
+        `on_event` gets each event offered (None for an actor that offers none)."""
         self._calls = calls
         self._loop = loop
         self._questions = questions
@@ -71,20 +78,21 @@ class ControllerView:
         if ask != self._asks:
             return  # asked again since: the answers to that round are the ones to go by
         if len(answers) < len(self._questions):
-            question = self._questions[len(answers)]
+            command, args = _command(self._questions[len(answers)])
             self._calls.call(
                 "controller",
-                question,
-                {},
+                command,
+                args,
                 lambda answer: self._ask_next(ask, [*answers, answer]),
-                lambda code, message: self._not_answered(ask, question, code, message),
+                lambda code, message: self._not_answered(ask, command, code, message),
                 self._timeout,
             )
             return
         try:
             self._learn(answers)
         except (KeyError, TypeError, ValueError, ProtocolError) as exc:
-            self._refused(ask, f"its answers to {', '.join(self._questions)} are unreadable: {exc}")
+            names = ", ".join(_command(question)[0] for question in self._questions)
+            self._refused(ask, f"its answers to {names} are unreadable: {exc}")
             return
         self._release()
 

@@ -33,6 +33,8 @@ _SECTIONS = {
     "export": ExportConfig,
 }
 _TUPLES = ("tags",)
+# The keys of a job's config on the wire.
+JOB_CONFIG_KEYS = frozenset(item.name for item in fields(JobConfig))
 
 
 class WireError(ValueError):
@@ -55,8 +57,7 @@ def _wire(job: JobConfig, _alerts: JobAlerts | None) -> dict[str, Any]:
 def job_from_wire(data: Any) -> JobConfig:
     if not isinstance(data, dict):
         raise WireError("a job's config must be a map")
-    known = {item.name for item in fields(JobConfig)}
-    unknown = set(data) - known
+    unknown = set(data) - JOB_CONFIG_KEYS
     if unknown:
         raise WireError(f"unknown job config keys: {', '.join(sorted(unknown))}")
     values = dict(data)
