@@ -76,10 +76,10 @@ class ListArgs(WireRecord):
 
 @dataclass(frozen=True, slots=True)
 class ConfigArgs(WireRecord):
-    """The applied config; with `part`, only that key of each job's config (and its
+    """The applied config; with `parts`, only those keys of each job's config (and its
     id), without the settings."""
 
-    part: str | None = None
+    parts: list[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)

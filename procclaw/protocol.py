@@ -61,7 +61,7 @@ CONTROLLER_COMMANDS = frozenset(
         "restart_many",
         "restart",
         "reload",  # re-read and apply the config files
-        "config",  # the applied config, secrets unresolved; {part} narrows it
+        "config",  # the applied config, secrets unresolved; {parts} narrows it
         "report",  # from a supervisor: a job's new state, or a finished run
         "runs_summary",  # finished runs counted per job and result, and their durations
         "runs",  # a job's finished runs, the latest first: times, result, exit, cause

@@ -138,7 +138,7 @@ def test_a_database_from_a_newer_release_is_refused(tmp_path):
 def test_config_and_list_narrowed_to_what_an_actor_reads(running):
     """The health actor asks for each job's check and a few keys of its state, not
     the whole config and summary of every job."""
-    checks = running.client().call("config", {"part": "health_check"})
+    checks = running.client().call("config", {"parts": ["health_check"]})
     assert list(checks) == ["jobs"]  # no settings
     assert [sorted(job) for job in checks["jobs"]] == [["health_check", "id"]] * 2
     assert checks["jobs"][0]["id"] == "hello"
@@ -148,7 +148,7 @@ def test_config_and_list_narrowed_to_what_an_actor_reads(running):
     assert [sorted(job) for job in listed] == [["id", "pid", "state"]] * 2
 
     with pytest.raises(ClientError) as caught:
-        running.client().call("config", {"part": "helth_check"})
+        running.client().call("config", {"parts": ["type", "helth_check"]})
     assert (caught.value.code, caught.value.message) == (
         "bad_request",
         "config: a job has no 'helth_check'",

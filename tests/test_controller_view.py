@@ -165,14 +165,14 @@ def test_an_unreadable_answer_lets_the_held_events_go_on(make_view):
 
 def test_a_question_goes_with_its_arguments(make_view):
     view, loop, controller, learnt, _seen = make_view(
-        (("config", {"part": "health_check"}), "list")
+        (("config", {"parts": ["health_check"]}), "list")
     )
     view.ask()
     controller.take(loop, 1)
     controller.answer(0, {"jobs": []})
     controller.take(loop, 2)
     asked = [(request["cmd"], request["args"]) for _peer, request in controller.pending]
-    assert asked == [("config", {"part": "health_check"}), ("list", {})]
+    assert asked == [("config", {"parts": ["health_check"]}), ("list", {})]
     controller.answer(1, [])
     _run_until(loop, lambda: learnt)
     assert learnt == [[{"jobs": []}, []]]

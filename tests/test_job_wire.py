@@ -4,7 +4,7 @@ import msgpack
 import pytest
 
 from procclaw.config import parse_config
-from procclaw.config.job_wire import WireError, job_from_wire, job_to_wire
+from procclaw.config.job_wire import AlertedJob, WireError, job_from_wire, job_to_wire
 
 JOBS = """\
 jobs:
@@ -57,3 +57,21 @@ def test_the_limits_reach_the_supervisor_as_they_were_configured():
     copy = job_from_wire(msgpack.unpackb(msgpack.packb(job_to_wire(job))))
     assert copy.limits.rlimits() == (("nofile", 4096), ("nproc", "unlimited"), ("core", 0))
     assert (copy.limits.memory, copy.limits.cpu) == (512 * 1024**2, 100.0)
+
+
+def test_what_the_alerter_keeps_of_a_job_is_read_from_those_keys_alone():
+    config = parse_config(
+        None,
+        "jobs:\n  bot:\n    cmd: x\n    type: continuous\n    restart: on-failure\n"
+        '    alerts: {on: [crash], channels: [telegram], targets: {telegram: "42"}}\n'
+        "  quiet:\n    cmd: y\n",
+    )
+    for job in config.jobs:
+        wire = job_to_wire(job)
+        kept = AlertedJob.from_wire({key: wire[key] for key in ("id", *AlertedJob.PARTS)})
+        assert kept == AlertedJob(job.type, job.restart, job.alerts)
+        assert AlertedJob.from_wire(wire) == kept
+    with pytest.raises(WireError):
+        AlertedJob.from_wire({"id": "bot", "type": "continuous"})
+    with pytest.raises(WireError):
+        AlertedJob.from_wire(["not", "a", "map"])

@@ -16,8 +16,8 @@ its job's `on` lets through (the job's own `alerts:`, else `openclaw.alerts`):
 A job paused or resumed (`job.<id>.paused|resumed`) is noted in the memory only.
 
 Which exits are crashes depends on the job's type and restart policy, and a job may
-have alerts of its own: the alerter asks the controller (`config`) for every job's
-config once its subscription is live, and again at each `config.reloaded`. Events
+have alerts of its own: the alerter asks the controller (`config`) for those parts of
+every job's config once its subscription is live, and again at each `config.reloaded`. Events
 that arrive while it waits for the answer wait too, so each is judged by the config
 it happened under and none slips by.
 
@@ -47,8 +47,8 @@ from actors.runtime.messages import pending_events
 from procclaw import commands, protocol
 from procclaw.bus_events import event_record
 from procclaw.client import Client, ClientError
-from procclaw.config import ConfigError, JobConfig, OpenClawSettings, parse_config
-from procclaw.config.job_wire import WireError, job_from_wire
+from procclaw.config import ConfigError, OpenClawSettings, parse_config
+from procclaw.config.job_wire import AlertedJob, WireError
 from procclaw.openclaw.alerts import NOTED_EVENTS, Alert, alert_for
 from procclaw.openclaw.folding import AlertFolder
 from procclaw.openclaw.memory_log import MemoryLog, WorkspaceMissing
@@ -79,7 +79,7 @@ class Alerter(Actor):
         # Manual or scheduled jobs whose crash alerted: the `failed` that follows it is
         # the same news.
         self._crash_told: set[str] = set()
-        self._jobs: dict[str, JobConfig] = {}
+        self._jobs: dict[str, AlertedJob] = {}
         self.memory: Counter[str] = Counter()
         self._memory_file: str | None = None
 
@@ -91,7 +91,7 @@ class Alerter(Actor):
         self.view = ControllerView(
             self.controller,
             self.loop,
-            ("config",),
+            (("config", {"parts": list(AlertedJob.PARTS)}),),
             self._jobs_learnt,
             self._on_event,
             SYNC_TIMEOUT,
@@ -212,11 +212,9 @@ class Alerter(Actor):
         jobs = {}
         for data in config["jobs"]:
             try:
-                job = job_from_wire(data)
+                jobs[data["id"]] = AlertedJob.from_wire(data)
             except WireError as exc:  # the controller is of another release
                 log.error("a job's config from the controller is unreadable: %s", exc)
-                continue
-            jobs[job.id] = job
         self._jobs = jobs
 
     def settings_for(self, job_id: str) -> OpenClawSettings:
@@ -268,8 +266,8 @@ class Alerter(Actor):
             },
             "recent": list(self.delivery.recent),
             "jobs": {
-                job.id: job.alerts.to_dict()
-                for job in self._jobs.values()
+                job_id: job.alerts.to_dict()
+                for job_id, job in self._jobs.items()
                 if job.alerts is not None
             },
         }

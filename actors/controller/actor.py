@@ -224,7 +224,7 @@ class Controller(Actor):
         if wanted is None:
             return summaries
         keys = ("id", *wanted)
-        return [{key: summary[key] for key in keys if key in summary} for summary in summaries]
+        return [_only(summary, keys) for summary in summaries]
 
     def _status(self, request: Request) -> dict[str, Any]:
         job = self._job(request)
@@ -336,16 +336,17 @@ class Controller(Actor):
             self.jobs.restart_unhealthy(job, report.reason or "unhealthy")
 
     def _config(self, request: Request) -> dict[str, Any]:
-        part = request.args.part
-        if part is None:
+        parts = request.args.parts
+        if parts is None:
             return {
                 "settings": self.config.settings.to_dict(),
                 "jobs": [job.to_dict() for job in self.config.jobs],
             }
-        if part not in JOB_CONFIG_KEYS:
-            raise CommandError(ErrorCode.BAD_REQUEST, f"config: a job has no {part!r}")
-        jobs = self.config.jobs
-        return {"jobs": [{"id": job.id, part: job_to_wire(job)[part]} for job in jobs]}
+        for part in parts:
+            if part not in JOB_CONFIG_KEYS:
+                raise CommandError(ErrorCode.BAD_REQUEST, f"config: a job has no {part!r}")
+        keys = ("id", *parts)
+        return {"jobs": [_only(job_to_wire(job), keys) for job in self.config.jobs]}
 
     def _reload(self, _request: Request) -> dict[str, Any]:
         try:
@@ -387,3 +388,9 @@ class Controller(Actor):
             hint = did_you_mean(job_id, self.config.job_ids)
             raise CommandError(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'{hint}")
         return job
+
+
+def _only(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    """Those of `keys` that `data` has: an actor that follows every job asks for what it
+    reads, not hundreds of whole configs or summaries."""
+    return {key: data[key] for key in keys if key in data}

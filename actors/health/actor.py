@@ -109,7 +109,7 @@ class HealthActor(Actor):
         self.view = ControllerView(
             self.asks,
             self.loop,
-            (("config", {"part": "health_check"}), ("list", {"fields": list(_FOLLOWED)})),
+            (("config", {"parts": ["health_check"]}), ("list", {"fields": list(_FOLLOWED)})),
             self._learn,
             self._on_job_event,
             SYNC_TIMEOUT,

@@ -9,7 +9,7 @@ is an error rather than silently dropped, since it means the two sides disagree.
 from __future__ import annotations
 
 import functools
-from dataclasses import fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from procclaw.config.models import (
@@ -79,6 +79,28 @@ def job_from_wire(data: Any) -> JobConfig:
         return JobConfig(**values)
     except (TypeError, ValueError) as exc:
         raise WireError(f"malformed job config: {exc}") from None
+
+
+@dataclass(frozen=True, slots=True)
+class AlertedJob:
+    """What judging a job's events for alerts takes of its config (the alerter keeps
+    this much of each job, not the whole config)."""
+
+    type: str
+    restart: str
+    alerts: JobAlerts | None
+
+    PARTS = ("type", "restart", "alerts")  # the config keys it is made of
+
+    @classmethod
+    def from_wire(cls, data: Any) -> AlertedJob:
+        """From a job's config, or those keys of it, as `job_to_wire` writes them."""
+        try:
+            alerts = data.get("alerts")
+            alerts = None if alerts is None else _alerts(alerts)
+            return cls(str(data["type"]), str(data["restart"]), alerts)
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise WireError(f"malformed job config: {exc!r}") from None
 
 
 def _alerts(data: Any) -> JobAlerts:

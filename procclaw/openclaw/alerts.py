@@ -20,6 +20,7 @@ from procclaw import protocol
 from procclaw.bus_events import ScheduleMissed
 from procclaw.cli.render import format_duration
 from procclaw.config import JobConfig
+from procclaw.config.job_wire import AlertedJob
 from procclaw.job_facts import JobExited, JobFacts
 from procclaw.reports import HealthReport
 from procclaw.rules.crash_notice import is_crash, is_restart
@@ -82,7 +83,7 @@ class Alert:
 
 
 def alert_for(
-    topic: str, record: WireRecord, at: float, jobs: Mapping[str, JobConfig]
+    topic: str, record: WireRecord, at: float, jobs: Mapping[str, JobConfig | AlertedJob]
 ) -> Alert | None:
     """The alert a bus event (its topic and its data, procclaw/bus_events.py) raises, or
     None when it raises none. `jobs` are the configs known: a job missing from them
