@@ -30,3 +30,9 @@ class Placement(WireRecord):
     def resumed(self, facts: HeldFacts) -> Placement:
         """The same placement for a replacement that carries on from `facts`."""
         return replace(self, resume=facts)
+
+    def with_config(self, config: dict[str, Any]) -> Placement:
+        """The same placement with the job's config in wire form: a supervisor keeps its
+        placements with none (the JobConfig made from it says the same, and it holds
+        hundreds), and puts it back for a root that must replace it."""
+        return replace(self, config=config)

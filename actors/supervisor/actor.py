@@ -43,7 +43,7 @@ from actors.supervisor.usage_sampler import UsageSampler
 from actors.supervisor.word_to_root import WordToRoot
 from procclaw import commands
 from procclaw.commands import RetireArgs, TakeArgs
-from procclaw.config.job_wire import WireError, job_from_wire
+from procclaw.config.job_wire import WireError, job_from_wire, job_to_wire
 from procclaw.job_facts import JobFacts
 from procclaw.placement import Placement
 from procclaw.platform import current
@@ -241,7 +241,7 @@ class Supervisor(Actor):
     def _root_facts(self, held: JobSupervision, now: JobFacts | None = None) -> dict[str, Any]:
         facts = held.root_facts(now).to_wire()
         if self._orphaned:  # a new root knows nothing of us: what it needs to replace us
-            facts["placement"] = held.full_placement().to_wire()
+            facts["placement"] = held.placement.with_config(job_to_wire(held.job)).to_wire()
         return facts
 
     def _tell_root_about(self, job_id: str, now: JobFacts | None = None) -> None:

@@ -30,7 +30,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import replace
 from typing import Any
 
 from actors.runtime.job_process import JobProcess, resumed_process, run_facts
@@ -45,7 +44,6 @@ from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
 from procclaw.commands import HeldJobsArgs, JobArgs, StartArgs, UnhealthyArgs
 from procclaw.config import JobConfig
-from procclaw.config.job_wire import job_to_wire
 from procclaw.exit_status import describe_status
 from procclaw.job_facts import HeldFacts, JobExited, JobFacts
 from procclaw.placement import Placement
@@ -70,7 +68,7 @@ class JobSupervision:
         self.host = host
         self.job = job
         self.pipes = pipes
-        self.placement = _kept(placement)
+        self.placement = placement.with_config({})
         resume = placement.resume or HeldFacts(job.id, last_exit=placement.last_exit)
         self.state = JobState.STOPPED
         # A job being resumed is ours from birth: root knows its pid already, so if we
@@ -167,13 +165,9 @@ class JobSupervision:
         """The controller placed the job anew while it runs here (it had seen it at rest
         a moment before): carry on under the newer placement, so our reports count."""
         if placement.generation > self.generation:
-            self.placement = _kept(placement)
+            self.placement = placement.with_config({})
             self.generation = placement.generation
             self._report_facts()
-
-    def full_placement(self) -> Placement:
-        """The placement as the controller made it, for a root that must replace us."""
-        return replace(self.placement, config=job_to_wire(self.job))
 
     def root_facts(self, now: JobFacts | None = None) -> HeldFacts:
         """Everything a replacement supervisor needs to carry on exactly where we are
@@ -448,9 +442,3 @@ class JobSupervision:
     def state_command(self, _args: JobArgs) -> dict[str, Any]:
         last_run = self._last_run.to_wire() if self._last_run else None
         return {**self.facts().to_wire(), "last_run": last_run}
-
-
-def _kept(placement: Placement) -> Placement:
-    """`placement` without the job's config: the JobConfig made from it says the same,
-    and a supervisor holding hundreds of jobs would keep each twice."""
-    return replace(placement, config={})
