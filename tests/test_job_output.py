@@ -41,6 +41,43 @@ def test_a_100_mb_burst_is_logged_completely_and_the_daemon_stays_up(sandbox):
     assert sandbox.client().call("ping")
 
 
+def test_lines_that_come_close_together_reach_the_log_while_the_job_runs(sandbox):
+    # A stream read moments ago waits a moment before its next read, so that a flood is
+    # moved in big chunks: each line must still get there, without the job's exit.
+    sandbox.run_jobs("""\
+        jobs:
+          bursts:
+            cmd: >-
+              python3 -u -c "import os, time;
+              [(print(f'line {i:03d}'), time.sleep(0.0002)) for i in range(300)];
+              os.execvp('sleep', ['sleep', '3600'])"
+        """)
+    sandbox.cli("start", "bursts")
+    log = sandbox.home.job_log("bursts")
+    wanted = "".join(f"line {i:03d}\n" for i in range(300))
+    wait_until(lambda: log.exists() and log.read_text() == wanted, timeout=10)
+    assert sandbox.job("bursts")["state"] == "running"
+
+
+def test_a_job_stopped_in_the_middle_of_a_flood_leaves_its_supervisor_up(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          chatter:
+            cmd: >-
+              python3 -u -c "while True: print('x' * 60)"
+            log: {max_bytes: 1MB, backups: 1}
+        """)
+    sandbox.cli("start", "chatter")
+    log = sandbox.home.job_log("chatter")
+    wait_until(lambda: log.exists() and log.stat().st_size > 100_000)
+    supervisor = sandbox.supervisor_of("chatter")
+    sandbox.cli("stop", "chatter", check=True)
+    sandbox.wait_state("chatter", "stopped")
+    sandbox.cli("start", "chatter", check=True)
+    sandbox.wait_state("chatter", "running")
+    assert sandbox.supervisor_of("chatter") == supervisor
+
+
 def test_logs_rotate_by_size_and_keep_the_configured_backups(sandbox):
     sandbox.run_jobs("""\
         jobs:

@@ -151,8 +151,7 @@ class JobSupervision:
         self.starts.cancel()
         self.watches.end()
         self.exits.close()
-        for fd in (self.pipes.out_r, self.pipes.err_r):
-            self.host.loop.remove_reader(fd)
+        self.output.unwatch(self.host.loop)
         self.output.close()
         self.notices.close()
         for fd in self.pipes.all():
