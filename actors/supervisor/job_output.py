@@ -30,8 +30,9 @@ TROUBLE_RETELL = 1.0
 READS_PER_WAKEUP = 16  # then let the rest of the loop have a turn
 MAX_DRAIN_READS = 4096  # what a pipe can hold, many times over
 CHUNK = 65536
-# A stream read less than this long ago (seconds) waits out the rest before its next
-# read: a flood is then moved in big chunks, and its writer is not woken for each line.
+# A stream that a read emptied less than this long ago (seconds) waits out the rest
+# before its next read: a flood is then moved in big chunks, and its writer is not woken
+# for each line.
 GATHER = 0.001
 
 log = logging.getLogger("procclaw.supervisor")
