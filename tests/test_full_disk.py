@@ -12,6 +12,10 @@ from pathlib import Path
 import pytest
 from conftest import PROGRAMS, Sandbox, wait_until
 
+from actors.supervisor.job_output import JobOutput
+from procclaw.config import JobConfig
+from procclaw.home import Home
+from procclaw.platform import current
 from procclaw.run import Run
 from procclaw.store import Store
 
@@ -26,21 +30,29 @@ jobs:
 
 
 @pytest.fixture
-def small_home():
-    """A sandbox whose home is a 4 MiB filesystem of its own, so it can fill up."""
+def small_disk():
+    """A 4 MiB filesystem of its own, so that it can fill up."""
     if os.geteuid() != 0:
         pytest.skip("mounting a small filesystem needs root (CI runs as root)")
     root = Path(tempfile.mkdtemp(prefix="pc-full-", dir="/tmp"))
     subprocess.run(
         ["mount", "-t", "tmpfs", "-o", "size=4m,mode=0700", "tmpfs", str(root)], check=True
     )
-    box = Sandbox(root)
+    try:
+        yield root
+    finally:
+        subprocess.run(["umount", "-l", str(root)], check=False)
+        root.rmdir()
+
+
+@pytest.fixture
+def small_home(small_disk):
+    """A sandbox whose home is on the small filesystem."""
+    box = Sandbox(small_disk)
     try:
         yield box
     finally:
         box.teardown()
-        subprocess.run(["umount", "-l", str(root)], check=False)
-        root.rmdir()
 
 
 def _fill(path: Path) -> None:
@@ -128,3 +140,32 @@ def test_a_repair_that_cannot_write_leaves_the_damaged_database_as_it_was(small_
     assert path.read_bytes() == damaged
     left = {p.name for p in path.parent.glob("procclaw.db.*")}  # -wal/-shm: the check's
     assert left == set()
+
+
+def test_what_a_run_left_in_its_pipe_is_all_taken_as_the_disk_fills(small_disk):
+    # A splice into a nearly full disk moves what fits and comes back short with the
+    # rest still in the pipe. The drain at a run's end must read on: the run's last
+    # lines are its own, the trouble is told, and the next run starts on an empty pipe.
+    home = Home(small_disk)
+    home.make_directories()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    current().enlarge_pipe(out_w, 256 * 1024)
+    output = JobOutput(JobConfig(id="burst", cmd="true"), home, out_r, err_r)
+    try:
+        lines = [b"%06d %s" % (number, b"x" * 90) for number in range(2000)]
+        os.write(out_w, b"\n".join(lines) + b"\n")
+        filler = small_disk / "filler"
+        _fill(filler)
+        os.truncate(filler, filler.stat().st_size - 16 * 1024)  # room for a few lines
+
+        output.drain()
+
+        with pytest.raises(BlockingIOError):
+            os.read(out_r, 1)
+        assert output.last_lines()[-1] == lines[-1].decode()
+        assert (output.trouble() or "").startswith("stdout: disk full since ")
+    finally:
+        output.close()
+        for fd in (out_r, out_w, err_r, err_w):
+            os.close(fd)

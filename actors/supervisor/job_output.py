@@ -47,8 +47,13 @@ class _Stream:
         self.emptied_at = 0.0  # when a read last found the pipe empty, or took all it held
         self.gathering: Timer | None = None
 
-    def drain(self, limit: int) -> bool:
-        """Move what is waiting (up to `limit` reads); True if a line matched."""
+    def drain(self, limit: int, until_empty: bool = False) -> bool:
+        """Move what is waiting (up to `limit` reads); True if a line matched.
+
+        A short read ends the reads: the pipe is empty, or a log that ran out of room
+        took part of it, and the next read tells which. `until_empty` reads on until
+        the pipe says it is empty (a run's end, when no next read comes).
+        """
         matched = False
         for _ in range(limit):
             data = self.writer.splice_from(self.fd, CHUNK)
@@ -69,7 +74,7 @@ class _Stream:
             self.tail.feed(data)
             if self.matcher is not None and self.matcher.feed(data):
                 matched = True
-            if len(data) < CHUNK:  # the pipe is empty now: let more gather before the next read
+            if len(data) < CHUNK and not until_empty:  # let more gather before the next read
                 self.emptied_at = time.monotonic()
                 return matched
         return matched
@@ -154,7 +159,7 @@ class JobOutput:
     def drain(self) -> None:
         """Take everything waiting in the pipes (the job has exited: nothing more comes)."""
         for stream in self._streams:
-            stream.drain(MAX_DRAIN_READS)
+            stream.drain(MAX_DRAIN_READS, until_empty=True)
 
     def last_lines(self) -> list[str]:
         """The run's last lines of stdout, then of stderr (marked), and forget them."""
