@@ -35,7 +35,17 @@ from collections.abc import Callable
 
 import measure
 import psutil
-from managers import MANAGERS, VENV, Circus, Manager, ProcClaw, ensure_bytecode, run, sleepers
+from managers import (
+    MANAGERS,
+    VENV,
+    Circus,
+    Manager,
+    ProcClaw,
+    ensure_bytecode,
+    other_managers,
+    run,
+    sleepers,
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -381,7 +391,22 @@ def main() -> int:
     parser.add_argument("--runs", type=int, help="runs per row (default 3; --quick: 1)")
     parser.add_argument("--big", action="store_true", help="also a cold start with 1,000 jobs")
     parser.add_argument("--markdown", metavar="PATH", help="also write the table there")
+    parser.add_argument(
+        "--beside-others",
+        action="store_true",
+        help="measure even with another process manager running (its numbers are off)",
+    )
     options = parser.parse_args()
+    others = other_managers()
+    if others and not options.beside_others:
+        print(
+            "bench: process managers are already running, and would share pages and CPU"
+            " with the measured ones; stop them first (or pass --beside-others):",
+            *others,
+            sep="\n  ",
+            file=sys.stderr,
+        )
+        return 2
     plan = QUICK if options.quick else Plan()
     if options.big:
         plan = dataclasses.replace(plan, big=2 * plan.large if options.quick else 1000)
