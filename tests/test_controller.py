@@ -8,6 +8,7 @@ import sqlite3
 import pytest
 from conftest import wait_until
 
+from actors.controller.actor import LISTED_FIELDS
 from procclaw.client import ClientError
 from procclaw.run import Run
 from procclaw.store import MIGRATIONS, ScheduleMark, Store, StoreError
@@ -144,7 +145,7 @@ def test_config_and_list_narrowed_to_what_an_actor_reads(running):
     assert checks["jobs"][0]["id"] == "hello"
     assert checks["jobs"][0]["health_check"]["type"] == "process"
 
-    listed = running.client().call("list", {"fields": ["state", "pid", "no_such_key"]})
+    listed = running.client().call("list", {"fields": ["state", "pid"]})
     assert [sorted(job) for job in listed] == [["id", "pid", "state"]] * 2
 
     with pytest.raises(ClientError) as caught:
@@ -153,3 +154,24 @@ def test_config_and_list_narrowed_to_what_an_actor_reads(running):
         "bad_request",
         "config: a job has no 'helth_check'",
     )
+    with pytest.raises(ClientError) as caught:
+        running.client().call("list", {"fields": ["state", "sate"]})
+    assert (caught.value.code, caught.value.message) == ("bad_request", "list: a job has no 'sate'")
+
+
+def test_every_key_a_listed_job_has_can_be_asked_for_alone(sandbox):
+    sandbox.run_jobs("""\
+        jobs:
+          nightly:
+            type: scheduled
+            schedule: "0 3 * * *"
+            timezone: Europe/Paris
+            cmd: "true"
+          svc:
+            type: continuous
+            cmd: sleep 60
+        """)
+    sandbox.wait_state("svc", "running")
+    sandbox.cli("pause", "nightly", check=True)
+    keys = {key for job in sandbox.client().call("list") for key in job}
+    assert keys == LISTED_FIELDS

@@ -223,6 +223,9 @@ class Controller(Actor):
         wanted = request.args.fields
         if wanted is None:
             return summaries
+        for field in wanted:
+            if field not in LISTED_FIELDS:
+                raise CommandError(ErrorCode.BAD_REQUEST, f"list: a job has no {field!r}")
         keys = ("id", *wanted)
         return [_only(summary, keys) for summary in summaries]
 
@@ -388,6 +391,18 @@ class Controller(Actor):
             hint = did_you_mean(job_id, self.config.job_ids)
             raise CommandError(ErrorCode.NO_SUCH_JOB, f"no job '{job_id}'{hint}")
         return job
+
+
+# Every key a job's summary in `list` may have (a scheduled job's alone: `skipped`,
+# `timezone`); tests/test_controller.py checks it against what `list` sends.
+LISTED_FIELDS = frozenset(
+    {
+        *("id", "name", "type", "state", "pid", "run_id", "cause", "stops_by", "cgroup"),
+        *("uptime", "restarts", "last_exit", "reason", "tags", "enabled", "supervisor"),
+        *("sup_pid", "log_trouble", "heartbeat_at", "heartbeat_late", "health"),
+        *("next_runs", "skipped", "timezone", "paused", "paused_since"),
+    }
+)
 
 
 def _only(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
