@@ -1,8 +1,10 @@
-"""What loading ProcClaw's code may not do: start processes, or load the HTTP client.
-The CLI reads the config and root preloads every actor on the way to the first job; a
-helper process there (croniter's `file` on the interpreter, ctypes' `ldconfig -p`) cost
-5 to 30 ms each, and urllib (with http.client, email and ssl) 10 ms, which only an HTTP
-health check or an alert through the gateway needs."""
+"""What loading ProcClaw's code may not do: start processes, or load the HTTP client or
+OpenSSL. The CLI reads the config and root preloads every actor on the way to the first
+job; a helper process there (croniter's `file` on the interpreter, ctypes' `ldconfig
+-p`) cost 5 to 30 ms each, and urllib (with http.client, email and ssl) 10 ms, which
+only an HTTP health check or an alert through the gateway needs. OpenSSL's libcrypto
+(hashlib, hmac) would be mapped by every actor forked from the image: about 2 MiB of
+the daemon's memory (procclaw/lean_hashes.py)."""
 
 from __future__ import annotations
 
@@ -28,13 +30,17 @@ from actors.runtime import zygote
 current()
 zygote.preload()
 assert platform.architecture is before, "platform.architecture left replaced"
-loaded = [name for name in ("urllib.request", "http.client", "ssl") if name in sys.modules]
+loaded = [
+    name
+    for name in ("urllib.request", "http.client", "ssl", "_hashlib", "hmac")
+    if name in sys.modules
+]
 assert not loaded, f"preloaded: {loaded}"
 print(started)
 """
 
 
-def test_reading_the_config_and_preloading_every_actor_start_no_process_nor_urllib():
+def test_reading_the_config_and_preloading_every_actor_start_no_process_nor_load_openssl():
     """Run in a fresh interpreter: this one has imported most of it already."""
     result = subprocess.run(
         [sys.executable, "-c", PRELOAD_WATCHED], capture_output=True, text=True, timeout=50

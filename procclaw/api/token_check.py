@@ -8,13 +8,12 @@ its settings, and says what is wrong with them, before it has loaded Falcon.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from dataclasses import dataclass
 from typing import Any
 
 from procclaw.api_token import TokenUnreadable, read_token
 from procclaw.home import Home
+from procclaw.lean_hashes import compare_digest, sha256
 
 # Longer Authorization headers are refused unread: no token of ours comes close.
 MAX_AUTHORIZATION = 4096
@@ -50,8 +49,8 @@ class TokenCheck:
         given = given.strip()
         if not given.isascii():  # WSGI hands headers over as latin-1: these are not ours
             return False
-        return hmac.compare_digest(_digest(given.encode()), self.digest)
+        return compare_digest(_digest(given.encode()), self.digest)
 
 
 def _digest(data: bytes) -> bytes:
-    return hashlib.sha256(data).digest()
+    return sha256(data).digest()

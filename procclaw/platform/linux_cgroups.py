@@ -18,12 +18,13 @@ find it (`find`). Nothing here touches a cgroup outside `procclaw-<id>`.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import select
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from procclaw.lean_hashes import sha256
 
 WANTED = ("cpu", "memory")  # the controllers limits use, enabled when offered
 CPU_PERIOD = 100_000  # µs, cpu.max's default period
@@ -33,7 +34,7 @@ NO_KILL = "this kernel's cgroups have no cgroup.kill (Linux 5.14 or later)"
 
 def subtree_name(home: Path) -> str:
     """`procclaw-<id>`: the same for the same home, whatever the daemon's pid."""
-    digest = hashlib.sha256(str(Path(home).resolve()).encode()).hexdigest()[:12]
+    digest = sha256(str(Path(home).resolve()).encode()).hexdigest()[:12]
     return f"procclaw-{digest}"
 
 
