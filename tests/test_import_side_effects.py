@@ -4,7 +4,8 @@ job; a helper process there (croniter's `file` on the interpreter, ctypes' `ldco
 -p`) cost 5 to 30 ms each, and urllib (with http.client, email and ssl) 10 ms, which
 only an HTTP health check or an alert through the gateway needs. OpenSSL's libcrypto
 (hashlib, hmac) would be mapped by every actor forked from the image: about 2 MiB of
-the daemon's memory (procclaw/lean_hashes.py)."""
+the daemon's memory (procclaw/lean_hashes.py), and the JSON5 parser half a MiB that only
+a daemon with OpenClaw set up needs."""
 
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ zygote.preload()
 assert platform.architecture is before, "platform.architecture left replaced"
 loaded = [
     name
-    for name in ("urllib.request", "http.client", "ssl", "_hashlib", "hmac")
+    for name in ("urllib.request", "http.client", "ssl", "_hashlib", "hmac", "json5")
     if name in sys.modules
 ]
 assert not loaded, f"preloaded: {loaded}"

@@ -11,8 +11,6 @@ import re
 from pathlib import Path
 from typing import Any
 
-import json5
-
 # Far above any real openclaw.json (a few KiB), and small enough for the JSON5 parser.
 MAX_CONFIG_BYTES = 1 << 20
 
@@ -38,6 +36,10 @@ def read_openclaw_config(path: Path) -> dict[str, Any]:
         raise UnreadableOpenClawConfig(exc.strerror or str(exc)) from None
     if len(data) > MAX_CONFIG_BYTES:
         raise UnreadableOpenClawConfig("larger than 1 MiB")
+    # Imported here: the alerter, in every daemon's image, reads this only once OpenClaw
+    # is set up (half a MiB of parser for everyone else).
+    import json5
+
     try:
         config = json5.loads(data.decode("utf-8"))
     except UnicodeDecodeError:
