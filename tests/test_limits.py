@@ -169,3 +169,22 @@ def test_config_validate_refuses_a_bad_limit_in_one_line(sandbox):
         f"{sandbox.home.jobs_file}:4: job 'a': limits.memory: expected a size from 1MiB to 1TiB,"
         " like '512M' or '2G', got 'lots'"
     ]
+
+
+def test_limited_jobs_whose_program_ends_at_once_all_complete(sandbox):
+    """The program may end before its setup's report is read: its exit is kept for the
+    run, not reaped unseen (which left the job `running` with no process, for good)."""
+    count = 40
+    job = "  quick{}:\n    cmd: 'true'\n    limits: {{nofile: 64}}\n"
+    jobs = "".join(job.format(i) for i in range(count))
+    sandbox.run_jobs("jobs:\n" + jobs)
+    sandbox.cli("start", *(f"quick{i}" for i in range(count)), check=True)
+    states = wait_until(
+        lambda: (
+            (found := {job["id"]: job["state"] for job in sandbox.client().call("list")})
+            and all(state == "completed" for state in found.values())
+            and found
+        ),
+        timeout=30,
+    )
+    assert len(states) == count

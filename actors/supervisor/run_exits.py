@@ -27,11 +27,30 @@ class ChildReaper:
     """Reaps the supervisor's children on SIGCHLD and calls the watcher of each run."""
 
     def __init__(self, loop: EventLoop):
-        self._watchers: dict[int, tuple[JobProcess, OnExit]] = {}
+        self._loop = loop
+        self._watchers: dict[int, tuple[JobProcess, OnExit | None]] = {}
+        self._ended_unwatched: dict[int, int] = {}  # pid -> status, for `watch` to take
         loop.on_signal(signal.SIGCHLD, lambda _s: self.reap())
 
+    def expect(self, process: JobProcess) -> None:
+        """A child whose watcher comes later: a run whose setup (child_setup) reports
+        first. If it ends before then, its status is kept for `watch`, not reaped unseen."""
+        self._watchers[process.pid] = (process, None)
+
     def watch(self, process: JobProcess, on_exit: OnExit) -> None:
+        """Call `on_exit(status)` when the run ends; on the next turn of the loop if it
+        has ended already."""
+        if process.pid in self._ended_unwatched:
+            status = self._ended_unwatched.pop(process.pid)
+            self._loop.call_later(0, lambda: on_exit(status))
+            return
         self._watchers[process.pid] = (process, on_exit)
+
+    def forget(self, pid: int) -> None:
+        """An expected child that is no run after all (its setup failed or was ended),
+        reaped by its own Popen."""
+        self._watchers.pop(pid, None)
+        self._ended_unwatched.pop(pid, None)
 
     @property
     def runs(self) -> frozenset[int]:
@@ -43,10 +62,14 @@ class ChildReaper:
         # leave no zombie waiting while the ones before it are recorded.
         for pid, status in list(exited_children()):
             watched = self._watchers.pop(pid, None)
-            if watched is not None:
-                process, on_exit = watched
-                if process.popen is not None:
-                    process.popen.returncode = status  # reaped here, not by Popen
+            if watched is None:
+                continue
+            process, on_exit = watched
+            if process.popen is not None:
+                process.popen.returncode = status  # reaped here, not by Popen
+            if on_exit is None:
+                self._ended_unwatched[pid] = status
+            else:
                 on_exit(status)
 
 

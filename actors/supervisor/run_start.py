@@ -83,6 +83,7 @@ class RunStart:
         signal_group(process.pid, signal.SIGKILL)
         assert process.popen is not None
         process.popen.wait()  # SIGKILL: at once
+        self.host.reaper.forget(process.pid)
         self.host.cgroups.end(self.job.id, process.cgroup)
 
     def _spawn(
@@ -119,6 +120,8 @@ class RunStart:
             spawned(process)
             return
         self._setting_up = (process, report_fd)
+        # The program may run and end before the report is read: its status waits.
+        self.host.reaper.expect(process)
 
         def reported() -> None:
             self._setting_up = None
@@ -127,6 +130,7 @@ class RunStart:
             if error is None:
                 spawned(process)
             else:
+                self.host.reaper.forget(process.pid)
                 self.host.cgroups.end(self.job.id, process.cgroup)
                 failed(str(error))
 
