@@ -29,9 +29,17 @@ _ALLOWED: dict[JobState, frozenset[JobState]] = {
     JobState.COMPLETED: frozenset({JobState.STARTING, JobState.WAITING}),
     JobState.FAILED: frozenset({JobState.STARTING, JobState.WAITING}),
     JobState.WAITING: frozenset({JobState.STARTING, JobState.FAILED, JobState.STOPPED}),
-    # An adopted job may turn out to have ended while nobody watched it.
+    # An adopted job may turn out to have ended while nobody watched it; a restart of a
+    # job that runs nothing yet begins its start again.
     JobState.STARTING: frozenset(
-        {JobState.RUNNING, JobState.FAILED, JobState.STOPPED, JobState.BACKOFF, JobState.COMPLETED}
+        {
+            JobState.STARTING,
+            JobState.RUNNING,
+            JobState.FAILED,
+            JobState.STOPPED,
+            JobState.BACKOFF,
+            JobState.COMPLETED,
+        }
     ),
     JobState.RUNNING: frozenset(
         {JobState.STOPPING, JobState.BACKOFF, JobState.COMPLETED, JobState.FAILED, JobState.STOPPED}

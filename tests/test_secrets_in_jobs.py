@@ -171,3 +171,22 @@ def test_a_locked_keyring_holds_up_no_other_job_of_the_same_supervisor(sandbox, 
     assert first is not None and first.topic == "job.plain.stopped"
     assert events.wait_for(lambda e: e.topic == "job.leaky.failed", timeout=10)
     events.close()
+
+
+@pytest.mark.timeout(40)
+def test_a_restart_while_the_start_waits_for_its_secrets_starts_it_afresh(sandbox, disk_keyring):
+    """Nothing runs yet, so there is nothing to stop: the start begins again, reading the
+    secrets anew (a restart used to end it `stopped`, with nothing started)."""
+    sandbox.cli("secret", "set", "API_TOKEN", VALUE, check=True)
+    sandbox.run_jobs(JOBS)
+    sandbox.wait_state("holder", "running")
+    locked = disk_keyring.with_name(disk_keyring.name + ".locked")
+    locked.touch()
+    client = sandbox.client()
+    assert client.call("start", {"job": "leaky"})["state"] == "starting"
+    wait_until(disk_keyring.with_name(disk_keyring.name + ".asked").exists)
+    locked.unlink()
+    assert client.call("restart", {"job": "leaky"})["state"] == "starting"
+    job = sandbox.wait_state("leaky", "completed", "stopped", "failed")
+    assert (job["state"], job["restarts"]) == ("completed", 0)
+    assert f"token is Bearer {VALUE}\n" in sandbox.home.job_log("leaky").read_text()

@@ -429,7 +429,10 @@ class JobSupervision:
     def restart_command(self, args: HeldJobsArgs) -> dict[str, Any]:
         if self.state == JobState.BACKOFF:
             return self.start_command(args)
-        if self.state in RESTING_STATES:  # ended a moment ago: restarting is starting
+        # Ended a moment ago, or nothing runs yet (its secrets or child_setup are awaited):
+        # restarting is starting, afresh.
+        if self.state in RESTING_STATES or self.starts.waiting:
+            self.starts.cancel()
             self.after_exit.reset_counts()
             self._start(args.cause)
             return self.facts().to_wire()

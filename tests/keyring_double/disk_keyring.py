@@ -2,7 +2,8 @@
 
 Selected with PYTHON_KEYRING_BACKEND=disk_keyring.DiskKeyring and tests/keyring_double on
 PYTHONPATH; the file is $TEST_KEYRING_FILE. While `$TEST_KEYRING_FILE.locked` exists,
-every call blocks for good, as a locked keyring waiting for its password dialog does.
+every call blocks for good, as a locked keyring waiting for its password dialog does,
+once it has created `$TEST_KEYRING_FILE.asked` (so a test knows a call is held).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ class DiskKeyring(KeyringBackend):
     def _path(self) -> Path:
         path = Path(os.environ["TEST_KEYRING_FILE"])
         if path.with_name(path.name + ".locked").exists():
+            path.with_name(path.name + ".asked").touch()
             threading.Event().wait()  # never answers
         return path
 
