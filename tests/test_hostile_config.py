@@ -49,6 +49,18 @@ HOSTILE = [
         ":4: invalid YAML: the tag '!vault' is not allowed: ProcClaw reads plain YAML values only",
     ),
     (
+        "a NUL in an environment value",
+        _job_with('    env: {X: "before\\0after"}'),
+        ":4: invalid YAML: a NUL character (\\0) in a value: no command, argument or"
+        " variable can hold one",
+    ),
+    (
+        "a NUL in a command argument",
+        b'jobs:\n  a:\n    cmd: [sleep, "6\\x000"]\n',
+        ":3: invalid YAML: a NUL character (\\0) in a value: no command, argument or"
+        " variable can hold one",
+    ),
+    (
         "a number of 5,000 digits",
         _job_with("    env: {X: " + "9" * 5000 + "}"),
         ":4: invalid YAML: a number too long to read",

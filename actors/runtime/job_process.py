@@ -167,7 +167,10 @@ def spawn(
         # millisecond, where child_setup's interpreter takes ten, on every start.
         popen = popen or _popen(job, _joining(cgroup, argv), env, (stdout_fd, stderr_fd), umask)
     else:
-        report_r, report_w = os.pipe()
+        try:
+            report_r, report_w = os.pipe()
+        except OSError as exc:  # out of descriptors
+            raise SpawnError(f"cannot start: {exc.strerror or exc}") from None
         try:
             command = child_setup.command(argv, limits, report_w, cgroup)
             popen = _popen(job, command, env, (stdout_fd, stderr_fd), umask, report_w)
@@ -233,6 +236,8 @@ def _popen(
         )
     except OSError as exc:
         raise _cannot_run(command[0], exc) from None
+    except ValueError as exc:  # a NUL in an argument or the environment
+        raise SpawnError(f"cannot start: {exc}") from None
 
 
 def _cannot_run(program: str, exc: OSError) -> SpawnError:

@@ -27,6 +27,7 @@ MAX_DEPTH = 64
 # An alias repeats what it names, so a small file can stand for a huge config ("billion
 # laughs"); what the aliases expand to is bounded too.
 MAX_EXPANDED_CHARS = 4 * 1024**2
+_NUL = "a NUL character (\\0) in a value: no command, argument or variable can hold one"
 # libyaml reads a large file four times as fast as PyYAML's own Python parser.
 _Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -165,6 +166,8 @@ class _Converter:
 
     def _scalar(self, node: yaml.ScalarNode) -> Any:
         self._count(node, len(node.value))
+        if "\0" in node.value:  # written as "\0" or "\x00": no program could be given it
+            raise YamlSyntaxError(_line(node), _NUL)
         if node.tag == _TIMESTAMP_TAG:
             return node.value  # no config value is a date: keep the text as written
         try:
