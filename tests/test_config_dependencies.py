@@ -116,6 +116,16 @@ def test_a_dependency_written_as_a_bare_name_gets_a_hint():
     ]
 
 
+def test_a_dependency_timeout_of_zero_is_refused():
+    """It could only fail at once: the start of a job at rest failed straight away,
+    which crashed the controller at daemon start."""
+    jobs = "jobs:\n  db: {cmd: x}\n  a:\n    cmd: x\n    depends_on: [{job: db, timeout: 0}]\n"
+    assert problems(jobs=jobs) == [
+        "jobs.yaml:5: job 'a': depends_on[0].timeout: expected a duration above zero like 30"
+        " or '5m', got 0"
+    ]
+
+
 def test_ready_notify_and_on_dependency_failure_are_read():
     job = one_job("cmd: x\nready: notify\non_dependency_failure: stop")
     assert (job.ready, job.on_dependency_failure) == ("notify", "stop")

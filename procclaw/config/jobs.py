@@ -39,7 +39,6 @@ from procclaw.config.values import (
     boolean,
     choice,
     describe,
-    duration,
     expected,
     is_number,
     optional,
@@ -287,7 +286,7 @@ def _read_dependency(
     fields = Fields(scope, value, line, DEPENDENCY_KEYS)
     target = fields.require("job", text) if fields.valid else None
     condition = fields.get("condition", choice(DEPENDENCY_CONDITIONS), "after_start")
-    timeout = fields.get("timeout", duration, 60.0)
+    timeout = fields.get("timeout", positive_duration, 60.0)
     if target is None:
         return None
     target_scope, target_line = scope.at("job"), fields.value_line("job")
