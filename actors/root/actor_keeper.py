@@ -275,6 +275,13 @@ class ActorKeeper:
         if slot.kind == "supervisor":
             self._supervisor_exited(slot, status, how)
             return
+        if self.stopping and self._still_needed_while_stopping(slot):
+            log.warning(
+                "actor %s died while the supervisors stop their jobs; replacing it", slot.name
+            )
+            slot.stop_replacements += 1
+            self._spawn(slot)
+            return
         if self.stopping:
             log.info("actor %s stopped (%s)", slot.name, how)
             self._forget(slot)
@@ -282,6 +289,16 @@ class ActorKeeper:
             return
         log.warning("actor %s died (%s)", slot.name, how)
         self._schedule_restart(slot)
+
+    def _still_needed_while_stopping(self, slot: ActorSlot) -> bool:
+        """The controller, dead before it was asked to stop while supervisors remain: they
+        let their jobs go, and exit, only once it has their last reports on record."""
+        return (
+            slot.kind == "controller"
+            and slot.state != SlotState.STOPPING
+            and slot.stop_replacements < MAX_STOP_REPLACEMENTS
+            and any(other.kind == "supervisor" for other in self.slots.values())
+        )
 
     def _supervisor_exited(self, slot: ActorSlot, status: int | None, how: str) -> None:
         """Replace a supervisor whose jobs live on at once: their output waits for it."""
