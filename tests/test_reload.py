@@ -6,7 +6,7 @@ import os
 import signal
 
 import psutil
-from conftest import is_gone, wait_until
+from conftest import PROGRAMS, is_gone, wait_until
 from http_helpers import post
 
 from procclaw.cli.reload_commands import describe
@@ -136,3 +136,23 @@ def test_a_reload_that_changed_many_jobs_names_ten_and_counts_the_rest():
         + ", ".join(f"j{i} (restarted)" for i in range(10))
         + ", and 1,990 more; 1 unchanged"
     )
+
+
+def test_a_stop_while_a_changed_job_stops_for_its_restart_keeps_it_down(sandbox):
+    """The reload owes the job a restart with its new config once its old run is at rest;
+    a stop asked for meanwhile wins (it used to be started again, by the reload)."""
+    stubborn = f"python3 {PROGRAMS}/ignore_term.py"
+    sandbox.run_jobs(_jobs(edit=stubborn).replace("grace_period: 5", "grace_period: 1"))
+    sandbox.wait_state("edit", "running")
+    sandbox.wait_output("edit", "up")  # SIGTERM is ignored from here on: the stop takes 1 s
+    sandbox.write(
+        "jobs.yaml", _jobs(edit=f"{stubborn} new").replace("grace_period: 5", "grace_period: 1")
+    )
+    events = sandbox.subscribe("job.edit.stopped")
+    assert "changed edit (restarted)" in sandbox.cli("reload", check=True).stdout
+    sandbox.wait_state("edit", "stopping")
+    sandbox.cli("stop", "edit", check=True)
+    # The controller has the report that the job is at rest before the event is out.
+    assert events.wait_for(lambda _e: True, timeout=10) is not None
+    events.close()
+    assert sandbox.job("edit")["state"] == "stopped"

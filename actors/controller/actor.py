@@ -36,7 +36,7 @@ from typing import Any
 from actors.controller.applied_config import AppliedConfig
 from actors.controller.config_reload import ConfigReload
 from actors.controller.dependency_gate import DependencyGate
-from actors.controller.job_control import JobControl
+from actors.controller.job_control import JobControl, Reply
 from actors.controller.job_edits import JobEdits
 from actors.controller.job_health import JobHealth
 from actors.controller.job_pauses import JobPauses
@@ -119,11 +119,9 @@ class Controller(Actor):
                 "config": self._config,
                 "reload": self._audited(self._reload),
                 "start": self._audited(lambda req: self.jobs.start(self._job(req), req.caller)),
-                "stop": self._audited(lambda req: self.jobs.stop(self._job(req), req.args.force)),
+                "stop": self._audited(self._stop),
                 "start_many": self._many("start", self._start_many),
-                "stop_many": self._many(
-                    "stop", lambda jobs, req: self.jobs.stop_many(jobs, req.args.force)
-                ),
+                "stop_many": self._many("stop", self._stop_many),
                 "restart_many": self._many(
                     "restart", lambda jobs, req: self.jobs.restart_many(jobs, req.caller)
                 ),
@@ -285,6 +283,16 @@ class Controller(Actor):
             return done
 
         return handle
+
+    def _stop(self, request: Request) -> Reply:
+        job = self._job(request)
+        self.reloads.owe_no_restart(job.id)
+        return self.jobs.stop(job, request.args.force)
+
+    def _stop_many(self, jobs: list[JobConfig], request: Request) -> Deferred:
+        for job in jobs:
+            self.reloads.owe_no_restart(job.id)
+        return self.jobs.stop_many(jobs, request.args.force)
 
     def _start_many(self, jobs: list[JobConfig], request: Request) -> Deferred:
         """Start each job (those that start now are placed in one batch, and recorded in

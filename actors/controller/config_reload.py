@@ -141,6 +141,11 @@ class ConfigReload:
                 actions[job_id] = "started"
         return ConfigReloaded(**change, actions=actions, errors=errors)
 
+    def owe_no_restart(self, job_id: str) -> None:
+        """A stop asked for while a changed job is stopped for its restart wins: the job
+        stays down."""
+        self._restart_when_at_rest.discard(job_id)
+
     def job_reported(self, job_id: str, config: Config) -> None:
         """After a supervisor's report: start a changed job once its old run is at rest."""
         if job_id not in self._restart_when_at_rest:
