@@ -12,6 +12,10 @@ from procclaw.wire_record import WireRecord
 # restarted it: after an exit, an unhealthy verdict or a limit), `reload`. Runs recorded
 # before causes were kept have none ("").
 CAUSES = ("daemon", "cli", "api", "schedule", "dependency", "retry", "reload")
+# Upper bounds (seconds) of the run-duration histogram's buckets: from a quick job to a
+# long nightly one. procclaw.db counts each run under the first bound it fits (`bucket`).
+DURATION_BUCKETS: tuple[float, ...] = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
+INFINITY = float("inf")
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,3 +35,8 @@ class Run(WireRecord):
     @property
     def duration(self) -> float:
         return self.ended_at - self.started_at
+
+    @property
+    def bucket(self) -> float:
+        """The first of DURATION_BUCKETS its duration fits, or infinity."""
+        return next((bound for bound in DURATION_BUCKETS if self.duration <= bound), INFINITY)

@@ -24,7 +24,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from procclaw.run import Run
+from procclaw.run import DURATION_BUCKETS, Run
+
+# The newest runs of each job that `runs` can list; older ones are deleted, and stay
+# counted in run_totals.
+RUNS_KEPT = 10_000
+# Each run's duration bucket, for runs recorded before run_totals (9e999: infinity).
+_BUCKET_OF_A_RUN = (
+    "CASE"
+    + "".join(f" WHEN ended_at - started_at <= {bound} THEN {bound}" for bound in DURATION_BUCKETS)
+    + " ELSE 9e999 END"
+)
 
 # Index i holds the statements that take the schema from version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -86,6 +96,21 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         # The drop-ins of jobs.d/ as applied: a JSON map of file name to text.
         "ALTER TABLE applied_config ADD COLUMN dropins_text TEXT",
     ),
+    (
+        # Finished runs counted by job, result and duration bucket (procclaw/run.py), as
+        # /metrics shows them: read in one small scan, and kept when old runs are not.
+        """CREATE TABLE run_totals (
+               job TEXT NOT NULL,
+               result TEXT NOT NULL,
+               bucket REAL NOT NULL,
+               count INTEGER NOT NULL,
+               duration_sum REAL NOT NULL,
+               PRIMARY KEY (job, result, bucket)
+           )""",
+        f"""INSERT INTO run_totals
+            SELECT job, result, {_BUCKET_OF_A_RUN}, COUNT(*), SUM(ended_at - started_at)
+            FROM runs GROUP BY 1, 2, 3""",
+    ),
 )
 
 
@@ -138,8 +163,10 @@ class ConfigSnapshot:
 
 
 class Store:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, runs_kept: int = RUNS_KEPT):
         self.path = path
+        self.runs_kept = runs_kept
+        self._recorded_since_pruning: dict[str, int] = {}
         self.db = sqlite3.connect(path, timeout=5.0, isolation_level=None)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -227,8 +254,11 @@ class Store:
 
     @_tolerant(None)
     def record_run(self, run: Run) -> None:
-        """Record a finished run; recording the same run twice keeps one row."""
+        """Record a finished run and count it; recording the same run twice keeps one row
+        and counts it once."""
         with self.transaction():
+            known = self.db.execute("SELECT 1 FROM runs WHERE run_id = ?", (run.run_id,))
+            counted = known.fetchone() is not None
             self.db.execute(
                 "INSERT OR REPLACE INTO runs"
                 " (run_id, job, started_at, ended_at, exit_code, signal, result, output, cause)"
@@ -245,6 +275,28 @@ class Store:
                     run.cause,
                 ),
             )
+            if not counted:
+                self.db.execute(
+                    "INSERT INTO run_totals VALUES (?, ?, ?, 1, ?)"
+                    " ON CONFLICT (job, result, bucket) DO UPDATE"
+                    " SET count = count + 1, duration_sum = duration_sum + excluded.duration_sum",
+                    (run.job, run.result, run.bucket, run.duration),
+                )
+                self._prune_runs(run.job)
+
+    def _prune_runs(self, job: str) -> None:
+        """Keep the job's newest `runs_kept` runs; looked at once every hundredth of that
+        many new runs, so that a run's record costs no walk through the others."""
+        recorded = self._recorded_since_pruning.get(job, 0) + 1
+        if recorded <= self.runs_kept // 100:
+            self._recorded_since_pruning[job] = recorded
+            return
+        self._recorded_since_pruning[job] = 0
+        self.db.execute(
+            "DELETE FROM runs WHERE job = ? AND ended_at < (SELECT ended_at FROM runs"
+            " WHERE job = ? ORDER BY ended_at DESC LIMIT 1 OFFSET ?)",
+            (job, job, self.runs_kept - 1),
+        )
 
     @_tolerant([])
     def runs(self, job: str, limit: int = 10) -> list[Run]:

@@ -1,8 +1,9 @@
 """Finished runs: in numbers, for `/metrics` (counts per job and result, and
 durations), and one by one, for `runs` (a job's history, the latest first).
 
-The numbers are computed by SQLite from the `runs` table at scrape time, so the answer
-is one small map however many runs there are.
+The numbers come from `run_totals`, where procclaw.db counts each run as it is recorded
+(procclaw/store.py): a scrape reads one small table however many runs there were, and
+the counts outlive the old runs that are deleted.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ import sqlite3
 from typing import Any
 
 from procclaw.protocol import CommandError, ErrorCode
-from procclaw.store import Store
+from procclaw.run import DURATION_BUCKETS
+from procclaw.store import RUNS_KEPT, Store
 
-# Upper bounds (seconds) of the run-duration histogram's buckets: from a quick job to a
-# long nightly one.
-DURATION_BUCKETS: tuple[float, ...] = (1, 5, 15, 60, 300, 900, 3600, 4 * 3600, 24 * 3600)
-MAX_RUNS_LISTED = 10_000
+MAX_RUNS_LISTED = RUNS_KEPT
 
 
 def run_history(store: Store, job_id: str, limit: int) -> list[dict[str, Any]]:
@@ -48,20 +47,16 @@ def runs_summary(db: sqlite3.Connection) -> dict[str, Any]:
     Bucket counts are cumulative, as Prometheus histograms expect; +Inf is `count`.
     """
     summary: dict[str, Any] = {}
-    for job, result, count in db.execute(
-        "SELECT job, result, COUNT(*) FROM runs GROUP BY job, result"
-    ):
-        entry = summary.setdefault(job, {"results": {}})
-        entry["results"][result] = count
-    bucket_columns = ", ".join(
-        f"SUM(ended_at - started_at <= {bound})" for bound in DURATION_BUCKETS
-    )
-    for job, count, total, *buckets in db.execute(
-        f"SELECT job, COUNT(*), SUM(ended_at - started_at), {bucket_columns} FROM runs GROUP BY job"
-    ):
-        summary[job].update(
-            count=count,
-            sum=total or 0.0,
-            buckets=[[bound, n or 0] for bound, n in zip(DURATION_BUCKETS, buckets, strict=True)],
+    rows = db.execute("SELECT job, result, bucket, count, duration_sum FROM run_totals")
+    for job, result, bucket, count, duration_sum in rows:
+        entry = summary.setdefault(
+            job,
+            {"results": {}, "count": 0, "sum": 0.0, "buckets": [[b, 0] for b in DURATION_BUCKETS]},
         )
+        entry["results"][result] = entry["results"].get(result, 0) + count
+        entry["count"] += count
+        entry["sum"] += duration_sum
+        for le_count in entry["buckets"]:
+            if bucket <= le_count[0]:
+                le_count[1] += count
     return summary
