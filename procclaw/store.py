@@ -111,6 +111,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             SELECT job, result, {_BUCKET_OF_A_RUN}, COUNT(*), SUM(ended_at - started_at)
             FROM runs GROUP BY 1, 2, 3""",
     ),
+    (
+        # The changed jobs a reload stopped, to be started with their new config once at
+        # rest: a controller restarted in between still owes them that start.
+        "CREATE TABLE owed_restarts (job TEXT PRIMARY KEY)",
+    ),
 )
 
 
@@ -336,6 +341,18 @@ class Store:
             return False
         self.worked()
         return True
+
+    @_tolerant(None)
+    def save_owed_restart(self, job: str, owed: bool) -> None:
+        with self.transaction():
+            if owed:
+                self.db.execute("INSERT OR IGNORE INTO owed_restarts VALUES (?)", (job,))
+            else:
+                self.db.execute("DELETE FROM owed_restarts WHERE job = ?", (job,))
+
+    def owed_restarts(self) -> set[str]:
+        """The jobs a reload stopped to restart them with their new config."""
+        return {job for (job,) in self.db.execute("SELECT job FROM owed_restarts")}
 
     def pauses(self) -> dict[str, float]:
         """Each paused job, and since when."""

@@ -10,6 +10,7 @@ from conftest import PROGRAMS, is_gone, wait_until
 from http_helpers import post
 
 from procclaw.cli.reload_commands import describe
+from procclaw.client import ClientError
 
 SLEEP = 'python3 -c "import time; time.sleep(600)"'
 
@@ -156,3 +157,27 @@ def test_a_stop_while_a_changed_job_stops_for_its_restart_keeps_it_down(sandbox)
     assert events.wait_for(lambda _e: True, timeout=10) is not None
     events.close()
     assert sandbox.job("edit")["state"] == "stopped"
+
+
+def test_a_controller_killed_while_a_changed_job_stops_still_restarts_it(sandbox):
+    """The restart a reload owes is kept in procclaw.db: the controller after the one
+    killed starts the job with its new config once its old run is at rest."""
+    stubborn = f"python3 {PROGRAMS}/ignore_term.py"
+    jobs = _jobs(edit=stubborn).replace("grace_period: 5", "grace_period: 1")
+    sandbox.run_jobs(jobs)
+    before = sandbox.wait_state("edit", "running")["pid"]
+    sandbox.wait_output("edit", "up")  # SIGTERM is ignored from here on: the stop takes 1 s
+    sandbox.write("jobs.yaml", jobs.replace("ignore_term.py", "ignore_term.py new"))
+    assert "changed edit (restarted)" in sandbox.cli("reload", check=True).stdout
+    sandbox.wait_state("edit", "stopping")
+    os.kill(sandbox.actor_pid("controller"), signal.SIGKILL)
+
+    def restarted():
+        try:
+            job = sandbox.job("edit")
+        except ClientError:
+            return None  # the controller is being replaced
+        return job["state"] == "running" and job["pid"] != before and job
+
+    job = wait_until(restarted, timeout=15)
+    assert psutil.Process(job["pid"]).cmdline()[-1] == "new"

@@ -86,7 +86,7 @@ class Controller(Actor):
         self.health = JobHealth()
         self.gate = DependencyGate(self.loop, self.registry, self.health, self.jobs)
         self.jobs.gate = self.gate
-        self.reloads = ConfigReload(self.jobs)
+        self.reloads = ConfigReload(self.jobs, self.store)
         self.schedules = ScheduleBook(self.store, self.jobs, self.ctx.daemon_id)
         self.pauses = JobPauses(self.store, self.jobs, self.publish)
         # Root made the cgroups before this actor started; they do not change after.
@@ -102,6 +102,7 @@ class Controller(Actor):
         if daemon_start:
             # Before serving anyone: nobody may see the last daemon's stale job states.
             with self.store.transaction():
+                self.reloads.forget_owed()
                 self.jobs.reconcile(self.config)
         else:
             self._recover()
@@ -153,6 +154,7 @@ class Controller(Actor):
             if supervisors is not None:
                 self.jobs.recover(supervisors)
             self.gate.resume()
+            self.reloads.resume(self.config)
 
     def teardown(self) -> None:
         self.calls.close()

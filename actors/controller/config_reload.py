@@ -26,6 +26,7 @@ from procclaw.config import Config, ConfigError, Problem
 from procclaw.home import Home
 from procclaw.protocol import CommandError
 from procclaw.states import RESTING_STATES
+from procclaw.store import Store
 
 log = logging.getLogger("procclaw.controller")
 
@@ -91,10 +92,33 @@ def config_difference(old: Config, new: Config) -> dict[str, list[str]]:
 class ConfigReload:
     """Turns a config difference into starts and stops, and finishes deferred restarts."""
 
-    def __init__(self, jobs: JobControl):
+    def __init__(self, jobs: JobControl, store: Store):
         self._jobs = jobs
-        # Changed jobs being stopped, to be started with their new config once at rest.
-        self._restart_when_at_rest: set[str] = set()
+        self._store = store
+        # Changed jobs being stopped, to be started with their new config once at rest;
+        # kept in the store too, for the controller after us.
+        self._restart_when_at_rest: set[str] = store.owed_restarts()
+
+    def resume(self, config: Config) -> None:
+        """Restarted: start what the controller before us owed a restart and is at rest
+        (the others start when their supervisors report them at rest)."""
+        for job_id in sorted(self._restart_when_at_rest):
+            self.job_reported(job_id, config)
+
+    def forget_owed(self) -> None:
+        """At daemon start: the last daemon stopped its jobs, and this one starts them by
+        its own rules."""
+        for job_id in list(self._restart_when_at_rest):
+            self._settle(job_id)
+
+    def _owe(self, job_id: str) -> None:
+        self._restart_when_at_rest.add(job_id)
+        self._store.save_owed_restart(job_id, True)
+
+    def _settle(self, job_id: str) -> None:
+        if job_id in self._restart_when_at_rest:
+            self._restart_when_at_rest.discard(job_id)
+            self._store.save_owed_restart(job_id, False)
 
     def apply(
         self, old: Config, new: Config, asked_by: dict[str, str] | None = None
@@ -108,7 +132,7 @@ class ConfigReload:
         actions: dict[str, str] = {}
         errors: dict[str, str] = {}
         for job_id in change["removed"]:
-            self._restart_when_at_rest.discard(job_id)
+            self._settle(job_id)
             job = old.job(job_id)
             if job is not None and self._jobs.registry.is_live(job_id):
                 self._try(job_id, lambda j=job: self._jobs.stop(j, force=False), errors)
@@ -118,13 +142,13 @@ class ConfigReload:
             assert old_job is not None and new_job is not None
             live = self._jobs.registry.is_live(job_id)
             if live and old_job.enabled and not new_job.enabled:
-                self._restart_when_at_rest.discard(job_id)
+                self._settle(job_id)
                 self._try(job_id, lambda j=old_job: self._jobs.stop(j, force=False), errors)
                 actions[job_id] = "stopped"
             elif live and replace(old_job, enabled=new_job.enabled) == new_job:
                 continue  # enabled, and running already
             elif live:
-                self._restart_when_at_rest.add(job_id)
+                self._owe(job_id)
                 self._try(job_id, lambda j=old_job: self._jobs.stop(j, force=False), errors)
                 actions[job_id] = "restarted"
                 self.job_reported(job_id, new)  # it may have been at rest already
@@ -144,7 +168,7 @@ class ConfigReload:
     def owe_no_restart(self, job_id: str) -> None:
         """A stop asked for while a changed job is stopped for its restart wins: the job
         stays down."""
-        self._restart_when_at_rest.discard(job_id)
+        self._settle(job_id)
 
     def job_reported(self, job_id: str, config: Config) -> None:
         """After a supervisor's report: start a changed job once its old run is at rest."""
@@ -152,7 +176,7 @@ class ConfigReload:
             return
         if self._jobs.registry.state(job_id) not in RESTING_STATES:
             return
-        self._restart_when_at_rest.discard(job_id)
+        self._settle(job_id)
         job = config.job(job_id)
         if job is None or self._jobs.paused(job_id):
             return  # a paused job stays down: `resume` starts it with its new config
