@@ -6,7 +6,7 @@ import stat
 import subprocess
 
 import psutil
-from conftest import PROGRAMS, is_gone, wait_until
+from conftest import is_gone, wait_until
 
 from actors.runtime.registry import CORE_ACTORS
 
@@ -153,41 +153,6 @@ def test_sigterm_to_root_stops_everything_and_exits_zero(sandbox):
         proc.wait()
         if proc.stdout:
             proc.stdout.close()
-
-
-def test_a_controller_killed_while_the_jobs_stop_is_replaced_and_the_stop_ends(sandbox):
-    """The supervisors' last reports go to the controller, and a supervisor exits only
-    once they are on record: without a controller the stop waited for good."""
-    sandbox.run_jobs(f"""\
-        jobs:
-          stubborn:
-            type: continuous
-            cmd: python3 {PROGRAMS}/ignore_term.py
-            shutdown: {{grace_period: 2}}
-        """)
-    sandbox.wait_state("stubborn", "running")
-    sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
-    controller = sandbox.actor_pid("controller")
-    tree = sandbox.remember_tree()
-    events = sandbox.subscribe("job.stubborn.stopping")
-    stop = subprocess.Popen(
-        [sandbox.cli_path(), "daemon", "stop"],
-        env=sandbox.env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        assert events.wait_for(lambda _e: True, timeout=10) is not None
-        os.kill(controller, signal.SIGKILL)
-        assert stop.wait(timeout=30) == 0
-        wait_until(lambda: all(is_gone(pid) for pid in tree), timeout=5)
-    finally:
-        events.close()
-        stop.kill()
-        stop.wait()
-    assert "actor controller died while the supervisors stop their jobs; replacing it" in (
-        sandbox.home.daemon_log.read_text()
-    )
 
 
 def test_daemon_status_reports_actors_and_exits_three_when_not_running(sandbox):

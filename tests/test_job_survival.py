@@ -5,6 +5,7 @@ import signal
 import time
 
 import psutil
+import pytest
 from conftest import PROGRAMS, is_gone, wait_until
 
 from procclaw.client import ClientError
@@ -207,7 +208,11 @@ def _supervise_args(box, job_id):
     return {"placements": [placement.to_wire()]}
 
 
-def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still_stops(sandbox):
+@pytest.mark.parametrize("victim", ["supervisor", "controller"])
+def test_an_actor_that_dies_during_daemon_stop_is_replaced_and_the_job_still_stops(sandbox, victim):
+    """Only a supervisor stops its jobs gracefully, and it exits only once the controller
+    has its last reports on record: root replaces either one that dies while the jobs
+    stop (a stop with no controller used to wait for good)."""
     import subprocess
 
     sandbox.run_jobs(f"""\
@@ -219,7 +224,10 @@ def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still
         """)
     job_pid = sandbox.wait_state("stubborn", "running")["pid"]
     sandbox.wait_output("stubborn", "up")  # SIGTERM is ignored from here on
-    _, supervisor = sandbox.supervisor_of("stubborn")
+    if victim == "supervisor":
+        victim_pid = sandbox.supervisor_of("stubborn")[1]
+    else:
+        victim_pid = sandbox.actor_pid("controller")
     tree = sandbox.remember_tree()
     events = sandbox.subscribe("job.stubborn.")
     stopping = subprocess.Popen(
@@ -230,12 +238,14 @@ def test_a_supervisor_that_dies_during_daemon_stop_is_replaced_and_the_job_still
     )
     began = events.wait_for(lambda e: e.topic == "job.stubborn.stopping", timeout=10)
     assert began is not None
-    os.kill(supervisor, signal.SIGKILL)
+    os.kill(victim_pid, signal.SIGKILL)
     assert stopping.wait(timeout=30) == 0
-    assert time.time() - began.ts >= 2  # the replacement kept the grace period
-    assert is_gone(job_pid)  # and killed it at its end
+    assert time.time() - began.ts >= 2  # the grace period was kept
+    assert is_gone(job_pid)  # and the job killed at its end
     assert all(is_gone(pid) for pid in tree)
     events.close()
+    replaced = {"supervisor": "stopping its jobs", "controller": "the supervisors stop"}
+    assert f"died while {replaced[victim]}" in sandbox.home.daemon_log.read_text()
 
 
 def test_a_job_left_by_an_earlier_procclaw_is_taken_over_by_pid(sandbox):
