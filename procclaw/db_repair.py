@@ -27,6 +27,8 @@ TABLES = {
     "runs": "the run history",
     "schedules": "the schedule marks (last due time handled, skip count)",
     "pauses": "the paused jobs",
+    "run_totals": "the counts of finished runs",
+    "owed_restarts": "the restarts a reload owes",
 }
 
 
@@ -101,7 +103,10 @@ def _copy_readable(reading: Path, building: Path, report: RepairReport) -> None:
     store = Store(building)
     old = sqlite3.connect(reading, timeout=2.0)
     try:
+        present = _tables_in(old)
         for table in TABLES:
+            if present is not None and table not in present:
+                continue  # a database from a release before that table
             rows, problem = _readable_rows(old, table)
             # A database from before a column was added has fewer: the new ones take
             # their defaults (columns are only ever added at the end).
@@ -126,9 +131,21 @@ def _copy_readable(reading: Path, building: Path, report: RepairReport) -> None:
                 problem = "; ".join(filter(None, [problem, f"{len(rows) - kept} damaged rows"]))
             if problem:
                 report.lost[table] = problem
+        if "run_totals" not in report.kept:
+            store.count_runs_afresh()  # the runs deleted before are no longer counted
     finally:
         old.close()
         store.close()
+
+
+def _tables_in(db: sqlite3.Connection) -> set[str] | None:
+    """The tables the database has, or None when its schema cannot be read."""
+    try:
+        return {
+            name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+    except sqlite3.DatabaseError:
+        return None
 
 
 def _move(path: Path, to: Path) -> None:

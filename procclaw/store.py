@@ -35,6 +35,10 @@ _BUCKET_OF_A_RUN = (
     + "".join(f" WHEN ended_at - started_at <= {bound} THEN {bound}" for bound in DURATION_BUCKETS)
     + " ELSE 9e999 END"
 )
+# run_totals counted from the runs table as it is.
+_COUNT_EVERY_RUN = f"""INSERT INTO run_totals
+    SELECT job, result, {_BUCKET_OF_A_RUN}, COUNT(*), SUM(ended_at - started_at)
+    FROM runs GROUP BY 1, 2, 3"""
 
 # Index i holds the statements that take the schema from version i to i + 1.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -107,9 +111,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
                duration_sum REAL NOT NULL,
                PRIMARY KEY (job, result, bucket)
            )""",
-        f"""INSERT INTO run_totals
-            SELECT job, result, {_BUCKET_OF_A_RUN}, COUNT(*), SUM(ended_at - started_at)
-            FROM runs GROUP BY 1, 2, 3""",
+        _COUNT_EVERY_RUN,
     ),
     (
         # The changed jobs a reload stopped, to be started with their new config once at
@@ -288,6 +290,12 @@ class Store:
                     (run.job, run.result, run.bucket, run.duration),
                 )
                 self._prune_runs(run.job)
+
+    def count_runs_afresh(self) -> None:
+        """run_totals from the runs kept: what a repair that could read no counts has."""
+        with self.transaction():
+            self.db.execute("DELETE FROM run_totals")
+            self.db.execute(_COUNT_EVERY_RUN)
 
     def _prune_runs(self, job: str) -> None:
         """Keep the job's newest `runs_kept` runs; looked at once every hundredth of that

@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from openclaw_helpers import FakeOpenClawCli
 from procclaw.client import Client
 from procclaw.home import Home
 from procclaw.platform import current
+from procclaw.store import MIGRATIONS
 from procclaw.subscription import Subscription
 
 CLI = shutil.which("procclaw")
@@ -34,6 +36,17 @@ def is_gone(pid: int) -> bool:
         return psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return True
+
+
+def database_at(path: Path, version: int) -> sqlite3.Connection:
+    """A procclaw.db as the release with schema `version` left it."""
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+    db.execute("INSERT INTO schema_version VALUES (?)", (version,))
+    for statements in MIGRATIONS[:version]:
+        for statement in statements:
+            db.execute(statement)
+    return db
 
 
 def wait_until(predicate: Callable[[], object], timeout: float = 10.0, interval: float = 0.02):

@@ -6,7 +6,7 @@ import signal
 import sqlite3
 
 import pytest
-from conftest import wait_until
+from conftest import database_at, wait_until
 
 from actors.controller.actor import LISTED_FIELDS
 from procclaw.client import ClientError
@@ -90,20 +90,9 @@ def test_the_database_is_wal_and_versioned(tmp_path):
     again.close()
 
 
-def _database_at(path, version: int) -> sqlite3.Connection:
-    """A database as the release with schema `version` left it."""
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    db.execute("INSERT INTO schema_version VALUES (?)", (version,))
-    for statements in MIGRATIONS[:version]:
-        for statement in statements:
-            db.execute(statement)
-    return db
-
-
 def test_a_scheduled_jobs_pause_from_the_release_before_is_kept(tmp_path):
     path = tmp_path / "procclaw.db"
-    db = _database_at(path, 3)  # the release before pauses had a table of their own
+    db = database_at(path, 3)  # the release before pauses had a table of their own
     db.execute("INSERT INTO schedules VALUES ('report', 1.5, 'old daemon', 1, 4)")
     db.execute("INSERT INTO schedules VALUES ('backup', NULL, NULL, 0, 0)")
     db.close()
@@ -115,7 +104,7 @@ def test_a_scheduled_jobs_pause_from_the_release_before_is_kept(tmp_path):
 
 def test_runs_from_before_causes_were_recorded_are_kept_with_none(tmp_path):
     path = tmp_path / "procclaw.db"
-    db = _database_at(path, 4)  # the release before causes were recorded
+    db = database_at(path, 4)  # the release before causes were recorded
     db.execute("INSERT INTO runs VALUES ('r1', 'web', 1.0, 2.5, 0, NULL, 'completed', 'hi')")
     db.close()
     store = Store(path)

@@ -5,9 +5,9 @@ counted on upgrade."""
 from __future__ import annotations
 
 import random
-import sqlite3
 
 import pytest
+from conftest import database_at
 
 from actors.controller.run_stats import runs_summary
 from procclaw.run import DURATION_BUCKETS, Run
@@ -16,6 +16,8 @@ from procclaw.store import MIGRATIONS, Store
 pytestmark = pytest.mark.timeout(30)
 
 RESULTS = ("completed", "failed", "stopped", "timeout")
+# The schema version of the release before run_totals.
+BEFORE_RUN_TOTALS = next(i for i, steps in enumerate(MIGRATIONS) if "run_totals" in steps[0])
 
 
 def _runs(job: str, count: int, seed: int) -> list[Run]:
@@ -64,13 +66,7 @@ def test_runs_are_counted_once_and_their_counts_outlive_the_runs_deleted(tmp_pat
 
 def test_a_database_from_before_counts_the_runs_it_holds(tmp_path):
     path = tmp_path / "procclaw.db"
-    db = sqlite3.connect(path, isolation_level=None)
-    db.execute("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-    before = next(i for i, steps in enumerate(MIGRATIONS) if "run_totals" in steps[0])
-    db.execute("INSERT INTO schema_version VALUES (?)", (before,))
-    for statements in MIGRATIONS[:before]:
-        for statement in statements:
-            db.execute(statement)
+    db = database_at(path, BEFORE_RUN_TOTALS)
     runs = _runs("web", 50, 3)
     db.executemany(
         "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
@@ -82,3 +78,29 @@ def test_a_database_from_before_counts_the_runs_it_holds(tmp_path):
     store.record_run(Run("late", "web", 9e6, 9e6 + 2, 0, None, "completed", ()))
     assert runs_summary(store.db)["web"]["count"] == 51
     store.close()
+
+
+def test_a_repair_keeps_the_counts_and_recounts_a_database_that_had_none(tmp_path):
+    from procclaw.db_repair import repair
+
+    path = tmp_path / "procclaw.db"
+    store = Store(path, runs_kept=10)
+    web = _runs("web", 25, 4)
+    for run in web:
+        store.record_run(run)
+    store.close()
+    report = repair(path)
+    assert report.lost == {}
+    assert _rounded(runs_summary(Store(path).db)) == _rounded(_expected(web))
+
+    older = tmp_path / "older.db"  # from the release before run_totals: counted afresh
+    db = database_at(older, BEFORE_RUN_TOTALS)
+    db.executemany(
+        "INSERT INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, '', '')",
+        [(r.run_id, r.job, r.started_at, r.ended_at, 0, None, r.result) for r in web],
+    )
+    db.close()
+    report = repair(older)
+    assert report.lost == {}  # the tables it never had are not lost
+    assert report.kept["runs"] == 25
+    assert _rounded(runs_summary(Store(older).db)) == _rounded(_expected(web))
