@@ -139,19 +139,25 @@ def test_a_reload_that_changed_many_jobs_names_ten_and_counts_the_rest():
     )
 
 
+def _reloaded_while_it_stops(sandbox) -> int:
+    """A running job whose stop takes a second, changed by a reload that is now stopping
+    it to start it with its new config (its last argument `new`); its old pid."""
+    stubborn = f"python3 {PROGRAMS}/ignore_term.py"
+    jobs = _jobs(edit=stubborn).replace("grace_period: 5", "grace_period: 1")
+    sandbox.run_jobs(jobs)
+    before = sandbox.wait_state("edit", "running")["pid"]
+    sandbox.wait_output("edit", "up")  # SIGTERM is ignored from here on: the stop takes 1 s
+    sandbox.write("jobs.yaml", jobs.replace("ignore_term.py", "ignore_term.py new"))
+    assert "changed edit (restarted)" in sandbox.cli("reload", check=True).stdout
+    sandbox.wait_state("edit", "stopping")
+    return before
+
+
 def test_a_stop_while_a_changed_job_stops_for_its_restart_keeps_it_down(sandbox):
     """The reload owes the job a restart with its new config once its old run is at rest;
     a stop asked for meanwhile wins (it used to be started again, by the reload)."""
-    stubborn = f"python3 {PROGRAMS}/ignore_term.py"
-    sandbox.run_jobs(_jobs(edit=stubborn).replace("grace_period: 5", "grace_period: 1"))
-    sandbox.wait_state("edit", "running")
-    sandbox.wait_output("edit", "up")  # SIGTERM is ignored from here on: the stop takes 1 s
-    sandbox.write(
-        "jobs.yaml", _jobs(edit=f"{stubborn} new").replace("grace_period: 5", "grace_period: 1")
-    )
+    _reloaded_while_it_stops(sandbox)
     events = sandbox.subscribe("job.edit.stopped")
-    assert "changed edit (restarted)" in sandbox.cli("reload", check=True).stdout
-    sandbox.wait_state("edit", "stopping")
     sandbox.cli("stop", "edit", check=True)
     # The controller has the report that the job is at rest before the event is out.
     assert events.wait_for(lambda _e: True, timeout=10) is not None
@@ -162,14 +168,7 @@ def test_a_stop_while_a_changed_job_stops_for_its_restart_keeps_it_down(sandbox)
 def test_a_controller_killed_while_a_changed_job_stops_still_restarts_it(sandbox):
     """The restart a reload owes is kept in procclaw.db: the controller after the one
     killed starts the job with its new config once its old run is at rest."""
-    stubborn = f"python3 {PROGRAMS}/ignore_term.py"
-    jobs = _jobs(edit=stubborn).replace("grace_period: 5", "grace_period: 1")
-    sandbox.run_jobs(jobs)
-    before = sandbox.wait_state("edit", "running")["pid"]
-    sandbox.wait_output("edit", "up")  # SIGTERM is ignored from here on: the stop takes 1 s
-    sandbox.write("jobs.yaml", jobs.replace("ignore_term.py", "ignore_term.py new"))
-    assert "changed edit (restarted)" in sandbox.cli("reload", check=True).stdout
-    sandbox.wait_state("edit", "stopping")
+    before = _reloaded_while_it_stops(sandbox)
     os.kill(sandbox.actor_pid("controller"), signal.SIGKILL)
 
     def restarted():
@@ -180,4 +179,17 @@ def test_a_controller_killed_while_a_changed_job_stops_still_restarts_it(sandbox
         return job["state"] == "running" and job["pid"] != before and job
 
     job = wait_until(restarted, timeout=15)
+    assert psutil.Process(job["pid"]).cmdline()[-1] == "new"
+
+
+def test_a_restart_of_a_job_a_reload_is_restarting_is_that_restart(sandbox):
+    """It starts once, with its new config (a restart asked for during the reload's stop
+    started it again with the old one, and the reload's start was still owed)."""
+    before = _reloaded_while_it_stops(sandbox)
+    assert sandbox.client().call("restart", {"job": "edit"})["state"] == "stopping"
+    many = sandbox.client().call("restart_many", {"jobs": ["edit"]})
+    assert many["edit"]["state"] == "stopping"
+    job = wait_until(
+        lambda: (j := sandbox.job("edit"))["state"] == "running" and j["pid"] != before and j
+    )
     assert psutil.Process(job["pid"]).cmdline()[-1] == "new"

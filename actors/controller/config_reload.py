@@ -98,6 +98,7 @@ class ConfigReload:
         # Changed jobs being stopped, to be started with their new config once at rest;
         # kept in the store too, for the controller after us.
         self._restart_when_at_rest: set[str] = store.owed_restarts()
+        jobs.reload_restarting = self._restart_when_at_rest.__contains__
 
     def resume(self, config: Config) -> None:
         """Restarted: start what the controller before us owed a restart and is at rest

@@ -70,6 +70,9 @@ class JobControl:
         self.config = Config()  # the applied config, kept current by the controller
         # Whether `pause` holds a job down (actors/controller/job_pauses.py sets it).
         self.paused: Callable[[str], bool] = lambda _job_id: False
+        # Whether a reload is restarting the job with its new config already
+        # (actors/controller/config_reload.py sets it): a restart asked for then is that one.
+        self.reload_restarting: Callable[[str], bool] = lambda _job_id: False
 
     def starts_by_itself(self, job: JobConfig) -> bool:
         """What daemon start, a reload and `resume` start: an enabled continuous job
@@ -157,6 +160,9 @@ class JobControl:
             try:
                 if cmd == "restart":
                     self.refuse_if_paused(job)
+                    if self.reload_restarting(job.id):
+                        results[job.id] = facts.to_wire()
+                        continue
                 if state in LIVE_STATES and state != JobState.WAITING:
                     by_supervisor.setdefault(str(facts.supervisor), []).append(job.id)
                     continue
@@ -191,6 +197,8 @@ class JobControl:
 
     def restart(self, job: JobConfig, cause: str) -> Reply:
         self.refuse_if_paused(job)
+        if self.reload_restarting(job.id):
+            return self.registry.facts(job.id).to_wire()
         state = self.registry.state(job.id)
         if state == JobState.WAITING:
             return self.registry.facts(job.id).to_wire()  # it starts when its dependencies allow
