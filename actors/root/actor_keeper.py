@@ -45,7 +45,8 @@ UNMATCHED_EXITS = 1024
 STOP_TIMEOUT = 10.0
 # How long after each heartbeat beat the watchdog looks: the beat's heartbeats are in.
 WATCH_AFTER_BEAT = 0.5
-# A supervisor that keeps dying while the daemon stops is replaced this often, no more.
+# A supervisor or the controller that keeps dying while the daemon stops is replaced
+# this often, no more.
 MAX_STOP_REPLACEMENTS = 3
 
 log = logging.getLogger("procclaw.root")

@@ -48,7 +48,7 @@ class ChildReaper:
 
     def forget(self, pid: int) -> None:
         """An expected child that is no run after all (its setup failed or was ended),
-        reaped by its own Popen."""
+        reaped by its own Popen, or here if it ended first."""
         self._watchers.pop(pid, None)
         self._ended_unwatched.pop(pid, None)
 
