@@ -371,10 +371,12 @@ class Controller(Actor):
     def _take(self, config: Config, asked_by: dict[str, str] | None = None) -> dict[str, Any]:
         """Run with `config` from now on, acting only on what differs (a reload);
         `asked_by` as in ConfigReload.apply."""
+        assert self.store is not None
         previous, self.config = self.config, config
         self._share_config()
         self.pauses.forget_removed(config)
-        change = self.reloads.apply(previous, config, asked_by)
+        with self.store.transaction():  # what a reload records, in one commit
+            change = self.reloads.apply(previous, config, asked_by)
         self.publish(protocol.CONFIG_RELOADED, change)
         return change.to_wire()
 
