@@ -41,6 +41,7 @@ from managers import (
     Circus,
     Manager,
     ProcClaw,
+    ProcClawEveryActor,
     ensure_bytecode,
     other_managers,
     run,
@@ -159,6 +160,7 @@ def new_rows(plan: Plan) -> dict[str, Row]:
     row("cold_per_job", f"cold start, cost per extra job ({span})", "ms", "<= 2 ms", _at_most(2))
     row("pss_small", f"memory, PSS of all manager processes, {n} jobs", "MiB", "<= 60 MiB",
         _at_most(60))  # fmt: skip
+    row("pss_every_actor", f"memory, {n} jobs, every actor up (ProcClaw col.)", "MiB")
     row("pss_large", f"memory, PSS of all manager processes, {plan.large} jobs", "MiB")
     row("pss_per_job", f"memory, PSS per extra job ({span})", "MiB", "<= 0.1 MiB", _at_most(0.1))
     row("status_all", f"status of all {n} jobs, in-process client", "ms", "<= 2 ms", _at_most(2))
@@ -246,6 +248,15 @@ def one_run(cls: type[Manager], plan: Plan, table: Table, rng: random.Random) ->
             pss[plan.large] = measure.pss_mib(manager.manager_pids())
             table.add("pss_large", name, pss[plan.large])
 
+    def every_actor() -> None:
+        """What a daemon that needs every actor costs (ProcClaw starts the scheduler, the
+        health actor, the alerter and the gateway only once something needs them)."""
+        with measure.started(ProcClawEveryActor, sleepers(plan.small)) as (manager, _ms):
+            measure.settle(manager, plan.small, 0.0)
+            manager.wake_every_actor()
+            time.sleep(plan.pause)
+            table.add("pss_every_actor", "ProcClaw", measure.pss_mib(manager.manager_pids()))
+
     def biggest() -> None:
         with measure.started(cls, sleepers(plan.big)) as (_, ms):
             table.add("cold_big", name, ms)
@@ -262,6 +273,8 @@ def one_run(cls: type[Manager], plan: Plan, table: Table, rng: random.Random) ->
         table.add("log_damage", name, damaged)
 
     table.attempt(name, f"{plan.small} jobs", small)
+    if cls is ProcClaw:
+        table.attempt(name, f"{plan.small} jobs, every actor up", every_actor)
     table.attempt(name, f"{plan.large} jobs", large)
     if plan.small in cold and plan.large in cold:
         extra = plan.large - plan.small

@@ -296,10 +296,18 @@ class ProcClaw(Manager):
             lines += [f"  {job.name}:", f"    cmd: {job.cmd}", f"    type: {kind}"]
             if job.log:
                 lines += ["    log: {max_bytes: 100MB}"]
-        self.home.jobs_file.write_text("\n".join(lines) + "\n")
+        self.home.jobs_file.write_text("\n".join(lines + self.extra_jobs()) + "\n")
         # A port of its own: where another daemon holds the default one, the gateway
         # would try to bind again and again while the numbers are taken.
-        self.home.config_file.write_text(f"daemon:\n  port: {free_port()}\n")
+        self.port = free_port()
+        settings = [f"daemon:\n  port: {self.port}", *self.extra_settings()]
+        self.home.config_file.write_text("\n".join(settings) + "\n")
+
+    def extra_jobs(self) -> list[str]:
+        return []
+
+    def extra_settings(self) -> list[str]:
+        return []
 
     def launch(self) -> None:
         run([PROCCLAW, "daemon", "start"], self.env)
@@ -342,6 +350,41 @@ class ProcClaw(Manager):
 
     def shutdown(self) -> None:
         self.client.call("shutdown")
+
+
+class ProcClawEveryActor(ProcClaw):
+    """ProcClaw with every actor it starts on demand running: one more job, scheduled,
+    with a file health check (the scheduler, the health actor), an OpenClaw workspace to
+    note events in (the alerter), and one request to the API (the gateway)."""
+
+    name = "ProcClaw, every actor"
+
+    def extra_jobs(self) -> list[str]:
+        return [
+            "  yearly:",
+            "    cmd: true",
+            "    type: scheduled",
+            '    schedule: "0 0 1 1 *"',
+            f"    health_check: {{type: file, path: {self.root}, max_age: 3600}}",
+        ]
+
+    def extra_settings(self) -> list[str]:
+        workspace = self.root / "workspace"
+        workspace.mkdir()
+        return [f"openclaw:\n  workspace: {workspace}"]
+
+    def wake_every_actor(self) -> None:
+        """Call the API once, then wait until every actor is up."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/api/v1/jobs", timeout=30):
+            pass
+
+        def all_up() -> bool:
+            actors = self.client.call_endpoint("daemon", "status")["actors"]
+            return all(actor["state"] == "up" for actor in actors)
+
+        wait_until(all_up, 30, "every actor up", 0.05)
 
 
 class _Foreground(Manager):

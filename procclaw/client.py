@@ -79,6 +79,14 @@ class Client:
                 f" {self.home.run_dir} removed?); `procclaw daemon stop` still stops the daemon"
             )
 
+    def not_started(self, actor: str) -> str | None:
+        """What starts `actor`, when the daemon runs without it because its config needs
+        none yet (procclaw/rules/needed_actors.py); None when it runs."""
+        for found in self.call_endpoint("daemon", "status")["actors"]:
+            if found["name"] == actor and found["state"] == "off":
+                return str(found.get("note") or "not needed yet")
+        return None
+
     def call(self, cmd: str, args: dict[str, Any] | None = None, timeout: float | None = None):
         """Send `cmd` to the actor that serves it and return its result."""
         target = "daemon" if cmd in ("shutdown", "probe") else "controller"

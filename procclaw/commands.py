@@ -117,6 +117,16 @@ class ReapedArgs(WireRecord):
 
 
 @dataclass(frozen=True, slots=True)
+class NeedArgs(WireRecord):
+    """The on-demand actors the applied config needs (procclaw/rules/needed_actors.py),
+    and the API's address, which root holds until the gateway's first client."""
+
+    actors: list[str]
+    api_host: str
+    api_port: int
+
+
+@dataclass(frozen=True, slots=True)
 class HeldJobsArgs(WireRecord):
     """A supervisor command for one job it holds (`job`) or several (`jobs`)."""
 
@@ -222,6 +232,7 @@ ROOT_ARGS: CommandArgs = {
     "supervise": SuperviseArgs,
     "held": NoArgs,
     "reaped": ReapedArgs,
+    "need": NeedArgs,
 }
 SUPERVISOR_ARGS: CommandArgs = {
     "state": JobArgs,

@@ -86,6 +86,7 @@ ROOT_COMMANDS = frozenset(
         "supervise",  # from the controller: place jobs in supervisors (many at once)
         "held",  # which jobs each supervisor holds (for a restarted controller)
         "reaped",  # from a supervisor: the exit status of an adopted job root reaped
+        "need",  # from the controller: the on-demand actors the applied config needs
     }
 )
 # Each names its `job`; `stop` may name several (`jobs`) and answers for each.

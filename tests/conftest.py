@@ -6,6 +6,7 @@ import contextlib
 import os
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -252,6 +253,41 @@ def running(sandbox: Sandbox) -> Sandbox:
     sandbox.cli("init", check=True)
     sandbox.start_daemon()
     return sandbox
+
+
+# A job that makes the daemon start every actor it starts only on demand: a scheduled
+# job (the scheduler) with a file check (the health actor).
+EVERY_ACTOR_JOB = """\
+
+  yearly:
+    cmd: 'true'
+    type: scheduled
+    schedule: "0 0 1 1 *"
+    health_check: {type: file, path: /, max_age: 3600}
+"""
+
+
+@pytest.fixture
+def every_actor(sandbox: Sandbox) -> Sandbox:
+    """`running`, with every actor up: the sample config, a job that needs the
+    scheduler and the health actor, an OpenClaw workspace for the alerter to note
+    events in, and a first request to the API for the gateway."""
+    sandbox.cli("init", check=True)
+    with sandbox.home.jobs_file.open("a") as jobs:
+        jobs.write(EVERY_ACTOR_JOB)
+    Path(sandbox.env["OPENCLAW_WORKSPACE_DIR"]).mkdir()
+    sandbox.start_daemon()
+    wake_the_gateway(sandbox)
+    return sandbox
+
+
+def wake_the_gateway(sandbox: Sandbox) -> None:
+    """Knock at the API (root starts the gateway for its first client); then wait until
+    every actor is up."""
+    with socket.create_connection(("127.0.0.1", sandbox.api_port), timeout=10):
+        pass  # a knock is enough
+    wait_until(lambda: all(a["state"] == "up" for a in sandbox.daemon_status()["actors"]))
+    sandbox.remember_tree()
 
 
 KEYRING_DOUBLE = Path(__file__).parent / "keyring_double"

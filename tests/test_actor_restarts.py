@@ -16,7 +16,8 @@ COMMAND_ACTORS = ("controller", "alerter")  # the others bind no command socket
 
 
 @pytest.mark.parametrize("actor", CORE_ACTORS)
-def test_kill_9_of_an_actor_brings_it_back_within_a_second(running, actor):
+def test_kill_9_of_an_actor_brings_it_back_within_a_second(every_actor, actor):
+    running = every_actor
     events = running.subscribe(f"actor.{actor}.")
     old = running.actor_pid(actor)
     killed_at = time.monotonic()

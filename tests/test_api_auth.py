@@ -182,6 +182,8 @@ def test_a_reload_to_a_token_that_cannot_be_read_is_refused(guarded, auth_line, 
 def test_a_reload_with_a_token_file_gone_bad_is_refused(sandbox):
     token_file = sandbox.write("token", f"{TOKEN}\n")
     _with_auth(sandbox, f"    token_file: {token_file}\n")
+    # The gateway, started by this first request, has read the token.
+    assert get(sandbox.api_port, "/api/v1/jobs", token=TOKEN).status == 200
     token_file.write_text("tök€n\n")  # the settings stay as they were
     result = sandbox.cli("reload")
     assert result.returncode != 0

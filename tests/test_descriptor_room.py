@@ -32,4 +32,4 @@ def test_root_and_supervisors_start_with_room_for_their_jobs_descriptors(sandbox
     assert _table_size(root_pid) >= _expected(ROOT_DESCRIPTORS)
     assert _table_size(supervisor_pid) >= _expected(Supervisor.DESCRIPTORS)
     # The others need no room: a growth or two in their lives costs them little.
-    assert _table_size(sandbox.actor_pid("scheduler")) < _expected(Supervisor.DESCRIPTORS)
+    assert _table_size(sandbox.actor_pid("controller")) < _expected(Supervisor.DESCRIPTORS)

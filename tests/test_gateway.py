@@ -56,6 +56,7 @@ def test_a_port_in_use_is_reported_and_retried_not_crash_looped(sandbox):
 
 def test_a_killed_gateway_is_back_and_serving(sandbox):
     sandbox.run_jobs(JOBS)
+    assert _answers(sandbox.api_port)  # root starts the gateway for its first client
     old = sandbox.actor_pid("gateway")
     os.kill(old, signal.SIGKILL)
     wait_until(lambda: sandbox.actor_pid("gateway") not in (None, old))
@@ -91,8 +92,17 @@ def _web_code_loaded(pid: int) -> bool:
 
 
 def test_the_web_server_is_loaded_for_the_first_client_who_gets_an_answer(sandbox):
+    """A replacement gateway binds the address itself, and builds its web server only
+    once a client connects."""
     sandbox.run_jobs(JOBS)
-    gateway = sandbox.actor("gateway")
+    assert _answers(sandbox.api_port)  # root starts the gateway for its first client
+    first = sandbox.actor_pid("gateway")
+    os.kill(first, signal.SIGKILL)
+    gateway = wait_until(
+        lambda: (
+            (a := sandbox.actor("gateway"))["pid"] not in (None, first) and "listening" in a and a
+        )
+    )
     assert gateway["listening"] == f"http://127.0.0.1:{sandbox.api_port}"
     assert not _web_code_loaded(gateway["pid"])
     assert get(sandbox.api_port, "/health", timeout=10).status == 200

@@ -18,7 +18,7 @@ import pytest
 from api_port import free_port
 
 from actors.gateway import http_server
-from actors.gateway.listeners import bind_listeners
+from actors.runtime.api_listeners import bind_listeners
 
 BIG = 24 * 1024 * 1024  # more than a socket takes at once, and than waitress buffers
 CHUNK = 256 * 1024

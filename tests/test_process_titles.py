@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from conftest import Sandbox, wait_until
+from conftest import EVERY_ACTOR_JOB, Sandbox, wait_until, wake_the_gateway
 
 from procclaw.platform import current
 
@@ -39,7 +39,9 @@ def assert_short_name(pid: int, name: str) -> None:
 
 def test_root_each_actor_and_a_supervisor_holding_two_jobs_are_named(sandbox):
     sandbox.write("procclaw.yaml", "daemon:\n  supervisors: 1\n")
-    root = sandbox.run_jobs(SLEEPERS)
+    Path(sandbox.env["OPENCLAW_WORKSPACE_DIR"]).mkdir()  # the alerter notes events there
+    root = sandbox.run_jobs(SLEEPERS + EVERY_ACTOR_JOB)
+    wake_the_gateway(sandbox)
     sandbox.wait_state("web", "running")
     sandbox.wait_state("db", "running")
     status = sandbox.daemon_status()

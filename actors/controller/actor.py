@@ -18,6 +18,12 @@ policy.
 At daemon start it re-adopts the jobs the last daemon left running and starts the
 enabled continuous jobs that are not paused.
 
+It tells root (`need`) which on-demand actors the applied config needs, and the API's
+address, at start and after every change of the config (procclaw/rules/needed_actors.py).
+A `process` health check needs no health actor: a run of such a job is healthy from
+its `running` report until the report that ends it (its supervisor publishes that
+`job.<id>.health` after `job.<id>.running`), and the controller records it so.
+
 The config it runs with is the one last applied, kept in the database: a controller
 restarted after a crash picks up that one, not whatever the files say now, so editing
 a file changes nothing until `reload`. Only at daemon start (a new daemon id) are the
@@ -48,6 +54,7 @@ from actors.controller.usage_gathering import gather_usage
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
+from actors.runtime.loop import Timer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
@@ -56,8 +63,10 @@ from procclaw.config.job_wire import JOB_CONFIG_KEYS, job_to_wire
 from procclaw.cpu_limits import local_refusal
 from procclaw.job_edits import EDITS
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
+from procclaw.openclaw.workspace import openclaw_workspace
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
+from procclaw.rules.needed_actors import needed_actors
 from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
 from procclaw.states import JobState
 from procclaw.store import Store
@@ -67,6 +76,9 @@ log = logging.getLogger("procclaw.controller")
 
 # Root answers `held` from memory; a restarted controller waits this long for it.
 RECOVER_TIMEOUT = 5.0
+# Root answers `need` at once; unanswered, it is told again after NEED_RETRY.
+NEED_TIMEOUT = 2.0
+NEED_RETRY = 1.0
 
 
 class Controller(Actor):
@@ -75,6 +87,7 @@ class Controller(Actor):
         self.store: Store | None = None
         self.audit: AuditLog | None = None
         self.config: Config = parse_config(None, None)
+        self._need_retry: Timer | None = None
 
     def setup(self) -> None:
         self.store = Store(self.home.db_file)
@@ -106,6 +119,8 @@ class Controller(Actor):
                 self.jobs.reconcile(self.config)
         else:
             self._recover()
+        self._judge_process_checks()
+        self._tell_root_needs()
         self.serve(
             self.home.endpoint("controller"),
             {
@@ -326,6 +341,7 @@ class Controller(Actor):
                     self.registry.record(report)
                     changed.append(report.job)
         for job_id in dict.fromkeys(changed):
+            self._judge_process_check(job_id)
             self.gate.on_change(job_id)
             self.reloads.job_reported(job_id, self.config)
         return {}
@@ -377,8 +393,45 @@ class Controller(Actor):
         self.pauses.forget_removed(config)
         with self.store.transaction():  # what a reload records, in one commit
             change = self.reloads.apply(previous, config, asked_by)
+        self._judge_process_checks()
+        self._tell_root_needs()
         self.publish(protocol.CONFIG_RELOADED, change)
         return change.to_wire()
+
+    def _tell_root_needs(self) -> None:
+        """Have root start the on-demand actors this config needs; told again until heard."""
+        if self._need_retry is not None:
+            self._need_retry.cancel()
+            self._need_retry = None
+        settings = self.config.settings.openclaw
+
+        def workspace_exists() -> bool:
+            return openclaw_workspace(settings.workspace).is_dir()
+
+        def unheard(_code: str, message: str) -> None:
+            log.warning("root did not hear which actors the config needs: %s", message)
+            self._need_retry = self.loop.call_later(NEED_RETRY, self._tell_root_needs)
+
+        daemon = self.config.settings.daemon
+        needs = {
+            "actors": needed_actors(self.config, workspace_exists),
+            "api_host": daemon.host,
+            "api_port": daemon.port,
+        }
+        self.calls.call("daemon", "need", needs, _ignored, unheard, NEED_TIMEOUT)
+
+    def _judge_process_checks(self) -> None:
+        """The verdict of every running job whose check is `process`: healthy."""
+        for job in self.config.jobs:
+            self._judge_process_check(job.id)
+
+    def _judge_process_check(self, job_id: str) -> None:
+        job = self.config.job(job_id)
+        if job is None or job.health_check.type != "process":
+            return
+        facts = self.registry.facts(job_id)
+        if facts.state == JobState.RUNNING and facts.run_id is not None:
+            self.health.record(HealthReport(job=job_id, run_id=facts.run_id, healthy=True))
 
     def _api_settings(self, _request: Request) -> dict[str, Any]:
         """Where the gateway listens and how it checks tokens; a token stays a reference."""
@@ -415,6 +468,10 @@ LISTED_FIELDS = frozenset(
         *("next_runs", "skipped", "timezone", "paused", "paused_since"),
     }
 )
+
+
+def _ignored(_result: Any) -> None:
+    """Root's answer to `need`: that it heard is all there is."""
 
 
 def _only(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

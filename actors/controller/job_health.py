@@ -2,8 +2,10 @@
 
 The health actor owns health (it runs the checks); it reports every transition, and
 sends all it knows again when a new controller comes up, so this cache is rebuilt
-after a controller restart without asking. A report is about one run (`run_id`): a
-report about an earlier run of the job says nothing about the current one.
+after a controller restart without asking. A `process` check's verdict is recorded by
+the controller itself from the job's own reports: running is healthy. A report is
+about one run (`run_id`): a report about an earlier run of the job says nothing about
+the current one.
 """
 
 from __future__ import annotations

@@ -11,10 +11,12 @@ no ZeroMQ socket. Subscribes to `config.reloaded` to take up a new token, and a 
 address, without a restart.
 
 Where it listens and its auth come from the controller's `api_settings` (the applied
-config). It binds that address at once, but loads the web server (Falcon, waitress,
-procclaw.api: about 10 MiB) only when the first client connects, who waits for it in
-the listen backlog (actors/gateway/listeners.py). When the address cannot be bound (a
-port in use), it says so in the daemon log and in `daemon status`, and tries again every
+config). Root starts it when a first client connects to that address, which root held
+until then, and hands it those sockets (actors/root/gateway_activation.py); a gateway
+started without them (a replacement) binds the address itself. It loads the web server
+(Falcon, waitress, procclaw.api: about 10 MiB) only when a client waits, in the listen
+backlog (actors/runtime/api_listeners.py). When the address cannot be bound (a port in
+use), it says so in the daemon log and in `daemon status`, and tries again every
 BIND_RETRY seconds: it never dies of it, so root does not restart it in a loop, and the
 rest of the daemon runs on.
 """
@@ -27,8 +29,8 @@ from typing import TYPE_CHECKING, Any
 
 import zmq
 
-from actors.gateway.listeners import bind_listeners
 from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.api_listeners import bind_listeners
 from actors.runtime.loop import pending
 from procclaw import protocol
 from procclaw.api.token_check import TokenCheck
@@ -61,6 +63,9 @@ class Gateway(Actor):
         self.check = TokenCheck(enabled=True, problem="no settings yet")
         self.address: tuple[str, int] | None = None
         self.problem: str | None = "starting"
+        # The sockets root held for us, with the address they are bound to.
+        self.handed = [socket.socket(fileno=fd) for fd in ctx.fds]
+        self.handed_address = (ctx.args["host"], ctx.args["port"]) if ctx.fds else None
 
     def setup(self) -> None:
         # Waitress warns of every request that waits for a worker: noise in daemon.log.
@@ -94,9 +99,14 @@ class Gateway(Actor):
         try:
             settings = self.client.call("api_settings", timeout=timeout)
         except ClientError as exc:
-            self.problem = f"no settings from the controller: {exc.message}"
-            log.warning("gateway: %s; asking again in %g s", self.problem, SETTINGS_RETRY)
+            problem = f"no settings from the controller: {exc.message}"
+            log.warning("gateway: %s; asking again in %g s", problem, SETTINGS_RETRY)
             self.loop.call_later(SETTINGS_RETRY, self._configure)
+            if self.handed_address is not None and not self.listeners:
+                # The clients root let in wait: answer them (503, no token check yet).
+                self.check = TokenCheck(enabled=True, problem=problem)
+                self._listen(self.handed_address)
+            self.problem = problem
             return
         check = TokenCheck.from_settings(self.home, settings["auth"])
         if check.problem:
@@ -111,8 +121,14 @@ class Gateway(Actor):
         self._listen(address)
 
     def _listen(self, address: tuple[str, int]) -> None:
+        handed, self.handed = self.handed, []
         try:
-            self.listeners = bind_listeners(*address)
+            if handed and address == self.handed_address:
+                self.listeners = handed
+            else:
+                for listener in handed:
+                    listener.close()
+                self.listeners = bind_listeners(*address)
         except OSError as exc:
             self.problem = f"cannot listen on {_url_host(address[0])}:{address[1]}: {exc.strerror}"
             log.error("gateway: %s; trying again every %g s", self.problem, BIND_RETRY)

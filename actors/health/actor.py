@@ -12,9 +12,10 @@ up the loop or the other checks.
 
 An output check is not run here: the job's supervisor, which sees the job's output go
 by, publishes `job.<id>.heartbeat` when the run is first heard, when it falls silent
-past `max_age` and when it is heard again, and each of those is a check result. Nor is
-a process check, the default: a run is alive from its `running` event until the
-event that ends it, which its supervisor publishes the moment the process exits.
+past `max_age` and when it is heard again, and each of those is a check result. A
+process check, the default, is not this actor's at all: a run is alive from `running`
+until the exit its supervisor reports, and the controller says so itself. Root starts
+this actor only once a job has another check (procclaw/rules/needed_actors.py).
 
 A verdict (procclaw/rules/health_verdict.py) that changes is published as `job.<id>.health`
 `{healthy, reason, run_id}` and reported to the controller (`report`, kind `health`,
@@ -196,17 +197,14 @@ class HealthActor(Actor):
 
     def _watch(self, run_id: str, target: Target, healthy: bool | None) -> None:
         check = self.checks.get(target.job)
-        if check is None:
-            return  # not in the config we know: the sync after the reload brings it
         self._unwatch(target.job)
+        if check is None or check.type == "process":
+            # Not in the config we know (the sync after the reload brings it), or the
+            # controller's to judge.
+            return
         watch = Watch(run_id, target, HealthVerdict(check, target.started_at, healthy))
         self.watches[target.job] = watch
-        if check.type == "process":
-            # Its supervisor learns of the exit the moment it happens and says so on the
-            # bus: the run is alive until then, and nothing needs to look.
-            if watch.verdict.observe(True, None, now=time.time()):
-                self._report(watch)
-        elif check.type != "output":  # its supervisor tells, by `heartbeat` events
+        if check.type != "output":  # its supervisor tells, by `heartbeat` events
             self._schedule(watch, 0.0)
 
     def _unwatch(self, job_id: str) -> None:

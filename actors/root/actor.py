@@ -12,7 +12,12 @@
 - reads `hello` / `heartbeat` / `bye` from actors on PULL `run/actors.sock`, restarts
   an actor that dies or stops answering (with backoff), and publishes
   `actor.<name>.down` / `actor.<name>.up`;
-- answers ROUTER `run/daemon.sock`: `ping`, `status`, `probe`, `shutdown`;
+- answers ROUTER `run/daemon.sock`: `ping`, `status`, `probe`, `shutdown`, and from
+  the controller `supervise`, `held` and `need`: the scheduler, health actor and
+  alerter start only once the applied config needs them
+  (procclaw/rules/needed_actors.py), and then stay until the daemon stops; the
+  gateway only once a first client connects to the API's address, which root holds
+  meanwhile (actors/root/gateway_activation.py);
 - on SIGHUP: asks the controller to reload the config (actors/root/reload_signal.py);
 - on SIGTERM, SIGINT or `shutdown`: stops supervisors first (they stop their jobs
   gracefully), then the core actors in reverse order, then the zygote, and exits 0.
@@ -36,6 +41,7 @@ import zmq
 from actors.root.actor_keeper import STOP_TIMEOUT, ActorKeeper
 from actors.root.actor_table import ActorSlot
 from actors.root.bus import Bus
+from actors.root.gateway_activation import GatewayActivation
 from actors.root.reload_signal import ReloadSignal
 from actors.runtime import process_title, registry
 from actors.runtime import zygote as zygote_image
@@ -50,6 +56,7 @@ from procclaw.pidfile import AlreadyRunning, PidFile
 from procclaw.platform import current
 from procclaw.platform.linux_cgroups import CgroupTree
 from procclaw.protocol import CommandError, ErrorCode, Request
+from procclaw.rules.needed_actors import ON_DEMAND_ACTORS, WHEN_NEEDED
 from procclaw.wire_record import WireRecord
 
 # How long root, launched by `daemon start`, waits for it to finish checking the config.
@@ -58,6 +65,8 @@ GO_TIMEOUT = 60.0
 ROOT_DESCRIPTORS = 8192
 # The sockets root binds; anything else in run/ may belong to a surviving supervisor.
 ROOT_SOCKETS = ("daemon", "actors", "bus-in", "bus", *registry.CORE_ACTORS)
+# The core actors root starts only when they are needed: the gateway at its first client.
+STARTED_ON_DEMAND = (*ON_DEMAND_ACTORS, "gateway")
 
 log = logging.getLogger("procclaw.root")
 
@@ -82,6 +91,9 @@ class Root:
         self._notify_fd = notify_fd
         self._stop_phase: str | None = None
         self._lifeline_r, self._lifeline_w = lifeline
+        # Whether the controller has said which on-demand actors its config needs:
+        # `daemon start` returns only once they are up too.
+        self._needs_known = False
 
         self.bus = Bus(self.zmq, self.loop, home, bytes.fromhex(bus_key))
         daemon_id = f"{os.getpid()}-{time.time_ns()}"
@@ -98,6 +110,7 @@ class Root:
             bus_key=bus_key,
         )
         self.actors.on_up = self._notify_ready_if_all_up
+        self.gateway = GatewayActivation(self.loop, self._start_gateway)
         self.actors.on_gone = self._continue_stopping
         self.actors.on_zygote_gone = self.loop.stop
         self._inbox = self.zmq.socket(zmq.PULL)
@@ -116,6 +129,7 @@ class Root:
                 "supervise": self._supervise,
                 "held": lambda _req: {"supervisors": self.actors.pool.holds()},
                 "reaped": self._reaped,
+                "need": self._need,
             },
             commands.ROOT_ARGS,
         )
@@ -129,7 +143,8 @@ class Root:
         self._on_child_exit()  # a zygote that died before our SIGCHLD handler was set
         self.actors.start()
         for kind in registry.CORE_ACTORS:
-            self.actors.add(kind, kind)
+            if kind not in STARTED_ON_DEMAND:
+                self.actors.add(kind, kind)
         log.info("daemon started (pid %d, home %s)", os.getpid(), self.home.root)
         self.loop.run()
         self._close()
@@ -149,9 +164,10 @@ class Root:
         for message in pending_messages(self._inbox):
             self.actors.on_message(message)
 
-    def _notify_ready_if_all_up(self, _slot: ActorSlot) -> None:
-        """Tell the `daemon start` that launched us, once every core actor has said hello."""
-        if self._notify_fd is None:
+    def _notify_ready_if_all_up(self, _slot: ActorSlot | None) -> None:
+        """Tell the `daemon start` that launched us, once every core actor the config
+        needs has said hello."""
+        if self._notify_fd is None or not self._needs_known:
             return
         slots = self.actors.slots
         if all(slots[kind].ever_up for kind in registry.CORE_ACTORS if kind in slots):
@@ -177,13 +193,46 @@ class Root:
                 if isinstance(self.cgroups, str)
                 else self.cgroups.describe()
             ),
-            "actors": self.actors.describe(),
+            "actors": [
+                *self.actors.describe(),
+                *(
+                    {"name": kind, "kind": kind, "pid": None, "state": "off", "restarts": 0}
+                    | {"up_since": None, "note": self._when_started(kind)}
+                    for kind in STARTED_ON_DEMAND
+                    if kind not in self.actors.slots
+                ),
+            ],
         }
+
+    def _when_started(self, kind: str) -> str:
+        if kind == "gateway":
+            return self.gateway.note() or "starts with the first request to the API"
+        return WHEN_NEEDED[kind]
 
     def _supervise(self, request: Request) -> dict[str, Any]:
         if self.actors.stopping:
             raise CommandError(ErrorCode.UNAVAILABLE, "the daemon is stopping")
         return self.actors.pool.place(request.args.placements)
+
+    def _need(self, request: Request) -> dict[str, Any]:
+        """Start the on-demand actors the controller's config needs and are not up yet,
+        and hold the API's address for the gateway."""
+        if not self.actors.stopping:
+            self.gateway.listen(request.args.api_host, request.args.api_port)
+            for kind in request.args.actors:
+                if kind in ON_DEMAND_ACTORS and kind not in self.actors.slots:
+                    log.info("starting the %s: the config needs it", kind)
+                    self.actors.add(kind, kind)
+        self._needs_known = True
+        self._notify_ready_if_all_up(None)
+        return {}
+
+    def _start_gateway(self, args: dict[str, Any], fds: tuple[int, ...]) -> None:
+        if self.actors.stopping:
+            for fd in fds:
+                os.close(fd)
+            return
+        self.actors.add("gateway", "gateway", args, fds)
 
     def _reaped(self, request: Request) -> dict[str, Any]:
         return {"status": self.actors.exit_status(request.args.pid)}
@@ -203,6 +252,7 @@ class Root:
         if self.actors.stopping:
             return
         log.info("stopping (%s)", reason)
+        self.gateway.close()
         self.actors.begin_stopping()
         self._continue_stopping()
 
@@ -238,6 +288,7 @@ class Root:
         self.loop.call_later(STOP_TIMEOUT, lambda: _kill(zygote_pid, signal.SIGKILL))
 
     def _close(self) -> None:
+        self.gateway.close()
         self.actors.pool.close()
         self.bus.close()
         self._inbox.close(0)

@@ -104,8 +104,16 @@ class ActorKeeper:
 
     # ---- spawning ----------------------------------------------------------------------
 
-    def add(self, name: str, kind: str, args: dict[str, Any] | None = None) -> ActorSlot:
-        slot = ActorSlot(name=name, kind=kind, args=args or {})
+    def add(
+        self,
+        name: str,
+        kind: str,
+        args: dict[str, Any] | None = None,
+        handed_fds: tuple[int, ...] = (),
+    ) -> ActorSlot:
+        """Start an actor; `handed_fds` go to its first process only, and are closed here
+        once it has them."""
+        slot = ActorSlot(name=name, kind=kind, args=args or {}, handed_fds=handed_fds)
         self.slots[name] = slot
         self._spawn(slot)
         return slot
@@ -126,7 +134,7 @@ class ActorKeeper:
             job_umask=self.job_umask,
             bus_key=self.bus_key,
         )
-        fds = self.pool.channel_for(slot) if slot.kind == "supervisor" else ()
+        fds = self.pool.channel_for(slot) if slot.kind == "supervisor" else slot.handed_fds
         self.zygote.spawn(spec, fds)
 
     def _on_spawned(self, reply: Spawned) -> None:
@@ -142,6 +150,9 @@ class ActorKeeper:
             return
         if slot.kind == "supervisor":
             self.pool.forked(slot)
+        for fd in slot.handed_fds:
+            os.close(fd)  # its process has them: a replacement starts without
+        slot.handed_fds = ()
         pid = reply.pid
         slot.pid = pid
         slot.state = SlotState.STARTING

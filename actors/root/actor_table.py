@@ -40,6 +40,7 @@ class ActorSlot:
     exit_watch: ExitWatch | None = None  # when adopted: root is not its parent, so no SIGCHLD
     said_bye: bool = False  # it ended its own life (a clean exit), seen without SIGCHLD
     stop_replacements: int = 0  # replaced while the daemon was stopping
+    handed_fds: tuple[int, ...] = ()  # root's descriptors for its first spawn, then closed
 
     def restart_delay(self, now: float) -> float:
         """The delay before the next restart, growing while the actor keeps dying young."""

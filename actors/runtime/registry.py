@@ -19,8 +19,8 @@ ACTOR_CLASSES: dict[str, str] = {
     "scheduler": "actors.scheduler.actor:Scheduler",
 }
 
-# The core actors, started in this order at daemon start; at its stop the controller
-# goes last.
+# The core actors, in the order they start; at the daemon's stop the controller goes
+# last. Those of procclaw/rules/needed_actors.py start only once the config needs them.
 CORE_ACTORS: tuple[str, ...] = ("controller", "scheduler", "health", "alerter", "gateway")
 
 # Third-party modules every actor needs; imported once in the zygote so a fork shares them.

@@ -48,11 +48,12 @@ from procclaw.exit_status import describe_status
 from procclaw.job_facts import HeldFacts, JobExited, JobFacts
 from procclaw.placement import Placement
 from procclaw.protocol import CommandError, ErrorCode
-from procclaw.reports import report_to_wire
+from procclaw.reports import HealthReport, report_to_wire
 from procclaw.rules.after_exit import AfterExit
 from procclaw.rules.retry import RetryPolicy
 from procclaw.run import Run
 from procclaw.states import RESTING_STATES, JobState, check_transition
+from procclaw.wire_record import WireRecord
 
 log = logging.getLogger("procclaw.supervisor")
 
@@ -196,7 +197,13 @@ class JobSupervision:
         self.state = new
         facts = self.facts().but(**extra)
         self.host.tell_root(self.job.id, facts)  # a replacement must know this state
-        self.host.report(report_to_wire(facts), [(self._topic(new.value), facts)])
+        events: list[tuple[str, WireRecord]] = [(self._topic(new.value), facts)]
+        if new == JobState.RUNNING and self.job.health_check.type == "process":
+            # A process check's verdict, ours to tell: alive until the exit we report.
+            # The controller records it from the report itself.
+            verdict = HealthReport(job=self.job.id, run_id=facts.run_id, healthy=True)
+            events.append((self._topic("health"), verdict))
+        self.host.report(report_to_wire(facts), events)
 
     def _take_over_state(self, state: JobState, announce: bool = False) -> None:
         """Start as a dead predecessor left off: only the controller hears it again

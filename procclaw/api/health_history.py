@@ -1,8 +1,9 @@
 """Each job's recent health verdicts, for its dashboard page.
 
-The health actor publishes `job.<id>.health` when a job's verdict changes (healthy,
-unhealthy, with the reason) and keeps no history; the controller keeps the verdict now
-and how often it changed. So the gateway listens on the bus from its start, in a thread
+The health actor (for a `process` check, the job's supervisor) publishes
+`job.<id>.health` when a job's verdict changes (healthy, unhealthy, with the reason)
+and keeps no history; the controller keeps the verdict now and how often it changed.
+So the gateway listens on the bus from its start (the API's first request), in a thread
 of its own, and keeps the last KEEP changes of each job in memory: a restarted gateway
 (or daemon) starts its history afresh, which the page says.
 """

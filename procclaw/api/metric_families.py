@@ -107,6 +107,8 @@ def actor_metrics(client: Client) -> Iterator[Metric]:
 
 def alert_metrics(client: Client) -> Iterator[Metric]:
     try:
+        if client.not_started("alerter") is not None:
+            return  # no channel and no memory to write: nothing counted
         status = client.call_endpoint("alerter", "status", timeout=ALERTER_TIMEOUT)
     except ClientError:
         return

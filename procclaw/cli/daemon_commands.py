@@ -223,7 +223,7 @@ def status(home: Home, as_json: bool) -> int:
     print("actors:")
     for actor in daemon["actors"]:
         pid = actor["pid"] if actor["pid"] is not None else "-"
-        note = actor.get("problem") or actor.get("listening") or ""
+        note = actor.get("problem") or actor.get("listening") or actor.get("note") or ""
         print(
             f"  {actor['name']:<20} {actor['state']:<9} pid {pid:<8} restarts {actor['restarts']}"
             + (f"  {note}" if note else "")

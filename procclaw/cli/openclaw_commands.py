@@ -41,7 +41,15 @@ def run(argv: list[str]) -> int:
         return install(home, args["--global"])
     from procclaw.client import Client
 
-    status = Client(home).call_endpoint("alerter", "status")
+    client = Client(home)
+    not_started = client.not_started("alerter")
+    if not_started is not None:
+        if args["--json"]:
+            print(json.dumps({"running": False, "note": not_started}, indent=2))
+        else:
+            print(f"alerts    none to send: the alerter {not_started}")
+        return 0
+    status = client.call_endpoint("alerter", "status")
     if args["--json"]:
         print(json.dumps(status, indent=2))
     else:

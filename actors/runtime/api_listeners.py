@@ -1,11 +1,13 @@
-"""The gateway's listening sockets, bound by the actor itself before any web code loads.
+"""The REST API's listening sockets, bound before any web code loads.
 
 Falcon, waitress and procclaw.api cost the gateway about 10 MiB and 80 ms of imports,
-which a daemon whose API nobody calls should not pay. So the gateway binds its address
-at once (a port in use is reported as before) and builds the web server only when the
-first client connects: that connection waits in the listen backlog meanwhile, and the
-new server accepts it. The sockets are bound as waitress binds them: one per address the
-host resolves to, IPv6 ones for IPv6 only.
+and the gateway itself a Python process of its own, which a daemon whose API nobody
+calls should not pay. So root binds the API's address once the controller names it and
+starts the gateway only when the first client connects (actors/root/gateway_activation.py),
+handing it these sockets; that client waits in the listen backlog meanwhile. A gateway
+that binds the address itself (a replacement, or after the address changed) binds it the
+same way. The sockets are bound as waitress binds them: one per address the host
+resolves to, IPv6 ones for IPv6 only.
 """
 
 from __future__ import annotations
