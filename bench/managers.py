@@ -362,7 +362,7 @@ class ProcClawEveryActor(ProcClaw):
     def extra_jobs(self) -> list[str]:
         return [
             "  yearly:",
-            "    cmd: true",
+            "    cmd: 'true'",
             "    type: scheduled",
             '    schedule: "0 0 1 1 *"',
             f"    health_check: {{type: file, path: {self.root}, max_age: 3600}}",
