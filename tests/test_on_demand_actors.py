@@ -184,6 +184,15 @@ def test_the_api_address_is_let_go_when_the_daemon_stops(sandbox):
         again.bind(("127.0.0.1", sandbox.api_port))  # nothing holds it any more
 
 
+def test_a_host_given_by_name_starts_the_gateway_at_once(sandbox):
+    """Root looks up no name (a slow resolver would hold up its loop): the gateway does."""
+    sandbox.write("procclaw.yaml", f"daemon:\n  host: localhost\n  port: {sandbox.api_port}\n")
+    sandbox.run_jobs(SERVICE)
+    wait_until(lambda: "listening" in sandbox.actor("gateway"))
+    assert "the API's host localhost is a name" in sandbox.home.daemon_log.read_text()
+    assert _answers(sandbox.api_port)
+
+
 # ---- the rule, without processes ---------------------------------------------------------
 
 

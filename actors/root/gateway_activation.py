@@ -9,7 +9,8 @@ the gateway's web server accepts it. From then on the address is the gateway's: 
 follows reloads that change it, and a replacement binds it anew.
 
 When the address cannot be bound (a port in use) the gateway is started at once: it says
-why in `daemon status` and tries again, as it always has.
+why in `daemon status` and tries again, as it always has. So it is for a host given by
+name: resolving it could block root's loop for seconds, and the gateway's is its own.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ class GatewayActivation:
         if self.started or (host, port) == self.address:
             return
         self.close()
+        if not _is_address(host):
+            log.info("the API's host %s is a name: starting the gateway to resolve it", host)
+            self._start({}, ())
+            return
         try:
             self._listeners = bind_listeners(host, port)
         except (OSError, ValueError) as exc:  # a port in use; a host name IDNA refuses
@@ -82,3 +87,14 @@ class GatewayActivation:
             listener.close()
         self._listeners = []
         self.address = None
+
+
+def _is_address(host: str) -> bool:
+    """Whether `host` is an IPv4 or IPv6 address, which binds without a name lookup."""
+    for family in (socket.AF_INET, socket.AF_INET6):
+        try:
+            socket.inet_pton(family, host)
+            return True
+        except (OSError, ValueError):
+            continue
+    return False
