@@ -165,16 +165,23 @@ def test_start_of_a_running_job_changes_nothing_and_says_so(api):
 
 
 def test_a_controller_that_does_not_answer_is_a_503(api):
+    """Also at the API's first request: root starts the gateway, which cannot learn its
+    settings, and answers the waiting client all the same."""
     controller = api.actor_pid("controller")
     os.kill(controller, signal.SIGSTOP)
     try:
         reply = get(api.api_port, "/api/v1/jobs/ticker", timeout=30)
         assert reply.status == 503 and reply.json["error"]["code"] == "unavailable"
         assert get(api.api_port, "/health", timeout=30).status == 503
+        assert api.actor("gateway")["problem"].startswith("no settings from the controller")
     finally:
         # Root may already have replaced it: it stopped heartbeating.
         with contextlib.suppress(ProcessLookupError):
             os.kill(controller, signal.SIGCONT)
+    # Once the settings come, the problem is over: `daemon status` shows the address.
+    gateway = wait_until(lambda: "listening" in (a := api.actor("gateway")) and a, timeout=30)
+    assert "problem" not in gateway
+    assert get(api.api_port, "/api/v1/jobs/ticker").status == 200
 
 
 def test_the_openapi_document_lists_every_route_and_nothing_else(api):

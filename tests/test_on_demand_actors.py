@@ -8,9 +8,12 @@ first client connects to the API's address, which root holds until then.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
+import sqlite3
+import time
 
 from api_port import free_port
 from conftest import wait_until
@@ -62,6 +65,15 @@ def test_a_daemon_of_services_runs_only_the_actors_it_needs(sandbox):
     assert f"http://127.0.0.1:{sandbox.api_port}, starts with the first request" in shown
     # The process check, the default, is the controller's own to judge.
     assert sandbox.wait_state("web", "running")["health"] == "healthy"
+
+
+def test_the_dashboard_shows_what_starts_an_actor_that_is_off(sandbox):
+    sandbox.run_jobs(SERVICE)
+    page = get(sandbox.api_port, "/", timeout=15).body.decode()
+    assert (
+        '<tr data-actor="scheduler"><th scope="row">scheduler</th>'
+        '<td><span class="badge actor-off" title="starts with the first scheduled job">off'
+    ) in page
 
 
 def test_a_process_check_verdict_is_published_at_each_run(sandbox):
@@ -117,12 +129,10 @@ def test_a_reload_starts_what_the_new_config_needs_and_keeps_it(sandbox):
 def test_without_an_alerter_its_status_and_metrics_say_so_at_once(sandbox):
     sandbox.run_jobs(SERVICE)
     shown = sandbox.cli("openclaw", "status", check=True).stdout
-    assert shown == (
-        "alerts    none to send: the alerter starts with the first alert channel,"
-        " or OpenClaw memory to write\n"
-    )
+    assert shown == f"alerts    none to send: the alerter {WHEN_NEEDED['alerter']}\n"
+    assert "starts with the first alert channel or `wake`" in shown
     as_json = json.loads(sandbox.cli("openclaw", "status", "--json", check=True).stdout)
-    assert as_json == {"running": False, "note": WHEN_NEEDED["alerter"]}
+    assert as_json == {"alerter": "off", "note": WHEN_NEEDED["alerter"]}
     metrics = get(sandbox.api_port, "/metrics", timeout=10)
     assert metrics.status == 200 and b"procclaw_jobs" in metrics.body
     assert b"procclaw_alerts" not in metrics.body
@@ -193,6 +203,51 @@ def test_a_host_given_by_name_starts_the_gateway_at_once(sandbox):
     assert _answers(sandbox.api_port)
 
 
+HOURLY = """\
+  hourly:
+    cmd: 'true'
+    type: scheduled
+    schedule: "0 * * * *"
+    catchup: once
+"""
+
+
+def _schedule_mark(sandbox) -> tuple[float, str] | None:
+    with contextlib.closing(sqlite3.connect(sandbox.home.db_file)) as db:
+        return db.execute(
+            "SELECT last_due, daemon_id FROM schedules WHERE job = 'hourly'"
+        ).fetchone()
+
+
+def test_a_scheduler_started_by_a_reload_starts_a_returning_job_from_now(sandbox):
+    """A job back in the config after a daemon that ran it: no catch-up, no `missed`.
+
+    Only at daemon start does a job's old mark mean runs went by while the daemon was
+    down; the reload that brings it starts its schedule from now, scheduler or not.
+    """
+    sandbox.run_jobs(SERVICE + HOURLY)
+    wait_until(lambda: _schedule_mark(sandbox) is not None)
+    sandbox.cli("daemon", "stop", check=True)
+    with contextlib.closing(sqlite3.connect(sandbox.home.db_file)) as db, db:
+        db.execute("UPDATE schedules SET last_due = last_due - 7200 WHERE job = 'hourly'")
+    old_mark = _schedule_mark(sandbox)
+    sandbox.run_jobs(SERVICE)  # no scheduled job: no scheduler
+    events = sandbox.subscribe("schedule.", "actor.scheduler.up")
+    sandbox.write("jobs.yaml", SERVICE + HOURLY)
+    reloaded_at = time.time()
+    sandbox.cli("reload", check=True)
+    # The new scheduler marks the job as this daemon's from now (a catch-up would have
+    # recorded the last hourly due time instead, before the reload).
+    mark = wait_until(lambda: (m := _schedule_mark(sandbox)) != old_mark and m, timeout=15)
+    assert mark[0] >= reloaded_at
+    seen = []
+    while (event := events.receive(0.2)) is not None:
+        seen.append(event.topic)
+    assert seen == ["actor.scheduler.up"]
+    assert sandbox.client().call("runs", {"job": "hourly", "limit": 5}) == []
+    events.close()
+
+
 # ---- the rule, without processes ---------------------------------------------------------
 
 
@@ -223,3 +278,6 @@ def test_the_alerter_is_needed_for_a_channel_or_for_memory_to_write():
     assert _needs(SERVICE, no_alerts) == []
     no_memory = "openclaw:\n  memory_logging: false\n"
     assert _needs(SERVICE, no_memory, workspace=True) == []
+    # Waking the agent alone is work for the alerter.
+    wake = "openclaw:\n  alerts:\n    wake: true\n  gateway:\n    hooks_token: abcdef\n"
+    assert _needs(SERVICE, wake) == ["alerter"]

@@ -410,7 +410,8 @@ class Controller(Actor):
 
         def unheard(_code: str, message: str) -> None:
             log.warning("root did not hear which actors the config needs: %s", message)
-            self._need_retry = self.loop.call_later(NEED_RETRY, self._tell_root_needs)
+            if self._need_retry is None:  # one telling again, for any number unheard
+                self._need_retry = self.loop.call_later(NEED_RETRY, self._tell_root_needs)
 
         daemon = self.config.settings.daemon
         needs = {

@@ -114,6 +114,7 @@ class Gateway(Actor):
         address = (settings["host"], int(settings["port"]))
         self.check = check
         if self.listeners and address == self.address:
+            self.problem = None  # a failed ask before this one is over
             if self.app is not None:
                 self.app.use_token(check)
             return

@@ -218,11 +218,13 @@ class Root:
         """Start the on-demand actors the controller's config needs and are not up yet,
         and hold the API's address for the gateway."""
         if not self.actors.stopping:
-            self.gateway.listen(request.args.api_host, request.args.api_port)
+            # Told at daemon start, or by a reload since (the scheduler tells them apart).
+            args = {"after_daemon_start": self._needs_known}
             for kind in request.args.actors:
                 if kind in ON_DEMAND_ACTORS and kind not in self.actors.slots:
                     log.info("starting the %s: the config needs it", kind)
-                    self.actors.add(kind, kind)
+                    self.actors.add(kind, kind, args)
+            self.gateway.listen(request.args.api_host, request.args.api_port)
         self._needs_known = True
         self._notify_ready_if_all_up(None)
         return {}

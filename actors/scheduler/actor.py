@@ -71,6 +71,9 @@ class Scheduler(Actor):
         self._sending = False  # a `fire` is on its way
         self._send_again: Timer | None = None  # after the controller did not take one
         self._loaded = False
+        # Started by a reload that brought the first scheduled job, not at daemon start:
+        # a job this daemon has not marked yet is new here, and starts from now.
+        self._after_daemon_start = bool(self.ctx.args.get("after_daemon_start"))
         self._view.ask()
 
     def teardown(self) -> None:
@@ -112,13 +115,16 @@ class Scheduler(Actor):
             before.schedule.expression,
             before.schedule.zone_name,
         ) != (schedule.expression, schedule.zone_name)
-        new_here = self._loaded and before is None
+        from_daemon_before = entry["daemon_id"] != daemon_id
+        new_here = before is None and (
+            self._loaded or (from_daemon_before and self._after_daemon_start)
+        )
         if last_due is None or changed or new_here:
             # Nothing went by unseen: the schedule starts from now.
             timer = JobTimer.starting(job, schedule, entry["catchup"], now)
             return timer, [_fire(job, now, "mark")]
         timer = JobTimer.starting(job, schedule, entry["catchup"], last_due)
-        if entry["daemon_id"] != daemon_id and not self._loaded:
+        if from_daemon_before and not self._loaded:
             return timer, self._hand_over(timer, timer.catch_up(now), "the daemon was not running")
         return timer, self._hand_over(timer, timer.due(now), "the scheduler was not running")
 

@@ -136,9 +136,12 @@ def actor_row(actor: dict[str, Any]) -> str:
     """One actor of `daemon status`; procclaw/web/jobs.js builds the same."""
     state = escape(str(actor.get("state", "-")))
     pid = actor.get("pid") or "-"
+    # Where the gateway listens, what went wrong, or what starts an actor that is off.
+    note = actor.get("problem") or actor.get("listening") or actor.get("note")
+    title = f' title="{escape(note)}"' if note else ""
     return (
         f'<tr data-actor="{escape(actor["name"])}"><th scope="row">{escape(actor["name"])}</th>'
-        f'<td><span class="badge actor-{state}">{state}</span></td>'
+        f'<td><span class="badge actor-{state}"{title}>{state}</span></td>'
         f'<td class="num">{pid}</td><td class="num">{actor.get("restarts", 0)}</td></tr>'
     )
 

@@ -45,7 +45,7 @@ def run(argv: list[str]) -> int:
     not_started = client.not_started("alerter")
     if not_started is not None:
         if args["--json"]:
-            print(json.dumps({"running": False, "note": not_started}, indent=2))
+            print(json.dumps({"alerter": "off", "note": not_started}, indent=2))
         else:
             print(f"alerts    none to send: the alerter {not_started}")
         return 0

@@ -5,9 +5,9 @@ The scheduler, the health actor and the alerter each cost the daemon a Python pr
 are all continuous or manual has nothing for the scheduler to time; one whose checks
 are all `process` checks (the default: alive from `running` until the exit its
 supervisor reports, which the controller answers itself) has nothing for the health
-actor to look at; one with no alert channel and no OpenClaw memory to write has nothing
-for the alerter to send. Root starts each one when the controller says it is needed,
-and keeps it (restarting it like any other actor) until the daemon stops.
+actor to look at; one with no alert channel, no agent to wake and no OpenClaw memory to
+write has nothing for the alerter to do. Root starts each one when the controller says
+it is needed, and keeps it (restarting it like any other actor) until the daemon stops.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ ON_DEMAND_ACTORS = ("scheduler", "health", "alerter")
 WHEN_NEEDED = {
     "scheduler": "starts with the first scheduled job",
     "health": "starts with the first http, file, watchdog or output check",
-    "alerter": "starts with the first alert channel, or OpenClaw memory to write",
+    "alerter": "starts with the first alert channel or `wake`, or OpenClaw memory to write",
 }
 
 
@@ -48,7 +48,7 @@ def _alerter_needed(config: Config, workspace_exists: Callable[[], bool]) -> boo
         return False
     alerts = openclaw.alerts
     if alerts.enabled:
-        if alerts.channels:
+        if alerts.channels or alerts.wake:
             return True
         if any(job.alerts is not None and job.alerts.channels for job in config.jobs):
             return True

@@ -151,7 +151,11 @@
       name.scope = "row";
       name.textContent = actor.name;
       const state = document.createElement("td");
-      state.append(PC.badge("actor", actor.state));
+      const badge = PC.badge("actor", actor.state);
+      // Where the gateway listens, what went wrong, or what starts an actor that is off.
+      const note = actor.problem || actor.listening || actor.note;
+      if (note) badge.title = note;
+      state.append(badge);
       row.append(name, state);
       for (const value of [actor.pid || "-", actor.restarts || 0]) {
         const td = document.createElement("td");
