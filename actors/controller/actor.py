@@ -48,13 +48,13 @@ from actors.controller.job_health import JobHealth
 from actors.controller.job_pauses import JobPauses
 from actors.controller.job_placer import JobPlacer
 from actors.controller.job_registry import JobRegistry
+from actors.controller.root_needs import RootNeeds
 from actors.controller.run_stats import run_history, runs_summary
 from actors.controller.schedule_book import ScheduleBook
 from actors.controller.usage_gathering import gather_usage
 from actors.runtime.actor import Actor, ActorContext
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
-from actors.runtime.loop import Timer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
 from procclaw.client import Client, ClientError
@@ -63,10 +63,8 @@ from procclaw.config.job_wire import JOB_CONFIG_KEYS, job_to_wire
 from procclaw.cpu_limits import local_refusal
 from procclaw.job_edits import EDITS
 from procclaw.logfiles import TAIL_LINE_BYTES, last_lines_text
-from procclaw.openclaw.workspace import openclaw_workspace
 from procclaw.protocol import CommandError, ErrorCode, ProtocolError, Request
 from procclaw.reports import HealthReport, report_from_wire
-from procclaw.rules.needed_actors import needed_actors
 from procclaw.secrets.job_secrets import STATUS_TIMEOUT, JobSecrets
 from procclaw.states import JobState
 from procclaw.store import Store
@@ -76,9 +74,6 @@ log = logging.getLogger("procclaw.controller")
 
 # Root answers `held` from memory; a restarted controller waits this long for it.
 RECOVER_TIMEOUT = 5.0
-# Root answers `need` at once; unanswered, it is told again after NEED_RETRY.
-NEED_TIMEOUT = 2.0
-NEED_RETRY = 1.0
 
 
 class Controller(Actor):
@@ -87,13 +82,13 @@ class Controller(Actor):
         self.store: Store | None = None
         self.audit: AuditLog | None = None
         self.config: Config = parse_config(None, None)
-        self._need_retry: Timer | None = None
 
     def setup(self) -> None:
         self.store = Store(self.home.db_file)
         self.audit = AuditLog(self.home.audit_log)
         self.registry = JobRegistry(self.store, self.publish)
         self.calls = AsyncCalls(self.zmq, self.loop, self.home)
+        self.needs = RootNeeds(self.loop, self.calls)
         self.placer = JobPlacer(self.ctx.daemon_id, self.loop, self.calls)
         self.jobs = JobControl(self.registry, self.calls, self.placer)
         self.health = JobHealth()
@@ -119,8 +114,8 @@ class Controller(Actor):
                 self.jobs.reconcile(self.config)
         else:
             self._recover()
-        self._judge_process_checks()
-        self._tell_root_needs()
+        self.health.judge_process_checks(self.config, self.registry.facts)
+        self.needs.tell(self.config)
         self.serve(
             self.home.endpoint("controller"),
             {
@@ -341,7 +336,7 @@ class Controller(Actor):
                     self.registry.record(report)
                     changed.append(report.job)
         for job_id in dict.fromkeys(changed):
-            self._judge_process_check(job_id)
+            self.health.judge_process_check(self.config.job(job_id), self.registry.facts(job_id))
             self.gate.on_change(job_id)
             self.reloads.job_reported(job_id, self.config)
         return {}
@@ -393,46 +388,10 @@ class Controller(Actor):
         self.pauses.forget_removed(config)
         with self.store.transaction():  # what a reload records, in one commit
             change = self.reloads.apply(previous, config, asked_by)
-        self._judge_process_checks()
-        self._tell_root_needs()
+        self.health.judge_process_checks(self.config, self.registry.facts)
+        self.needs.tell(config)
         self.publish(protocol.CONFIG_RELOADED, change)
         return change.to_wire()
-
-    def _tell_root_needs(self) -> None:
-        """Have root start the on-demand actors this config needs; told again until heard."""
-        if self._need_retry is not None:
-            self._need_retry.cancel()
-            self._need_retry = None
-        settings = self.config.settings.openclaw
-
-        def workspace_exists() -> bool:
-            return openclaw_workspace(settings.workspace).is_dir()
-
-        def unheard(_code: str, message: str) -> None:
-            log.warning("root did not hear which actors the config needs: %s", message)
-            if self._need_retry is None:  # one telling again, for any number unheard
-                self._need_retry = self.loop.call_later(NEED_RETRY, self._tell_root_needs)
-
-        daemon = self.config.settings.daemon
-        needs = {
-            "actors": needed_actors(self.config, workspace_exists),
-            "api_host": daemon.host,
-            "api_port": daemon.port,
-        }
-        self.calls.call("daemon", "need", needs, _ignored, unheard, NEED_TIMEOUT)
-
-    def _judge_process_checks(self) -> None:
-        """The verdict of every running job whose check is `process`: healthy."""
-        for job in self.config.jobs:
-            self._judge_process_check(job.id)
-
-    def _judge_process_check(self, job_id: str) -> None:
-        job = self.config.job(job_id)
-        if job is None or job.health_check.type != "process":
-            return
-        facts = self.registry.facts(job_id)
-        if facts.state == JobState.RUNNING and facts.run_id is not None:
-            self.health.record(HealthReport(job=job_id, run_id=facts.run_id, healthy=True))
 
     def _api_settings(self, _request: Request) -> dict[str, Any]:
         """Where the gateway listens and how it checks tokens; a token stays a reference."""
@@ -469,10 +428,6 @@ LISTED_FIELDS = frozenset(
         *("next_runs", "skipped", "timezone", "paused", "paused_since"),
     }
 )
-
-
-def _ignored(_result: Any) -> None:
-    """Root's answer to `need`: that it heard is all there is."""
 
 
 def _only(data: dict[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:

@@ -10,9 +10,12 @@ the current one.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from procclaw.config import Config, JobConfig
+from procclaw.job_facts import JobFacts
 from procclaw.reports import HealthReport
 from procclaw.states import JobState
 
@@ -50,6 +53,19 @@ class JobHealth:
             record.recovered_count += 1
         self._records[job_id] = record
         return True
+
+    def judge_process_checks(self, config: Config, facts_of: Callable[[str], JobFacts]) -> None:
+        """The verdict of every running job whose check is `process`."""
+        for job in config.jobs:
+            self.judge_process_check(job, facts_of(job.id))
+
+    def judge_process_check(self, job: JobConfig | None, facts: JobFacts) -> None:
+        """A `process` check's verdict, the controller's own: a running run is healthy
+        (its exit, when it comes, ends the run)."""
+        if job is None or job.health_check.type != "process":
+            return
+        if facts.state == JobState.RUNNING and facts.run_id is not None:
+            self.record(HealthReport(job=job.id, run_id=facts.run_id, healthy=True))
 
     def is_healthy(self, job_id: str, run_id: str | None) -> bool:
         record = self._records.get(job_id)
