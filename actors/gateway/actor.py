@@ -14,7 +14,7 @@ Where it listens and its auth come from the controller's `api_settings` (the app
 config). Root starts it when a first client connects to that address, which root held
 until then, and hands it those sockets (actors/root/gateway_activation.py); a gateway
 started without them (a replacement) binds the address itself. It loads the web server
-(Falcon, waitress, procclaw.api: about 10 MiB) only when a client waits, in the listen
+(Falcon, waitress, procclaw.api: about 17 MiB) only when a client waits, in the listen
 backlog (actors/runtime/api_listeners.py). When the address cannot be bound (a port in
 use), it says so in the daemon log and in `daemon status`, and tries again every
 BIND_RETRY seconds: it never dies of it, so root does not restart it in a loop, and the

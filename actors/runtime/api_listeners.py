@@ -1,6 +1,6 @@
 """The REST API's listening sockets, bound before any web code loads.
 
-Falcon, waitress and procclaw.api cost the gateway about 10 MiB and 80 ms of imports,
+Falcon, waitress and procclaw.api cost the gateway about 17 MiB and 80 ms of imports,
 and the gateway itself a Python process of its own, which a daemon whose API nobody
 calls should not pay. So root binds the API's address once the controller names it and
 starts the gateway only when the first client connects (actors/root/gateway_activation.py),
