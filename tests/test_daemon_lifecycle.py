@@ -223,10 +223,18 @@ def test_the_zygote_forked_from_root_keeps_none_of_roots_descriptors_but_its_own
     """
     zygote = running.daemon_status()["zygote_pid"]
     root = running.client().daemon_pid()
-    targets = {
-        fd: os.readlink(f"/proc/{zygote}/fd/{fd}") for fd in os.listdir(f"/proc/{zygote}/fd")
-    }
-    assert str(running.home.pid_file) not in targets.values()
-    beyond_stdio = sorted(target.split(":")[0] for fd, target in targets.items() if int(fd) > 2)
-    assert beyond_stdio == ["pipe", "socket"]  # the lifeline and the channel to root
+    # At rest: while it forks a supervisor, it holds that one's channel from root too.
+    running.wait_state("clock", "running")
+
+    def targets() -> dict[str, str]:
+        return {
+            fd: os.readlink(f"/proc/{zygote}/fd/{fd}") for fd in os.listdir(f"/proc/{zygote}/fd")
+        }
+
+    def beyond_stdio() -> list[str]:
+        return sorted(target.split(":")[0] for fd, target in targets().items() if int(fd) > 2)
+
+    # The lifeline and the channel to root.
+    wait_until(lambda: beyond_stdio() == ["pipe", "socket"], timeout=10)
+    assert str(running.home.pid_file) not in targets().values()
     assert psutil.Process(zygote).ppid() == root
