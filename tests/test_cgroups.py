@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 from pathlib import Path
 
 import psutil
@@ -16,7 +17,7 @@ from actors.runtime import child_setup
 from procclaw.platform import current
 from procclaw.platform.base import ChildSpec
 from procclaw.platform.linux_cgroups import subtree_name
-from procclaw.platform.linux_clone import spawn_inside
+from procclaw.platform.linux_spawner import Spawner
 
 
 def _writable_cgroup_v2() -> str | None:
@@ -287,12 +288,23 @@ def run_cgroup(tmp_path):
     tree.release()
 
 
-def _born(leaf: Path, program: str, *args: str) -> tuple[int, str]:
+@pytest.fixture
+def spawner():
+    """A spawner of our own (ours is its runs' parent), let go after the test."""
+    ours = Spawner()
+    yield ours
+    spawner_pid = ours.pid
+    ours.close()
+    if spawner_pid is not None:
+        os.waitpid(spawner_pid, 0)  # it exits once its end of the pair reads nothing
+
+
+def _born(spawner: Spawner, leaf: Path, program: str, *args: str) -> tuple[int, str]:
     """Start `program` inside `leaf` from birth: its exit code and what it printed."""
     out_r, out_w = os.pipe()
     spec = ChildSpec(program, [program, *args], {}, None, 0o022, out_w, out_w)
     try:
-        pid = spawn_inside(str(leaf), spec)
+        pid = spawner.spawn(str(leaf), spec)
     finally:
         os.close(out_w)
     assert pid is not None
@@ -302,22 +314,88 @@ def _born(leaf: Path, program: str, *args: str) -> tuple[int, str]:
     return os.waitstatus_to_exitcode(status), said
 
 
-def test_a_process_born_in_a_cgroup_is_in_it_when_its_program_runs(run_cgroup):
-    code, said = _born(run_cgroup, "/bin/cat", "/proc/self/cgroup")
+def test_a_process_born_in_a_cgroup_is_in_it_when_its_program_runs(run_cgroup, spawner):
+    code, said = _born(spawner, run_cgroup, "/bin/cat", "/proc/self/cgroup")
     assert code == 0
     assert f"0::/{_relative(run_cgroup)}\n" in said
 
 
 def test_a_process_born_in_a_cgroup_that_cannot_run_its_program_says_why_and_exits_127(
-    run_cgroup, tmp_path
+    run_cgroup, spawner, tmp_path
 ):
     not_runnable = tmp_path / "script"
     not_runnable.write_text("#!/bin/sh\n")  # not executable
-    code, said = _born(run_cgroup, str(not_runnable))
+    code, said = _born(spawner, run_cgroup, str(not_runnable))
     assert code == 127
     assert said == f"procclaw: cannot start {not_runnable}: Permission denied\n"
 
 
-def test_no_process_is_born_in_a_cgroup_that_is_gone_the_caller_starts_it_as_usual(tmp_path):
+def test_no_process_is_born_in_a_cgroup_that_is_gone_the_caller_starts_it_as_usual(
+    tmp_path, spawner
+):
     spec = ChildSpec("/bin/true", ["true"], {}, None, 0o022, 1, 2)
-    assert spawn_inside(str(tmp_path / "gone"), spec) is None
+    assert spawner.spawn(str(tmp_path / "gone"), spec) is None
+
+
+@pytest.mark.timeout(120)
+def test_runs_born_in_a_cgroup_all_run_while_zeromq_threads_allocate(run_cgroup):
+    """A clone made where another thread may hold a malloc lock can leave the child
+    waiting on it forever, never running the job: the spawner clones with one thread.
+    Cloned in the caller's own process, about one start in twenty of these hung."""
+    program = Path(__file__).parent / "programs" / "clones_under_threads.py"
+    done = subprocess.run(
+        [sys.executable, str(program), str(run_cgroup), "200"],
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "0", "starts that never ran"
+
+
+def _spawners(supervisor_pid: int) -> list[psutil.Process]:
+    return [p for p in psutil.Process(supervisor_pid).children() if p.name() == "pc-spawner"]
+
+
+def test_after_kill_9_of_its_spawner_a_supervisor_forks_another_and_restarts_go_on(sandbox):
+    """The spawner is a part like any other: killed, the next restart forks a new one,
+    and the run is born in its cgroup, the supervisor's child, as before."""
+    sandbox.run_jobs(
+        "jobs:\n  svc:\n    type: continuous\n    cmd: sleep 600\n"
+        "    retry: {preset: fixed, delay: 0.1}\n"
+    )
+    first = sandbox.wait_state("svc", "running")
+    supervisor = first["sup_pid"]
+    (spawner,) = _spawners(supervisor)
+    assert " ".join(spawner.cmdline()).strip() == f"procclaw: spawner of {first['supervisor']}"
+    spawner.kill()
+    wait_until(lambda: not _spawners(supervisor))  # reaped by the supervisor
+
+    for _ in range(2):  # the first restart finds it dead, the second asks the new one
+        before = sandbox.job("svc")
+        os.kill(before["pid"], signal.SIGKILL)
+        again = wait_until(
+            lambda b=before: (
+                (job := sandbox.job("svc"))["state"] == "running" and job["pid"] != b["pid"] and job
+            )
+        )
+        run = psutil.Process(again["pid"])
+        assert run.ppid() == supervisor == again["sup_pid"]
+        unified = Path(f"/proc/{run.pid}/cgroup").read_text().splitlines()[-1]
+        assert unified == f"0::/{_relative(Path(again['cgroup']))}"
+    (replacement,) = _spawners(supervisor)
+    assert replacement.pid != spawner.pid
+    assert sandbox.job("svc")["restarts"] == 2
+
+
+def test_a_run_whose_environment_the_spawner_cannot_carry_starts_the_usual_way(
+    run_cgroup, spawner
+):
+    """Past what one message of the pair carries, the run is left to the usual start,
+    and the spawner stays for the next."""
+    spawner.start()
+    before = spawner.pid
+    spec = ChildSpec("/bin/true", ["true"], {"BIG": "x" * 400_000}, None, 0o022, 1, 2)
+    assert spawner.spawn(str(run_cgroup), spec) is None
+    assert spawner.pid == before
+    assert _born(spawner, run_cgroup, "/bin/echo", "still here") == (0, "still here\n")

@@ -22,8 +22,11 @@ from procclaw.platform.portable import PortablePlatform
 
 ROOT = Path(__file__).parent.parent
 LINUX_PART = ROOT / "procclaw" / "platform" / "linux.py"
-# The Linux implementation's cgroup part (the daemon's cgroup v2 subtree).
-LINUX_CGROUPS = ROOT / "procclaw" / "platform" / "linux_cgroups.py"
+# The Linux implementation's other parts: the daemon's cgroup v2 subtree, and the
+# spawner that starts runs born in their cgroups.
+LINUX_HELPERS = tuple(
+    ROOT / "procclaw" / "platform" / name for name in ("linux_cgroups.py", "linux_spawner.py")
+)
 LINUX_ONLY_NAMES = {
     "pidfd_open",
     "pidfd_send_signal",
@@ -50,7 +53,7 @@ def _linux_only_calls(path: Path) -> list[str]:
 
 def test_no_linux_only_call_is_made_outside_the_linux_platform():
     sources = [*ROOT.glob("procclaw/**/*.py"), *ROOT.glob("actors/**/*.py")]
-    linux = (LINUX_PART, LINUX_CGROUPS)
+    linux = (LINUX_PART, *LINUX_HELPERS)
     found = [hit for path in sources if path not in linux for hit in _linux_only_calls(path)]
     assert found == []
     assert _linux_only_calls(LINUX_PART)  # the check itself sees them
@@ -184,3 +187,25 @@ def test_the_processes_below_each_root_are_found_and_none_below_a_gone_one(platf
             os.kill(pid, signal.SIGKILL)
         shell.kill()
         shell.wait()
+
+
+SPAWNER_LET_GO = """
+import os, sys
+from procclaw.platform import linux
+platform = linux.LinuxPlatform()
+platform.start_spawner("sup-test")
+spawner = linux._spawner.pid
+platform.stop_spawner()
+assert platform.spawn_in_cgroup("/", None) is None  # none asked once let go
+_, status = os.waitpid(spawner, 0)  # it exits once its end of the pair reads nothing
+print(os.waitstatus_to_exitcode(status))
+"""
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="the spawner is Linux's")
+def test_a_spawner_let_go_exits_and_starts_nothing_more():
+    """A supervisor where the daemon has no cgroups lets its spawner go at once."""
+    done = subprocess.run(
+        [sys.executable, "-c", SPAWNER_LET_GO], capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "0"), done.stderr

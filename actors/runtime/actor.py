@@ -70,6 +70,11 @@ class Actor:
     # Descriptors the actor may come to hold, made room for before its first thread.
     DESCRIPTORS = 0
 
+    @classmethod
+    def first_in_process(cls, home: Home, name: str) -> None:
+        """Done first in the new process, while it has one thread and has written to
+        little of the memory it shares with the zygote: a fork made here copies little."""
+
     def __init__(self, ctx: ActorContext):
         self.ctx = ctx
         self.name = ctx.name

@@ -166,12 +166,15 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
         # ignored dispositions would pass on to the jobs.
         os.setsid()
         signal.signal(signal.SIGINT, signal.SIG_DFL)
+        home = Home(Path(spec.home))
+        kind = actor_class(spec.kind)
+        kind.first_in_process(home, spec.name)
         process_title.name_actor(spec.kind, spec.name)
         configure_logging(spec.name, spec.log_level)
         ctx = ActorContext(
             kind=spec.kind,
             name=spec.name,
-            home=Home(Path(spec.home)),
+            home=home,
             lifeline_fd=lifeline,
             daemon_id=spec.daemon_id,
             args=spec.args,
@@ -179,7 +182,7 @@ def _run_actor(spec: Spawn, fds: list[int], lifeline: int) -> None:
             job_umask=spec.job_umask,
             bus_key=spec.bus_key,
         )
-        code = actor_class(spec.kind)(ctx).run()
+        code = kind(ctx).run()
     except BaseException:
         import traceback
 

@@ -44,6 +44,7 @@ from actors.supervisor.word_to_root import WordToRoot
 from procclaw import commands
 from procclaw.commands import RetireArgs, TakeArgs
 from procclaw.config.job_wire import WireError, job_from_wire, job_to_wire
+from procclaw.home import Home
 from procclaw.job_facts import JobFacts
 from procclaw.placement import Placement
 from procclaw.platform import current
@@ -66,8 +67,18 @@ class Supervisor(Actor):
     # hundred jobs.
     DESCRIPTORS = 4096
 
+    @classmethod
+    def first_in_process(cls, home: Home, name: str) -> None:
+        """Runs born in their cgroups are cloned by a helper with one thread, forked
+        first of all: it then shares nearly all its memory with us and the zygote
+        (procclaw/platform/linux_spawner.py). Let go below if there are no cgroups."""
+        current().start_spawner(name)
+
     def __init__(self, ctx: ActorContext):
         super().__init__(ctx)
+        self.cgroups = RunCgroups(self.home.root)
+        if self.cgroups.tree is None:
+            current().stop_spawner()
         self._channel = socket.socket(fileno=ctx.fds[0])
         self._isolated = bool(ctx.args.get("isolated"))
         self.jobs: dict[str, JobSupervision] = {}
@@ -85,8 +96,7 @@ class Supervisor(Actor):
         os.set_inheritable(self._channel.fileno(), False)
         self._channel.setblocking(False)
         self.reaper = ChildReaper(self.loop)
-        cgroups = RunCgroups(self.home.root)
-        self.usage = UsageSampler(cgroups.usage)
+        self.usage = UsageSampler(self.cgroups.usage)
         self.blocking = BlockingCalls(self.loop, SECRET_READERS, "secrets")
         self.reports = ReportQueue(
             self.zmq, self.loop, self.home.endpoint("controller"), self.publish
@@ -105,7 +115,7 @@ class Supervisor(Actor):
             once_told=self.word.then,
             blocking=self.blocking,
             finished=self._finished,
-            cgroups=cgroups,
+            cgroups=self.cgroups,
         )
         self.serve(
             self.home.endpoint(self.name),

@@ -99,9 +99,17 @@ class Platform(Protocol):
 
     def wall_clock_alarm(self) -> WallClockAlarm: ...
 
+    def start_spawner(self, owner: str) -> None:
+        """Make ready, while this process has one thread, what `spawn_in_cgroup` needs;
+        `owner` names this process in the helper's title, where there is one."""
+
+    def stop_spawner(self) -> None:
+        """Let go of what `start_spawner` made: no run of ours will be born in a cgroup."""
+
     def spawn_in_cgroup(self, cgroup: str, spec: ChildSpec) -> int | None:
         """Start `spec` inside `cgroup` from its birth: its pid, or None where the system
-        cannot (the process then joins the cgroup itself)."""
+        cannot or `start_spawner` was not called (the process then joins the cgroup
+        itself)."""
 
     def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
         """The daemon's cgroup subtree for `home` (made first, if `create`: root alone

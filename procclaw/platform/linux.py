@@ -19,7 +19,7 @@ from procclaw.platform.linux_cgroups import CgroupTree
 from procclaw.platform.linux_cgroups import find as find_cgroups
 from procclaw.platform.linux_cgroups import offered as offered_cgroups
 from procclaw.platform.linux_cgroups import prepare as prepare_cgroups
-from procclaw.platform.linux_clone import spawn_inside
+from procclaw.platform.linux_spawner import Spawner
 
 # The interpreter links libc: its symbols are found without ctypes.util.find_library,
 # which runs `ldconfig -p` (a process, on the way of every daemon start).
@@ -28,6 +28,8 @@ _PR_SET_NAME = 15
 _PR_SET_CHILD_SUBREAPER = 36
 # A run with more below it than this is cut short (a fork bomb is not walked whole).
 MAX_DESCENDANTS = 10_000
+# This process's spawner, once started (a supervisor's: linux_spawner.py).
+_spawner: Spawner | None = None
 
 
 class LinuxPlatform:
@@ -115,7 +117,8 @@ class LinuxPlatform:
                         children.update(int(pid) for pid in listing.read().split())
         except OSError:
             return True  # cannot tell: look for stragglers the slow way
-        return bool(children - runs)
+        ours = {_spawner.pid} if _spawner is not None and _spawner.pid else set()
+        return bool(children - runs - ours)
 
     def enlarge_pipe(self, fd: int, size: int) -> None:
         try:
@@ -129,8 +132,21 @@ class LinuxPlatform:
     def wall_clock_alarm(self) -> TimerFd:
         return TimerFd()
 
+    def start_spawner(self, owner: str) -> None:
+        global _spawner
+        if _spawner is None:
+            title = f"procclaw: spawner of {owner}"
+            _spawner = Spawner(lambda: self.set_process_name("pc-spawner", title))
+        _spawner.start()
+
+    def stop_spawner(self) -> None:
+        global _spawner
+        if _spawner is not None:
+            _spawner.close()
+            _spawner = None
+
     def spawn_in_cgroup(self, cgroup: str, spec: ChildSpec) -> int | None:
-        return spawn_inside(cgroup, spec)
+        return None if _spawner is None else _spawner.spawn(cgroup, spec)
 
     def job_cgroups(self, home: Path, create: bool) -> CgroupTree | str:
         return prepare_cgroups(home) if create else find_cgroups(home)

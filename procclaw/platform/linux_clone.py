@@ -5,7 +5,14 @@ RCU grace period (about 15 ms) unless another join came just before it. A run st
 alone, such as the restart of a job that died, pays it as downtime. Born inside its
 cgroup (Linux 5.7, cgroup v2) it waits for nothing.
 
-It is a fork, not a vfork: the kernel copies the supervisor's page tables, a few
+clone3 is a raw system call: glibc's fork(), which takes malloc's locks so that the
+child finds them free, does not run around it. Made in a process with other threads
+(a supervisor has ZeroMQ's), the child may find a lock that one of them held and wait
+on it forever, before it execs. So `clone_into` is called only by a process with one
+thread: the spawner (linux_spawner.py). With CLONE_PARENT the job is born its caller's
+parent's child, the supervisor's.
+
+It is a fork, not a vfork: the kernel copies the caller's page tables, a few
 milliseconds a start, so a burst of starts, which shares one grace period, is cheaper
 joining. The fork is made between the interpreter's own fork hooks, as `os.fork` makes
 it, with every signal blocked; the child makes a few system calls and execs. Where it
@@ -19,10 +26,10 @@ import ctypes
 import errno
 import os
 import signal
-
-from procclaw.platform.base import ChildSpec
+from dataclasses import dataclass
 
 _SYS_CLONE3 = 435  # the same number on every architecture that has it
+_CLONE_PARENT = 0x8000
 _CLONE_INTO_CGROUP = 0x200000000
 FAILED = 127
 # What clone3 answers where it, or CLONE_INTO_CGROUP, is not to be had.
@@ -56,65 +63,68 @@ class _CloneArgs(ctypes.Structure):
 _libc = ctypes.PyDLL(None, use_errno=True)
 _libc.syscall.restype = ctypes.c_long
 _python = ctypes.pythonapi
-_available = True
 
 
-def spawn_inside(cgroup: str, spec: ChildSpec) -> int | None:
-    """Start `spec` inside the cgroup directory `cgroup`; its pid, or None where it
-    cannot be started so: the caller starts it the usual way, which fails, if it does,
-    with the usual error (the cgroup is gone, no process may be forked), and this
-    kernel is not asked again where it lacks clone3 or CLONE_INTO_CGROUP."""
-    global _available
-    if not _available:
-        return None
-    try:
-        directory = os.open(cgroup, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except OSError:
-        return None
-    argv = [os.fsencode(arg) for arg in spec.argv]
-    env = {os.fsencode(key): os.fsencode(value) for key, value in spec.env.items()}
+@dataclass(frozen=True)
+class Birth:
+    """What the child needs to become the job: all of it made before the clone."""
+
+    program: bytes
+    argv: list[bytes]
+    env: dict[bytes, bytes]
+    cwd: str | None
+    umask: int
+    stdout_fd: int
+    stderr_fd: int
+
+
+def clone_into(cgroup_fd: int, birth: Birth) -> int:
+    """Start `birth` inside the cgroup whose directory `cgroup_fd` is open, as a child of
+    our parent: its pid, or minus the errno. Only in a process with one thread."""
     devnull = os.open(os.devnull, os.O_RDONLY | os.O_CLOEXEC)
-    args = _CloneArgs(flags=_CLONE_INTO_CGROUP, exit_signal=signal.SIGCHLD, cgroup=directory)
+    flags = _CLONE_INTO_CGROUP | _CLONE_PARENT
+    # CLONE_PARENT takes the exit signal ours has (SIGCHLD); clone3 wants none given.
+    args = _CloneArgs(flags=flags, exit_signal=0, cgroup=cgroup_fd)
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, signal.valid_signals())
     _python.PyOS_BeforeFork()
     pid = _libc.syscall(_SYS_CLONE3, ctypes.byref(args), ctypes.sizeof(args))
     if pid == 0:
         _python.PyOS_AfterFork_Child()
-        _become(spec, argv, env, devnull)  # does not return
+        _become(birth, devnull)  # does not return
     cause = ctypes.get_errno()
     _python.PyOS_AfterFork_Parent()
     signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-    os.close(directory)
     os.close(devnull)
-    if pid > 0:
-        return pid
-    if cause in _UNSUPPORTED:
-        _available = False
-    return None
+    return pid if pid > 0 else -cause
 
 
-def _become(spec: ChildSpec, argv: list[bytes], env: dict[bytes, bytes], devnull: int) -> None:
+def unsupported(cause: int) -> bool:
+    """Whether clone3's errno says this kernel lacks it or CLONE_INTO_CGROUP."""
+    return cause in _UNSUPPORTED
+
+
+def _become(birth: Birth, devnull: int) -> None:
     """In the child: the job's session, descriptors, umask, directory and signals, then
     its program. Never returns."""
     why = "cannot start"
     try:
         os.setsid()
         os.dup2(devnull, 0)
-        os.dup2(spec.stdout_fd, 1)
-        os.dup2(spec.stderr_fd, 2)
+        os.dup2(birth.stdout_fd, 1)
+        os.dup2(birth.stderr_fd, 2)
         os.closerange(3, os.sysconf("SC_OPEN_MAX"))
-        os.umask(spec.umask)
-        if spec.cwd:
-            os.chdir(spec.cwd)
+        os.umask(birth.umask)
+        if birth.cwd:
+            os.chdir(birth.cwd)
         for signum in signal.valid_signals():
             if callable(signal.getsignal(signum)) or signum in _PYTHON_IGNORES:
                 signal.signal(signum, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, ())
-        os.execve(spec.program, argv, env)
+        os.execve(birth.program, birth.argv, birth.env)
     except OSError as exc:
-        why = f"cannot start {spec.program}: {exc.strerror or exc}"
+        why = f"cannot start {os.fsdecode(birth.program)}: {exc.strerror or exc}"
     except BaseException as exc:  # a bug here must not pass for the job's own failure
-        why = f"cannot start {spec.program}: {type(exc).__name__}: {exc}"
+        why = f"cannot start {os.fsdecode(birth.program)}: {type(exc).__name__}: {exc}"
     try:
         os.write(2, f"procclaw: {why}\n".encode())
     finally:

@@ -135,6 +135,12 @@ class PortablePlatform:
     def wall_clock_alarm(self) -> ThreadAlarm:
         return ThreadAlarm()
 
+    def start_spawner(self, owner: str) -> None:
+        """No cgroups here, so nothing is born in one."""
+
+    def stop_spawner(self) -> None:
+        """Nothing was started."""
+
     def spawn_in_cgroup(self, cgroup: str, spec: ChildSpec) -> None:
         """No cgroups here."""
 
