@@ -293,10 +293,7 @@ def spawner():
     """A spawner of our own (ours is its runs' parent), let go after the test."""
     ours = Spawner()
     yield ours
-    spawner_pid = ours.pid
-    ours.close()
-    if spawner_pid is not None:
-        os.waitpid(spawner_pid, 0)  # it exits once its end of the pair reads nothing
+    ours.close()  # and reaped
 
 
 def _born(spawner: Spawner, leaf: Path, program: str, *args: str) -> tuple[int, str]:
@@ -388,9 +385,7 @@ def test_after_kill_9_of_its_spawner_a_supervisor_forks_another_and_restarts_go_
     assert sandbox.job("svc")["restarts"] == 2
 
 
-def test_a_run_whose_environment_the_spawner_cannot_carry_starts_the_usual_way(
-    run_cgroup, spawner
-):
+def test_a_run_whose_environment_the_spawner_cannot_carry_starts_the_usual_way(run_cgroup, spawner):
     """Past what one message of the pair carries, the run is left to the usual start,
     and the spawner stays for the next."""
     spawner.start()
@@ -399,3 +394,44 @@ def test_a_run_whose_environment_the_spawner_cannot_carry_starts_the_usual_way(
     assert spawner.spawn(str(run_cgroup), spec) is None
     assert spawner.pid == before
     assert _born(spawner, run_cgroup, "/bin/echo", "still here") == (0, "still here\n")
+
+
+def test_a_spawner_goes_with_its_supervisor_even_when_it_cannot_read_the_pair_close(
+    sandbox,
+):
+    """A stopped spawner never reads the end of the pair: the kernel kills it with its
+    supervisor all the same, so no run is started for a supervisor that is gone."""
+    sandbox.run_jobs("jobs:\n  svc:\n    type: continuous\n    cmd: sleep 600\n")
+    job = sandbox.wait_state("svc", "running")
+    (spawner,) = _spawners(job["sup_pid"])
+    events = sandbox.subscribe(f"actor.{job['supervisor']}.up")
+    spawner.suspend()
+    os.kill(job["sup_pid"], signal.SIGKILL)
+    wait_until(lambda: is_gone(spawner.pid))
+    up = events.wait_for(lambda e: e.data["pid"] != job["sup_pid"], timeout=10)
+    assert up is not None, "no replacement supervisor"
+    assert [p.pid for p in _spawners(up.data["pid"])] != []  # the replacement's own
+    assert sandbox.job("svc")["pid"] == job["pid"]  # adopted, not restarted
+    events.close()
+
+
+FORK_WITHOUT_DESCRIPTORS = """
+import os, resource
+from procclaw.platform.linux_spawner import Spawner
+resource.setrlimit(resource.RLIMIT_NOFILE, (64, resource.getrlimit(resource.RLIMIT_NOFILE)[1]))
+held = []
+try:
+    while True:
+        held.append(os.open(os.devnull, os.O_RDONLY))
+except OSError:
+    pass
+print(Spawner().start())
+"""
+
+
+def test_a_spawner_that_cannot_be_forked_leaves_runs_to_start_the_usual_way():
+    """Out of descriptors (or processes), the supervisor carries on without one."""
+    done = subprocess.run(
+        [sys.executable, "-c", FORK_WITHOUT_DESCRIPTORS], capture_output=True, text=True, timeout=30
+    )
+    assert (done.returncode, done.stdout.strip()) == (0, "False"), done.stderr

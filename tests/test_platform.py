@@ -195,10 +195,9 @@ from procclaw.platform import linux
 platform = linux.LinuxPlatform()
 platform.start_spawner("sup-test")
 spawner = linux._spawner.pid
-platform.stop_spawner()
+platform.stop_spawner()  # it exits once its end of the pair reads nothing, and is reaped
 assert platform.spawn_in_cgroup("/", None) is None  # none asked once let go
-_, status = os.waitpid(spawner, 0)  # it exits once its end of the pair reads nothing
-print(os.waitstatus_to_exitcode(status))
+print("gone" if not os.path.exists(f"/proc/{spawner}") else "still there")
 """
 
 
@@ -208,4 +207,4 @@ def test_a_spawner_let_go_exits_and_starts_nothing_more():
     done = subprocess.run(
         [sys.executable, "-c", SPAWNER_LET_GO], capture_output=True, text=True, timeout=30
     )
-    assert (done.returncode, done.stdout.strip()) == (0, "0"), done.stderr
+    assert (done.returncode, done.stdout.strip()) == (0, "gone"), done.stderr

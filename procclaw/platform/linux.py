@@ -117,8 +117,8 @@ class LinuxPlatform:
                         children.update(int(pid) for pid in listing.read().split())
         except OSError:
             return True  # cannot tell: look for stragglers the slow way
-        ours = {_spawner.pid} if _spawner is not None and _spawner.pid else set()
-        return bool(children - runs - ours)
+        spawner = _spawner.pid if _spawner is not None else None
+        return bool(children - runs - {spawner})
 
     def enlarge_pipe(self, fd: int, size: int) -> None:
         try:

@@ -18,9 +18,11 @@ which a supervisor's death does too.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import gc
 import os
+import select
 import signal
 import socket
 import warnings
@@ -32,8 +34,11 @@ from procclaw.platform.base import ChildSpec
 from procclaw.platform.linux_clone import Birth, clone_into, unsupported
 
 ANSWER_WITHIN = 2.0  # seconds: a clone takes a few milliseconds
+LET_GO_WITHIN = 1.0  # seconds for a spawner let go to exit: it does at once
 MAX_REQUEST = 1 << 20  # a larger environment starts the usual way
 _ANSWER = 8  # bytes: a signed pid or -errno
+_libc = ctypes.CDLL(None, use_errno=True)
+_PR_SET_PDEATHSIG = 1
 
 
 class Spawner:
@@ -42,26 +47,47 @@ class Spawner:
     def __init__(self, name_process: Callable[[], None] = lambda: None):
         self._name_process = name_process  # what the spawner calls itself, once forked
         self._link: socket.socket | None = None
-        self._pidfd: int | None = None
-        self.pid: int | None = None
+        self._pidfd: int | None = None  # ours to signal and reap, whatever its pid now
         self.available = True  # False once the kernel said it cannot
 
-    def start(self) -> None:
-        """Fork the spawner now (while this process has one thread), if none runs."""
+    @property
+    def pid(self) -> int | None:
+        """The spawner's pid while it runs (an exited one's pid may be another's now)."""
+        if self._pidfd is None or select.select([self._pidfd], [], [], 0)[0]:
+            return None
+        return self._pid
+
+    def start(self) -> bool:
+        """Fork the spawner now (while this process has one thread), if none runs; False
+        if it cannot be (out of processes or descriptors: runs start the usual way)."""
         if self._link is not None:
-            return
-        ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-        with warnings.catch_warnings():
-            # Python 3.12 warns of a fork with threads running. glibc's fork leaves
-            # malloc usable in the child, which touches no other thread's state.
-            warnings.simplefilter("ignore", DeprecationWarning)
-            pid = os.fork()
+            return True
+        try:
+            ours, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+        except OSError:
+            return False
+        parent = os.getpid()
+        try:
+            with warnings.catch_warnings():
+                # Python 3.12 warns of a fork with threads running. glibc's fork leaves
+                # malloc usable in the child, which touches no other thread's state.
+                warnings.simplefilter("ignore", DeprecationWarning)
+                pid = os.fork()
+        except OSError:
+            ours.close()
+            theirs.close()
+            return False
         if pid == 0:
-            _serve(theirs.fileno(), self._name_process)  # does not return
+            _serve(theirs.fileno(), parent, self._name_process)  # does not return
         theirs.close()
         ours.settimeout(ANSWER_WITHIN)
-        self._link, self.pid = ours, pid
-        self._pidfd = os.pidfd_open(pid)  # ours to signal even once reaped elsewhere
+        self._link, self._pid = ours, pid
+        try:
+            self._pidfd = os.pidfd_open(pid)  # not reaped yet: our reaper runs on our loop
+        except OSError:
+            self.close()  # out of descriptors: it exits on the closed pair
+            return False
+        return True
 
     def spawn(self, cgroup: str, spec: ChildSpec) -> int | None:
         """Start `spec` born inside `cgroup`: its pid, or None to start it the usual way."""
@@ -80,16 +106,23 @@ class Spawner:
             os.close(directory)
 
     def close(self) -> None:
-        """Let the spawner go: it exits once its end of the pair reads nothing more."""
+        """Let the spawner go, and reap it: it exits once its end of the pair reads
+        nothing more (or is killed, if it does not within LET_GO_WITHIN)."""
         if self._link is not None:
             self._link.close()
         if self._pidfd is not None:
+            if not select.select([self._pidfd], [], [], LET_GO_WITHIN)[0]:
+                with contextlib.suppress(OSError):
+                    signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            with contextlib.suppress(ChildProcessError):
+                os.waitid(os.P_PIDFD, self._pidfd, os.WEXITED)  # unless our reaper did
             os.close(self._pidfd)
-        self._link = self._pidfd = self.pid = None
+        self._link = self._pidfd = None
 
     def _ask(self, request: bytes, fds: tuple[int, int, int]) -> int | None:
         for _ in range(2):  # a spawner found dead before it was asked is replaced once
-            self.start()
+            if not self.start():
+                return None
             assert self._link is not None
             try:
                 socket.send_fds(self._link, [request], fds, socket.MSG_NOSIGNAL)
@@ -112,6 +145,7 @@ class Spawner:
                 return pid
             if unsupported(-pid):
                 self.available = False
+                self.close()  # of no more use
             return None
         return None
 
@@ -119,7 +153,7 @@ class Spawner:
         if self._pidfd is not None:
             with contextlib.suppress(OSError):
                 signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
-        self.close()  # our reaper reaps it, as any child
+        self.close()
 
 
 def _request(spec: ChildSpec) -> bytes:
@@ -141,11 +175,16 @@ def _kill_everything_in(cgroup_fd: int) -> None:
         os.close(kill)
 
 
-def _serve(fd: int, name_process: Callable[[], None]) -> None:
+def _serve(fd: int, parent: int, name_process: Callable[[], None]) -> None:
     """The spawner's life, in the forked child: answer each request until the
     supervisor's end closes. Never returns."""
     try:
         gc.disable()  # nothing of the supervisor's is finalized here (its ZeroMQ sockets)
+        # Killed with the supervisor, even in the middle of a clone, or if stopped: a
+        # run it would start then would be no one's.
+        _libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:
+            return  # it died before the line above
         os.closerange(3, fd)
         os.closerange(fd + 1, os.sysconf("SC_OPEN_MAX"))
         signal.set_wakeup_fd(-1)
