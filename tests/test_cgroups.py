@@ -2,6 +2,7 @@
 of its own, a stop ends everything in it (whatever left the group, the session and the
 environment), its CPU time is the cgroup's, and the cgroup is gone once the run is."""
 
+import contextlib
 import json
 import os
 import signal
@@ -351,7 +352,12 @@ def test_runs_born_in_a_cgroup_all_run_while_zeromq_threads_allocate(run_cgroup)
 
 
 def _spawners(supervisor_pid: int) -> list[psutil.Process]:
-    return [p for p in psutil.Process(supervisor_pid).children() if p.name() == "pc-spawner"]
+    found = []
+    for child in psutil.Process(supervisor_pid).children():
+        with contextlib.suppress(psutil.NoSuchProcess):  # a child that ended as we looked
+            if child.name() == "pc-spawner":
+                found.append(child)
+    return found
 
 
 def test_after_kill_9_of_its_spawner_a_supervisor_forks_another_and_restarts_go_on(sandbox):
