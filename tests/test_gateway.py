@@ -63,6 +63,22 @@ def test_a_killed_gateway_is_back_and_serving(sandbox):
     wait_until(lambda: _answers(sandbox.api_port), timeout=15)
 
 
+def test_a_killed_gateways_address_is_not_shown_as_its_replacements(sandbox):
+    """`daemon status` says `listening` only of a gateway that listens: not of the
+    replacement of one killed, on the dead one's word, before it has bound."""
+    sandbox.run_jobs(JOBS)
+    assert _answers(sandbox.api_port)
+    first = sandbox.actor_pid("gateway")
+    events = sandbox.subscribe("actor.gateway.down")
+    os.kill(first, signal.SIGKILL)
+    assert events.wait_for(lambda e: e.data["pid"] == first, timeout=10) is not None
+    events.close()
+    gateway = sandbox.actor("gateway")
+    assert gateway["pid"] != first
+    if "listening" in gateway:  # the replacement's own word: it answers
+        assert get(sandbox.api_port, "/health", timeout=10).status == 200
+
+
 def test_reload_moves_the_api_to_a_new_port_and_token(sandbox):
     sandbox.run_jobs(JOBS)
     assert _answers(sandbox.api_port)

@@ -284,6 +284,7 @@ class ActorKeeper:
         how = describe_status(status)[2] if status is not None else "exit status unknown"
         self.publish(protocol.actor_topic(slot.name, "down"), _event(slot, how))
         slot.pid = None
+        slot.facts = {}  # the dead process's word (its address): not its replacement's
         if slot.kind == "supervisor":
             self._supervisor_exited(slot, status, how)
             return
