@@ -103,6 +103,15 @@ def unsupported(cause: int) -> bool:
     return cause in _UNSUPPORTED
 
 
+def default_signal_handling(python_ignores_too: bool) -> None:
+    """Put back the default action of every signal Python handles here (and of those
+    it ignores, if asked): a forked copy of the interpreter must not keep them."""
+    for signum in signal.valid_signals():
+        handler = signal.getsignal(signum)
+        if callable(handler) or (python_ignores_too and signum in _PYTHON_IGNORES):
+            signal.signal(signum, signal.SIG_DFL)
+
+
 def _become(birth: Birth, devnull: int) -> None:
     """In the child: the job's session, descriptors, umask, directory and signals, then
     its program. Never returns."""
@@ -116,9 +125,7 @@ def _become(birth: Birth, devnull: int) -> None:
         os.umask(birth.umask)
         if birth.cwd:
             os.chdir(birth.cwd)
-        for signum in signal.valid_signals():
-            if callable(signal.getsignal(signum)) or signum in _PYTHON_IGNORES:
-                signal.signal(signum, signal.SIG_DFL)
+        default_signal_handling(python_ignores_too=True)
         signal.pthread_sigmask(signal.SIG_SETMASK, ())
         os.execve(birth.program, birth.argv, birth.env)
     except OSError as exc:

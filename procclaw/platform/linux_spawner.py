@@ -31,7 +31,12 @@ from collections.abc import Callable
 import msgpack
 
 from procclaw.platform.base import ChildSpec
-from procclaw.platform.linux_clone import Birth, clone_into, unsupported
+from procclaw.platform.linux_clone import (
+    Birth,
+    clone_into,
+    default_signal_handling,
+    unsupported,
+)
 
 ANSWER_WITHIN = 2.0  # seconds: a clone takes a few milliseconds
 LET_GO_WITHIN = 1.0  # seconds for a spawner let go to exit: it does at once
@@ -48,6 +53,7 @@ class Spawner:
         self._name_process = name_process  # what the spawner calls itself, once forked
         self._link: socket.socket | None = None
         self._pidfd: int | None = None  # ours to signal and reap, whatever its pid now
+        self._pid = 0
         self.available = True  # False once the kernel said it cannot
 
     @property
@@ -188,9 +194,7 @@ def _serve(fd: int, parent: int, name_process: Callable[[], None]) -> None:
         os.closerange(3, fd)
         os.closerange(fd + 1, os.sysconf("SC_OPEN_MAX"))
         signal.set_wakeup_fd(-1)
-        for signum in signal.valid_signals():
-            if callable(signal.getsignal(signum)):
-                signal.signal(signum, signal.SIG_DFL)
+        default_signal_handling(python_ignores_too=False)  # its runs reset the rest
         name_process()
         link = socket.socket(fileno=fd)
         while True:
