@@ -35,6 +35,7 @@ from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.job_process import process_start_time
 from actors.runtime.loop import close_quietly
 from actors.runtime.report_queue import ReportQueue
+from actors.supervisor import job_commands
 from actors.supervisor.job_supervision import JobSupervision
 from actors.supervisor.run_cgroups import RunCgroups
 from actors.supervisor.run_exits import ChildReaper
@@ -120,12 +121,12 @@ class Supervisor(Actor):
         self.serve(
             self.home.endpoint(self.name),
             {
-                "state": self._for_job(JobSupervision.state_command, at_rest_too=True),
-                "start": self._for_job(JobSupervision.start_command),
-                "stop": self._one_or_many(JobSupervision.stop_command, told_together=True),
-                "restart": self._one_or_many(JobSupervision.restart_command),
-                "unhealthy": self._for_job(JobSupervision.unhealthy_command),
-                "queue": self._for_job(JobSupervision.queue_command),
+                "state": self._for_job(job_commands.state, at_rest_too=True),
+                "start": self._for_job(job_commands.start),
+                "stop": self._one_or_many(job_commands.stop, told_together=True),
+                "restart": self._one_or_many(job_commands.restart),
+                "unhealthy": self._for_job(job_commands.unhealthy),
+                "queue": self._for_job(job_commands.queue),
                 "retire": self._retire_command,
                 "bus_key": self._bus_key_command,
                 "usage": self._usage_command,

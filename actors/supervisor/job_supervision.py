@@ -1,28 +1,16 @@
 """One job held by a supervisor: its state, its runs, its stops, its output and notices.
 
-A supervisor actor (actors/supervisor/actor.py) holds many of these, one per live job. Each
-inherits, through root, its job's stdout and stderr pipes (read and write ends); root
-keeps its own copies, so when the supervisor dies the pipes stay open, the job's output
-waits in the kernel, and the next supervisor reads on from where the last one stopped.
-Root learns the job's facts at every change, so a replacement supervisor adopts the
-running job instead of starting a second one.
+A supervisor actor (actor.py) holds many of these, one per live job. Each inherits,
+through root, its job's stdout and stderr pipes; root keeps its own copies, so when the
+supervisor dies the job's output waits in the kernel, and the next supervisor reads on
+from where the last one stopped. Root learns the job's facts at every change, so a
+replacement supervisor adopts the running job instead of starting a second one.
 
-Commands (through the supervisor's socket): `start` (from backoff), `stop {force}`,
-`restart`, `unhealthy {reason}` (from the controller: stop the job and restart it
-through its retry policy, as if it had crashed), and `queue` (a scheduled run that
-found this one still going: run once more after it). Publishes
-`job.<id>.starting|running|ready|exited|backoff|stopping|stopped|completed|failed|limit`,
-each carrying the job's facts; sends the same facts, and one record per finished run
-(its last lines with secrets masked), to the controller through the supervisor's
-ReportQueue (acknowledged, re-sent until recorded).
+Each state is published as `job.<id>.<state>` with the job's facts, once the controller
+has them (through the supervisor's ReportQueue), with one record per finished run.
 
-This module owns the job's state (`_set_state` is the one place it changes) and its
-commands; its parts own the rest: starting a run, secrets and cgroup included
-(run_start.py), what follows a run's exit (procclaw/rules/after_exit.py), the stop
-signal, grace period and max_runtime (stop_sequence.py), learning that a run ended
-(run_exits.py), the job's output (job_output.py), NOTIFY_SOCKET (job_notices.py), the
-output check and memory limit (run_watches.py), and emptying each run's cgroup before
-its end counts (run_cgroups.py).
+This module owns the job's state (`_set_state` is the one place it changes); the parts
+listed in this package's __init__.py own the rest.
 """
 
 from __future__ import annotations
@@ -42,12 +30,10 @@ from actors.supervisor.run_watches import RunWatches
 from actors.supervisor.stop_sequence import StopSequence
 from actors.supervisor.supervision_host import JobPipes, SupervisionHost
 from procclaw import protocol
-from procclaw.commands import HeldJobsArgs, JobArgs, StartArgs, UnhealthyArgs
 from procclaw.config import JobConfig
 from procclaw.exit_status import describe_status
 from procclaw.job_facts import HeldFacts, JobExited, JobFacts
 from procclaw.placement import Placement
-from procclaw.protocol import CommandError, ErrorCode
 from procclaw.reports import HealthReport, report_to_wire
 from procclaw.rules.after_exit import AfterExit
 from procclaw.rules.retry import RetryPolicy
@@ -95,7 +81,7 @@ class JobSupervision:
         )
         self.done = False  # at rest: nothing more happens until it is let go
         self.final = False  # the daemon is stopping: once at rest, it stays down
-        self._last_run: Run | None = resume.last_run
+        self.last_run: Run | None = resume.last_run
         self.notices = JobNotices(host.home, job, resume)
         self.output = JobOutput(job, host.home, pipes.out_r, pipes.err_r)
         self.watches = RunWatches(
@@ -136,10 +122,10 @@ class JobSupervision:
             self._retry_at = resume.retry_at
             delay = max(0.0, resume.retry_at - time.time())
             self._retry = self.host.loop.call_later(delay, lambda: self._start("retry"))
-        elif state in RESTING_STATES and (self._last_run or state != JobState.STOPPED):
+        elif state in RESTING_STATES and (self.last_run or state != JobState.STOPPED):
             # It ended while our predecessor was recording it: record it again, then go.
-            if self._last_run is not None:
-                self.host.report(report_to_wire(self._last_run), [])
+            if self.last_run is not None:
+                self.host.report(report_to_wire(self.last_run), [])
             # Its event may have died with our predecessor, unpublished: say it again.
             self._take_over_state(state, announce=True)
             self._finish()
@@ -178,7 +164,7 @@ class JobSupervision:
             retry_at=self._retry_at,
             **self.after_exit.wishes(),
             restart_cause=self._restart_cause,
-            last_run=self._last_run,
+            last_run=self.last_run,
         )
 
     def shut_down(self) -> None:
@@ -188,7 +174,7 @@ class JobSupervision:
         if self.state in RESTING_STATES:
             self._finish()
         else:
-            self._stop(force=False)
+            self.stop(force=False)
 
     # ---- the one place a state changes -------------------------------------------------
 
@@ -301,7 +287,7 @@ class JobSupervision:
         # The run is on record before the state that follows it, so whoever sees the
         # job `completed` or `failed` also finds the run that got it there.
         result = self.after_exit.run_result(self.state == JobState.STOPPING, code)
-        self._last_run = Run(
+        self.last_run = Run(
             run_id=process.run_id,
             job=self.job.id,
             cause=self.cause or "",
@@ -313,7 +299,7 @@ class JobSupervision:
             output=tuple(self.starts.secrets.mask_lines(self.output.last_lines())),
         )
         exited_event = (self._topic("exited"), exited)
-        self.host.report(report_to_wire(self._last_run), [exited_event])
+        self.host.report(report_to_wire(self.last_run), [exited_event])
         self._next_after_exit(code, uptime, text)
         # The search for stragglers reads every process's environment, so it waits
         # until any restart is under way.
@@ -354,7 +340,8 @@ class JobSupervision:
 
     # ---- stopping ----------------------------------------------------------------------
 
-    def _stop(self, force: bool) -> None:
+    def stop(self, force: bool) -> None:
+        """Stop the run gracefully (or at once, `force`); a job with no process yet rests."""
         starting = self.state == JobState.STARTING and self.starts.waiting
         if self.state == JobState.BACKOFF or starting:  # no process yet: nothing to signal
             self._cancel_retry()
@@ -379,7 +366,7 @@ class JobSupervision:
         self.after_exit.timed_out = True
         self.reason = f"timed out: ran longer than max_runtime ({self.job.max_runtime:g} s)"
         log.info("job %s: %s; stopping it", self.job.id, self.reason)
-        self._stop(force=False)
+        self.stop(force=False)
 
     def _over_limit(self, reason: str) -> None:
         """Over its memory limit: stopped gracefully, and restarted by its retry policy."""
@@ -389,7 +376,20 @@ class JobSupervision:
         self.reason = reason
         self._report_facts(event="limit")
         self.after_exit.retry_as_unhealthy(reason)
-        self._stop(force=False)
+        self.stop(force=False)
+
+    def start_afresh(self, cause: str) -> None:
+        """Start a new run now, with the retry counts reset: no backoff or wait is left."""
+        self._cancel_retry()
+        self.starts.cancel()
+        self.after_exit.reset_counts()
+        self._start(cause)
+
+    def restart_after_stop(self, cause: str) -> None:
+        """Stop the run gracefully, then start the next one (as `cause`)."""
+        self._restart_cause = cause
+        self.after_exit.restart_after_stop()
+        self.stop(force=False)
 
     def _cancel_retry(self) -> None:
         if self._retry is not None:
@@ -401,53 +401,3 @@ class JobSupervision:
         report."""
         self.done = True
         self.host.finished(self.job.id)
-
-    # ---- commands ----------------------------------------------------------------------
-
-    def start_command(self, args: StartArgs | HeldJobsArgs) -> dict[str, Any]:
-        if self.state != JobState.BACKOFF:
-            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is already {self.state}")
-        self._cancel_retry()
-        self.after_exit.reset_counts()
-        self._start(args.cause)
-        return self.facts().to_wire()
-
-    def stop_command(self, args: HeldJobsArgs) -> dict[str, Any]:
-        self.after_exit.forget_wishes()
-        self._stop(force=args.force)
-        return self.facts().to_wire()
-
-    def unhealthy_command(self, args: UnhealthyArgs) -> dict[str, Any]:
-        """Restart a running job its health check gave up on, counted like a crash."""
-        if self.state == JobState.RUNNING:
-            self.after_exit.retry_as_unhealthy(args.reason)
-            self._stop(force=False)
-        return self.facts().to_wire()
-
-    def queue_command(self, _args: JobArgs) -> dict[str, Any]:
-        """Hold one more run for when this one ends; `queued` is false if one is held."""
-        if self.state in RESTING_STATES or self.done:
-            raise CommandError(ErrorCode.CONFLICT, f"job '{self.job.id}' is not running")
-        if not self.after_exit.queue():
-            return {"queued": False}
-        self.host.tell_root(self.job.id, None)  # a replacement keeps the queued run
-        return {"queued": True}
-
-    def restart_command(self, args: HeldJobsArgs) -> dict[str, Any]:
-        if self.state == JobState.BACKOFF:
-            return self.start_command(args)
-        # Ended a moment ago, or nothing runs yet (its secrets or child_setup are awaited):
-        # restarting is starting, afresh.
-        if self.state in RESTING_STATES or self.starts.waiting:
-            self.starts.cancel()
-            self.after_exit.reset_counts()
-            self._start(args.cause)
-            return self.facts().to_wire()
-        self._restart_cause = args.cause
-        self.after_exit.restart_after_stop()
-        self._stop(force=False)
-        return self.facts().to_wire()
-
-    def state_command(self, _args: JobArgs) -> dict[str, Any]:
-        last_run = self._last_run.to_wire() if self._last_run else None
-        return {**self.facts().to_wire(), "last_run": last_run}
