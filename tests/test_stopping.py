@@ -5,7 +5,10 @@ import signal
 import time
 
 import psutil
+import pytest
 from conftest import PROGRAMS, is_gone, wait_until
+
+from procclaw.client import ClientError
 
 TREE = """\
     jobs:
@@ -215,3 +218,46 @@ def test_status_names_what_stops_a_running_job(sandbox):
         assert job["stops_by"] == "cgroup"
         assert job["cgroup"].startswith(f"{subtree}/jobs/named/run-")
         assert f"stops by   cgroup ({job['cgroup']})" in text
+
+
+QUICK = "jobs:\n  quick:\n    cmd: sleep 600\n  other:\n    cmd: sleep 600\n"
+
+
+def test_a_stop_sent_right_after_a_start_stops_the_job(sandbox):
+    """The start's placement goes through root; the stop goes straight to the supervisor,
+    and must not reach it first and leave the job running."""
+    sandbox.run_jobs(QUICK)
+    client = sandbox.client()
+    for _ in range(20):
+        client.call("start", {"job": "quick"})
+        assert client.call("stop", {"job": "quick"})["state"] in ("stopping", "stopped")
+        sandbox.wait_state("quick", "stopped")
+
+
+def test_a_stop_of_many_right_after_their_start_stops_each(sandbox):
+    sandbox.run_jobs(QUICK)
+    client = sandbox.client()
+    for _ in range(10):
+        client.call("start_many", {"jobs": ["quick", "other"]})
+        answers = client.call("stop_many", {"jobs": ["quick", "other"]})
+        assert {job: answers[job]["state"] in ("stopping", "stopped") for job in answers} == {
+            "quick": True,
+            "other": True,
+        }
+        for job in ("quick", "other"):
+            sandbox.wait_state(job, "stopped")
+
+
+def test_a_stop_of_a_job_root_has_not_handed_over_says_so_in_time(sandbox):
+    root = sandbox.run_jobs(QUICK)
+    client = sandbox.client()
+    os.kill(root, signal.SIGSTOP)  # the placement waits in root's queue
+    try:
+        client.call("start", {"job": "quick"})
+        with pytest.raises(ClientError, match="still on its way to its supervisor"):
+            client.call("stop", {"job": "quick"})
+    finally:
+        os.kill(root, signal.SIGCONT)
+    sandbox.wait_state("quick", "running")  # as the failed stop left it: try again
+    client.call("stop", {"job": "quick"})
+    sandbox.wait_state("quick", "stopped")

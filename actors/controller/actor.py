@@ -90,7 +90,7 @@ class Controller(Actor):
         self.calls = AsyncCalls(self.zmq, self.loop, self.home)
         self.needs = RootNeeds(self.loop, self.calls)
         self.placer = JobPlacer(self.ctx.daemon_id, self.loop, self.calls)
-        self.jobs = JobControl(self.registry, self.calls, self.placer)
+        self.jobs = JobControl(self.registry, self.calls, self.placer, self.loop)
         self.health = JobHealth()
         self.gate = DependencyGate(self.loop, self.registry, self.health, self.jobs)
         self.jobs.gate = self.gate
@@ -337,6 +337,7 @@ class Controller(Actor):
                     changed.append(report.job)
         for job_id in dict.fromkeys(changed):
             self.health.judge_process_check(self.config.job(job_id), self.registry.facts(job_id))
+            self.jobs.reported(job_id)
             self.gate.on_change(job_id)
             self.reloads.job_reported(job_id, self.config)
         return {}

@@ -6,7 +6,9 @@ restart commands, sent without waiting (actors/runtime/async_calls.py): a comman
 person is answered with the supervisor's reply when it comes, through a `Deferred`,
 and the controller serves everyone else meanwhile. The controller never signals a
 job. A job with dependencies starts through the DependencyGate, which may make it
-wait; a waiting job is held by no supervisor yet, so the gate answers for it.
+wait; a waiting job is held by no supervisor yet, so the gate answers for it. A job
+placed but not yet taken by its supervisor has its commands held back until it is
+(actors/controller/held_commands.py), so none overtakes the placement.
 
 The facts asked about here are the registry's: supervisors publish a job's events
 only once the controller has recorded the report behind them, so the registry is
@@ -21,11 +23,13 @@ import signal
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from actors.controller.held_commands import HeldCommands
 from actors.controller.job_placer import JobPlacer
 from actors.controller.job_registry import JobRegistry
 from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
 from actors.runtime.job_process import is_same_process, kill_everything
+from actors.runtime.loop import EventLoop
 from procclaw.config import Config, JobConfig
 from procclaw.config.job_wire import job_to_wire
 from procclaw.dependency_graph import DependencyGraph
@@ -60,8 +64,11 @@ class JobControl:
         registry: JobRegistry,
         calls: AsyncCalls,
         placer: JobPlacer,
+        loop: EventLoop,
     ):
         self.registry = registry
+        # A job's commands wait while it is on its way to its supervisor.
+        self.held = HeldCommands(loop, self._placing)
         self.placer = placer
         placer.still_wanted = self._still_wanted
         placer.on_refused = self._not_placed
@@ -88,6 +95,9 @@ class JobControl:
     def start(self, job: JobConfig, cause: str) -> Reply:
         """Start the job; `cause` says who asked (procclaw/run.py CAUSES), and goes with
         the run into its record."""
+        return self.held.run(job.id, lambda: self._start_now(job, cause))
+
+    def _start_now(self, job: JobConfig, cause: str) -> Reply:
         facts = self.registry.facts(job.id)
         state = facts.state
         if state not in LIVE_STATES:
@@ -111,6 +121,9 @@ class JobControl:
         self._supervise(job, facts or self.registry.facts(job.id), cause=cause)
 
     def stop(self, job: JobConfig, force: bool) -> Reply:
+        return self.held.run(job.id, lambda: self._stop_now(job, force))
+
+    def _stop_now(self, job: JobConfig, force: bool) -> Reply:
         state = self.registry.state(job.id)
         if state == JobState.WAITING and self.gate is not None:
             return self.gate.cancel(job)
@@ -129,7 +142,9 @@ class JobControl:
                 return self.gate.cancel(job)
             return {"state": state.value, "note": "not running"}
 
-        return self._ask_many(jobs, "stop", {"force": force}, at_rest, not_running=True)
+        return self._ask_many(
+            jobs, "stop", {"force": force}, at_rest, lambda job: self._stop_now(job, force)
+        )
 
     def restart_many(self, jobs: list[JobConfig], cause: str) -> Deferred:
         """Restart many jobs: one request to each supervisor holding some of them; a job
@@ -138,9 +153,11 @@ class JobControl:
         def at_rest(job: JobConfig, state: JobState) -> Reply:
             if state == JobState.WAITING:
                 return self.registry.facts(job.id).to_wire()
-            return self.start(job, cause)
+            return self._start_now(job, cause)
 
-        return self._ask_many(jobs, "restart", {"cause": cause}, at_rest, not_running=False)
+        return self._ask_many(
+            jobs, "restart", {"cause": cause}, at_rest, lambda job: self._restart_now(job, cause)
+        )
 
     def _ask_many(
         self,
@@ -148,13 +165,19 @@ class JobControl:
         cmd: str,
         args: dict[str, Any],
         at_rest: Callable[[JobConfig, JobState], Reply],
-        not_running: bool,
+        alone: Callable[[JobConfig], Reply],
     ) -> Deferred:
-        """`cmd` for the live jobs, one request per supervisor; `at_rest` for the others.
-        With `not_running`, a job that came to rest meanwhile is answered as such."""
+        """`cmd` for the live jobs, one request per supervisor; `at_rest` for the others;
+        `alone` (the command for one job) once a job on its way to its supervisor is
+        there. A job that came to rest meanwhile is answered as such by a stop."""
         results: dict[str, Any] = {}
         by_supervisor: dict[str, list[str]] = {}
+        held: set[str] = set()
         for job in jobs:
+            if self.held.holds(job.id):
+                results[job.id] = self.held.run(job.id, lambda j=job: alone(j))
+                held.add(job.id)
+                continue
             facts = self.registry.facts(job.id)
             state = facts.state
             try:
@@ -184,7 +207,10 @@ class JobControl:
                 SUPERVISOR_TIMEOUT,
             )
         return each_answer(
-            results, lambda job_id, answers: self._answer(job_id, answers, not_running)
+            results,
+            lambda job_id, answer: (
+                answer if job_id in held else self._answer(job_id, answer, cmd == "stop")
+            ),
         )
 
     def _answer(self, job_id: str, answers: Any, not_running: bool) -> dict[str, Any]:
@@ -196,6 +222,9 @@ class JobControl:
         return mine
 
     def restart(self, job: JobConfig, cause: str) -> Reply:
+        return self.held.run(job.id, lambda: self._restart_now(job, cause))
+
+    def _restart_now(self, job: JobConfig, cause: str) -> Reply:
         self.refuse_if_paused(job)
         if self.reload_restarting(job.id):
             return self.registry.facts(job.id).to_wire()
@@ -203,12 +232,16 @@ class JobControl:
         if state == JobState.WAITING:
             return self.registry.facts(job.id).to_wire()  # it starts when its dependencies allow
         if state not in LIVE_STATES:
-            return self.start(job, cause)
+            return self._start_now(job, cause)
         return self._ask_supervisor(job.id, "restart", {"cause": cause})
 
     def restart_unhealthy(self, job: JobConfig, reason: str) -> None:
         """Its health check gave up on the job: the supervisor restarts it by its policy."""
-        self._ask_supervisor(job.id, "unhealthy", {"reason": reason}).then(
+        unhealthy = self.held.run(
+            job.id, lambda: self._ask_supervisor(job.id, "unhealthy", {"reason": reason})
+        )
+        assert isinstance(unhealthy, Deferred)
+        unhealthy.then(
             lambda _result, error: (
                 error
                 and log.error("job %s: unhealthy, but not restarted: %s", job.id, error.message)
@@ -217,7 +250,9 @@ class JobControl:
 
     def queue(self, job: JobConfig) -> Deferred:
         """One more run once the live one ends (on_overlap: queue); its supervisor holds it."""
-        return self._ask_supervisor(job.id, "queue")
+        queued = self.held.run(job.id, lambda: self._ask_supervisor(job.id, "queue"))
+        assert isinstance(queued, Deferred)
+        return queued
 
     def _ask_supervisor(self, job_id: str, cmd: str, args: dict[str, Any] | None = None):
         """The command's reply from the job's supervisor, when it comes."""
@@ -263,6 +298,15 @@ class JobControl:
         self.registry.hand_over(facts.but(generation=generation, supervisor=supervisor))
         self.placer.place(placement)
 
+    def _placing(self, job_id: str) -> bool:
+        """Placed, and not yet taken: no report from its supervisor so far."""
+        facts = self.registry.facts(job_id)
+        return facts.state == JobState.STARTING and facts.sup_pid is None
+
+    def reported(self, job_id: str) -> None:
+        """The job's supervisor reported (it has the job): its held commands may go."""
+        self.held.settled(job_id)
+
     def _still_wanted(self, placement: Placement) -> bool:
         facts = self.registry.facts(placement.job)
         return facts.state == JobState.STARTING and facts.generation == placement.generation
@@ -275,6 +319,7 @@ class JobControl:
             job_id = placement.job
             log.error("job %s not started: %s", job_id, message)
             self.registry.set_state(job_id, JobState.STOPPED, f"not started: {message}")
+            self.held.settled(job_id)
 
     # ---- daemon start, controller restart ----------------------------------------------
 
