@@ -57,7 +57,6 @@ from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
-from procclaw.client import Client, ClientError
 from procclaw.config import Config, ConfigError, JobConfig, parse_config
 from procclaw.config.job_wire import JOB_CONFIG_KEYS, job_to_wire
 from procclaw.cpu_limits import local_refusal
@@ -72,8 +71,10 @@ from procclaw.suggest import did_you_mean
 
 log = logging.getLogger("procclaw.controller")
 
-# Root answers `held` from memory; a restarted controller waits this long for it.
+# Root answers `held` from memory; a restarted controller asks again (after
+# RECOVER_RETRY) when it has no answer in RECOVER_TIMEOUT.
 RECOVER_TIMEOUT = 5.0
+RECOVER_RETRY = 1.0
 
 
 class Controller(Actor):
@@ -154,17 +155,26 @@ class Controller(Actor):
     def _recover(self) -> None:
         """Restarted: carry on with what the controller before us was asked to do."""
         assert self.store is not None
-        try:
-            held = Client(self.home, RECOVER_TIMEOUT, caller="actor")
-            supervisors = held.call_endpoint("daemon", "held")["supervisors"]
-        except ClientError as exc:
-            log.error("cannot learn what the supervisors hold: %s", exc.message)
-            supervisors = None
         with self.store.transaction():
-            if supervisors is not None:
-                self.jobs.recover(supervisors)
             self.gate.resume()
             self.reloads.resume(self.config)
+        self._ask_what_is_held()
+
+    def _ask_what_is_held(self) -> None:
+        """Root's word on what the supervisors hold, asked until it answers: a job asked
+        for but never placed is placed only then."""
+        self.calls.call(
+            "daemon", "held", {}, self._place_the_unheld, self._held_unheard, RECOVER_TIMEOUT
+        )
+
+    def _held_unheard(self, _code: str, message: str) -> None:
+        log.warning("cannot learn what the supervisors hold: %s; asking again", message)
+        self.loop.call_later(RECOVER_RETRY, self._ask_what_is_held)
+
+    def _place_the_unheld(self, held: dict[str, Any]) -> None:
+        assert self.store is not None
+        with self.store.transaction():
+            self.jobs.recover(held["supervisors"])
 
     def teardown(self) -> None:
         self.calls.close()
