@@ -31,6 +31,7 @@ from typing import Any
 
 from actors.runtime import process_title, supervisor_channel
 from actors.runtime.actor import Actor, ActorContext
+from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.job_process import process_start_time
 from actors.runtime.loop import close_quietly
@@ -106,7 +107,7 @@ class Supervisor(Actor):
         self.host = SupervisionHost(
             loop=self.loop,
             home=self.home,
-            context=self.zmq,
+            calls=AsyncCalls(self.zmq, self.loop, self.home),
             reaper=self.reaper,
             job_umask=self.ctx.job_umask,
             supervisor=self.name,
@@ -140,6 +141,7 @@ class Supervisor(Actor):
         for held in self.jobs.values():
             held.close()
         self.reports.close()
+        self.host.calls.close()
         self._channel.close()
 
     def heartbeat_facts(self) -> dict[str, Any]:

@@ -94,7 +94,7 @@ class JobSupervision:
             sample_memory=not host.cgroups.limits_memory(),
         )
         self.starts = RunStart(host, job, pipes)
-        self.exits = RunExits(host.loop, host.home, host.reaper, self._exited)
+        self.exits = RunExits(host.loop, host.calls, host.reaper, self._exited)
 
     # ---- life in the supervisor --------------------------------------------------------
 

@@ -4,8 +4,8 @@ A run it spawned is its child: one SIGCHLD handler (`ChildReaper`) reaps every e
 child, the runs of all its jobs and any straggler they left (a supervisor is a child
 subreaper), and hands each run's status to that run's watcher. A run adopted from a
 supervisor that died is root's child: the platform's exit watch (a pidfd on Linux) says
-when it ends, and root, which reaped
-it, is asked for its status (`reaped`); with root gone too, the status is lost (None).
+when it ends, and root, which reaped it, is asked for its status (`reaped`, without
+waiting); with root gone too, the status is lost (None).
 """
 
 from __future__ import annotations
@@ -13,14 +13,15 @@ from __future__ import annotations
 import signal
 from collections.abc import Callable
 
+from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.children import exited_children
 from actors.runtime.job_process import JobProcess, is_same_process
 from actors.runtime.loop import EventLoop
-from procclaw.client import Client, ClientError
-from procclaw.home import Home
 from procclaw.platform import ExitWatch, current
 
 OnExit = Callable[[int | None], None]
+# Root answers `reaped` from memory; past this, it is taken to be gone.
+REAPED_TIMEOUT = 2.0
 
 
 class ChildReaper:
@@ -79,12 +80,12 @@ class RunExits:
     def __init__(
         self,
         loop: EventLoop,
-        home: Home,
+        calls: AsyncCalls,
         reaper: ChildReaper,
         on_exit: OnExit,
     ):
         self._loop = loop
-        self._home = home
+        self._calls = calls
         self._reaper = reaper
         self._on_exit = on_exit
         self._watch: ExitWatch | None = None
@@ -111,10 +112,11 @@ class RunExits:
 
     def _adopted_exited(self, process: JobProcess) -> None:
         self.close()
-        try:
-            root = Client(self._home, timeout=2.0, caller="actor")
-            reply = root.call_endpoint("daemon", "reaped", {"pid": process.pid})
-            status = reply.get("status")
-        except ClientError:
-            status = None  # root is gone: the status went to init
-        self._on_exit(status)
+        self._calls.call(
+            "daemon",
+            "reaped",
+            {"pid": process.pid},
+            lambda reply: self._on_exit(reply.get("status")),
+            lambda _code, _message: self._on_exit(None),  # root is gone: init reaped it
+            REAPED_TIMEOUT,
+        )

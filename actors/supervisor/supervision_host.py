@@ -9,8 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-import zmq
-
+from actors.runtime.async_calls import AsyncCalls
 from actors.runtime.blocking_calls import BlockingCalls
 from actors.runtime.loop import EventLoop
 from actors.supervisor.run_cgroups import RunCgroups
@@ -26,7 +25,7 @@ class SupervisionHost:
 
     loop: EventLoop
     home: Home
-    context: zmq.Context
+    calls: AsyncCalls  # requests to other actors (root), answered on the loop
     reaper: ChildReaper
     job_umask: int  # what the daemon was started with; the daemon itself runs with 077
     supervisor: str  # the holder's actor name
