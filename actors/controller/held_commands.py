@@ -10,6 +10,7 @@ one before it is answered, and a command that finds others waiting waits behind 
 
 from __future__ import annotations
 
+import logging
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,6 +19,8 @@ from typing import Any
 from actors.runtime.command_server import Deferred
 from actors.runtime.loop import EventLoop, Timer
 from procclaw.protocol import CommandError, ErrorCode
+
+log = logging.getLogger("procclaw.controller")
 
 # Root hands a job to its supervisor in milliseconds, or refuses it (the daemon stops).
 # Held this long, and then given the supervisor's own time (SUPERVISOR_TIMEOUT, 3 s),
@@ -64,7 +67,8 @@ class HeldCommands:
             if held.timer is not None:
                 held.timer.cancel()
             self._answer(job_id, held)
-        if waiting is not None and not waiting and job_id not in self._answering:
+        # (A reply that came at once has run this again already, and may have let go.)
+        if self._waiting.get(job_id) is waiting and not waiting and job_id not in self._answering:
             del self._waiting[job_id]
 
     def _answer(self, job_id: str, held: _Held) -> None:
@@ -72,6 +76,10 @@ class HeldCommands:
             result = held.command()
         except CommandError as exc:
             held.reply.fail(exc.code, exc.message)
+            return
+        except Exception as exc:  # as the command server answers it, had it not waited
+            log.exception("job %s: a command held for its placement failed", job_id)
+            held.reply.fail(ErrorCode.INTERNAL, f"internal error: {exc}")
             return
         if not isinstance(result, Deferred):
             held.reply.resolve(result)
