@@ -53,7 +53,7 @@ from actors.controller.run_stats import run_history, runs_summary
 from actors.controller.schedule_book import ScheduleBook
 from actors.controller.usage_gathering import gather_usage
 from actors.runtime.actor import Actor, ActorContext
-from actors.runtime.async_calls import AsyncCalls
+from actors.runtime.async_calls import NOT_ANSWERING, AsyncCalls
 from actors.runtime.command_server import Deferred, each_answer
 from procclaw import commands, protocol
 from procclaw.audit import AuditLog
@@ -167,7 +167,10 @@ class Controller(Actor):
             "daemon", "held", {}, self._place_the_unheld, self._held_unheard, RECOVER_TIMEOUT
         )
 
-    def _held_unheard(self, _code: str, message: str) -> None:
+    def _held_unheard(self, code: str, message: str) -> None:
+        if code not in (NOT_ANSWERING, ErrorCode.UNAVAILABLE):  # root refused: for good
+            log.error("cannot learn what the supervisors hold: %s", message)
+            return
         log.warning("cannot learn what the supervisors hold: %s; asking again", message)
         self.loop.call_later(RECOVER_RETRY, self._ask_what_is_held)
 
