@@ -50,6 +50,13 @@ def test_commands_wait_for_the_placement_then_go_in_order_each_after_its_answer(
     assert held.run("job", lambda: "at once") == "at once"
 
 
+def test_news_of_a_job_nothing_waits_for_changes_nothing(loop):
+    held = HeldCommands(loop, lambda _job_id: False)
+    held.settled("job")  # every report of every job comes here
+    assert not held.holds("job")
+    assert held.run("job", lambda: {"state": "running"}) == {"state": "running"}
+
+
 def test_an_answer_that_comes_at_once_lets_the_rest_go_and_the_job_go(loop):
     placing = {"job": True}
     held = HeldCommands(loop, lambda job_id: placing[job_id])

@@ -62,6 +62,8 @@ class HeldCommands:
         """The job's facts changed (its supervisor reported, or it was never placed):
         what waits for it may go."""
         waiting = self._waiting.get(job_id)
+        if waiting is None:
+            return
         while waiting and job_id not in self._answering and not self._placing(job_id):
             held = waiting.popleft()
             if held.timer is not None:
