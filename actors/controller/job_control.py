@@ -27,7 +27,7 @@ from actors.controller.held_commands import HeldCommands
 from actors.controller.job_placer import JobPlacer
 from actors.controller.job_registry import JobRegistry
 from actors.runtime.async_calls import AsyncCalls
-from actors.runtime.command_server import Deferred, each_answer
+from actors.runtime.command_server import Deferred, each_answer, log_failure
 from actors.runtime.job_process import is_same_process, kill_everything
 from actors.runtime.loop import EventLoop
 from procclaw.config import Config, JobConfig
@@ -240,13 +240,7 @@ class JobControl:
         unhealthy = self.held.run(
             job.id, lambda: self._ask_supervisor(job.id, "unhealthy", {"reason": reason})
         )
-        assert isinstance(unhealthy, Deferred)
-        unhealthy.then(
-            lambda _result, error: (
-                error
-                and log.error("job %s: unhealthy, but not restarted: %s", job.id, error.message)
-            )
-        )
+        log_failure(unhealthy, f"job {job.id}: unhealthy, but not restarted")
 
     def queue(self, job: JobConfig) -> Deferred:
         """One more run once the live one ends (on_overlap: queue); its supervisor holds it."""
